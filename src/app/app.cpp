@@ -1,0 +1,256 @@
+#include "app/app.hpp"
+
+#include "app/client.hpp"
+#include "app/routing.hpp"
+#include "app/scripts.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace exceed::app {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+core::Millis now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+App::App(asio::io_context& io, Config config)
+    : io_(io), config_(std::move(config)), process_id_(random_id("p_")), tokens_(config_.auth.token_secret) {}
+
+App::~App() { hashing_.join(); }
+
+void App::start() {
+  std::string why;
+  auto ep = store::Endpoint::parse(config_.redis.url, &why);
+  if (!ep) throw ConfigError("redis.url", "redis.url", why);
+  store::Options opt;
+  opt.command_timeout = std::chrono::milliseconds(config_.redis.command_timeout_ms);
+
+  redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
+  db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
+  routing_ = std::make_unique<Routing>(*this);
+  redis_->on_up([this] { on_store_up(); });
+  redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
+  redis_->start();
+
+  bus_ = store::Subscriber::create(
+      io_.get_executor(), *ep, [this](std::string_view, std::string_view payload) { on_bus(payload); }, opt);
+  bus_->subscribe(db_->key("bus"));
+  bus_->start();
+
+  routing_->start();
+
+  net::ServerOptions so;
+  so.host = config_.server.host;
+  so.port = config_.server.port;
+  so.reuse_port = config_.server.reuse_port;
+  so.tls_cert_file = config_.server.tls_cert;
+  so.tls_key_file = config_.server.tls_key;
+  so.limits.max_frame_bytes = config_.limits.max_frame_bytes;
+  so.limits.max_body_bytes = config_.limits.max_body_bytes;
+  so.limits.ws_idle_timeout = std::chrono::seconds(config_.limits.ws_idle_timeout_s);
+  so.limits.out_queue_max_bytes = config_.limits.out_queue_bytes;
+  so.limits.max_connections = config_.limits.max_connections;
+  so.limits.max_connections_per_ip = config_.limits.max_connections_per_ip;
+  server_ = net::Server::create(io_.get_executor(), so, *this);
+  server_->start();
+  spdlog::info("exceed {} listening on {}:{} ({}), store {}, process {}", "0.1.0", config_.server.host,
+               server_->port(), config_.server.tls_cert.empty() ? "http" : "https", ep->describe(), process_id_);
+}
+
+std::uint16_t App::port() const { return server_ ? server_->port() : 0; }
+
+void App::stop(std::function<void()> done) {
+  if (stopping_) return;
+  stopping_ = true;
+  spdlog::info("stopping: closing connections");
+  routing_->stop();
+  server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
+    asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
+  });
+}
+
+// Sessions closing queued their last Redis writes (presence): let them land,
+// then leave the process list and close the store links.
+asio::awaitable<void> App::finish_stop(std::function<void()> done) {
+  asio::steady_timer t(io_);
+  for (int i = 0; i < 200 && redis_->connected(); ++i) {
+    t.expires_after(std::chrono::milliseconds(10));
+    co_await t.async_wait(asio::use_awaitable);
+    if (redis_->in_flight() == 0) {
+      // One more turn: a coroutine may be about to issue its write.
+      t.expires_after(std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+      if (redis_->in_flight() == 0) break;
+    }
+  }
+  co_await db_->cmd("ZREM", db_->key("procs"), process_id_);
+  bus_->stop();
+  redis_->stop();
+  spdlog::info("stopped");
+  done();
+}
+
+void App::on_store_up() {
+  spdlog::info("store: connected");
+  db_->post({"SADD", db_->key("teams"), config_.routing.default_team});
+  db_->post({"ZADD", db_->key("procs"), std::to_string(now_ms()), process_id_});
+  if (!presence_debt_.empty()) asio::co_spawn(io_, resync_presence(), asio::detached);
+}
+
+void App::note_presence_debt(std::string const& agent_id, int delta) {
+  if ((presence_debt_[agent_id] += delta) == 0) presence_debt_.erase(agent_id);
+}
+
+asio::awaitable<void> App::resync_presence() {
+  auto debts = std::exchange(presence_debt_, {});
+  for (auto const& [agent, delta] : debts) {
+    auto o = co_await db_->call(db_->scripts().presence, agent, process_id_, std::to_string(delta),
+                                                         std::to_string(now_ms()),
+                                                         std::to_string(config_.routing.agent_grace_s * 1000LL));
+    if (!o) note_presence_debt(agent, delta);
+  }
+}
+
+// --------------------------------------------------------------- WebSockets
+
+namespace {
+
+bool local_host(std::string_view host) {
+  return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1";
+}
+
+}  // namespace
+
+std::optional<net::HttpResponse> App::on_ws_upgrade(net::HttpRequest const& req) {
+  auto refuse = [](std::string_view why) {
+    net::HttpResponse r;
+    r.status = 403;
+    r.body = std::string(R"({"error":{"code":"forbidden","message":")") + std::string(why) + "\"}}";
+    return r;
+  };
+  if (stopping_) {
+    net::HttpResponse r;
+    r.status = 503;
+    r.body = R"({"error":{"code":"unavailable","message":"the server is shutting down"}})";
+    return r;
+  }
+  auto origin = req.header("Origin");
+  if (!origin) {
+    if (config_.server.allow_missing_origin) return std::nullopt;
+    return refuse("an Origin header is required");
+  }
+  auto const& allowed = config_.server.allowed_origins;
+  if (!allowed.empty()) {
+    for (auto const& a : allowed)
+      if (a == "*" || a == *origin) return std::nullopt;
+    return refuse("origin not allowed");
+  }
+  // Default: the server's own origin (same host as the request) and localhost.
+  auto u = boost::urls::parse_absolute_uri(*origin);
+  if (!u) return refuse("malformed Origin");
+  auto host = req.header("Host");
+  std::string authority(u->encoded_authority());
+  if ((host && authority == *host) || local_host(u->encoded_host())) return std::nullopt;
+  return refuse("origin not allowed");
+}
+
+std::shared_ptr<net::WebSocketHandler> App::on_ws_open(std::shared_ptr<net::WebSocket> ws, net::HttpRequest const&) {
+  auto client = std::make_shared<Client>(*this, std::move(ws));
+  client->start();
+  return client;
+}
+
+void App::client_closed(Client& client) {
+  hub_.remove(client);
+  if (client.authenticated() && client.role() == core::Role::agent) {
+    asio::co_spawn(
+        io_,
+        [this, agent = client.user_id()]() -> asio::awaitable<void> {
+          auto o = co_await db_->call(db_->scripts().presence, agent, process_id_, "-1", std::to_string(now_ms()),
+                                      std::to_string(config_.routing.agent_grace_s * 1000LL));
+          if (!o) note_presence_debt(agent, -1);
+        },
+        asio::detached);
+  }
+}
+
+// --------------------------------------------------------------- events
+
+void App::publish(Targets targets, std::string frame) {
+  auto shared = std::make_shared<std::string const>(std::move(frame));
+  if (targets.size() == 1 && targets[0] == "@positions") {
+    deliver_positions(*shared);
+  } else {
+    hub_.deliver(targets, shared);
+  }
+  std::string payload;
+  payload.reserve(process_id_.size() + shared->size() + 64);
+  payload += process_id_;
+  payload += '\n';
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (i) payload += ',';
+    payload += targets[i];
+  }
+  payload += '\n';
+  payload += *shared;
+  db_->post({"PUBLISH", db_->key("bus"), std::move(payload)});
+}
+
+// Positions of one queue: [[conversation, visitor, position, estimated_wait_s], ...].
+void App::deliver_positions(std::string_view list) {
+  std::error_code ec;
+  auto v = json::parse(list, ec);
+  if (ec || !v.is_array()) return;
+  for (auto const& item : v.get_array()) {
+    auto const* a = item.if_array();
+    if (!a || a->size() < 4 || !(*a)[0].is_string() || !(*a)[1].is_string()) continue;
+    for (auto const& c : hub_.sessions_of(std::string((*a)[1].get_string())))
+      c->send_position(std::string((*a)[0].get_string()), static_cast<int>((*a)[2].to_number<std::int64_t>()),
+                       static_cast<int>((*a)[3].to_number<std::int64_t>()));
+  }
+}
+
+// Bus payload: "<process id>\n<target>,<target>...\n<frame>". A process
+// skips what it published itself: it delivered to its sessions already.
+void App::on_bus(std::string_view payload) {
+  auto nl1 = payload.find('\n');
+  auto nl2 = nl1 == std::string_view::npos ? nl1 : payload.find('\n', nl1 + 1);
+  if (nl2 == std::string_view::npos) return;
+  auto origin = payload.substr(0, nl1);
+  auto targets_text = payload.substr(nl1 + 1, nl2 - nl1 - 1);
+  auto frame = payload.substr(nl2 + 1);
+  if (origin == process_id_) return;
+  if (targets_text == "@positions") return deliver_positions(frame);
+  Targets targets;
+  for (std::size_t start = 0; start <= targets_text.size();) {
+    auto comma = targets_text.find(',', start);
+    auto end = comma == std::string_view::npos ? targets_text.size() : comma;
+    if (end > start) targets.emplace_back(targets_text.substr(start, end - start));
+    start = end + 1;
+  }
+  hub_.deliver(targets, std::make_shared<std::string const>(frame));
+}
+
+namespace {
+// g++ 12 destroys the captures of a coroutine lambda twice: coroutines here
+// are named functions that take their state as parameters.
+asio::awaitable<bool> verify_on_pool(std::string password, std::string stored) {
+  co_return verify_password(password, stored);
+}
+}  // namespace
+
+asio::awaitable<bool> App::check_password(std::string password, std::string stored) {
+  co_return co_await asio::co_spawn(hashing_, verify_on_pool(std::move(password), std::move(stored)),
+                                    asio::use_awaitable);
+}
+
+}  // namespace exceed::app

@@ -1,0 +1,104 @@
+// One Exceed server process: wires the core, the store and the network.
+// Owns the Redis links, the sessions (Hub), routing, the HTTP API and the
+// background timers; all of it runs on one io_context thread.
+#pragma once
+
+#include "app/auth.hpp"
+#include "app/config.hpp"
+#include "app/db.hpp"
+#include "app/hub.hpp"
+#include "net/server.hpp"
+#include "protocol/codec.hpp"
+#include "store/redis.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace exceed::app {
+
+class Client;
+class Routing;
+
+// The current time as the core takes it.
+core::Millis now_ms();
+
+class App final : public net::Handler {
+ public:
+  App(boost::asio::io_context& io, Config config);
+  ~App() override;
+
+  // Connects to Redis, binds the port and starts accepting. Throws when the
+  // port cannot be bound; Redis being down is not fatal (see /readyz).
+  void start();
+  // Graceful stop: refuse new work, close WebSockets with 1001, let Redis
+  // writes in flight finish, then call done.
+  void stop(std::function<void()> done);
+  std::uint16_t port() const;
+
+  // net::Handler
+  boost::asio::awaitable<net::HttpResponse> on_http(net::HttpRequest req) override;
+  std::optional<net::HttpResponse> on_ws_upgrade(net::HttpRequest const& req) override;
+  std::shared_ptr<net::WebSocketHandler> on_ws_open(std::shared_ptr<net::WebSocket> ws,
+                                                    net::HttpRequest const& req) override;
+
+  // Services for sessions, routing and the HTTP API.
+  Config const& config() const noexcept { return config_; }
+  Db& db() noexcept { return *db_; }
+  Hub& hub() noexcept { return hub_; }
+  Routing& routing() noexcept { return *routing_; }
+  TokenSigner const& tokens() const noexcept { return tokens_; }
+  std::string const& process_id() const noexcept { return process_id_; }
+  boost::asio::any_io_executor executor() const { return io_.get_executor(); }
+  bool stopping() const noexcept { return stopping_; }
+
+  // Delivers an event to its targets here and, over Redis pub/sub, in every
+  // other process. The frame is encoded once and shared.
+  void publish(Targets targets, std::string frame);
+
+  // Handles one decoded request of an authenticated client (app/chat.cpp).
+  boost::asio::awaitable<void> handle(Client& client, protocol::Request const& req);
+  // Handles hello (app/chat.cpp).
+  boost::asio::awaitable<void> hello(Client& client, protocol::Request const& req);
+  // Called when a client's socket is gone.
+  void client_closed(Client& client);
+
+  // A presence change Redis did not take (it was down): replayed when it is back.
+  void note_presence_debt(std::string const& agent_id, int delta);
+
+  // Runs `f` on the hashing pool (password checks are slow on purpose).
+  boost::asio::awaitable<bool> check_password(std::string password, std::string stored);
+
+ private:
+  boost::asio::awaitable<void> agent_left(std::string agent);
+  boost::asio::awaitable<void> finish_stop(std::function<void()> done);
+  void on_bus(std::string_view payload);
+  void deliver_positions(std::string_view list);
+  void on_store_up();
+  boost::asio::awaitable<void> resync_presence();
+  boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
+
+  boost::asio::io_context& io_;
+  Config config_;
+  std::string process_id_;
+  TokenSigner tokens_;
+  std::shared_ptr<store::Connection> redis_;
+  std::shared_ptr<store::Subscriber> bus_;
+  std::unique_ptr<Db> db_;
+  Hub hub_;
+  std::unique_ptr<Routing> routing_;
+  std::unique_ptr<net::Server> server_;
+  boost::asio::thread_pool hashing_{1};
+  std::map<std::string, int> presence_debt_;
+  bool stopping_ = false;
+  bool store_was_up_ = false;
+};
+
+}  // namespace exceed::app

@@ -1,0 +1,52 @@
+// Credentials: signed tokens, password hashes, identity verification and
+// random ids. Tokens are compact JWS (HS256 only): the header is fixed and
+// compared byte for byte, so a token with another `alg` is refused before
+// its signature is looked at.
+#pragma once
+
+#include "core/domain.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace exceed::app {
+
+struct Claims {
+  std::string subject;  // user or visitor id
+  core::Role role = core::Role::customer;
+  std::string name;
+  core::Millis expires_at = 0;  // ms since epoch
+};
+
+enum class TokenProblem { malformed, bad_signature, expired };
+
+class TokenSigner {
+ public:
+  explicit TokenSigner(std::string secret) : secret_(std::move(secret)) {}
+  std::string sign(Claims const& c) const;
+  // The claims of a token valid at `now`, or why it is not.
+  std::optional<Claims> verify(std::string_view token, core::Millis now, TokenProblem* why = nullptr) const;
+
+ private:
+  std::string secret_;
+};
+
+// PBKDF2-HMAC-SHA256 with a 16-byte random salt, stored as
+// "pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>". Slow on purpose:
+// call it off the event loop.
+std::string hash_password(std::string_view password, int iterations);
+bool verify_password(std::string_view password, std::string_view stored);
+
+// Hex HMAC-SHA256(message, key): the widget's `user_hash` for a `user_id`.
+std::string hmac_sha256_hex(std::string_view key, std::string_view message);
+// Compares in time independent of where the inputs differ.
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+// A random id: prefix + 20 hex characters (80 bits) from the OS's CSPRNG.
+std::string random_id(std::string_view prefix);
+
+std::string base64url_encode(std::string_view bytes);
+std::optional<std::string> base64url_decode(std::string_view text);
+
+}  // namespace exceed::app

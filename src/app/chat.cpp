@@ -1,0 +1,446 @@
+// The WebSocket requests of PROTOCOL.md: each decodes to a command, runs one
+// store script (which checks access and state atomically), answers with an
+// ack or an error, and publishes the events it causes.
+#include "app/app.hpp"
+#include "app/client.hpp"
+#include "app/routing.hpp"
+#include "app/scripts.hpp"
+#include "app/wire.hpp"
+#include "core/router.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+namespace exceed::app {
+namespace json = boost::json;
+using protocol::error;
+using namespace protocol;
+
+namespace {
+
+void reply_error(Client& c, json::value const& id, Outcome const& o) {
+  c.send(encode_error(id, *o.error, o.message));
+}
+
+json::object person(std::string_view id, std::string_view name) {
+  json::object p;
+  p["id"] = id;
+  p["name"] = name;
+  return p;
+}
+
+std::string wire_role(core::Role r) { return r == core::Role::customer ? "customer" : "agent"; }
+
+Targets both_sides(std::string const& visitor, std::string const& agent) {
+  Targets t{"u:" + visitor};
+  if (!agent.empty()) t.push_back("u:" + agent);
+  return t;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- hello
+
+boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
+  auto const& h = std::get<Hello>(req.command);
+  TokenProblem why{};
+  auto claims = tokens_.verify(h.token, now_ms(), &why);
+  if (!claims) {
+    std::string text = why == TokenProblem::expired ? "the token has expired" : "the token is not valid";
+    client.send(encode_error(req.id, error::unauthorized, text));
+    client.close(close_code::unauthorized, "unauthorized");
+    co_return;
+  }
+  std::string name = claims->name;
+  std::vector<std::string> teams;
+  if (claims->role != core::Role::customer) {
+    auto user = co_await db_->cmd("HGETALL", db_->key("user:" + claims->subject));
+    if (!user) {
+      client.send(encode_error(req.id, *user.error, user.message));
+      client.close(1013, "try again later");
+      co_return;
+    }
+    if (user.reply.elements.empty() || field(user.reply, "role") != core::to_string(claims->role)) {
+      client.send(encode_error(req.id, error::unauthorized, "this account no longer exists"));
+      client.close(close_code::unauthorized, "unauthorized");
+      co_return;
+    }
+    name = std::string(field(user.reply, "name"));
+    std::string_view csv = field(user.reply, "teams");
+    for (std::size_t start = 0; start < csv.size();) {
+      auto comma = csv.find(',', start);
+      auto end = comma == std::string_view::npos ? csv.size() : comma;
+      if (end > start) teams.emplace_back(csv.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  if (!client.open()) co_return;
+  client.authenticate(claims->role, claims->subject, name, teams);
+  hub_.add(client.shared_from_this());
+  spdlog::debug("ws {}: hello as {} {}", client.id(), core::to_string(claims->role), claims->subject);
+
+  if (claims->role == core::Role::agent) {
+    auto p = co_await db_->call(db_->scripts().presence, client.user_id(), process_id_, "1", std::to_string(now_ms()),
+                                std::to_string(config_.routing.agent_grace_s * 1000LL));
+    if (!p) note_presence_debt(client.user_id(), 1);
+    for (auto const& t : teams) routing_->dispatch(t);
+  }
+
+  // The user's open conversations, so a client can resume without a list call.
+  json::array open;
+  std::string index = claims->role == core::Role::customer ? "visitor:" + client.user_id() + ":convs"
+                                                           : "agent:" + client.user_id() + ":convs";
+  if (claims->role != core::Role::supervisor) {
+    Outcome ids;
+    if (claims->role == core::Role::customer)
+      ids = co_await db_->cmd("ZREVRANGE", db_->key(index), "0", "19");
+    else
+      ids = co_await db_->cmd("SMEMBERS", db_->key(index));
+    for (auto const& id : ids.reply.elements) {
+      auto c = co_await db_->cmd("HMGET", db_->key("conv:" + id.str), "status", "seq", "team");
+      if (!c || str_at(c.reply, 0).empty() || str_at(c.reply, 0) == "resolved") continue;
+      json::object item;
+      item["conversation_id"] = id.str;
+      item["status"] = str_at(c.reply, 0);
+      item["last_seq"] = int_at(c.reply, 1);
+      item["team"] = str_at(c.reply, 2);
+      if (str_at(c.reply, 0) == "queued") routing_->positions(str_at(c.reply, 2));
+      open.push_back(std::move(item));
+    }
+  }
+  json::object welcome;
+  welcome["role"] = core::to_string(claims->role);
+  welcome["user_id"] = client.user_id();
+  welcome["session_id"] = process_id_ + "." + std::to_string(client.id());
+  welcome["server_time"] = now_ms();
+  welcome["name"] = name;
+  welcome["conversations"] = std::move(open);
+  client.send(encode_event("welcome", std::move(welcome)));
+
+  // Resume: everything after each after_seq, in order, as message events.
+  static std::vector<store::Reply> const no_entries;
+  for (auto const& r : h.resume) {
+    std::int64_t after = r.after_seq;
+    for (;;) {
+      auto o = co_await db_->call(db_->scripts().history, r.conversation_id, std::string(core::to_string(client.role())), client.user_id(),
+                                  client.teams_csv(), std::to_string(after), "200");
+      if (!o) {
+        client.send(encode_error(nullptr, *o.error, o.message + " (resume " + r.conversation_id + ")"));
+        break;
+      }
+      auto const& entries = o.reply.elements.size() > 1 ? o.reply.elements[1].elements : no_entries;
+      for (auto const& e : entries) {
+        auto m = message_json(r.conversation_id, e);
+        after = m["seq"].as_int64();
+        client.send(encode_event("message", std::move(m)));
+      }
+      if (entries.size() < 200) break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- requests
+
+namespace {
+
+struct Handlers {
+  App& app;
+  Client& c;
+  Request const& req;
+
+  Db& db() { return app.db(); }
+  Scripts const& s() { return app.db().scripts(); }
+  std::string role() { return std::string(core::to_string(c.role())); }
+  std::string now() { return std::to_string(now_ms()); }
+  void ack(json::object result = {}) { c.send(encode_ack(req.id, std::move(result))); }
+  void fail(Outcome const& o) { reply_error(c, req.id, o); }
+  void fail(error code, std::string_view text) { c.send(encode_error(req.id, code, text)); }
+
+  boost::asio::awaitable<void> operator()(Hello const&) { co_return; }
+
+  boost::asio::awaitable<void> operator()(NotAvailable const& n) {
+    fail(error::bad_request, "'" + n.type + "' is not available in this version");
+    co_return;
+  }
+
+  boost::asio::awaitable<void> operator()(MessageSend const& m) {
+    auto o = co_await db().call(s().send, m.conversation_id, role(), c.user_id(), c.name(), c.teams_csv(),
+                                          m.client_msg_id, m.text, now());
+    if (!o) co_return fail(o);
+    auto seq = int_at(o.reply, 0);
+    auto ts = int_at(o.reply, 1);
+    bool duplicate = int_at(o.reply, 2) != 0;
+    json::object result;
+    result["conversation_id"] = m.conversation_id;
+    result["seq"] = seq;
+    result["ts"] = ts;
+    result["duplicate"] = duplicate;
+    ack(std::move(result));
+    if (duplicate) co_return;
+    json::object ev;
+    ev["conversation_id"] = m.conversation_id;
+    ev["seq"] = seq;
+    ev["ts"] = ts;
+    json::object from = person(c.user_id(), c.name());
+    from["role"] = wire_role(c.role());
+    ev["from"] = std::move(from);
+    ev["text"] = m.text;
+    ev["client_msg_id"] = m.client_msg_id;
+    auto targets = both_sides(str_at(o.reply, 3), str_at(o.reply, 4));
+    if (c.role() == core::Role::supervisor) targets.push_back("u:" + c.user_id());
+    app.publish(std::move(targets), encode_event("message", std::move(ev)));
+  }
+
+  boost::asio::awaitable<void> operator()(Typing const& t) {
+    auto o = co_await db().call(s().access, t.conversation_id, role(), c.user_id(), c.teams_csv());
+    if (!o) co_return fail(o);
+    std::string other = c.role() == core::Role::customer ? std::string(field(o.reply, "agent"))
+                                                         : std::string(field(o.reply, "visitor"));
+    if (other.empty()) co_return;
+    json::object ev;
+    ev["conversation_id"] = t.conversation_id;
+    ev["state"] = t.state;
+    json::object from = person(c.user_id(), c.name());
+    from["role"] = wire_role(c.role());
+    ev["from"] = std::move(from);
+    app.publish({"u:" + other}, encode_event("typing", std::move(ev)));
+  }
+
+  boost::asio::awaitable<void> operator()(Read const& r) {
+    auto o = co_await db().call(s().read, r.conversation_id, role(), c.user_id(), c.teams_csv(),
+                                          std::to_string(r.seq));
+    if (!o) co_return fail(o);
+    std::string other = c.role() == core::Role::customer ? str_at(o.reply, 1) : str_at(o.reply, 0);
+    if (other.empty()) co_return;
+    json::object ev;
+    ev["conversation_id"] = r.conversation_id;
+    ev["seq"] = int_at(o.reply, 2);
+    json::object from;
+    from["role"] = wire_role(c.role());
+    from["id"] = c.user_id();
+    ev["from"] = std::move(from);
+    app.publish({"u:" + other}, encode_event("read", std::move(ev)));
+  }
+
+  boost::asio::awaitable<void> operator()(HistoryGet const& h) {
+    auto o = co_await db().call(s().history, h.conversation_id, role(), c.user_id(), c.teams_csv(),
+                                             std::to_string(h.after_seq), std::to_string(h.limit + 1));
+    if (!o) co_return fail(o);
+    json::array messages;
+    bool has_more = false;
+    if (o.reply.elements.size() > 1) {
+      auto const& entries = o.reply.elements[1].elements;
+      has_more = entries.size() > static_cast<std::size_t>(h.limit);
+      for (std::size_t i = 0; i < entries.size() && i < static_cast<std::size_t>(h.limit); ++i)
+        messages.push_back(message_json(h.conversation_id, entries[i]));
+    }
+    json::object result;
+    result["conversation_id"] = h.conversation_id;
+    result["messages"] = std::move(messages);
+    result["has_more"] = has_more;
+    ack(std::move(result));
+  }
+
+  boost::asio::awaitable<void> operator()(ConversationStart const& st) {
+    auto team = st.team.value_or(app.config().routing.default_team);
+    auto t = now_ms();
+    auto id = random_id("c_");
+    auto o = co_await db().call(
+        s().start, id, c.user_id(), c.name(), team, std::string(core::to_string(st.priority)), st.context_json,
+                    std::to_string(t), json::serialize(json::value(core::queue_score(st.priority, t))),
+                    st.text.value_or(""), st.stage.value_or(""));
+    if (!o) co_return fail(o);
+    json::object result;
+    result["conversation_id"] = str_at(o.reply, 0);
+    result["status"] = str_at(o.reply, 1);
+    result["queue_position"] = int_at(o.reply, 2);
+    result["team"] = str_at(o.reply, 3);
+    ack(std::move(result));
+    if (int_at(o.reply, 4) == 1) {
+      spdlog::debug("conversation {} queued in {}", id, team);
+      app.routing().dispatch(team);
+    }
+    app.routing().positions(str_at(o.reply, 3));
+  }
+
+  boost::asio::awaitable<void> operator()(CsatSubmit const& cs) {
+    auto o = co_await db().call(s().csat, cs.conversation_id, c.user_id(), std::to_string(cs.rating),
+                                          cs.expectation, cs.comment, now());
+    if (!o) co_return fail(o);
+    json::object result;
+    result["conversation_id"] = cs.conversation_id;
+    ack(std::move(result));
+  }
+
+  boost::asio::awaitable<void> operator()(AgentStatusSet const& a) {
+    std::string capacity = a.capacity ? std::to_string(*a.capacity) : std::string();
+    auto o = co_await db().call(s().agent_status, c.user_id(), std::string(core::to_string(a.status)), capacity);
+    if (!o) co_return fail(o);
+    json::object result;
+    result["status"] = str_at(o.reply, 0);
+    result["capacity"] = int_at(o.reply, 1);
+    ack(std::move(result));
+    if (a.status == core::AgentStatus::online)
+      for (auto const& t : c.teams()) app.routing().dispatch(t);
+  }
+
+  boost::asio::awaitable<void> operator()(ConversationAccept const& a) {
+    auto o = co_await db().call(s().accept, a.conversation_id, c.user_id(), c.name(), now());
+    if (!o) co_return fail(o);
+    auto const& team = str_at(o.reply, 0);
+    auto const& visitor = str_at(o.reply, 1);
+    json::object result;
+    result["conversation_id"] = a.conversation_id;
+    result["status"] = "active";
+    result["team"] = team;
+    result["visitor"] = person(visitor, str_at(o.reply, 2));
+    ack(std::move(result));
+    json::object ev;
+    ev["conversation_id"] = a.conversation_id;
+    ev["agent"] = person(c.user_id(), c.name());
+    ev["team"] = team;
+    app.publish(both_sides(visitor, c.user_id()), encode_event("conversation.assigned", std::move(ev)));
+  }
+
+  boost::asio::awaitable<void> operator()(ConversationDecline const& d) {
+    auto o = co_await db().call(s().decline, d.conversation_id, c.user_id(), now());
+    if (!o) co_return fail(o);
+    json::object result;
+    result["conversation_id"] = d.conversation_id;
+    ack(std::move(result));
+    app.routing().dispatch(str_at(o.reply, 0));
+  }
+
+  boost::asio::awaitable<void> operator()(NoteAdd const& n) {
+    auto t = now_ms();
+    auto o = co_await db().call(s().note, n.conversation_id, role(), c.user_id(), c.name(), c.teams_csv(), n.text,
+                                          std::to_string(t));
+    if (!o) co_return fail(o);
+    auto const& note_id = str_at(o.reply, 0);
+    json::object result;
+    result["conversation_id"] = n.conversation_id;
+    result["note_id"] = note_id;
+    result["ts"] = t;
+    ack(std::move(result));
+    json::object ev;
+    ev["conversation_id"] = n.conversation_id;
+    ev["note_id"] = note_id;
+    ev["ts"] = t;
+    json::object from = person(c.user_id(), c.name());
+    from["role"] = "agent";
+    ev["from"] = std::move(from);
+    ev["text"] = n.text;
+    // Never the customer: the agent on the chat, the author, the supervisors.
+    Targets targets{"u:" + c.user_id(), "sup"};
+    if (!str_at(o.reply, 2).empty()) targets.push_back("u:" + str_at(o.reply, 2));
+    app.publish(std::move(targets), encode_event("note", std::move(ev)));
+  }
+
+  // Announces that `conv` now belongs to `agent` (transfer or force-assign).
+  void announce_assignment(std::string const& conv, std::string const& previous_status,
+                           std::string const& previous_agent, std::string const& visitor, std::string const& team,
+                           std::string const& agent, std::string const& agent_name) {
+    if (!previous_agent.empty() && previous_agent != agent) {
+      json::object ev;
+      ev["conversation_id"] = conv;
+      if (previous_status == "offered") {
+        app.publish({"u:" + previous_agent}, encode_event("conversation.offer_expired", std::move(ev)));
+      } else {
+        ev["reason"] = c.role() == core::Role::supervisor ? "reassigned" : "transferred";
+        app.publish({"u:" + previous_agent}, encode_event("conversation.unassigned", std::move(ev)));
+      }
+    }
+    json::object ev;
+    ev["conversation_id"] = conv;
+    ev["agent"] = person(agent, agent_name);
+    ev["team"] = team;
+    app.publish(both_sides(visitor, agent), encode_event("conversation.assigned", std::move(ev)));
+    if (previous_status == "queued") app.routing().positions(team);
+    app.routing().dispatch(team);
+  }
+
+  boost::asio::awaitable<void> operator()(ConversationTransfer const& t) {
+    bool supervisor = c.role() == core::Role::supervisor;
+    if (t.to_agent_id) {
+      std::string mode = supervisor ? "force" : "transfer";
+      auto o = co_await db().call(s().assign, t.conversation_id, *t.to_agent_id, now(), mode, c.user_id());
+      if (!o) co_return fail(o);
+      json::object result;
+      result["conversation_id"] = t.conversation_id;
+      result["status"] = "active";
+      ack(std::move(result));
+      announce_assignment(t.conversation_id, str_at(o.reply, 0), str_at(o.reply, 1), str_at(o.reply, 2),
+                          str_at(o.reply, 3), *t.to_agent_id, str_at(o.reply, 4));
+      co_return;
+    }
+    auto rec = co_await db().call(s().access, t.conversation_id, role(), c.user_id(), c.teams_csv());
+    if (!rec) co_return fail(rec);
+    std::string agent(field(rec.reply, "agent"));
+    if (field(rec.reply, "status") != "active") co_return fail(error::conflict, "only an active conversation can be transferred");
+    if (!supervisor && agent != c.user_id()) co_return fail(error::forbidden, "the conversation is not assigned to you");
+    auto priority = core::parse_priority(field(rec.reply, "priority")).value_or(core::Priority::normal);
+    core::Millis created = 0;
+    try {
+      created = std::stoll(std::string(field(rec.reply, "created_at")));
+    } catch (std::exception const&) {
+    }
+    auto old_team = std::string(field(rec.reply, "team"));
+    // The customer keeps the place their original wait earned them.
+    auto score = json::serialize(json::value(core::queue_score(priority, created)));
+    auto o = co_await db().call(s().requeue, t.conversation_id, agent, *t.to_team, score, now());
+    if (!o) co_return fail(o);
+    json::object result;
+    result["conversation_id"] = t.conversation_id;
+    result["status"] = "queued";
+    ack(std::move(result));
+    json::object ev;
+    ev["conversation_id"] = t.conversation_id;
+    ev["reason"] = "transferred";
+    app.publish({"u:" + agent}, encode_event("conversation.unassigned", std::move(ev)));
+    app.routing().dispatch(*t.to_team);
+    app.routing().positions(*t.to_team);
+    if (old_team != *t.to_team) app.routing().dispatch(old_team);
+  }
+
+  boost::asio::awaitable<void> operator()(ConversationAssign const& a) {
+    auto o = co_await db().call(s().assign, a.conversation_id, a.agent_id, now(), "force", "");
+    if (!o) co_return fail(o);
+    json::object result;
+    result["conversation_id"] = a.conversation_id;
+    result["agent_id"] = a.agent_id;
+    ack(std::move(result));
+    announce_assignment(a.conversation_id, str_at(o.reply, 0), str_at(o.reply, 1), str_at(o.reply, 2),
+                        str_at(o.reply, 3), a.agent_id, str_at(o.reply, 4));
+  }
+
+  boost::asio::awaitable<void> operator()(ConversationResolve const& r) {
+    auto o = co_await db().call(s().resolve, r.conversation_id, role(), c.user_id(), c.teams_csv(), now());
+    if (!o) co_return fail(o);
+    auto const& visitor = str_at(o.reply, 0);
+    auto const& agent = str_at(o.reply, 1);
+    auto const& team = str_at(o.reply, 2);
+    auto const& previous = str_at(o.reply, 3);
+    json::object result;
+    result["conversation_id"] = r.conversation_id;
+    result["status"] = "resolved";
+    ack(std::move(result));
+    json::object ev;
+    ev["conversation_id"] = r.conversation_id;
+    app.publish(both_sides(visitor, agent), encode_event("conversation.resolved", ev));
+    app.publish({"u:" + visitor}, encode_event("csat.request", std::move(ev)));
+    if (previous == "queued") app.routing().positions(team);
+    app.routing().dispatch(team);
+    if (c.role() == core::Role::agent)
+      for (auto const& t : c.teams())
+        if (t != team) app.routing().dispatch(t);
+  }
+};
+
+}  // namespace
+
+boost::asio::awaitable<void> App::handle(Client& client, Request const& req) {
+  Handlers h{*this, client, req};
+  co_await std::visit([&h](auto const& cmd) { return h(cmd); }, req.command);
+}
+
+}  // namespace exceed::app

@@ -1,0 +1,159 @@
+#include "app/client.hpp"
+
+#include "app/app.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+
+namespace exceed::app {
+namespace asio = boost::asio;
+using protocol::error;
+
+namespace {
+// Frames received and not yet handled; past this the client is told to slow
+// down (each frame is still answered, so nothing is silently dropped).
+constexpr std::size_t max_inbox = 64;
+}  // namespace
+
+Client::Client(App& app, std::shared_ptr<net::WebSocket> ws)
+    : app_(app),
+      ws_(std::move(ws)),
+      hello_timer_(app.executor()),
+      bucket_(app.config().limits.messages_per_s, app.config().limits.burst, now_ms()),
+      flood_(app.config().limits.flood_rejections, 10'000) {}
+
+void Client::start() {
+  hello_timer_.expires_after(std::chrono::seconds(app_.config().limits.hello_timeout_s));
+  hello_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->hello_seen_) return;
+    self->send(protocol::encode_error(nullptr, error::unauthorized, "no hello within the time allowed"));
+    self->close(protocol::close_code::unauthorized, "hello timeout");
+  });
+}
+
+void Client::authenticate(core::Role role, std::string user_id, std::string name, std::vector<std::string> teams) {
+  authenticated_ = true;
+  role_ = role;
+  user_id_ = std::move(user_id);
+  name_ = std::move(name);
+  teams_ = std::move(teams);
+  teams_csv_.clear();
+  for (auto const& t : teams_) {
+    if (!teams_csv_.empty()) teams_csv_ += ',';
+    teams_csv_ += t;
+  }
+}
+
+void Client::on_message(std::string_view data, bool text) {
+  if (closed_) return;
+  if (!text) {
+    send(protocol::encode_error(nullptr, error::bad_request, "text frames only"));
+    return;
+  }
+  auto now = now_ms();
+  if (!bucket_.take(now) || inbox_.size() >= max_inbox) {
+    if (flood_.reject(now)) {
+      spdlog::warn("ws {}: closed for flooding", id());
+      send(protocol::encode_error(nullptr, error::rate_limited, "too many frames: disconnected"));
+      close(protocol::close_code::flood, "flood");
+      return;
+    }
+    // Echo the id when the frame has one, so the client can match it.
+    auto decoded = protocol::decode(data);
+    boost::json::value req_id = nullptr;
+    if (auto* r = std::get_if<protocol::Request>(&decoded)) req_id = r->id;
+    else req_id = std::get<protocol::DecodeError>(decoded).id;
+    send(protocol::encode_error(req_id, error::rate_limited, "slow down: too many frames"));
+    return;
+  }
+  inbox_.emplace_back(data);
+  if (!draining_) {
+    draining_ = true;
+    asio::co_spawn(app_.executor(), drain(shared_from_this()), asio::detached);
+  }
+}
+
+asio::awaitable<void> Client::drain([[maybe_unused]] std::shared_ptr<Client> self) {
+  // One frame at a time, in arrival order: a customer's messages get their
+  // seqs in the order they were typed.
+  while (!inbox_.empty() && !closed_) {
+    std::string frame = std::move(inbox_.front());
+    inbox_.pop_front();
+    try {
+      co_await handle(std::move(frame));
+    } catch (std::exception const& e) {
+      spdlog::error("ws {}: handler failed: {}", id(), e.what());
+      send(protocol::encode_error(nullptr, error::internal, "internal error"));
+    }
+  }
+  draining_ = false;
+}
+
+asio::awaitable<void> Client::handle(std::string frame) {
+  auto decoded = protocol::decode(frame);
+  if (auto* bad = std::get_if<protocol::DecodeError>(&decoded)) {
+    if (!hello_seen_) {
+      send(protocol::encode_error(bad->id, error::unauthorized, "the first frame must be hello"));
+      close(protocol::close_code::unauthorized, "hello expected");
+      co_return;
+    }
+    send(protocol::encode_error(bad->id, bad->code, bad->message));
+    co_return;
+  }
+  auto& req = std::get<protocol::Request>(decoded);
+  bool is_hello = std::holds_alternative<protocol::Hello>(req.command);
+  if (!hello_seen_) {
+    if (!is_hello) {
+      send(protocol::encode_error(req.id, error::unauthorized, "the first frame must be hello"));
+      close(protocol::close_code::unauthorized, "hello expected");
+      co_return;
+    }
+    hello_seen_ = true;
+    hello_timer_.cancel();
+    co_await app_.hello(*this, req);
+    co_return;
+  }
+  if (is_hello) {
+    send(protocol::encode_error(req.id, error::bad_request, "hello was already received"));
+    co_return;
+  }
+  if (!authenticated_) co_return;  // hello failed; the close is on its way
+  if (!protocol::allowed(req.command, role_)) {
+    send(protocol::encode_error(req.id, error::forbidden,
+                                "a " + std::string(core::to_string(role_)) + " may not send " + req.type));
+    co_return;
+  }
+  co_await app_.handle(*this, req);
+}
+
+void Client::on_close() {
+  if (closed_) return;
+  closed_ = true;
+  hello_timer_.cancel();
+  inbox_.clear();
+  app_.client_closed(*this);
+}
+
+void Client::send(std::shared_ptr<std::string const> frame) {
+  if (!closed_) ws_->send(std::move(frame));
+}
+
+void Client::send(std::string frame) { send(std::make_shared<std::string const>(std::move(frame))); }
+
+void Client::close(std::uint16_t code, std::string reason) { ws_->close(code, std::move(reason)); }
+
+void Client::send_position(std::string const& conversation_id, int position, int estimated_wait_s) {
+  auto [it, inserted] = positions_.try_emplace(conversation_id, position);
+  if (!inserted && it->second == position) return;
+  it->second = position;
+  boost::json::object ev;
+  ev["conversation_id"] = conversation_id;
+  ev["position"] = position;
+  ev["estimated_wait_s"] = estimated_wait_s;
+  send(protocol::encode_event("queue.position", std::move(ev)));
+}
+
+}  // namespace exceed::app

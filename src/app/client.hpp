@@ -1,0 +1,73 @@
+// One WebSocket client as the app sees it: who it is once `hello` passed,
+// its rate limit, and the frames it sent waiting to be handled in order.
+#pragma once
+
+#include "core/domain.hpp"
+#include "net/server.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/value.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace exceed::app {
+
+class App;
+
+class Client final : public net::WebSocketHandler, public std::enable_shared_from_this<Client> {
+ public:
+  Client(App& app, std::shared_ptr<net::WebSocket> ws);
+
+  void start();  // arms the hello timeout
+  void on_message(std::string_view data, bool text) override;
+  void on_close() override;
+
+  void send(std::shared_ptr<std::string const> frame);
+  void send(std::string frame);
+  void close(std::uint16_t code, std::string reason);
+
+  bool authenticated() const noexcept { return authenticated_; }
+  core::Role role() const noexcept { return role_; }
+  std::string const& user_id() const noexcept { return user_id_; }
+  std::string const& name() const noexcept { return name_; }
+  std::vector<std::string> const& teams() const noexcept { return teams_; }
+  std::string const& teams_csv() const noexcept { return teams_csv_; }
+  std::uint64_t id() const noexcept { return ws_->id(); }
+  bool open() const noexcept { return !closed_ && ws_->is_open(); }
+
+  // Sends queue.position only when it changed for that conversation.
+  void send_position(std::string const& conversation_id, int position, int estimated_wait_s);
+
+  // Set once by a successful hello.
+  void authenticate(core::Role role, std::string user_id, std::string name, std::vector<std::string> teams);
+
+ private:
+  // `self` keeps the client alive until its inbox is handled.
+  boost::asio::awaitable<void> drain(std::shared_ptr<Client> self);
+  boost::asio::awaitable<void> handle(std::string frame);
+
+  App& app_;
+  std::shared_ptr<net::WebSocket> ws_;
+  boost::asio::steady_timer hello_timer_;
+  core::TokenBucket bucket_;
+  core::FloodGuard flood_;
+  std::deque<std::string> inbox_;
+  bool draining_ = false;
+  bool closed_ = false;
+  bool hello_seen_ = false;
+  bool authenticated_ = false;
+  core::Role role_ = core::Role::customer;
+  std::string user_id_;
+  std::string name_;
+  std::vector<std::string> teams_;
+  std::string teams_csv_;
+  std::unordered_map<std::string, int> positions_;
+};
+
+}  // namespace exceed::app

@@ -1,0 +1,276 @@
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <variant>
+
+namespace exceed::app {
+namespace {
+
+// A setting's value as it arrives: from TOML typed, from the environment or a
+// flag as text (converted by the setter).
+using Value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
+
+struct Bad {
+  std::string reason;
+};
+
+std::int64_t as_int(Value const& v, std::int64_t lo, std::int64_t hi) {
+  std::int64_t n = 0;
+  if (auto const* i = std::get_if<std::int64_t>(&v)) {
+    n = *i;
+  } else if (auto const* s = std::get_if<std::string>(&v)) {
+    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
+    if (ec != std::errc{} || p != s->data() + s->size()) throw Bad{"expected an integer, got '" + *s + "'"};
+  } else {
+    throw Bad{"expected an integer"};
+  }
+  if (n < lo || n > hi) throw Bad{"must be between " + std::to_string(lo) + " and " + std::to_string(hi)};
+  return n;
+}
+
+double as_double(Value const& v, double lo, double hi) {
+  double d = 0;
+  if (auto const* f = std::get_if<double>(&v)) d = *f;
+  else if (auto const* i = std::get_if<std::int64_t>(&v)) d = static_cast<double>(*i);
+  else if (auto const* s = std::get_if<std::string>(&v)) {
+    try {
+      std::size_t used = 0;
+      d = std::stod(*s, &used);
+      if (used != s->size()) throw Bad{"expected a number, got '" + *s + "'"};
+    } catch (std::logic_error const&) {
+      throw Bad{"expected a number, got '" + *s + "'"};
+    }
+  } else throw Bad{"expected a number"};
+  if (!(d >= lo && d <= hi)) throw Bad{"must be between " + std::to_string(lo) + " and " + std::to_string(hi)};
+  return d;
+}
+
+bool as_bool(Value const& v) {
+  if (auto const* b = std::get_if<bool>(&v)) return *b;
+  if (auto const* s = std::get_if<std::string>(&v)) {
+    if (*s == "true" || *s == "1" || *s == "yes") return true;
+    if (*s == "false" || *s == "0" || *s == "no") return false;
+    throw Bad{"expected true or false, got '" + *s + "'"};
+  }
+  throw Bad{"expected true or false"};
+}
+
+std::string as_string(Value const& v) {
+  if (auto const* s = std::get_if<std::string>(&v)) return *s;
+  throw Bad{"expected a string"};
+}
+
+std::vector<std::string> as_list(Value const& v) {
+  if (auto const* l = std::get_if<std::vector<std::string>>(&v)) return *l;
+  if (auto const* s = std::get_if<std::string>(&v)) {  // "a,b,c" from the environment
+    std::vector<std::string> out;
+    std::stringstream in(*s);
+    for (std::string item; std::getline(in, item, ',');)
+      if (!item.empty()) out.push_back(item);
+    return out;
+  }
+  throw Bad{"expected a list of strings"};
+}
+
+using Setter = std::function<void(Config&, Value const&)>;
+
+std::map<std::string, Setter> const& setters() {
+  static std::map<std::string, Setter> const table{
+      {"server.listen",
+       [](Config& c, Value const& v) {
+         if (!parse_listen(as_string(v), c.server.host, c.server.port)) throw Bad{"expected HOST:PORT"};
+       }},
+      {"server.reuse_port", [](Config& c, Value const& v) { c.server.reuse_port = as_bool(v); }},
+      {"server.web_root", [](Config& c, Value const& v) { c.server.web_root = as_string(v); }},
+      {"server.allowed_origins", [](Config& c, Value const& v) { c.server.allowed_origins = as_list(v); }},
+      {"server.allow_missing_origin", [](Config& c, Value const& v) { c.server.allow_missing_origin = as_bool(v); }},
+      {"server.tls_cert", [](Config& c, Value const& v) { c.server.tls_cert = as_string(v); }},
+      {"server.tls_key", [](Config& c, Value const& v) { c.server.tls_key = as_string(v); }},
+      {"server.shutdown_grace_s",
+       [](Config& c, Value const& v) { c.server.shutdown_grace_s = static_cast<int>(as_int(v, 1, 300)); }},
+      {"redis.url", [](Config& c, Value const& v) { c.redis.url = as_string(v); }},
+      {"redis.prefix",
+       [](Config& c, Value const& v) {
+         c.redis.prefix = as_string(v);
+         if (c.redis.prefix.empty() || c.redis.prefix.size() > 64) throw Bad{"must be 1 to 64 characters"};
+       }},
+      {"redis.command_timeout_ms",
+       [](Config& c, Value const& v) { c.redis.command_timeout_ms = static_cast<int>(as_int(v, 10, 600'000)); }},
+      {"auth.token_secret", [](Config& c, Value const& v) { c.auth.token_secret = as_string(v); }},
+      {"auth.token_ttl_s",
+       [](Config& c, Value const& v) { c.auth.token_ttl_s = static_cast<int>(as_int(v, 60, 90 * 86400)); }},
+      {"auth.visitor_token_ttl_s",
+       [](Config& c, Value const& v) { c.auth.visitor_token_ttl_s = static_cast<int>(as_int(v, 60, 365 * 86400)); }},
+      {"auth.password_iterations",
+       [](Config& c, Value const& v) { c.auth.password_iterations = static_cast<int>(as_int(v, 1000, 10'000'000)); }},
+      {"auth.identity_secret", [](Config& c, Value const& v) { c.auth.identity_secret = as_string(v); }},
+      {"auth.require_identity", [](Config& c, Value const& v) { c.auth.require_identity = as_bool(v); }},
+      {"routing.strategy",
+       [](Config& c, Value const& v) {
+         auto s = as_string(v);
+         if (s == "least_busy") c.routing.strategy = core::Strategy::least_busy;
+         else if (s == "round_robin") c.routing.strategy = core::Strategy::round_robin;
+         else throw Bad{"must be least_busy or round_robin, got '" + s + "'"};
+       }},
+      {"routing.default_team",
+       [](Config& c, Value const& v) {
+         c.routing.default_team = as_string(v);
+         if (c.routing.default_team.empty()) throw Bad{"must not be empty"};
+       }},
+      {"routing.offer_timeout_s",
+       [](Config& c, Value const& v) { c.routing.offer_timeout_s = static_cast<int>(as_int(v, 1, 3600)); }},
+      {"routing.decline_cooldown_s",
+       [](Config& c, Value const& v) { c.routing.decline_cooldown_s = static_cast<int>(as_int(v, 0, 86400)); }},
+      {"routing.agent_grace_s",
+       [](Config& c, Value const& v) { c.routing.agent_grace_s = static_cast<int>(as_int(v, 0, 86400)); }},
+      {"routing.default_capacity",
+       [](Config& c, Value const& v) { c.routing.default_capacity = static_cast<int>(as_int(v, 1, 50)); }},
+      {"limits.max_frame_bytes",
+       [](Config& c, Value const& v) { c.limits.max_frame_bytes = as_int(v, 1024, 16 << 20); }},
+      {"limits.max_body_bytes",
+       [](Config& c, Value const& v) { c.limits.max_body_bytes = as_int(v, 1024, 64 << 20); }},
+      {"limits.messages_per_s", [](Config& c, Value const& v) { c.limits.messages_per_s = as_double(v, 0.1, 1e6); }},
+      {"limits.burst", [](Config& c, Value const& v) { c.limits.burst = as_double(v, 1, 1e6); }},
+      {"limits.flood_rejections",
+       [](Config& c, Value const& v) { c.limits.flood_rejections = static_cast<int>(as_int(v, 1, 1'000'000)); }},
+      {"limits.out_queue_bytes",
+       [](Config& c, Value const& v) { c.limits.out_queue_bytes = as_int(v, 4096, 1 << 30); }},
+      {"limits.ws_idle_timeout_s",
+       [](Config& c, Value const& v) { c.limits.ws_idle_timeout_s = static_cast<int>(as_int(v, 5, 3600)); }},
+      {"limits.hello_timeout_s",
+       [](Config& c, Value const& v) { c.limits.hello_timeout_s = static_cast<int>(as_int(v, 1, 300)); }},
+      {"limits.max_connections",
+       [](Config& c, Value const& v) { c.limits.max_connections = as_int(v, 1, 10'000'000); }},
+      {"limits.max_connections_per_ip",
+       [](Config& c, Value const& v) { c.limits.max_connections_per_ip = as_int(v, 0, 10'000'000); }},
+      {"log.level",
+       [](Config& c, Value const& v) {
+         auto s = as_string(v);
+         if (s != "trace" && s != "debug" && s != "info" && s != "warn" && s != "error" && s != "off")
+           throw Bad{"must be one of trace, debug, info, warn, error, off"};
+         c.log.level = s;
+       }},
+      {"log.json", [](Config& c, Value const& v) { c.log.json = as_bool(v); }},
+  };
+  return table;
+}
+
+void apply(Config& c, std::string const& key, Value const& v, std::string const& source) {
+  auto it = setters().find(key);
+  if (it == setters().end()) throw ConfigError(source, key, "unknown setting");
+  try {
+    it->second(c, v);
+  } catch (Bad const& b) {
+    throw ConfigError(source, key, b.reason);
+  }
+}
+
+Value from_toml(toml::node const& n, std::string const& source, std::string const& key) {
+  if (auto s = n.value_exact<std::string>()) return *s;
+  if (auto i = n.value_exact<std::int64_t>()) return *i;
+  if (auto d = n.value_exact<double>()) return *d;
+  if (auto b = n.value_exact<bool>()) return *b;
+  if (auto const* arr = n.as_array()) {
+    std::vector<std::string> out;
+    for (auto const& item : *arr) {
+      auto s = item.value_exact<std::string>();
+      if (!s) throw ConfigError(source, key, "expected a list of strings");
+      out.push_back(*s);
+    }
+    return out;
+  }
+  throw ConfigError(source, key, "unsupported value type");
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::string src, std::string k, std::string why)
+    : std::runtime_error(src + ": " + k + ": " + why), source(std::move(src)), key(std::move(k)),
+      reason(std::move(why)) {}
+
+core::RoutingRules Config::routing_rules() const {
+  core::RoutingRules r;
+  r.strategy = routing.strategy;
+  r.offer_timeout = routing.offer_timeout_s * 1000LL;
+  r.decline_cooldown = routing.decline_cooldown_s * 1000LL;
+  r.grace = routing.agent_grace_s * 1000LL;
+  return r;
+}
+
+bool parse_listen(std::string const& text, std::string& host, std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  unsigned p = 0;
+  auto const* first = text.data() + colon + 1;
+  auto const* last = text.data() + text.size();
+  auto [end, ec] = std::from_chars(first, last, p);
+  if (ec != std::errc{} || end != last || p > 65535 || first == last) return false;
+  host = h.empty() ? "0.0.0.0" : h;
+  port = static_cast<std::uint16_t>(p);
+  return true;
+}
+
+void apply_setting(Config& c, std::string const& key, std::string const& value, std::string const& source) {
+  apply(c, key, Value{value}, source);
+}
+
+Config load_config(std::string const& path, std::map<std::string, std::string> const& env) {
+  Config c;
+  if (!path.empty()) {
+    toml::table root;
+    try {
+      root = toml::parse_file(path);
+    } catch (toml::parse_error const& e) {
+      auto const& where = e.source().begin;
+      throw ConfigError(path, "line " + std::to_string(where.line) + ", column " + std::to_string(where.column),
+                        std::string(e.description()));
+    }
+    for (auto const& [section, node] : root) {
+      auto const* table = node.as_table();
+      if (!table) throw ConfigError(path, std::string(section.str()), "expected a [section]");
+      for (auto const& [key, value] : *table) {
+        std::string full = std::string(section.str()) + "." + std::string(key.str());
+        apply(c, full, from_toml(value, path, full), path);
+      }
+    }
+  }
+  // EXCEED_REDIS_URL -> redis.url: the first underscore after the section
+  // separates section and key, the rest belong to the key.
+  for (auto const& [name, value] : env) {
+    if (name.rfind("EXCEED_", 0) != 0 || name == "EXCEED_CONFIG") continue;
+    std::string rest = name.substr(7);
+    auto sep = rest.find('_');
+    if (sep == std::string::npos) continue;
+    std::string key;
+    for (char ch : rest.substr(0, sep)) key += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    key += '.';
+    for (char ch : rest.substr(sep + 1)) key += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    // Variables of other tools may share the prefix: only known sections count.
+    auto section = key.substr(0, key.find('.'));
+    if (section != "server" && section != "redis" && section != "auth" && section != "routing" &&
+        section != "limits" && section != "log")
+      continue;
+    apply(c, key, Value{value}, "environment " + name);
+  }
+  return c;
+}
+
+void validate(Config const& c, std::string const& source) {
+  if (c.auth.token_secret.size() < 16)
+    throw ConfigError(source, "auth.token_secret",
+                      "must be set to at least 16 characters (or EXCEED_AUTH_TOKEN_SECRET)");
+  if (c.server.tls_cert.empty() != c.server.tls_key.empty())
+    throw ConfigError(source, "server.tls_cert", "tls_cert and tls_key must be given together");
+  if (c.auth.require_identity && c.auth.identity_secret.empty())
+    throw ConfigError(source, "auth.require_identity", "needs auth.identity_secret");
+  if (c.limits.burst < 1) throw ConfigError(source, "limits.burst", "must be at least 1");
+}
+
+}  // namespace exceed::app

@@ -1,0 +1,90 @@
+// Every setting of the server, with its default. Loaded from TOML
+// (config/exceed.toml documents each key), then EXCEED_<SECTION>_<KEY>
+// environment variables, then command-line flags, later ones winning.
+#pragma once
+
+#include "core/router.hpp"
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace exceed::app {
+
+struct Config {
+  struct Server {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    bool reuse_port = false;
+    std::string web_root = "web";
+    std::vector<std::string> allowed_origins;  // empty: own address and localhost
+    bool allow_missing_origin = true;
+    std::string tls_cert;
+    std::string tls_key;
+    int shutdown_grace_s = 5;
+  } server;
+  struct Redis {
+    std::string url = "redis://127.0.0.1:6379";
+    std::string prefix = "exceed:";
+    int command_timeout_ms = 5000;
+  } redis;
+  struct Auth {
+    std::string token_secret;
+    int token_ttl_s = 12 * 3600;
+    int visitor_token_ttl_s = 30 * 24 * 3600;
+    int password_iterations = 200'000;
+    std::string identity_secret;
+    bool require_identity = false;
+  } auth;
+  struct Routing {
+    core::Strategy strategy = core::Strategy::least_busy;
+    std::string default_team = "support";
+    int offer_timeout_s = 30;
+    int decline_cooldown_s = 120;
+    int agent_grace_s = 60;
+    int default_capacity = 3;
+  } routing;
+  struct Limits {
+    std::size_t max_frame_bytes = 64 * 1024;
+    std::size_t max_body_bytes = 1024 * 1024;
+    double messages_per_s = 10;
+    double burst = 30;
+    int flood_rejections = 20;
+    std::size_t out_queue_bytes = 1024 * 1024;
+    int ws_idle_timeout_s = 60;
+    int hello_timeout_s = 10;
+    std::size_t max_connections = 19000;
+    std::size_t max_connections_per_ip = 0;
+  } limits;
+  struct Log {
+    std::string level = "info";
+    bool json = false;
+  } log;
+
+  core::RoutingRules routing_rules() const;
+};
+
+// A refused setting: where it came from, which key, and why.
+struct ConfigError : std::runtime_error {
+  ConfigError(std::string source, std::string key, std::string reason);
+  std::string source, key, reason;
+};
+
+// Reads `path` (when non-empty; a missing file is an error), then applies
+// the environment. Throws ConfigError naming the file (or variable), the
+// key and the reason for the first bad setting found.
+Config load_config(std::string const& path, std::map<std::string, std::string> const& env);
+
+// Applies one setting given as "section.key" = text (flags and environment).
+void apply_setting(Config& c, std::string const& key, std::string const& value, std::string const& source);
+
+// Parses "HOST:PORT" (also "[::1]:PORT" and ":PORT").
+bool parse_listen(std::string const& text, std::string& host, std::uint16_t& port);
+
+// Cross-field checks done once everything is applied (a token secret is
+// set, TLS files come in pairs, ...).
+void validate(Config const& c, std::string const& source);
+
+}  // namespace exceed::app

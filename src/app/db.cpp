@@ -1,0 +1,113 @@
+#include "app/db.hpp"
+
+#include "app/lua_scripts.hpp"  // generated from src/app/lua
+#include "app/scripts.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace exceed::app {
+namespace {
+
+store::Script with_prelude(std::string_view body) {
+  return store::Script(std::string(lua::prelude) + "\n" + std::string(body));
+}
+
+std::optional<protocol::error> code_from(std::string_view word) {
+  using protocol::error;
+  static constexpr std::pair<std::string_view, error> codes[] = {
+      {"bad_request", error::bad_request}, {"unauthorized", error::unauthorized},
+      {"forbidden", error::forbidden},     {"not_found", error::not_found},
+      {"conflict", error::conflict},       {"rate_limited", error::rate_limited},
+      {"too_large", error::too_large},     {"unavailable", error::unavailable}};
+  for (auto const& [name, code] : codes)
+    if (name == word) return code;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Scripts::Scripts()
+    : start(with_prelude(lua::start)), send(with_prelude(lua::send)), history(with_prelude(lua::history)),
+      access(with_prelude(lua::access)), snapshot(with_prelude(lua::snapshot)), offer(with_prelude(lua::offer)),
+      accept(with_prelude(lua::accept)), decline(with_prelude(lua::decline)),
+      expire_offers(with_prelude(lua::expire_offers)), resolve(with_prelude(lua::resolve)),
+      requeue(with_prelude(lua::requeue)), assign(with_prelude(lua::assign)), presence(with_prelude(lua::presence)),
+      reap_procs(with_prelude(lua::reap_procs)), grace_due(with_prelude(lua::grace_due)),
+      grace_done(with_prelude(lua::grace_done)), agent_status(with_prelude(lua::agent_status)),
+      csat(with_prelude(lua::csat)), positions(with_prelude(lua::positions)), note(with_prelude(lua::note)),
+      read(with_prelude(lua::read)) {}
+
+Db::Db(std::shared_ptr<store::Connection> conn, std::string prefix)
+    : conn_(std::move(conn)), prefix_(std::move(prefix)), scripts_(std::make_unique<Scripts>()) {}
+Db::~Db() = default;
+
+Outcome to_outcome(std::error_code ec, store::Reply reply) {
+  Outcome out;
+  if (ec) {
+    out.error = protocol::error::unavailable;
+    out.message = "the message store is unavailable, try again";
+    return out;
+  }
+  if (reply.is_error()) {
+    // Script errors read "<code> <text>"; Redis may prefix "ERR " to them.
+    std::string_view text = reply.str;
+    if (text.rfind("ERR ", 0) == 0) text.remove_prefix(4);
+    auto space = text.find(' ');
+    auto code = code_from(text.substr(0, space));
+    if (code) {
+      out.error = *code;
+      out.message = space == std::string_view::npos ? std::string(text) : std::string(text.substr(space + 1));
+    } else {
+      spdlog::error("store: unexpected error reply: {}", reply.str);
+      out.error = protocol::error::internal;
+      out.message = "internal error";
+    }
+    return out;
+  }
+  out.reply = std::move(reply);
+  return out;
+}
+
+boost::asio::awaitable<Outcome> Db::run(store::Script const& script, std::vector<std::string> args) {
+  args.insert(args.begin(), prefix_);
+  static std::vector<std::string> const no_keys;
+  auto [ec, reply] = co_await script.run(*conn_, no_keys, args);
+  co_return to_outcome(ec, std::move(reply));
+}
+
+boost::asio::awaitable<Outcome> Db::exec(store::Args args) {
+  auto [ec, reply] = co_await conn_->exec(std::move(args));
+  co_return to_outcome(ec, std::move(reply));
+}
+
+void Db::post(store::Args const& args) {
+  conn_->exec_cb(args, [](std::error_code ec, store::Reply const& r) {
+    if (ec) spdlog::debug("store: a background command failed: {}", ec.message());
+    else if (r.is_error()) spdlog::warn("store: a background command failed: {}", r.str);
+  });
+}
+
+std::string const& str_at(store::Reply const& r, std::size_t i) {
+  static std::string const empty;
+  if (!r.is_array() || i >= r.elements.size()) return empty;
+  return r.elements[i].str;
+}
+
+long long int_at(store::Reply const& r, std::size_t i) {
+  if (!r.is_array() || i >= r.elements.size()) return 0;
+  auto const& e = r.elements[i];
+  if (e.kind == store::Reply::Kind::integer) return e.integer;
+  try {
+    return e.str.empty() ? 0 : std::stoll(e.str);
+  } catch (std::exception const&) {
+    return 0;
+  }
+}
+
+std::string_view field(store::Reply const& flat, std::string_view name) {
+  for (std::size_t i = 0; i + 1 < flat.elements.size(); i += 2)
+    if (flat.elements[i].str == name) return flat.elements[i + 1].str;
+  return {};
+}
+
+}  // namespace exceed::app

@@ -1,0 +1,359 @@
+// The HTTP side: health, the visitor and login endpoints, the conversation
+// API and the static web clients. JSON errors as PROTOCOL.md gives them.
+#include "app/app.hpp"
+#include "app/scripts.hpp"
+#include "app/wire.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <string_view>
+
+namespace exceed::app {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using protocol::error;
+
+namespace {
+
+void secure(net::HttpResponse& r) {
+  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  r.headers.push_back({"Referrer-Policy", "no-referrer"});
+  r.headers.push_back({"Cache-Control", "no-store"});
+}
+
+net::HttpResponse json_response(unsigned status, json::value const& body) {
+  net::HttpResponse r;
+  r.status = status;
+  r.body = json::serialize(body);
+  secure(r);
+  return r;
+}
+
+net::HttpResponse error_response(error code, std::string_view message) {
+  json::object inner;
+  inner["code"] = protocol::code_name(code);
+  inner["message"] = message;
+  json::object body;
+  body["error"] = std::move(inner);
+  return json_response(protocol::http_status(code), body);
+}
+
+net::HttpResponse from_outcome(Outcome const& o) { return error_response(*o.error, o.message); }
+
+std::string_view content_type(fs::path const& p) {
+  auto ext = p.extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".json") return "application/json";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".png") return "image/png";
+  if (ext == ".ico") return "image/x-icon";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".mp3") return "audio/mpeg";
+  return "application/octet-stream";
+}
+
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> query;
+};
+
+std::optional<Target> parse_target(std::string const& raw) {
+  auto u = boost::urls::parse_origin_form(raw);
+  if (!u) return std::nullopt;
+  Target t;
+  t.path = u->path();
+  for (auto const& p : u->params()) t.query[p.key] = p.value;
+  return t;
+}
+
+std::optional<std::string> bearer(net::HttpRequest const& req) {
+  auto h = req.header("Authorization");
+  if (!h || h->size() < 8 || h->substr(0, 7) != "Bearer ") return std::nullopt;
+  return std::string(h->substr(7));
+}
+
+std::optional<long long> to_number(std::string const& s, long long lo, long long hi) {
+  try {
+    std::size_t used = 0;
+    long long v = std::stoll(s, &used);
+    if (used != s.size() || v < lo || v > hi) return std::nullopt;
+    return v;
+  } catch (std::exception const&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+boost::asio::awaitable<net::HttpResponse> App::on_http(net::HttpRequest req) {
+  try {
+    co_return co_await route_http(req);
+  } catch (std::exception const& e) {
+    spdlog::error("http {} {}: {}", req.method, req.target.substr(0, 200), e.what());
+    co_return error_response(error::internal, "internal error");
+  }
+}
+
+boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req) {
+  auto target = parse_target(req.target);
+  if (!target) co_return error_response(error::bad_request, "malformed request target");
+  auto const& path = target->path;
+  auto const& method = req.method;
+
+  if (path == "/healthz") {
+    json::object body;
+    body["status"] = "ok";
+    co_return json_response(200, body);
+  }
+  if (path == "/readyz") {
+    bool ready = db_->connected() && !stopping_;
+    json::object body;
+    body["status"] = ready ? "ready" : "unavailable";
+    body["store"] = db_->connected() ? "up" : "down";
+    co_return json_response(ready ? 200 : 503, body);
+  }
+
+  if (path.rfind("/api/", 0) == 0) {
+    // Every API body is a JSON object; parse it once here.
+    json::object body;
+    if (method == "POST" || method == "PATCH") {
+      std::error_code ec;
+      json::parse_options opts;
+      opts.max_depth = protocol::max_json_depth;
+      auto v = json::parse(req.body.empty() ? std::string_view("{}") : std::string_view(req.body), ec, {}, opts);
+      if (ec || !v.is_object()) co_return error_response(error::bad_request, "the body must be a JSON object");
+      body = std::move(v.get_object());
+    }
+    auto str = [&](std::string_view key, std::size_t max) -> std::optional<std::string> {
+      auto const* v = body.if_contains(key);
+      if (!v || v->is_null()) return std::string();
+      if (!v->is_string() || v->get_string().size() > max) return std::nullopt;
+      return std::string(v->get_string());
+    };
+
+    if (path == "/api/v1/visitors") {
+      if (method != "POST") co_return error_response(error::bad_request, "use POST");
+      auto name = str("name", 100);
+      auto email = str("email", 254);
+      auto user_id = str("user_id", 128);
+      auto user_hash = str("user_hash", 128);
+      if (!name || !email || !user_id || !user_hash)
+        co_return error_response(error::bad_request, "name, email, user_id and user_hash must be short strings");
+      bool verified = false;
+      if (!user_id->empty() && !config_.auth.identity_secret.empty()) {
+        auto expected = hmac_sha256_hex(config_.auth.identity_secret, *user_id);
+        if (!constant_time_equal(expected, *user_hash))
+          co_return error_response(error::unauthorized, "user_hash does not match user_id");
+        verified = true;
+      } else if (config_.auth.require_identity) {
+        co_return error_response(error::unauthorized, "identity verification is required: give user_id and user_hash");
+      }
+      std::string visitor_id;
+      if (verified) {
+        // A verified customer keeps one visitor id, and with it their history.
+        auto candidate = random_id("v_");
+        auto o = co_await db_->cmd("SET", db_->key("visitor_by_user:" + *user_id), candidate, "NX", "GET");
+        if (!o) co_return from_outcome(o);
+        visitor_id = o.reply.is_nil() ? candidate : o.reply.str;
+      } else {
+        visitor_id = random_id("v_");
+      }
+      std::string display = name->empty() ? "Visitor" : *name;
+      // g++ 12 mis-destroys temporaries of a ?: inside a co_await: name them first.
+      std::string linked_user = verified ? *user_id : std::string();
+      auto o = co_await db_->cmd("HSET", db_->key("visitor:" + visitor_id), "id", visitor_id, "name", display,
+                                   "email", *email, "user_id", linked_user,
+                                   "created_at", std::to_string(now_ms()));
+      if (!o) co_return from_outcome(o);
+      Claims c{visitor_id, core::Role::customer, display, now_ms() + config_.auth.visitor_token_ttl_s * 1000LL};
+      json::object out;
+      out["visitor_id"] = visitor_id;
+      out["token"] = tokens_.sign(c);
+      out["expires_at"] = c.expires_at;
+      co_return json_response(201, out);
+    }
+
+    if (path == "/api/v1/login") {
+      if (method != "POST") co_return error_response(error::bad_request, "use POST");
+      auto username = str("username", 64);
+      auto password = str("password", 1024);
+      if (!username || !password || username->empty() || password->empty())
+        co_return error_response(error::bad_request, "username and password are required strings");
+      auto id = co_await db_->cmd("GET", db_->key("username:" + *username));
+      if (!id) co_return from_outcome(id);
+      store::Reply user;
+      if (!id.reply.is_nil()) {
+        auto u = co_await db_->cmd("HGETALL", db_->key("user:" + id.reply.str));
+        if (!u) co_return from_outcome(u);
+        user = std::move(u.reply);
+      }
+      // Unknown users cost a hash too, so timing does not tell which names exist.
+      std::string stored(field(user, "password"));
+      std::string against = stored.empty() ? hash_password("x", 1000) : stored;
+      bool ok = co_await check_password(*password, against);
+      if (!ok || stored.empty()) co_return error_response(error::unauthorized, "wrong username or password");
+      auto role = core::parse_role(field(user, "role")).value_or(core::Role::agent);
+      Claims c{id.reply.str, role, std::string(field(user, "name")), now_ms() + config_.auth.token_ttl_s * 1000LL};
+      json::object out;
+      out["token"] = tokens_.sign(c);
+      out["role"] = core::to_string(role);
+      out["agent_id"] = id.reply.str;
+      out["name"] = c.name;
+      out["expires_at"] = c.expires_at;
+      spdlog::info("login: {} ({})", *username, core::to_string(role));
+      co_return json_response(200, out);
+    }
+
+    // Everything below needs a bearer token.
+    auto token = bearer(req);
+    if (!token) co_return error_response(error::unauthorized, "missing bearer token");
+    TokenProblem why{};
+    auto claims = tokens_.verify(*token, now_ms(), &why);
+    if (!claims)
+      co_return error_response(error::unauthorized,
+                               why == TokenProblem::expired ? "the token has expired" : "the token is not valid");
+    std::string role(core::to_string(claims->role));
+    std::string teams;
+    if (claims->role == core::Role::agent) {
+      auto t = co_await db_->cmd("HGET", db_->key("user:" + claims->subject), "teams");
+      if (!t) co_return from_outcome(t);
+      teams = t.reply.str;
+    }
+
+    constexpr std::string_view prefix = "/api/v1/conversations";
+    if (path.rfind(prefix, 0) == 0) {
+      if (method != "GET") co_return error_response(error::bad_request, "use GET");
+      std::string_view rest = std::string_view(path).substr(prefix.size());
+      if (rest.empty() || rest == "/") {
+        // A page of conversations, newest first. The cursor is the last
+        // item's (created_at, id); newer inserts land before it, so paging
+        // is stable while chats keep arriving.
+        auto limit = to_number(target->query.count("limit") ? target->query["limit"] : "50", 1, 200);
+        if (!limit) co_return error_response(error::bad_request, "limit must be 1..200");
+        std::string max_score = "+inf";
+        std::string after_id;
+        if (auto it = target->query.find("cursor"); it != target->query.end() && !it->second.empty()) {
+          auto colon = it->second.find(':');
+          if (colon == std::string::npos || !to_number(it->second.substr(0, colon), 0, 1LL << 53))
+            co_return error_response(error::bad_request, "malformed cursor");
+          max_score = it->second.substr(0, colon);
+          after_id = it->second.substr(colon + 1);
+        }
+        std::string index = claims->role == core::Role::customer ? "visitor:" + claims->subject + ":convs" : "convs";
+        auto filter = [&](std::string_view key) -> std::string {
+          auto it = target->query.find(std::string(key));
+          return it == target->query.end() ? std::string() : it->second;
+        };
+        json::array items;
+        std::optional<std::string> next;
+        std::size_t scanned = 0;
+        constexpr std::size_t scan_budget = 2000;
+        while (items.size() < static_cast<std::size_t>(*limit) && scanned < scan_budget) {
+          auto page = co_await db_->cmd("ZREVRANGEBYSCORE", db_->key(index), max_score, "-inf", "WITHSCORES",
+                                          "LIMIT", "0", "100");
+          if (!page) co_return from_outcome(page);
+          auto const& e = page.reply.elements;
+          if (e.empty()) break;
+          bool progressed = false;
+          for (std::size_t i = 0; i + 1 < e.size() && items.size() < static_cast<std::size_t>(*limit); i += 2) {
+            auto const& id = e[i].str;
+            auto const& score = e[i + 1].str;
+            // Same-score members come in reverse lexical order; skip up to the cursor.
+            if (score == max_score && !after_id.empty() && id >= after_id) continue;
+            progressed = true;
+            ++scanned;
+            max_score = score;
+            after_id = id;
+            auto rec = co_await db_->call(db_->scripts().access, id, role, claims->subject, teams);
+            if (!rec) continue;  // not visible to this caller
+            auto const& r = rec.reply;
+            if ((!filter("status").empty() && field(r, "status") != filter("status")) ||
+                (!filter("team").empty() && field(r, "team") != filter("team")) ||
+                (!filter("agent_id").empty() && field(r, "agent") != filter("agent_id")) ||
+                (!filter("visitor_id").empty() && field(r, "visitor") != filter("visitor_id")))
+              continue;
+            items.push_back(conversation_json(r));
+            next = score + ":" + id;
+          }
+          if (!progressed) break;
+          if (e.size() < 200 && items.size() < static_cast<std::size_t>(*limit)) {
+            next.reset();  // the index is exhausted
+            break;
+          }
+        }
+        if (items.size() < static_cast<std::size_t>(*limit) && scanned < scan_budget) next.reset();
+        else if (scanned >= scan_budget) next = max_score + ":" + after_id;
+        json::object out;
+        out["items"] = std::move(items);
+        out["next_cursor"] = next ? json::value(*next) : json::value(nullptr);
+        co_return json_response(200, out);
+      }
+      rest.remove_prefix(1);
+      auto slash = rest.find('/');
+      std::string id(rest.substr(0, slash));
+      std::string_view sub = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+      if (id.empty() || id.size() > protocol::max_id_chars) co_return error_response(error::not_found, "no such conversation");
+      if (sub.empty()) {
+        auto rec = co_await db_->call(db_->scripts().access, id, role, claims->subject, teams);
+        if (!rec) co_return from_outcome(rec);
+        co_return json_response(200, conversation_json(rec.reply));
+      }
+      if (sub == "/messages") {
+        auto after = to_number(target->query.count("after_seq") ? target->query["after_seq"] : "0", 0, 1LL << 53);
+        auto limit = to_number(target->query.count("limit") ? target->query["limit"] : "50", 1, 200);
+        if (!after || !limit) co_return error_response(error::bad_request, "after_seq must be >= 0 and limit 1..200");
+        auto o = co_await db_->call(db_->scripts().history, id, role, claims->subject, teams,
+                                                            std::to_string(*after), std::to_string(*limit + 1));
+        if (!o) co_return from_outcome(o);
+        json::array items;
+        std::int64_t last = *after;
+        std::size_t n = o.reply.elements.size() > 1 ? o.reply.elements[1].elements.size() : 0;
+        for (std::size_t i = 0; i < n && i < static_cast<std::size_t>(*limit); ++i) {
+          auto m = message_json(id, o.reply.elements[1].elements[i]);
+          last = m["seq"].as_int64();
+          items.push_back(std::move(m));
+        }
+        json::object out;
+        out["items"] = std::move(items);
+        out["next_cursor"] = n > static_cast<std::size_t>(*limit) ? json::value(std::to_string(last)) : json::value(nullptr);
+        co_return json_response(200, out);
+      }
+    }
+    co_return error_response(error::not_found, "no such endpoint");
+  }
+
+  // Static web clients.
+  if (method != "GET" && method != "HEAD") co_return error_response(error::not_found, "no such endpoint");
+  std::string rel = path;
+  if (rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos)
+    co_return error_response(error::not_found, "no such file");
+  if (rel.empty() || rel.back() == '/') rel += "index.html";
+  fs::path file = fs::path(config_.server.web_root) / rel.substr(1);
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) {
+    net::HttpResponse r;
+    r.status = 301;
+    r.headers.push_back({"Location", path + "/"});
+    secure(r);
+    co_return r;
+  }
+  if (!fs::is_regular_file(file, ec)) co_return error_response(error::not_found, "no such file");
+  net::HttpResponse r;
+  r.content_type = std::string(content_type(file));
+  r.file_path = file.string();
+  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  r.headers.push_back({"Cache-Control", "no-cache"});
+  if (file.extension() == ".html") {
+    r.headers.push_back({"X-Frame-Options", "SAMEORIGIN"});
+    r.headers.push_back({"Referrer-Policy", "no-referrer"});
+  }
+  co_return r;
+}
+
+}  // namespace exceed::app

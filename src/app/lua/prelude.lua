@@ -1,0 +1,36 @@
+-- Shared by every script (prepended). ARGV[1] is the key prefix. Keys are
+-- built here rather than passed as KEYS because a step touches records it
+-- discovers (the conversation's agent, its team's queue): Exceed runs on
+-- one Redis primary (Sentinel for HA), not Redis Cluster.
+local P = ARGV[1]
+local function ck(id) return P .. 'conv:' .. id end
+local function ak(id) return P .. 'agent:' .. id end
+local function qk(team) return P .. 'queue:' .. team end
+local function num(v) return tonumber(v) or 0 end
+local function err(code, text) return redis.error_reply(code .. ' ' .. text) end
+
+-- May `role`/`user` (an agent of the comma-separated `teams`) see the
+-- conversation whose visitor, agent, offered_to and team are given?
+local function can_see(role, user, teams, visitor, agent, offered_to, team)
+  if role == 'supervisor' then return true end
+  if role == 'customer' then return visitor == user end
+  if agent == user or offered_to == user then return true end
+  return string.find(',' .. teams .. ',', ',' .. (team or '') .. ',', 1, true) ~= nil
+end
+
+-- Hands an offered chat back to its team's queue at its old place and
+-- remembers who let it go, so that agent is skipped for a while.
+local function release_offer(conv, agent, team, score, now)
+  redis.call('ZREM', P .. 'offers', conv)
+  redis.call('HSET', ck(conv), 'status', 'queued', 'offered_to', '')
+  redis.call('ZADD', qk(team), score, conv)
+  redis.call('HSET', ck(conv) .. ':declined', agent, now)
+  if redis.call('HINCRBY', ak(agent), 'offered', -1) < 0 then redis.call('HSET', ak(agent), 'offered', 0) end
+end
+
+-- Takes one chat off an agent's load.
+local function unload(agent, conv)
+  if agent == nil or agent == '' then return end
+  if redis.call('HINCRBY', ak(agent), 'active', -1) < 0 then redis.call('HSET', ak(agent), 'active', 0) end
+  redis.call('SREM', ak(agent) .. ':convs', conv)
+end

@@ -1,0 +1,18 @@
+-- ARGV: prefix, conv, role, user, teams, now
+-- Returns {visitor, agent, team, previous_status}.
+local conv, role, user, teams, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team')
+if not c[1] then return err('not_found', 'no such conversation') end
+if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then return err('forbidden', 'not your conversation') end
+if role == 'agent' and c[3] ~= user then return err('forbidden', 'the conversation is not assigned to you') end
+if c[1] == 'resolved' then return err('conflict', 'the conversation is already resolved') end
+if c[1] == 'active' then
+  unload(c[3], conv)
+elseif c[1] == 'queued' then
+  redis.call('ZREM', qk(c[5]), conv)
+elseif c[1] == 'offered' then
+  redis.call('ZREM', P .. 'offers', conv)
+  if redis.call('HINCRBY', ak(c[4]), 'offered', -1) < 0 then redis.call('HSET', ak(c[4]), 'offered', 0) end
+end
+redis.call('HSET', ck(conv), 'status', 'resolved', 'resolved_at', now, 'offered_to', '')
+return {c[2], c[3] or '', c[5], c[1]}

@@ -1,0 +1,30 @@
+-- ARGV: prefix, conv, role, user, name, teams, client_msg_id, text, now
+-- Appends a message with the next seq unless this sender already sent this
+-- client_msg_id. Returns {seq, ts, duplicate(0|1), visitor, agent}.
+local conv, role, user, name, teams, cmid, text, now =
+  ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team',
+  'first_customer_at', 'first_response_at')
+if not c[1] then return err('not_found', 'no such conversation') end
+if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then
+  return err('forbidden', 'not your conversation')
+end
+if role == 'agent' and c[3] ~= user then return err('forbidden', 'the conversation is not assigned to you') end
+local dedup = ck(conv) .. ':cmid'
+local key = user .. ':' .. cmid
+local prev = redis.call('HGET', dedup, key)
+if prev then
+  local sep = string.find(prev, ':', 1, true)
+  return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3]}
+end
+if c[1] == 'resolved' then return err('conflict', 'the conversation is resolved') end
+local seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
+redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
+  'name', name, 'text', text, 'cmid', cmid)
+redis.call('HSET', dedup, key, seq .. ':' .. now)
+if role == 'customer' then
+  if not c[6] then redis.call('HSET', ck(conv), 'first_customer_at', now) end
+elseif c[6] and not c[7] then
+  redis.call('HSET', ck(conv), 'first_response_at', now)
+end
+return {seq, tonumber(now), 0, c[2], c[3]}

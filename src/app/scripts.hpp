@@ -1,0 +1,15 @@
+// The Lua scripts of src/app/lua, compiled into the binary.
+#pragma once
+
+#include "store/redis.hpp"
+
+namespace exceed::app {
+
+struct Scripts {
+  Scripts();
+  store::Script start, send, history, access, snapshot, offer, accept, decline, expire_offers, resolve,
+      requeue, assign, presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note,
+      read;
+};
+
+}  // namespace exceed::app

@@ -1,0 +1,72 @@
+#include "app/users.hpp"
+
+#include "app/auth.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace exceed::app {
+namespace {
+
+bool valid_name(std::string const& s, std::string_view extra) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [extra](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
+bool valid_username(std::string const& s) { return valid_name(s, "._@-"); }
+bool valid_team(std::string const& s) { return valid_name(s, "._-"); }
+
+boost::asio::awaitable<Outcome> add_user(Db& db, NewUser const& u) {
+  auto id = random_id(u.role == "agent" ? "a_" : "s_");
+  auto claim = co_await db.cmd("SET", db.key("username:" + u.username), id, "NX");
+  if (!claim) co_return claim;
+  if (claim.reply.is_nil()) {
+    Outcome taken;
+    taken.error = protocol::error::conflict;
+    taken.message = "the username '" + u.username + "' is taken";
+    co_return taken;
+  }
+  std::string teams;
+  for (auto const& t : u.teams) teams += (teams.empty() ? "" : ",") + t;
+  auto now = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  auto o = co_await db.cmd("HSET", db.key("user:" + id), "id", id, "username", u.username, "role", u.role, "name",
+                             u.name, "teams", teams, "capacity", std::to_string(u.capacity), "password",
+                             u.password_hash, "created_at", now);
+  if (!o) co_return o;
+  co_await db.cmd("SADD", db.key("users"), id);
+  if (u.role == "agent") {
+    o = co_await db.cmd("HSET", db.key("agent:" + id), "id", id, "name", u.name, "teams", teams, "capacity",
+                          std::to_string(u.capacity), "status", "offline", "active", "0", "offered", "0", "conns",
+                          "0", "last_assigned_at", "0");
+    if (!o) co_return o;
+    for (auto const& t : u.teams) {
+      co_await db.cmd("SADD", db.key("team:" + t + ":agents"), id);
+      co_await db.cmd("SADD", db.key("teams"), t);
+    }
+  }
+  Outcome ok;
+  ok.reply.kind = store::Reply::Kind::string;
+  ok.reply.str = id;
+  co_return ok;
+}
+
+boost::asio::awaitable<Outcome> list_users(Db& db, std::vector<std::vector<std::string>>& rows) {
+  auto ids = co_await db.cmd("SMEMBERS", db.key("users"));
+  if (!ids) co_return ids;
+  for (auto const& id : ids.reply.elements) {
+    auto u = co_await db.cmd("HMGET", db.key("user:" + id.str), "username", "role", "id", "name", "teams", "capacity");
+    if (!u) co_return u;
+    std::vector<std::string> row;
+    for (auto const& e : u.reply.elements) row.push_back(e.str);
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end());
+  co_return Outcome{};
+}
+
+}  // namespace exceed::app

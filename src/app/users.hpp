@@ -1,0 +1,33 @@
+// Agents and supervisors: created from the command line, stored in Redis.
+#pragma once
+
+#include "app/db.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+namespace exceed::app {
+
+struct NewUser {
+  std::string username;
+  std::string role;  // agent | supervisor
+  std::string name;
+  std::vector<std::string> teams;
+  int capacity = 3;
+  std::string password_hash;
+};
+
+// Creates the user (and, for an agent, their routing record and team
+// memberships). Fails with conflict when the username is taken.
+boost::asio::awaitable<Outcome> add_user(Db& db, NewUser const& u);
+
+// One line per user: username, role, id, name, teams, capacity.
+boost::asio::awaitable<Outcome> list_users(Db& db, std::vector<std::vector<std::string>>& rows);
+
+// Usernames: 1-64 of [A-Za-z0-9._@-]; team names: 1-64 of [A-Za-z0-9._-].
+bool valid_username(std::string const& s);
+bool valid_team(std::string const& s);
+
+}  // namespace exceed::app

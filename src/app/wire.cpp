@@ -1,0 +1,99 @@
+#include "app/wire.hpp"
+
+#include "app/db.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+namespace exceed::app {
+namespace json = boost::json;
+namespace {
+
+std::int64_t to_int(std::string_view s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+json::value time_or_null(std::string_view s) {
+  if (s.empty()) return nullptr;
+  return to_int(s);
+}
+
+json::value seconds_between(std::string_view from, std::string_view to) {
+  if (from.empty() || to.empty()) return nullptr;
+  return static_cast<double>(to_int(to) - to_int(from)) / 1000.0;
+}
+
+}  // namespace
+
+json::object parse_object(std::string_view text) {
+  std::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.get_object());
+}
+
+json::object message_json(std::string_view conversation_id, store::Reply const& entry) {
+  // entry: [ "0-<seq>", [field, value, ...] ]
+  json::object m;
+  auto const& id = str_at(entry, 0);
+  auto dash = id.find('-');
+  m["conversation_id"] = conversation_id;
+  m["seq"] = to_int(std::string_view(id).substr(dash == std::string::npos ? 0 : dash + 1));
+  store::Reply const empty;
+  auto const& fields = entry.elements.size() > 1 ? entry.elements[1] : empty;
+  m["ts"] = to_int(field(fields, "ts"));
+  auto role = field(fields, "role");
+  json::object from;
+  from["role"] = role == "customer" ? "customer" : role == "system" ? "system" : "agent";
+  from["id"] = field(fields, "uid");
+  from["name"] = field(fields, "name");
+  m["from"] = std::move(from);
+  m["text"] = field(fields, "text");
+  if (auto cmid = field(fields, "cmid"); !cmid.empty()) m["client_msg_id"] = cmid;
+  return m;
+}
+
+json::object conversation_json(store::Reply const& flat) {
+  auto f = [&](std::string_view name) { return field(flat, name); };
+  json::object c;
+  c["id"] = f("id");
+  c["status"] = f("status");
+  c["team"] = f("team");
+  c["priority"] = f("priority").empty() ? std::string_view("normal") : f("priority");
+  json::object visitor;
+  visitor["id"] = f("visitor");
+  visitor["name"] = f("visitor_name");
+  c["visitor"] = std::move(visitor);
+  if (f("agent").empty()) {
+    c["agent"] = nullptr;
+  } else {
+    json::object agent;
+    agent["id"] = f("agent");
+    agent["name"] = f("agent_name");
+    c["agent"] = std::move(agent);
+  }
+  c["created_at"] = time_or_null(f("created_at"));
+  c["assigned_at"] = time_or_null(f("assigned_at"));
+  c["resolved_at"] = time_or_null(f("resolved_at"));
+  c["last_seq"] = to_int(f("seq"));
+  c["context"] = parse_object(f("context"));
+  json::object times;
+  times["queue_wait_s"] = seconds_between(f("created_at"), f("assigned_at"));
+  times["first_response_s"] = seconds_between(f("first_customer_at"), f("first_response_at"));
+  c["response_times"] = std::move(times);
+  if (f("csat_rating").empty()) {
+    c["csat"] = nullptr;
+  } else {
+    json::object csat;
+    csat["rating"] = to_int(f("csat_rating"));
+    csat["expectation"] = f("csat_expectation");
+    csat["comment"] = f("csat_comment");
+    c["csat"] = std::move(csat);
+  }
+  return c;
+}
+
+}  // namespace exceed::app

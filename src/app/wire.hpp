@@ -1,0 +1,23 @@
+// Store records to the contract's JSON shapes (PROTOCOL.md, proto/).
+#pragma once
+
+#include "store/redis.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace exceed::app {
+
+// One XRANGE entry of a conversation's message stream -> a message object
+// (without "type"), as `message` events and history.get carry it.
+boost::json::object message_json(std::string_view conversation_id, store::Reply const& entry);
+
+// A conversation record (HGETALL) -> the conversation object of the HTTP API.
+boost::json::object conversation_json(store::Reply const& flat);
+
+// Parses JSON text stored by the server itself; {} when it is not an object.
+boost::json::object parse_object(std::string_view text);
+
+}  // namespace exceed::app

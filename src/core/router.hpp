@@ -1,0 +1,84 @@
+// Routing decisions: which waiting chat is offered to which agent, in what
+// order chats wait, when an offer or an absent agent's grace runs out.
+//
+// The router is sans-io: it reads a snapshot of one team (its queue and its
+// agents, as the store holds them) and the current time, and returns the
+// offers to make. The store commits each offer with a compare-and-set (a Lua
+// script that re-checks the agent's capacity and the chat's state), so two
+// processes planning from the same snapshot can never both win one chat or
+// push an agent past capacity; the loser re-plans from a fresh snapshot.
+#pragma once
+
+#include "core/domain.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace exceed::core {
+
+enum class Strategy : std::uint8_t {
+  least_busy,   // fewest open chats for its capacity; ties: longest since last chat
+  round_robin,  // longest since last chat, whatever the load
+};
+
+struct RoutingRules {
+  Strategy strategy = Strategy::least_busy;
+  Millis offer_timeout = 30'000;      // an unanswered offer goes to the next agent
+  Millis decline_cooldown = 120'000;  // an agent who declined is not offered that chat again for this long
+  Millis grace = 60'000;              // an agent whose last connection dropped keeps their chats this long
+};
+
+// A chat waiting in a team's queue.
+struct QueuedChat {
+  std::string id;
+  double score = 0;  // queue_score(); lower waits less
+  struct Decline {
+    std::string agent_id;
+    Millis at = 0;
+  };
+  std::vector<Decline> declines;
+};
+
+// An agent as routing sees them.
+struct AgentSlot {
+  std::string id;
+  AgentStatus status = AgentStatus::offline;
+  int capacity = 0;
+  int active = 0;       // chats assigned now
+  int offered = 0;      // offers pending now
+  int connections = 0;  // open WebSockets, across every server process
+  Millis last_assigned_at = 0;
+};
+
+struct Offer {
+  std::string conversation_id;
+  std::string agent_id;
+  Millis expires_at = 0;
+};
+
+// Where a chat stands in its queue. Chats handed back because their agent
+// left (`returned`) go to the head; the rest wait by priority, then by how
+// long they have waited. Lower scores go first. Exact in a double: the
+// band term is a multiple of 2^44 and timestamps stay below 2^44 until 2527.
+double queue_score(Priority priority, Millis waiting_since, bool returned = false) noexcept;
+
+// True when the agent may get one more offer now.
+bool can_take_more(AgentSlot const& a) noexcept;
+
+// True when `agent_id` declined this chat less than the cooldown ago.
+bool declined_recently(QueuedChat const& chat, std::string const& agent_id, Millis now,
+                       RoutingRules const& rules) noexcept;
+
+// Offers for the chats of one team, best-first, as many as free capacity
+// allows. `queue` may be in any order; `agents` are the team's members.
+// Each agent's load counts the offers planned before it in the same call.
+std::vector<Offer> plan_offers(std::vector<QueuedChat> queue, std::vector<AgentSlot> agents,
+                               RoutingRules const& rules, Millis now);
+
+// Estimated seconds until a chat at `position` (1 = next) is offered, from
+// the recent mean interval between assignments in its team (0 when unknown:
+// then a default of `fallback_s` per position).
+int estimate_wait_s(int position, double mean_assign_interval_s, int fallback_s = 30) noexcept;
+
+}  // namespace exceed::core

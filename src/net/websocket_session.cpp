@@ -1,0 +1,312 @@
+// One WebSocket connection, plain or TLS, after the HTTP session accepted the
+// upgrade: a read loop feeding the app's WebSocketHandler, and a writer that
+// drains a bounded queue with one write in flight. The object is also the
+// app's WebSocket handle, so it outlives the socket as long as the app holds it.
+#include "net/server_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+
+namespace exceed::net::detail {
+namespace {
+
+namespace websocket = beast::websocket;
+using asio::as_tuple;
+using asio::use_awaitable;
+using boost::system::error_code;
+
+void report(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (std::exception const& ex) {
+    spdlog::error("net: websocket coroutine ended by exception: {}", ex.what());
+  } catch (...) {
+    spdlog::error("net: websocket coroutine ended by unknown exception");
+  }
+}
+
+template <class Stream>
+class WsSession final : public WebSocket,
+                        public Connection,
+                        public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(Stream stream, ConnectionGuard guard)
+      : ws_(std::move(stream)),
+        state_(guard.state_ptr()),
+        id_(guard.id()),
+        ip_(guard.ip()),
+        close_timer_(state_->ex),
+        guard_(std::move(guard)) {}
+
+  // Takes over the registry entry from the HTTP session, before the
+  // coroutine first runs, so a stop() in between still reaches the socket.
+  void attach() { guard_->attach(this->weak_from_this()); }
+
+  static asio::awaitable<void> run(std::shared_ptr<WsSession> self, Request req,
+                                   HttpRequest app_req) {
+    co_await self->serve(std::move(req), std::move(app_req));
+  }
+
+  // --- WebSocket (the app's side) ---
+
+  // Enqueues or, past the byte budget, drops the connection: a client that
+  // reads nothing must not grow our memory, and a graceful close would need
+  // the very queue it is not draining.
+  void send(std::shared_ptr<std::string const> frame) override {
+    if (!is_open() || !frame) return;
+    auto const limit = state_->opt.limits.out_queue_max_bytes;
+    if (queued_bytes_ + frame->size() > limit) {
+      spdlog::warn("net: ws {} from {} dropped: slow consumer ({} bytes queued)", id_, ip_,
+                   queued_bytes_);
+      drop();
+      return;
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    start_writer();
+  }
+
+  // Queued frames go first, then the close frame. If draining and the close
+  // handshake together take over twice header_timeout (a peer that reads
+  // nothing can stall both), the socket is dropped hard.
+  void close(std::uint16_t code, std::string reason) override {
+    if (!is_open()) return;
+    closing_ = true;
+    websocket::close_reason cr;
+    cr.code = code;
+    // The protocol caps a close reason at 123 bytes; the type throws beyond.
+    cr.reason.assign(reason.data(), std::min<std::size_t>(reason.size(), cr.reason.max_size()));
+    close_reason_ = cr;
+    close_timer_.expires_after(state_->opt.limits.header_timeout +
+                               state_->opt.limits.header_timeout);
+    close_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (ec || self->gone_) return;
+      spdlog::warn("net: ws {} from {} dropped: close handshake timed out", self->id_, self->ip_);
+      self->drop();
+    });
+    start_writer();
+  }
+
+  bool is_open() const noexcept override { return open_ && !closing_ && !dropped_ && !gone_; }
+  std::uint64_t id() const noexcept override { return id_; }
+  std::string const& remote_ip() const noexcept override { return ip_; }
+  std::size_t queued_bytes() const noexcept override { return queued_bytes_; }
+
+  // --- Connection (the server's side) ---
+
+  void stop_gracefully() override {
+    if (!open_) {
+      stop_pending_ = true;  // the handshake is still running; see serve()
+      return;
+    }
+    close(websocket::close_code::going_away, "going away");
+  }
+
+  void kill() override { drop(); }
+
+ private:
+  asio::awaitable<void> serve(Request req, HttpRequest app_req);
+  asio::awaitable<void> write_queue();
+  // Keeps the session alive for as long as the writer runs.
+  static asio::awaitable<void> drain(std::shared_ptr<WsSession> self) {
+    co_await self->write_queue();
+  }
+  void start_writer();
+  void drop();
+
+  websocket::stream<Stream> ws_;
+  std::shared_ptr<ServerState> state_;
+  std::uint64_t id_;
+  std::string ip_;
+  asio::steady_timer close_timer_;
+  std::optional<ConnectionGuard> guard_;  // reset when the socket is gone
+  std::shared_ptr<WebSocketHandler> app_;
+
+  std::deque<std::shared_ptr<std::string const>> queue_;
+  std::size_t queued_bytes_ = 0;  // includes the frame being written
+  std::optional<websocket::close_reason> close_reason_;
+  bool open_ = false;     // handshake done
+  bool closing_ = false;  // close() asked for; no more sends
+  bool dropped_ = false;  // socket closed hard
+  bool gone_ = false;     // read loop over, on_close delivered
+  bool writing_ = false;
+  bool stop_pending_ = false;
+};
+
+// Handshake, then one read loop for the connection's life. Ends by closing the
+// socket, calling on_close exactly once (when on_ws_open ran) and releasing
+// the connection count, whatever ended the loop.
+template <class Stream>
+asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req) {
+  auto const& lim = state_->opt.limits;
+
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = lim.header_timeout;
+  timeouts.idle_timeout = lim.ws_idle_timeout;
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  websocket::permessage_deflate no_deflate;
+  no_deflate.server_enable = false;
+  no_deflate.client_enable = false;
+  ws_.set_option(no_deflate);
+  ws_.read_message_max(0);  // unlimited for Beast: see the read loop
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "exceed"); }));
+
+  auto [aec] = co_await ws_.async_accept(req, as_tuple(use_awaitable));
+  if (aec) {
+    fail(aec, "ws accept", id_);
+    gone_ = true;
+    beast::get_lowest_layer(ws_).close();
+    guard_.reset();
+    co_return;
+  }
+  open_ = true;
+  ws_.text(true);
+  spdlog::debug("net: ws {} from {} open", id_, ip_);
+
+  try {
+    app_ = state_->handler.on_ws_open(this->shared_from_this(), app_req);
+  } catch (std::exception const& e) {
+    spdlog::error("net: ws {} on_ws_open threw: {}", id_, e.what());
+  }
+  if (!app_)
+    close(websocket::close_code::internal_error, "");
+  else if (stop_pending_ || state_->stopping)
+    close(websocket::close_code::going_away, "going away");
+
+  // The message limit is enforced here rather than by read_message_max:
+  // Beast 1.81 fails an oversize message by sending 1009 and then closing
+  // the socket after one read, so the unread rest of the message turns into
+  // a RST that can destroy the close frame before the peer sees it. Reading
+  // in bounded pieces lets us close with 1009 and discard the rest until
+  // the peer's close frame arrives (the close timer bounds how long).
+  auto const max = lim.max_frame_bytes;
+  beast::flat_buffer buffer;
+  bool discarding = false;  // an oversize message: close requested, read on
+  for (;;) {
+    std::size_t const room = discarding ? 16 * 1024 : max + 1 - buffer.size();
+    auto [ec, n] = co_await ws_.async_read_some(buffer, room, as_tuple(use_awaitable));
+    if (ec) {
+      fail(ec, "ws read", id_);
+      break;
+    }
+    if (discarding || !app_ || closing_ || dropped_) {
+      buffer.consume(buffer.size());
+      continue;
+    }
+    if (buffer.size() > max) {
+      spdlog::warn("net: ws {} from {} sent a message over {} bytes: closing 1009", id_, ip_,
+                   max);
+      buffer.consume(buffer.size());
+      discarding = true;
+      close(websocket::close_code::too_big, "message too big");
+      continue;
+    }
+    if (!ws_.is_message_done()) continue;
+    auto const* data = static_cast<char const*>(buffer.data().data());
+    try {
+      app_->on_message(std::string_view{data, buffer.size()}, ws_.got_text());
+    } catch (std::exception const& e) {
+      spdlog::error("net: ws {} on_message threw: {}", id_, e.what());
+      close(websocket::close_code::internal_error, "");
+    }
+    buffer.consume(buffer.size());
+  }
+
+  gone_ = true;
+  beast::get_lowest_layer(ws_).close();
+  close_timer_.cancel();
+  queue_.clear();
+  queued_bytes_ = 0;
+  spdlog::debug("net: ws {} from {} closed", id_, ip_);
+  // Moved out first: the app's handler usually holds our shared_ptr, and
+  // releasing it here breaks that cycle.
+  if (auto app = std::move(app_)) {
+    try {
+      app->on_close();
+    } catch (std::exception const& e) {
+      spdlog::error("net: ws {} on_close threw: {}", id_, e.what());
+    }
+  }
+  guard_.reset();
+}
+
+template <class Stream>
+void WsSession<Stream>::start_writer() {
+  if (writing_ || gone_ || dropped_) return;
+  writing_ = true;
+  asio::co_spawn(state_->ex, drain(this->shared_from_this()), report);
+}
+
+// The single writer: drains the queue in order, then performs the close
+// handshake if one was asked for. Never more than one of these runs.
+template <class Stream>
+asio::awaitable<void> WsSession<Stream>::write_queue() {
+  while (!queue_.empty() && !gone_ && !dropped_) {
+    auto frame = queue_.front();
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), as_tuple(use_awaitable));
+    // The read loop may have ended and cleared the queue meanwhile.
+    if (!queue_.empty() && queue_.front() == frame) {
+      queue_.pop_front();
+      queued_bytes_ -= frame->size();
+    }
+    if (ec) {
+      fail(ec, "ws write", id_);
+      drop();
+      break;
+    }
+  }
+  if (closing_ && close_reason_ && !gone_ && !dropped_) {
+    auto reason = *close_reason_;
+    close_reason_.reset();
+    auto [ec] = co_await ws_.async_close(reason, as_tuple(use_awaitable));
+    if (ec) fail(ec, "ws close", id_);
+  }
+  writing_ = false;
+}
+
+// Hard close: pending operations fail, the read loop ends and runs on_close.
+template <class Stream>
+void WsSession<Stream>::drop() {
+  if (dropped_ || gone_) return;
+  dropped_ = true;
+  error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
+template <class Stream>
+void spawn(Stream stream, Request req, HttpRequest app_req, ConnectionGuard guard) {
+  auto ex = guard.state().ex;
+  auto session = std::make_shared<WsSession<Stream>>(std::move(stream), std::move(guard));
+  session->attach();
+  asio::co_spawn(ex, WsSession<Stream>::run(std::move(session), std::move(req), std::move(app_req)),
+                 report);
+}
+
+}  // namespace
+
+void start_websocket_session(PlainStream stream, Request req, HttpRequest app_req,
+                             ConnectionGuard guard) {
+  spawn(std::move(stream), std::move(req), std::move(app_req), std::move(guard));
+}
+
+void start_websocket_session(TlsStream stream, Request req, HttpRequest app_req,
+                             ConnectionGuard guard) {
+  spawn(std::move(stream), std::move(req), std::move(app_req), std::move(guard));
+}
+
+}  // namespace exceed::net::detail

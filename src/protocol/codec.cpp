@@ -1,0 +1,302 @@
+#include "protocol/codec.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <functional>
+#include <limits>
+#include <unordered_map>
+
+namespace exceed::protocol {
+namespace json = boost::json;
+namespace {
+
+// Thrown inside decode() only, to leave a field check at once; decode()
+// catches it and never lets it out.
+struct Invalid {
+  std::string message;
+  error code = error::bad_request;
+};
+
+[[noreturn]] void invalid(std::string message) { throw Invalid{std::move(message)}; }
+[[noreturn]] void too_large(std::string message) { throw Invalid{std::move(message), error::too_large}; }
+
+json::value const* find(json::object const& o, std::string_view key) {
+  auto it = o.find(key);
+  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
+}
+
+// `oversize` is the code for a string over max_len: too_large for free
+// text (the client can shorten it), bad_request for identifiers.
+std::string string_field(json::object const& o, std::string_view key, std::size_t max_len,
+                         std::size_t min_len = 1, error oversize = error::bad_request) {
+  auto const* v = find(o, key);
+  if (!v) invalid("missing field '" + std::string(key) + "'");
+  if (!v->is_string()) invalid("field '" + std::string(key) + "' must be a string");
+  auto const& s = v->get_string();
+  if (s.size() < min_len) invalid("field '" + std::string(key) + "' must not be empty");
+  if (s.size() > max_len) {
+    auto text = "field '" + std::string(key) + "' is longer than " + std::to_string(max_len) + " bytes";
+    if (oversize == error::too_large) too_large(std::move(text));
+    invalid(std::move(text));
+  }
+  return std::string(s);
+}
+
+std::optional<std::string> optional_string(json::object const& o, std::string_view key,
+                                           std::size_t max_len, error oversize = error::bad_request) {
+  if (!find(o, key)) return std::nullopt;
+  return string_field(o, key, max_len, 1, oversize);
+}
+
+std::string message_text(json::object const& o) {
+  return string_field(o, "text", max_text_bytes, 1, error::too_large);
+}
+
+// Characters (code points) of valid UTF-8, which Boost.JSON guarantees.
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::int64_t int_field(json::object const& o, std::string_view key, std::int64_t lo, std::int64_t hi) {
+  auto const* v = find(o, key);
+  if (!v) invalid("missing field '" + std::string(key) + "'");
+  std::int64_t n = 0;
+  if (v->is_int64()) {
+    n = v->get_int64();
+  } else if (v->is_uint64()) {
+    invalid("field '" + std::string(key) + "' is out of range");
+  } else if (v->is_double()) {
+    double d = v->get_double();
+    if (d != static_cast<double>(static_cast<std::int64_t>(d)) || d > 9.0e15 || d < -9.0e15)
+      invalid("field '" + std::string(key) + "' must be an integer");
+    n = static_cast<std::int64_t>(d);
+  } else {
+    invalid("field '" + std::string(key) + "' must be an integer");
+  }
+  if (n < lo || n > hi)
+    invalid("field '" + std::string(key) + "' must be between " + std::to_string(lo) + " and " +
+            std::to_string(hi));
+  return n;
+}
+
+std::optional<std::int64_t> optional_int(json::object const& o, std::string_view key, std::int64_t lo,
+                                         std::int64_t hi) {
+  if (!find(o, key)) return std::nullopt;
+  return int_field(o, key, lo, hi);
+}
+
+bool bool_field(json::object const& o, std::string_view key) {
+  auto const* v = find(o, key);
+  if (!v) invalid("missing field '" + std::string(key) + "'");
+  if (!v->is_bool()) invalid("field '" + std::string(key) + "' must be true or false");
+  return v->get_bool();
+}
+
+std::string conversation_id(json::object const& o) { return string_field(o, "conversation_id", max_id_chars); }
+
+constexpr std::int64_t max_seq = std::int64_t{1} << 53;
+
+using Decoder = std::function<Command(json::object const&)>;
+
+Command decode_hello(json::object const& o) {
+  Hello h;
+  h.token = string_field(o, "token", 4096);
+  if (auto const* r = find(o, "resume")) {
+    if (!r->is_array()) invalid("field 'resume' must be an array");
+    if (r->get_array().size() > 100) invalid("field 'resume' names more than 100 conversations");
+    for (auto const& item : r->get_array()) {
+      if (!item.is_object()) invalid("each 'resume' entry must be an object");
+      auto const& e = item.get_object();
+      h.resume.push_back({conversation_id(e), optional_int(e, "after_seq", 0, max_seq).value_or(0)});
+    }
+  }
+  return h;
+}
+
+Command decode_start(json::object const& o) {
+  ConversationStart s;
+  s.text = optional_string(o, "text", max_text_bytes, error::too_large);
+  s.team = optional_string(o, "team", max_id_chars);
+  if (auto p = optional_string(o, "priority", 16)) {
+    auto parsed = core::parse_priority(*p);
+    if (!parsed) invalid("field 'priority' must be one of low, normal, high, urgent");
+    s.priority = *parsed;
+  }
+  if (auto const* c = find(o, "context")) {
+    if (!c->is_object()) invalid("field 'context' must be an object");
+    s.context_json = json::serialize(*c);
+    if (s.context_json.size() > 4096) invalid("field 'context' is larger than 4096 bytes");
+    if (auto const* st = find(c->get_object(), "stage")) {
+      if (!st->is_string()) invalid("field 'context.stage' must be a string");
+      auto const& stage = st->get_string();
+      if (stage != "pre_purchase" && stage != "purchase" && stage != "post_purchase")
+        invalid("field 'context.stage' must be one of pre_purchase, purchase, post_purchase");
+      s.stage = std::string(stage);
+    }
+  }
+  return s;
+}
+
+Command decode_csat(json::object const& o) {
+  CsatSubmit c;
+  c.conversation_id = conversation_id(o);
+  c.rating = static_cast<int>(int_field(o, "rating", 1, 5));
+  c.expectation = string_field(o, "expectation", 16);
+  if (c.expectation != "below" && c.expectation != "met" && c.expectation != "exceeded")
+    invalid("field 'expectation' must be one of below, met, exceeded");
+  c.comment = optional_string(o, "comment", max_comment_chars * 4, error::too_large).value_or("");
+  if (utf8_length(c.comment) > max_comment_chars)
+    too_large("field 'comment' is longer than " + std::to_string(max_comment_chars) + " characters");
+  return c;
+}
+
+Command decode_status(json::object const& o) {
+  AgentStatusSet s;
+  auto status = core::parse_agent_status(string_field(o, "status", 16));
+  if (!status) invalid("field 'status' must be one of online, away, offline");
+  s.status = *status;
+  if (auto cap = optional_int(o, "capacity", 1, max_capacity)) s.capacity = static_cast<int>(*cap);
+  return s;
+}
+
+Command decode_transfer(json::object const& o) {
+  ConversationTransfer t;
+  t.conversation_id = conversation_id(o);
+  t.to_agent_id = optional_string(o, "to_agent_id", max_id_chars);
+  t.to_team = optional_string(o, "to_team", max_id_chars);
+  if (t.to_agent_id.has_value() == t.to_team.has_value())
+    invalid("give exactly one of 'to_agent_id' and 'to_team'");
+  return t;
+}
+
+std::unordered_map<std::string_view, Decoder> const& decoders() {
+  static std::unordered_map<std::string_view, Decoder> const table{
+      {"hello", decode_hello},
+      {"message.send",
+       [](auto const& o) -> Command {
+         return MessageSend{conversation_id(o), string_field(o, "client_msg_id", max_client_msg_id),
+                            message_text(o)};
+       }},
+      {"typing", [](auto const& o) -> Command { return Typing{conversation_id(o), bool_field(o, "state")}; }},
+      {"read", [](auto const& o) -> Command { return Read{conversation_id(o), int_field(o, "seq", 0, max_seq)}; }},
+      {"history.get",
+       [](auto const& o) -> Command {
+         return HistoryGet{conversation_id(o), optional_int(o, "after_seq", 0, max_seq).value_or(0),
+                           static_cast<int>(optional_int(o, "limit", 1, max_history_limit).value_or(50))};
+       }},
+      {"conversation.start", decode_start},
+      {"csat.submit", decode_csat},
+      {"agent.status", decode_status},
+      {"conversation.accept", [](auto const& o) -> Command { return ConversationAccept{conversation_id(o)}; }},
+      {"conversation.decline", [](auto const& o) -> Command { return ConversationDecline{conversation_id(o)}; }},
+      {"note.add",
+       [](auto const& o) -> Command { return NoteAdd{conversation_id(o), message_text(o)}; }},
+      {"conversation.transfer", decode_transfer},
+      {"conversation.resolve", [](auto const& o) -> Command { return ConversationResolve{conversation_id(o)}; }},
+      {"conversation.assign",
+       [](auto const& o) -> Command {
+         return ConversationAssign{conversation_id(o), string_field(o, "agent_id", max_id_chars)};
+       }},
+      // Frames of later work: decoded for their role check, answered as not available.
+      {"followup.create", [](auto const&) -> Command { return NotAvailable{"followup.create"}; }},
+      {"followup.complete", [](auto const&) -> Command { return NotAvailable{"followup.complete"}; }},
+      {"metrics.subscribe", [](auto const&) -> Command { return NotAvailable{"metrics.subscribe"}; }},
+      {"review.list", [](auto const&) -> Command { return NotAvailable{"review.list"}; }},
+  };
+  return table;
+}
+
+// Frames that are events or relays carry no id; every other one must.
+bool needs_id(std::string_view type) { return type != "hello" && type != "typing" && type != "read"; }
+
+}  // namespace
+
+std::variant<Request, DecodeError> decode(std::string_view frame) {
+  json::parse_options opts;
+  opts.max_depth = max_json_depth;
+  std::error_code ec;
+  json::value root = json::parse(frame, ec, {}, opts);
+  if (ec) return DecodeError{error::bad_request, "malformed JSON: " + ec.message(), nullptr};
+  if (!root.is_object()) return DecodeError{error::bad_request, "a frame must be a JSON object", nullptr};
+  auto const& o = root.get_object();
+
+  json::value id = nullptr;
+  if (auto const* v = find(o, "id")) {
+    bool ok = (v->is_string() && v->get_string().size() <= max_id_chars && !v->get_string().empty()) ||
+              v->is_int64() || v->is_uint64();
+    if (!ok) return DecodeError{error::bad_request, "field 'id' must be a non-empty string or an integer", nullptr};
+    id = *v;
+  }
+  auto const* type = find(o, "type");
+  if (!type || !type->is_string()) return DecodeError{error::bad_request, "missing field 'type'", id};
+  std::string_view type_name = type->get_string();
+  auto const& table = decoders();
+  auto it = table.find(type_name);
+  if (it == table.end())
+    return DecodeError{error::bad_request, "unknown frame type '" + std::string(type_name.substr(0, 64)) + "'", id};
+  if (needs_id(type_name) && id.is_null())
+    return DecodeError{error::bad_request, "a request needs an 'id'", nullptr};
+  try {
+    return Request{std::string(type_name), id, it->second(o)};
+  } catch (Invalid const& e) {
+    return DecodeError{e.code, e.message, id};
+  }
+}
+
+bool allowed(Command const& c, core::Role role) noexcept {
+  using core::Role;
+  return std::visit(
+      [role](auto const& cmd) {
+        using T = std::decay_t<decltype(cmd)>;
+        if constexpr (std::is_same_v<T, ConversationStart> || std::is_same_v<T, CsatSubmit>)
+          return role == Role::customer;
+        else if constexpr (std::is_same_v<T, AgentStatusSet> || std::is_same_v<T, ConversationAccept> ||
+                           std::is_same_v<T, ConversationDecline>)
+          return role == Role::agent;
+        else if constexpr (std::is_same_v<T, NoteAdd> || std::is_same_v<T, ConversationTransfer> ||
+                           std::is_same_v<T, ConversationResolve>)
+          return role == Role::agent || role == Role::supervisor;
+        else if constexpr (std::is_same_v<T, ConversationAssign>)
+          return role == Role::supervisor;
+        else if constexpr (std::is_same_v<T, NotAvailable>)
+          return cmd.type == "metrics.subscribe" || cmd.type == "review.list" ? role == Role::supervisor
+                                                                              : role != Role::customer;
+        else if constexpr (std::is_same_v<T, MessageSend> || std::is_same_v<T, Typing> || std::is_same_v<T, Read>)
+          return role != Role::supervisor;  // a message's author is a customer or an agent
+        else
+          return true;
+      },
+      c);
+}
+
+std::string encode_ack(json::value const& id, json::object result) {
+  json::object frame;
+  frame.reserve(result.size() + 2);
+  frame["type"] = "ack";
+  frame["id"] = id;
+  for (auto& kv : result) frame[kv.key()] = std::move(kv.value());
+  return json::serialize(frame);
+}
+
+std::string encode_error(json::value const& id, error code, std::string_view message) {
+  json::object frame;
+  frame["type"] = "error";
+  if (!id.is_null()) frame["id"] = id;
+  frame["code"] = code_name(code);
+  frame["message"] = message;
+  return json::serialize(frame);
+}
+
+std::string encode_event(std::string_view type, json::object fields) {
+  json::object frame;
+  frame.reserve(fields.size() + 1);
+  frame["type"] = type;
+  for (auto& kv : fields) frame[kv.key()] = std::move(kv.value());
+  return json::serialize(frame);
+}
+
+}  // namespace exceed::protocol

@@ -1,0 +1,132 @@
+// Client frames decoded into typed commands, and the server's frames
+// encoded. Decoding validates everything the contract says about a frame
+// (types, ranges, lengths), so the layers above see only well-formed
+// commands; anything else becomes a DecodeError carrying the code and, when
+// it could be read, the request id to echo.
+#pragma once
+
+#include "core/domain.hpp"
+#include "protocol/errors.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace exceed::protocol {
+
+inline constexpr std::size_t max_text_bytes = 8000;
+inline constexpr std::size_t max_client_msg_id = 64;
+inline constexpr std::size_t max_id_chars = 128;  // conversation, agent and request ids
+inline constexpr std::size_t max_comment_chars = 2000;
+inline constexpr int max_history_limit = 200;
+inline constexpr int max_capacity = 50;
+inline constexpr int max_json_depth = 32;
+
+struct Resume {
+  std::string conversation_id;
+  std::int64_t after_seq = 0;
+};
+
+struct Hello {
+  std::string token;
+  std::vector<Resume> resume;
+};
+struct MessageSend {
+  std::string conversation_id;
+  std::string client_msg_id;
+  std::string text;
+};
+struct Typing {
+  std::string conversation_id;
+  bool state = false;
+};
+struct Read {
+  std::string conversation_id;
+  std::int64_t seq = 0;
+};
+struct HistoryGet {
+  std::string conversation_id;
+  std::int64_t after_seq = 0;
+  int limit = 50;
+};
+struct ConversationStart {
+  std::optional<std::string> text;
+  std::optional<std::string> team;
+  core::Priority priority = core::Priority::normal;
+  std::string context_json = "{}";  // the context object, re-serialised
+  std::optional<std::string> stage;  // context.stage when given
+};
+struct CsatSubmit {
+  std::string conversation_id;
+  int rating = 0;
+  std::string expectation;  // below | met | exceeded
+  std::string comment;
+};
+struct AgentStatusSet {
+  core::AgentStatus status = core::AgentStatus::offline;
+  std::optional<int> capacity;
+};
+struct ConversationAccept {
+  std::string conversation_id;
+};
+struct ConversationDecline {
+  std::string conversation_id;
+};
+struct NoteAdd {
+  std::string conversation_id;
+  std::string text;
+};
+struct ConversationTransfer {
+  std::string conversation_id;
+  std::optional<std::string> to_agent_id;
+  std::optional<std::string> to_team;
+};
+struct ConversationResolve {
+  std::string conversation_id;
+};
+struct ConversationAssign {
+  std::string conversation_id;
+  std::string agent_id;
+};
+
+// A frame of the contract that this version does not serve yet.
+struct NotAvailable {
+  std::string type;
+};
+
+using Command = std::variant<Hello, MessageSend, Typing, Read, HistoryGet, ConversationStart,
+                             CsatSubmit, AgentStatusSet, ConversationAccept, ConversationDecline,
+                             NoteAdd, ConversationTransfer, ConversationResolve, ConversationAssign,
+                             NotAvailable>;
+
+struct Request {
+  std::string type;       // the frame's "type"
+  boost::json::value id;  // null for frames without one (hello, typing, read)
+  Command command;
+};
+
+struct DecodeError {
+  error code = error::bad_request;
+  std::string message;
+  boost::json::value id;  // null when it could not be read
+};
+
+// Decodes one client text frame. Never throws.
+std::variant<Request, DecodeError> decode(std::string_view frame);
+
+// The roles that may send a command (PROTOCOL.md: a frame type the sender's
+// role may not use gets `forbidden`).
+bool allowed(Command const& c, core::Role role) noexcept;
+
+// Server frames. Each returns the serialised text of one frame.
+std::string encode_ack(boost::json::value const& id, boost::json::object result = {});
+std::string encode_error(boost::json::value const& id, error code, std::string_view message);
+// An event: `fields` gets "type": type added in front.
+std::string encode_event(std::string_view type, boost::json::object fields);
+
+}  // namespace exceed::protocol

@@ -1,0 +1,203 @@
+// Internal to the store layer: one hiredis async context driven by Asio
+// (Link), and the reconnect/AUTH state machine shared by Connection and
+// Subscriber (Session). Not part of the public interface.
+//
+// Re-entrancy rule: hiredis calls into Link (reply callbacks, ev hooks) only
+// from inside redisAsyncHandleRead/Write, redisAsyncCommand* and
+// redisAsyncFree. Link never runs owner or user code there: it copies what
+// it needs and posts to the executor. So owners may call close() or issue
+// commands from any of their handlers without re-entering hiredis.
+#pragma once
+
+#include "store/redis.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace exceed::store::detail {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+Reply copy_reply(redisReply const& r);
+
+// The continuation of one command: move-only (it may wrap an Asio
+// completion handler), run exactly once, always through post().
+class Completion {
+ public:
+  virtual ~Completion() = default;
+  virtual void post(asio::any_io_executor const& ex, std::error_code ec, Reply reply) && = 0;
+};
+
+template <class F>
+class FnCompletion final : public Completion {
+ public:
+  explicit FnCompletion(F f) : f_(std::move(f)) {}
+  void post(asio::any_io_executor const& ex, std::error_code ec, Reply reply) && override {
+    asio::post(ex, [f = std::move(f_), ec, r = std::move(reply)]() mutable { std::move(f)(ec, std::move(r)); });
+  }
+
+ private:
+  F f_;
+};
+
+template <class F>
+std::unique_ptr<Completion> make_completion(F f) {
+  return std::make_unique<FnCompletion<F>>(std::move(f));
+}
+
+class Link;
+
+// What a Link reports, always from a posted handler (never inside hiredis).
+class LinkOwner {
+ public:
+  virtual void link_connected(Link& link) = 0;                     // TCP/unix connect done
+  virtual void link_lost(Link& link, std::string const& why) = 0;  // context gone, exactly once
+  virtual void link_push(Link&, Reply) {}                           // pub/sub frames
+ protected:
+  ~LinkOwner() = default;
+};
+
+class Link : public std::enable_shared_from_this<Link> {
+  struct Private {};
+
+ public:
+  // Starts a non-blocking connect. nullptr with *why when it failed at once
+  // (e.g. connection refused on loopback); otherwise the owner hears
+  // link_connected or link_lost later.
+  static std::shared_ptr<Link> open(asio::any_io_executor ex, Endpoint const& ep,
+                                    std::weak_ptr<LinkOwner> owner, std::string* why);
+
+  Link(Private, asio::any_io_executor ex, redisAsyncContext* ac, std::weak_ptr<LinkOwner> owner);
+  Link(Link const&) = delete;
+  Link& operator=(Link const&) = delete;
+
+  bool alive() const noexcept { return ac_ != nullptr; }
+
+  // Queues a command; its reply, or disconnected when the context goes away,
+  // reaches `done`. Deadlines must not decrease from one call to the next
+  // (expire() relies on it); all callers use now + command_timeout.
+  // Returns false (and posts disconnected to `done`) if the context is gone.
+  bool command(Args const& args, Clock::time_point deadline, std::unique_ptr<Completion> done);
+
+  // SUBSCRIBE / UNSUBSCRIBE; confirmations and messages arrive as link_push.
+  bool subscribe(Args const& channels);
+  bool unsubscribe(std::string const& channel);
+
+  // Frees the context now: unanswered commands complete with disconnected,
+  // then the owner hears link_lost. Must not be called from inside hiredis.
+  void close();
+
+  // Completes with timeout each unanswered command whose deadline is past;
+  // returns the next deadline still to watch, if any. Their late replies are
+  // dropped when they come.
+  std::optional<Clock::time_point> expire(Clock::time_point now);
+
+  std::size_t in_flight() const noexcept { return pending_.size(); }
+
+ private:
+  struct Pending {
+    Clock::time_point deadline;
+    std::unique_ptr<Completion> done;  // null once completed by a timeout
+  };
+
+  static void on_connect(redisAsyncContext const* ac, int status);
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_push(redisAsyncContext* ac, void* reply, void* privdata);
+  static void ev_add_read(void* p);
+  static void ev_del_read(void* p);
+  static void ev_add_write(void* p);
+  static void ev_del_write(void* p);
+  static void ev_cleanup(void* p);
+
+  bool send(Args const& args, void (*fn)(redisAsyncContext*, void*, void*));
+  void answer(redisReply const* reply);
+  void arm_read();
+  void arm_write();
+  void ended();
+  template <class F>
+  void tell_owner(F f);
+
+  asio::any_io_executor ex_;
+  redisAsyncContext* ac_;
+  std::weak_ptr<LinkOwner> owner_;
+  asio::posix::stream_descriptor fd_;
+  bool want_read_ = false, want_write_ = false;
+  bool read_armed_ = false, write_armed_ = false;
+  std::deque<Pending> pending_;
+  std::size_t expired_ = 0;  // pending_ entries at the front already timed out
+  // hiredis holds a raw pointer to us from connect to cleanup: keep
+  // ourselves alive until then. Every path into hiredis that can end the
+  // context holds its own strong reference, so dropping this in cleanup is safe.
+  std::shared_ptr<Link> self_;
+};
+
+// Reconnect loop, connect timeout, AUTH, and the up/down notifications;
+// Connection and Subscriber add what follows AUTH (after_auth).
+class Session : public LinkOwner {
+ public:
+  Session(asio::any_io_executor ex, Endpoint ep, Options opt, char const* kind);
+  Session(Session const&) = delete;
+  Session& operator=(Session const&) = delete;
+  virtual ~Session();
+
+  // The factory calls this right after make_shared: timers and links hold
+  // only this weak reference.
+  void bind_self(std::shared_ptr<Session> const& self) { weak_self_ = self; }
+
+ protected:
+  void begin();  // start(): connect now unless already running
+  void end();    // stop(): close the link, stop reconnecting; no on_down
+  bool up() const noexcept { return up_; }
+  // Declares the link usable: resets the backoff and fires on_up.
+  void ready(Link& link);
+  // A handshake step failed: remember why, close, and let backoff retry.
+  void handshake_failed(Link& link, std::string why);
+  // Runs after AUTH (or at once without a password) on the current link.
+  virtual void after_auth(Link& link) = 0;
+  virtual void went_down() {}
+  Clock::time_point command_deadline() const { return Clock::now() + opt_.command_timeout; }
+
+  void link_connected(Link& link) override;
+  void link_lost(Link& link, std::string const& why) override;
+
+  asio::any_io_executor ex_;
+  Endpoint ep_;
+  Options opt_;
+  char const* kind_;
+  std::weak_ptr<Session> weak_self_;
+  std::shared_ptr<Link> link_;
+  std::function<void()> on_up_, on_down_;
+  std::string last_error_;
+
+ private:
+  void connect_now();
+  void schedule_reconnect();
+  void arm_phase_timer(std::chrono::milliseconds after, void (Session::*then)());
+  void connect_timed_out();
+
+  asio::steady_timer phase_timer_;  // connect timeout, then backoff
+  std::uint64_t phase_gen_ = 0;     // tells a stale timer completion from a live one
+  bool running_ = false;
+  bool up_ = false;
+  bool error_noted_ = false;  // last_error_ already says why this attempt failed
+  unsigned attempts_ = 0;  // failed attempts since the link was last up
+  std::minstd_rand rng_;
+};
+
+}  // namespace exceed::store::detail

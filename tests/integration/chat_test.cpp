@@ -1,0 +1,211 @@
+// A customer and an agent chat through the real server and a real Redis.
+#include "harness.hpp"
+
+using namespace exceed::test;
+
+TEST_CASE("a full chat: queued, offered, accepted, messages both ways, typing, read, a private note, resolved") {
+  Deployment d;
+  d.user("ann", "agent");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+
+  auto start = casey->request(frame({{"type", "conversation.start"}, {"text", "Where is my parcel?"},
+                                     {"context", frame({{"stage", "post_purchase"}, {"page_url", "https://shop.example/orders/7"}})}}));
+  REQUIRE(ok(start));
+  REQUIRE(str(start, "status") == "queued");
+  REQUIRE(start.at("queue_position").as_int64() == 1);
+  REQUIRE(str(start, "team") == "support");
+  auto conv = str(start, "conversation_id");
+
+  auto offer = offer_for(ann, conv);
+  REQUIRE(str(offer, "preview") == "Where is my parcel?");
+  REQUIRE(offer.at("visitor").at("id").as_string() == casey.id);
+  REQUIRE(offer.at("context").at("stage").as_string() == "post_purchase");
+  REQUIRE(offer.at("expires_in_s").as_int64() > 0);
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.accept"}, {"conversation_id", conv}}))));
+
+  auto assigned = casey->expect_type("conversation.assigned");
+  REQUIRE(str(assigned, "conversation_id") == conv);
+  REQUIRE(assigned.at("agent").at("name").as_string() == "ann");
+
+  // The customer's first message is seq 1; the agent reads it from history.
+  auto h = history(ann, conv);
+  REQUIRE(h.size() == 1);
+  REQUIRE(h[0].at("text").as_string() == "Where is my parcel?");
+  REQUIRE(h[0].at("from").at("role").as_string() == "customer");
+
+  auto a1 = send(ann, conv, "Hi Casey, let me check.", "a-1");
+  REQUIRE(ok(a1));
+  REQUIRE(a1.at("seq").as_int64() == 2);
+  REQUIRE_FALSE(a1.at("duplicate").as_bool());
+  auto m2 = message_event(casey, conv, 2);
+  REQUIRE(m2.at("text").as_string() == "Hi Casey, let me check.");
+  REQUIRE(m2.at("from").at("role").as_string() == "agent");
+  REQUIRE(m2.at("from").at("id").as_string() == ann.id);
+
+  auto c1 = send(casey, conv, "Thanks!", "c-1");
+  REQUIRE(c1.at("seq").as_int64() == 3);
+  REQUIRE(message_event(ann, conv, 3).at("text").as_string() == "Thanks!");
+
+  ann->send(frame({{"type", "typing"}, {"conversation_id", conv}, {"state", true}}));
+  auto typing = casey->expect_type("typing");
+  REQUIRE(typing.at("state").as_bool());
+  REQUIRE(typing.at("from").at("role").as_string() == "agent");
+
+  casey->send(frame({{"type", "read"}, {"conversation_id", conv}, {"seq", 2}}));
+  auto read = ann->expect_type("read");
+  REQUIRE(read.at("seq").as_int64() == 2);
+  REQUIRE(read.at("from").at("role").as_string() == "customer");
+
+  auto note = ann->request(frame({{"type", "note.add"}, {"conversation_id", conv}, {"text", "VIP: refund if lost"}}));
+  REQUIRE(ok(note));
+  REQUIRE(ann->expect_type("note").at("text").as_string() == "VIP: refund if lost");
+  // The note has no seq and never reaches the customer, live or in history.
+  REQUIRE(casey->none([](Frame const& f) { return is_type(f, "note"); }, std::chrono::milliseconds(300)));
+  for (auto const& m : history(casey, conv)) REQUIRE(m.at("text").as_string() != "VIP: refund if lost");
+  REQUIRE(send(casey, conv, "Still there?", "c-2").at("seq").as_int64() == 4);
+
+  auto resolved = ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}));
+  REQUIRE(ok(resolved));
+  REQUIRE(str(resolved, "status") == "resolved");
+  casey->expect_type("conversation.resolved");
+  casey->expect_type("csat.request");
+  REQUIRE(code_of(send(casey, conv, "one more thing", "c-3")) == "conflict");
+
+  auto csat = casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 5}, {"expectation", "exceeded"}}));
+  REQUIRE(ok(csat));
+  REQUIRE(code_of(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 1}, {"expectation", "below"}}))) == "conflict");
+
+  // The conversation over HTTP, with its response times.
+  auto r = http(d.port(), "GET", "/api/v1/conversations/" + conv, "", {{"Authorization", "Bearer " + ann.token}});
+  REQUIRE(r.status == 200);
+  auto c = r.json().as_object();
+  REQUIRE(c.at("status").as_string() == "resolved");
+  REQUIRE(c.at("agent").at("id").as_string() == ann.id);
+  REQUIRE(c.at("last_seq").as_int64() == 4);
+  REQUIRE(c.at("response_times").at("queue_wait_s").is_number());
+  REQUIRE(c.at("response_times").at("first_response_s").is_number());
+  REQUIRE(c.at("csat").at("expectation").as_string() == "exceeded");
+  REQUIRE(c.at("context").at("page_url").as_string() == "https://shop.example/orders/7");
+}
+
+TEST_CASE("resume after reconnect: exactly the missed messages, in order, and a resent client_msg_id is not stored twice") {
+  Deployment d;
+  d.user("ann", "agent");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey);
+  accept(ann, conv);
+  casey->expect_type("conversation.assigned");
+
+  REQUIRE(send(casey, conv, "first", "c-1").at("seq").as_int64() == 2);
+  casey->drop();  // the network goes away
+  for (int i = 1; i <= 3; ++i) REQUIRE(send(ann, conv, "missed " + std::to_string(i), "a-" + std::to_string(i)).at("seq").as_int64() == 2 + i);
+
+  json::array resume;
+  resume.push_back(frame({{"conversation_id", conv}, {"after_seq", 2}}));
+  casey.ws = std::make_unique<WsClient>(d.port());
+  auto welcome = casey->hello(casey.token, resume);
+  REQUIRE(is_type(welcome, "welcome"));
+  REQUIRE(welcome.at("conversations").as_array().size() == 1);
+  REQUIRE(welcome.at("conversations").at(0).at("last_seq").as_int64() == 5);
+  for (int i = 1; i <= 3; ++i) {
+    auto m = casey->expect_type("message");
+    REQUIRE(m.at("seq").as_int64() == 2 + i);
+    REQUIRE(m.at("text").as_string() == "missed " + std::to_string(i));
+  }
+  REQUIRE(casey->none([](Frame const& f) { return is_type(f, "message"); }, std::chrono::milliseconds(300)));
+
+  SECTION("the same client_msg_id again returns the first seq and stores nothing") {
+    auto again = send(casey, conv, "first", "c-1");
+    REQUIRE(ok(again));
+    REQUIRE(again.at("seq").as_int64() == 2);
+    REQUIRE(again.at("duplicate").as_bool());
+    REQUIRE(history(ann, conv).size() == 5);
+    REQUIRE(ann->none([](Frame const& f) { return is_type(f, "message") && f.at("seq").as_int64() > 5; },
+                      std::chrono::milliseconds(300)));
+  }
+  SECTION("history pages by after_seq and limit") {
+    auto ack = casey->request(frame({{"type", "history.get"}, {"conversation_id", conv}, {"after_seq", 1}, {"limit", 2}}));
+    REQUIRE(ack.at("messages").as_array().size() == 2);
+    REQUIRE(ack.at("messages").at(0).at("seq").as_int64() == 2);
+    REQUIRE(ack.at("has_more").as_bool());
+  }
+}
+
+TEST_CASE("a customer starting again gets their open conversation back, not a second one") {
+  Deployment d;
+  auto casey = customer(d.port());
+  auto first = start_chat(casey, "hello");
+  auto again = casey->request(frame({{"type", "conversation.start"}, {"text", "hello?"}}));
+  REQUIRE(ok(again));
+  REQUIRE(str(again, "conversation_id") == first);
+}
+
+TEST_CASE("conversations over HTTP: visibility, filters and cursor paging") {
+  Deployment d;
+  d.user("ann", "agent", "support");
+  d.user("boss", "supervisor", "support");
+  d.user("sam", "agent", "sales");
+  std::vector<std::string> convs;
+  std::vector<Person> customers;
+  for (int i = 0; i < 5; ++i) {
+    customers.push_back(customer(d.port(), "C" + std::to_string(i)));
+    convs.push_back(start_chat(customers.back(), "hi " + std::to_string(i)));
+  }
+  auto boss = login(d.port(), "boss", "password123");
+  auto get = [&](std::string const& target, std::string const& token) {
+    return http(d.port(), "GET", target, "", {{"Authorization", "Bearer " + token}});
+  };
+
+  // Pages of two, newest first, no item twice, none missing.
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    auto r = get("/api/v1/conversations?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), boss);
+    REQUIRE(r.status == 200);
+    auto body = r.json().as_object();
+    for (auto const& item : body.at("items").as_array()) seen.emplace_back(item.at("id").as_string());
+    if (body.at("next_cursor").is_null()) break;
+    cursor = std::string(body.at("next_cursor").as_string());
+    if (page == 0) {  // a chat arriving meanwhile does not shift the pages
+      customers.push_back(customer(d.port(), "Late"));
+      start_chat(customers.back(), "late");
+    }
+  }
+  REQUIRE(seen == std::vector<std::string>{convs[4], convs[3], convs[2], convs[1], convs[0]});
+
+  auto filtered = get("/api/v1/conversations?status=queued&team=support", boss).json();
+  REQUIRE(filtered.at("items").as_array().size() == 6);
+  REQUIRE(get("/api/v1/conversations?status=resolved", boss).json().at("items").as_array().empty());
+
+  // A customer sees only their own; an agent of another team sees none of these.
+  auto own = get("/api/v1/conversations", customers[0].token).json().at("items").as_array();
+  REQUIRE(own.size() == 1);
+  REQUIRE(own[0].at("id").as_string() == convs[0]);
+  REQUIRE(get("/api/v1/conversations/" + convs[1], customers[0].token).status == 403);
+  auto sam = login(d.port(), "sam", "password123");
+  REQUIRE(get("/api/v1/conversations/" + convs[1], sam).status == 403);
+  REQUIRE(get("/api/v1/conversations", sam).json().at("items").as_array().empty());
+  REQUIRE(get("/api/v1/conversations/c_nope", boss).status == 404);
+  REQUIRE(get("/api/v1/conversations?limit=0", boss).status == 400);
+  REQUIRE(get("/api/v1/conversations?cursor=garbage", boss).status == 400);
+
+  auto msgs = get("/api/v1/conversations/" + convs[2] + "/messages?after_seq=0", customers[2].token).json();
+  REQUIRE(msgs.at("items").as_array().size() == 1);
+  REQUIRE(msgs.at("items").at(0).at("text").as_string() == "hi 2");
+}
+
+TEST_CASE("health, readiness and the static pages") {
+  Deployment d;
+  auto h = http(d.port(), "GET", "/healthz");
+  REQUIRE(h.status == 200);
+  REQUIRE(h.json().at("status").as_string() == "ok");
+  REQUIRE(http(d.port(), "GET", "/readyz").status == 200);
+  auto page = http(d.port(), "GET", "/");
+  REQUIRE(page.status == 200);
+  REQUIRE(page.header("Content-Type").find("text/html") == 0);
+  REQUIRE(page.header("X-Content-Type-Options") == "nosniff");
+  REQUIRE(http(d.port(), "GET", "/../CMakeLists.txt").status == 404);
+  REQUIRE(http(d.port(), "GET", "/nope.html").status == 404);
+}

@@ -1,0 +1,88 @@
+#include "app/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+using namespace exceed::app;
+
+namespace {
+
+std::string write_temp(std::string const& text) {
+  char name[] = "/tmp/exceed-config-XXXXXX";
+  int fd = mkstemp(name);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream(name) << text;
+  return name;
+}
+
+}  // namespace
+
+TEST_CASE("the documented default config file loads and passes validation with a secret") {
+  auto c = load_config(std::string(EXCEED_SOURCE_DIR) + "/config/exceed.toml", {{"EXCEED_AUTH_TOKEN_SECRET", "0123456789abcdef0123"}});
+  REQUIRE_NOTHROW(validate(c, "config/exceed.toml"));
+  REQUIRE(c.server.port == 8080);
+  REQUIRE(c.routing.default_team == "support");
+}
+
+TEST_CASE("environment variables override the file, and name section and key") {
+  auto path = write_temp("[redis]\nurl = \"redis://127.0.0.1:7000\"\n[routing]\noffer_timeout_s = 20\n");
+  auto c = load_config(path, {{"EXCEED_REDIS_URL", "redis://10.0.0.1:6379"}, {"EXCEED_ROUTING_AGENT_GRACE_S", "5"},
+                              {"EXCEED_UNRELATED_THING", "ignored"}});
+  REQUIRE(c.redis.url == "redis://10.0.0.1:6379");
+  REQUIRE(c.routing.offer_timeout_s == 20);
+  REQUIRE(c.routing.agent_grace_s == 5);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a bad setting is refused with the file, the key and the reason") {
+  auto check = [](std::string const& text, std::string const& key, std::string const& reason_part) {
+    auto path = write_temp(text);
+    try {
+      load_config(path, {});
+      FAIL("accepted: " << text);
+    } catch (ConfigError const& e) {
+      REQUIRE(e.source == path);
+      REQUIRE(e.key == key);
+      REQUIRE(e.reason.find(reason_part) != std::string::npos);
+    }
+    std::remove(path.c_str());
+  };
+  check("[routing]\nstrategy = \"random\"\n", "routing.strategy", "least_busy or round_robin");
+  check("[routing]\noffer_timeout_s = \"soon\"\n", "routing.offer_timeout_s", "integer");
+  check("[limits]\nmax_frame_bytes = 10\n", "limits.max_frame_bytes", "between");
+  check("[server]\nlisten = \"nope\"\n", "server.listen", "HOST:PORT");
+  check("[server]\nlisten_port = 1\n", "server.listen_port", "unknown setting");
+  check("[server\nlisten = 1\n", "line 1, column 8", "");
+}
+
+TEST_CASE("an environment value is checked like a file value") {
+  REQUIRE_THROWS_AS(load_config("", {{"EXCEED_ROUTING_DEFAULT_CAPACITY", "0"}}), ConfigError);
+  REQUIRE_THROWS_AS(load_config("", {{"EXCEED_LOG_JSON", "maybe"}}), ConfigError);
+}
+
+TEST_CASE("validation needs a token secret and TLS files in pairs") {
+  Config c;
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);
+  c.auth.token_secret = "0123456789abcdef";
+  REQUIRE_NOTHROW(validate(c, "x"));
+  c.server.tls_cert = "/etc/cert.pem";
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);
+}
+
+TEST_CASE("listen addresses") {
+  std::string host;
+  std::uint16_t port = 0;
+  REQUIRE(parse_listen("127.0.0.1:8080", host, port));
+  REQUIRE((host == "127.0.0.1" && port == 8080));
+  REQUIRE(parse_listen("[::1]:9000", host, port));
+  REQUIRE((host == "::1" && port == 9000));
+  REQUIRE(parse_listen(":7000", host, port));
+  REQUIRE(host == "0.0.0.0");
+  REQUIRE_FALSE(parse_listen("host:99999", host, port));
+  REQUIRE_FALSE(parse_listen("host:", host, port));
+}
