@@ -117,6 +117,20 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   welcome["conversations"] = std::move(open);
   client.send(encode_event("welcome", std::move(welcome)));
 
+  // Offers still open for an agent who reconnected: shown again, with the time left.
+  if (claims->role == core::Role::agent) {
+    auto offers = co_await db_->cmd("SMEMBERS", db_->key("agent:" + client.user_id() + ":offers"));
+    for (auto const& id : offers.reply.elements) {
+      auto c = co_await db_->cmd("HMGET", db_->key("conv:" + id.str), "status", "offered_to", "offer_expires", "team",
+                                 "visitor", "visitor_name", "priority", "context", "preview");
+      if (!c || str_at(c.reply, 0) != "offered" || str_at(c.reply, 1) != client.user_id()) continue;
+      auto left = (int_at(c.reply, 2) - now_ms() + 999) / 1000;
+      if (left <= 0) continue;
+      client.send(offer_event({id.str, str_at(c.reply, 3), str_at(c.reply, 4), str_at(c.reply, 5),
+                               str_at(c.reply, 6), str_at(c.reply, 7), str_at(c.reply, 8), left}));
+    }
+  }
+
   // Resume: everything after each after_seq, in order, as message events.
   static std::vector<store::Reply> const no_entries;
   for (auto const& r : h.resume) {

@@ -130,18 +130,10 @@ asio::awaitable<void> Routing::run_dispatch(std::string team) {
       }
       placed_any = true;
       note_assignment(team, now);
-      json::object ev;
-      ev["conversation_id"] = offer.conversation_id;
-      ev["team"] = str_at(o.reply, 1);
-      json::object visitor;
-      visitor["id"] = str_at(o.reply, 2);
-      visitor["name"] = str_at(o.reply, 3);
-      ev["visitor"] = std::move(visitor);
-      ev["priority"] = str_at(o.reply, 4);
-      ev["context"] = parse_object(str_at(o.reply, 5));
-      ev["preview"] = str_at(o.reply, 6);
-      ev["expires_in_s"] = (offer.expires_at - now + 999) / 1000;
-      app_.publish({"u:" + offer.agent_id}, protocol::encode_event("conversation.offer", std::move(ev)));
+      app_.publish({"u:" + offer.agent_id},
+                   offer_event({offer.conversation_id, str_at(o.reply, 1), str_at(o.reply, 2), str_at(o.reply, 3),
+                                str_at(o.reply, 4), str_at(o.reply, 5), str_at(o.reply, 6),
+                                (offer.expires_at - now + 999) / 1000}));
     }
     if (!lost) break;
   }

@@ -1,6 +1,7 @@
 #include "app/wire.hpp"
 
 #include "app/db.hpp"
+#include "protocol/codec.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -33,6 +34,21 @@ json::object parse_object(std::string_view text) {
   auto v = json::parse(text, ec);
   if (ec || !v.is_object()) return {};
   return std::move(v.get_object());
+}
+
+std::string offer_event(OfferFields const& f) {
+  json::object ev;
+  ev["conversation_id"] = f.conversation_id;
+  ev["team"] = f.team;
+  json::object visitor;
+  visitor["id"] = f.visitor_id;
+  visitor["name"] = f.visitor_name;
+  ev["visitor"] = std::move(visitor);
+  ev["priority"] = f.priority.empty() ? std::string("normal") : f.priority;
+  ev["context"] = parse_object(f.context_json);
+  ev["preview"] = f.preview;
+  ev["expires_in_s"] = f.expires_in_s;
+  return protocol::encode_event("conversation.offer", std::move(ev));
 }
 
 json::object message_json(std::string_view conversation_id, store::Reply const& entry) {

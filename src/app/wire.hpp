@@ -17,6 +17,14 @@ boost::json::object message_json(std::string_view conversation_id, store::Reply 
 // A conversation record (HGETALL) -> the conversation object of the HTTP API.
 boost::json::object conversation_json(store::Reply const& flat);
 
+// The conversation.offer event an agent gets (at the offer, and again when
+// they reconnect while it is still open).
+struct OfferFields {
+  std::string conversation_id, team, visitor_id, visitor_name, priority, context_json, preview;
+  long long expires_in_s = 0;
+};
+std::string offer_event(OfferFields const& f);
+
 // Parses JSON text stored by the server itself; {} when it is not an object.
 boost::json::object parse_object(std::string_view text);
 

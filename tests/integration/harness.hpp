@@ -9,12 +9,27 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
 namespace exceed::test {
 
 namespace json = boost::json;
+
+// One command through redis-cli, for reading the store's state in a test;
+// the reply's text with the trailing newline removed.
+inline std::string redis_cli(std::uint16_t port, std::string const& args) {
+  std::string cmd = "redis-cli -p " + std::to_string(port) + " " + args;
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    pclose(p);
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
 
 struct Deployment {
   Deployment() : Deployment(Env{}, RedisServer::Options{}) {}

@@ -76,7 +76,19 @@ TEST_CASE("SIGTERM: WebSockets are closed with 1001 going away and the process e
   Deployment d;
   auto casey = customer(d.port());
   auto conv = start_chat(casey);
-  auto code = d.server().terminate();
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  accept(ann, conv);
+  d.server().signal(SIGTERM);
   REQUIRE(casey->wait_closed(5s) == std::optional<std::uint16_t>(1001));
-  REQUIRE(code == 0);
+  REQUIRE(casey.ws->close_reason() == "going away");
+  REQUIRE(ann->wait_closed(5s) == std::optional<std::uint16_t>(1001));
+  auto started = std::chrono::steady_clock::now();
+  REQUIRE(d.server().wait_exit(5s) == 0);
+  REQUIRE(std::chrono::steady_clock::now() - started < 3s);
+  // The agent's connection was counted out before the exit: her chat is
+  // kept, her grace period runs, and no connection is left as a ghost.
+  REQUIRE(redis_cli(d.redis.port(), "HGET exceed:agent:" + ann.id + " conns") == "0");
+  REQUIRE(redis_cli(d.redis.port(), "ZSCORE exceed:grace " + ann.id) != "");
+  REQUIRE(redis_cli(d.redis.port(), "HGET exceed:conv:" + conv + " status") == "active");
 }

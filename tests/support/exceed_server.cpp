@@ -49,6 +49,12 @@ int ExceedServer::terminate(std::chrono::milliseconds limit) {
   return proc_->wait(limit);
 }
 
+void ExceedServer::signal(int sig) {
+  if (proc_) proc_->signal(sig);
+}
+
+int ExceedServer::wait_exit(std::chrono::milliseconds limit) { return proc_ ? proc_->wait(limit) : -1; }
+
 void ExceedServer::kill9() {
   if (!proc_) return;
   proc_->signal(SIGKILL);

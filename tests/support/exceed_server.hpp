@@ -27,6 +27,8 @@ class ExceedServer {
   std::uint16_t port() const noexcept { return port_; }
   void start();                                   // again, same port (after a stop or kill)
   int terminate(std::chrono::milliseconds limit = std::chrono::seconds(10));  // SIGTERM; exit code
+  void signal(int sig);
+  int wait_exit(std::chrono::milliseconds limit);  // exit code, or -1 if still running
   void kill9();
   bool running();
   // /readyz: true for 200, false for 503.

@@ -4,10 +4,9 @@ local conv, agent, name, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local c = redis.call('HMGET', ck(conv), 'status', 'offered_to', 'team', 'visitor', 'assigned_at', 'visitor_name')
 if not c[1] then return err('not_found', 'no such conversation') end
 if c[1] ~= 'offered' or c[2] ~= agent then return err('conflict', 'the offer is no longer open') end
-redis.call('ZREM', P .. 'offers', conv)
+drop_offer(conv, agent)
 redis.call('HSET', ck(conv), 'status', 'active', 'agent', agent, 'agent_name', name, 'offered_to', '')
 if not c[5] then redis.call('HSET', ck(conv), 'assigned_at', now) end
-if redis.call('HINCRBY', ak(agent), 'offered', -1) < 0 then redis.call('HSET', ak(agent), 'offered', 0) end
 redis.call('HINCRBY', ak(agent), 'active', 1)
 redis.call('SADD', ak(agent) .. ':convs', conv)
 return {c[3], c[4], c[6] or ''}

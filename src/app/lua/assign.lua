@@ -24,8 +24,7 @@ if c[1] == 'active' then
 elseif c[1] == 'queued' then
   redis.call('ZREM', qk(c[3]), conv)
 elseif c[1] == 'offered' then
-  redis.call('ZREM', P .. 'offers', conv)
-  if redis.call('HINCRBY', ak(c[4]), 'offered', -1) < 0 then redis.call('HSET', ak(c[4]), 'offered', 0) end
+  drop_offer(conv, c[4])
   previous = c[4]
 end
 redis.call('HSET', ck(conv), 'status', 'active', 'agent', to, 'agent_name', name, 'offered_to', '')

@@ -13,5 +13,6 @@ redis.call('ZREM', qk(c[2]), conv)
 redis.call('HSET', ck(conv), 'status', 'offered', 'offered_to', agent, 'offer_expires', expires)
 redis.call('ZADD', P .. 'offers', expires, conv)
 redis.call('HINCRBY', ak(agent), 'offered', 1)
+redis.call('SADD', ak(agent) .. ':offers', conv)
 redis.call('HSET', ak(agent), 'last_assigned_at', now)
 return {1, c[2], c[3], c[4] or '', c[5] or 'normal', c[6] or '{}', c[7] or ''}

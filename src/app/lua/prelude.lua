@@ -22,9 +22,19 @@ end
 -- remembers who let it go, so that agent is skipped for a while.
 local function release_offer(conv, agent, team, score, now)
   redis.call('ZREM', P .. 'offers', conv)
+  redis.call('SREM', ak(agent) .. ':offers', conv)
   redis.call('HSET', ck(conv), 'status', 'queued', 'offered_to', '')
   redis.call('ZADD', qk(team), score, conv)
   redis.call('HSET', ck(conv) .. ':declined', agent, now)
+  if redis.call('HINCRBY', ak(agent), 'offered', -1) < 0 then redis.call('HSET', ak(agent), 'offered', 0) end
+end
+
+-- Withdraws a pending offer without handing the chat back (it is being
+-- resolved or assigned).
+local function drop_offer(conv, agent)
+  redis.call('ZREM', P .. 'offers', conv)
+  if agent == nil or agent == '' then return end
+  redis.call('SREM', ak(agent) .. ':offers', conv)
   if redis.call('HINCRBY', ak(agent), 'offered', -1) < 0 then redis.call('HSET', ak(agent), 'offered', 0) end
 end
 

@@ -11,8 +11,7 @@ if c[1] == 'active' then
 elseif c[1] == 'queued' then
   redis.call('ZREM', qk(c[5]), conv)
 elseif c[1] == 'offered' then
-  redis.call('ZREM', P .. 'offers', conv)
-  if redis.call('HINCRBY', ak(c[4]), 'offered', -1) < 0 then redis.call('HSET', ak(c[4]), 'offered', 0) end
+  drop_offer(conv, c[4])
 end
 redis.call('HSET', ck(conv), 'status', 'resolved', 'resolved_at', now, 'offered_to', '')
 return {c[2], c[3] or '', c[5], c[1]}
