@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include "app/client.hpp"
+#include "app/followups.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
 
@@ -37,6 +38,7 @@ void App::start() {
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   routing_ = std::make_unique<Routing>(*this);
+  followups_ = std::make_unique<Followups>(*this);
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   redis_->start();
@@ -47,6 +49,7 @@ void App::start() {
   bus_->start();
 
   routing_->start();
+  followups_->start();
 
   net::ServerOptions so;
   so.host = config_.server.host;
@@ -73,6 +76,7 @@ void App::stop(std::function<void()> done) {
   stopping_ = true;
   spdlog::info("stopping: closing connections");
   routing_->stop();
+  followups_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });

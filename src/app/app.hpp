@@ -25,6 +25,7 @@
 namespace exceed::app {
 
 class Client;
+class Followups;
 class Routing;
 
 // The current time as the core takes it.
@@ -54,6 +55,7 @@ class App final : public net::Handler {
   Db& db() noexcept { return *db_; }
   Hub& hub() noexcept { return hub_; }
   Routing& routing() noexcept { return *routing_; }
+  Followups& followups() noexcept { return *followups_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -94,6 +96,7 @@ class App final : public net::Handler {
   std::unique_ptr<Db> db_;
   Hub hub_;
   std::unique_ptr<Routing> routing_;
+  std::unique_ptr<Followups> followups_;
   std::unique_ptr<net::Server> server_;
   boost::asio::thread_pool hashing_{1};
   std::map<std::string, int> presence_debt_;

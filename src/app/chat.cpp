@@ -3,6 +3,7 @@
 // ack or an error, and publishes the events it causes.
 #include "app/app.hpp"
 #include "app/client.hpp"
+#include "app/followups.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
@@ -117,8 +118,10 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   welcome["conversations"] = std::move(open);
   client.send(encode_event("welcome", std::move(welcome)));
 
-  // Offers still open for an agent who reconnected: shown again, with the time left.
+  // Offers still open for an agent who reconnected: shown again, with the
+  // time left; and the follow-ups that fell due while they were away.
   if (claims->role == core::Role::agent) {
+    co_await followups_->deliver_pending(client);
     auto offers = co_await db_->cmd("SMEMBERS", db_->key("agent:" + client.user_id() + ":offers"));
     for (auto const& id : offers.reply.elements) {
       auto c = co_await db_->cmd("HMGET", db_->key("conv:" + id.str), "status", "offered_to", "offer_expires", "team",
@@ -171,6 +174,32 @@ struct Handlers {
   void fail(error code, std::string_view text) { c.send(encode_error(req.id, code, text)); }
 
   boost::asio::awaitable<void> operator()(Hello const&) { co_return; }
+
+  Actor actor() const { return Actor{c.role(), c.user_id(), c.teams_csv()}; }
+
+  boost::asio::awaitable<void> operator()(FollowupCreate const& f) {
+    NewFollowup n;
+    n.conversation_id = f.conversation_id.value_or("");
+    n.ticket_id = f.ticket_id.value_or("");
+    n.due_at = f.due_at;
+    n.note = f.note;
+    n.kind = f.kind;
+    n.owner_id = f.owner_id.value_or("");
+    auto o = co_await app.followups().create(actor(), std::move(n));
+    if (!o) co_return fail(o);
+    json::object result;
+    result["followup_id"] = field(o.reply, "id");
+    result["due_at"] = f.due_at;
+    ack(std::move(result));
+  }
+
+  boost::asio::awaitable<void> operator()(FollowupComplete const& f) {
+    auto o = co_await app.followups().finish(actor(), f.followup_id, "done");
+    if (!o) co_return fail(o);
+    json::object result;
+    result["followup_id"] = f.followup_id;
+    ack(std::move(result));
+  }
 
   boost::asio::awaitable<void> operator()(NotAvailable const& n) {
     fail(error::bad_request, "'" + n.type + "' is not available in this version");
@@ -444,6 +473,7 @@ struct Handlers {
     app.publish({"u:" + visitor}, encode_event("csat.request", std::move(ev)));
     if (previous == "queued") app.routing().positions(team);
     app.routing().dispatch(team);
+    if (previous == "active") co_await app.followups().after_resolve(r.conversation_id, agent, str_at(o.reply, 4));
     if (c.role() == core::Role::agent)
       for (auto const& t : c.teams())
         if (t != team) app.routing().dispatch(t);

@@ -148,6 +148,14 @@ std::map<std::string, Setter> const& setters() {
        [](Config& c, Value const& v) { c.limits.max_connections = as_int(v, 1, 10'000'000); }},
       {"limits.max_connections_per_ip",
        [](Config& c, Value const& v) { c.limits.max_connections_per_ip = as_int(v, 0, 10'000'000); }},
+      {"followups.check_in_after_s",
+       [](Config& c, Value const& v) { c.followups.check_in_after_s = static_cast<int>(as_int(v, 0, 365 * 86400)); }},
+      {"followups.check_in_stages", [](Config& c, Value const& v) { c.followups.check_in_stages = as_list(v); }},
+      {"followups.check_in_note",
+       [](Config& c, Value const& v) {
+         c.followups.check_in_note = as_string(v);
+         if (c.followups.check_in_note.empty()) throw Bad{"must not be empty"};
+       }},
       {"log.level",
        [](Config& c, Value const& v) {
          auto s = as_string(v);
@@ -255,7 +263,7 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
     // Variables of other tools may share the prefix: only known sections count.
     auto section = key.substr(0, key.find('.'));
     if (section != "server" && section != "redis" && section != "auth" && section != "routing" &&
-        section != "limits" && section != "log")
+        section != "limits" && section != "log" && section != "followups")
       continue;
     apply(c, key, Value{value}, "environment " + name);
   }

@@ -58,6 +58,11 @@ struct Config {
     std::size_t max_connections = 19000;
     std::size_t max_connections_per_ip = 0;
   } limits;
+  struct Followups {
+    int check_in_after_s = 3 * 86400;  // 0: no proactive check-in
+    std::vector<std::string> check_in_stages{"post_purchase"};  // empty: every resolved chat
+    std::string check_in_note = "Check in: did everything work out as the customer needed?";
+  } followups;
   struct Log {
     std::string level = "info";
     bool json = false;

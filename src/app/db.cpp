@@ -35,7 +35,9 @@ Scripts::Scripts()
       reap_procs(with_prelude(lua::reap_procs)), grace_due(with_prelude(lua::grace_due)),
       grace_done(with_prelude(lua::grace_done)), agent_status(with_prelude(lua::agent_status)),
       csat(with_prelude(lua::csat)), positions(with_prelude(lua::positions)), note(with_prelude(lua::note)),
-      read(with_prelude(lua::read)) {}
+      read(with_prelude(lua::read)), followup_create(with_prelude(lua::followup_create)),
+      followup_update(with_prelude(lua::followup_update)), followup_finish(with_prelude(lua::followup_finish)),
+      followup_fire(with_prelude(lua::followup_fire)) {}
 
 Db::Db(std::shared_ptr<store::Connection> conn, std::string prefix)
     : conn_(std::move(conn)), prefix_(std::move(prefix)), scripts_(std::make_unique<Scripts>()) {}

@@ -1,6 +1,8 @@
 // The HTTP side: health, the visitor and login endpoints, the conversation
 // API and the static web clients. JSON errors as PROTOCOL.md gives them.
 #include "app/app.hpp"
+#include "app/followups.hpp"
+#include "app/http_util.hpp"
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
 
@@ -18,31 +20,6 @@ namespace fs = std::filesystem;
 using protocol::error;
 
 namespace {
-
-void secure(net::HttpResponse& r) {
-  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
-  r.headers.push_back({"Referrer-Policy", "no-referrer"});
-  r.headers.push_back({"Cache-Control", "no-store"});
-}
-
-net::HttpResponse json_response(unsigned status, json::value const& body) {
-  net::HttpResponse r;
-  r.status = status;
-  r.body = json::serialize(body);
-  secure(r);
-  return r;
-}
-
-net::HttpResponse error_response(error code, std::string_view message) {
-  json::object inner;
-  inner["code"] = protocol::code_name(code);
-  inner["message"] = message;
-  json::object body;
-  body["error"] = std::move(inner);
-  return json_response(protocol::http_status(code), body);
-}
-
-net::HttpResponse from_outcome(Outcome const& o) { return error_response(*o.error, o.message); }
 
 std::string_view content_type(fs::path const& p) {
   auto ext = p.extension().string();
@@ -78,7 +55,34 @@ std::optional<std::string> bearer(net::HttpRequest const& req) {
   return std::string(h->substr(7));
 }
 
-std::optional<long long> to_number(std::string const& s, long long lo, long long hi) {
+}  // namespace
+
+void secure_headers(net::HttpResponse& r) {
+  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  r.headers.push_back({"Referrer-Policy", "no-referrer"});
+  r.headers.push_back({"Cache-Control", "no-store"});
+}
+
+net::HttpResponse json_response(unsigned status, json::value const& body) {
+  net::HttpResponse r;
+  r.status = status;
+  r.body = json::serialize(body);
+  secure_headers(r);
+  return r;
+}
+
+net::HttpResponse error_response(error code, std::string_view message) {
+  json::object inner;
+  inner["code"] = protocol::code_name(code);
+  inner["message"] = message;
+  json::object body;
+  body["error"] = std::move(inner);
+  return json_response(protocol::http_status(code), body);
+}
+
+net::HttpResponse from_outcome(Outcome const& o) { return error_response(*o.error, o.message); }
+
+std::optional<long long> parse_number(std::string const& s, long long lo, long long hi) {
   try {
     std::size_t used = 0;
     long long v = std::stoll(s, &used);
@@ -88,8 +92,6 @@ std::optional<long long> to_number(std::string const& s, long long lo, long long
     return std::nullopt;
   }
 }
-
-}  // namespace
 
 boost::asio::awaitable<net::HttpResponse> App::on_http(net::HttpRequest req) {
   try {
@@ -226,6 +228,11 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       teams = t.reply.str;
     }
 
+    if (path == "/api/v1/followups" || path.rfind("/api/v1/followups/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await followups_->http(actor, method, path.substr(17), target->query, std::move(body));
+    }
+
     constexpr std::string_view prefix = "/api/v1/conversations";
     if (path.rfind(prefix, 0) == 0) {
       if (method != "GET") co_return error_response(error::bad_request, "use GET");
@@ -234,13 +241,13 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
         // A page of conversations, newest first. The cursor is the last
         // item's (created_at, id); newer inserts land before it, so paging
         // is stable while chats keep arriving.
-        auto limit = to_number(target->query.count("limit") ? target->query["limit"] : "50", 1, 200);
+        auto limit = parse_number(target->query.count("limit") ? target->query["limit"] : "50", 1, 200);
         if (!limit) co_return error_response(error::bad_request, "limit must be 1..200");
         std::string max_score = "+inf";
         std::string after_id;
         if (auto it = target->query.find("cursor"); it != target->query.end() && !it->second.empty()) {
           auto colon = it->second.find(':');
-          if (colon == std::string::npos || !to_number(it->second.substr(0, colon), 0, 1LL << 53))
+          if (colon == std::string::npos || !parse_number(it->second.substr(0, colon), 0, 1LL << 53))
             co_return error_response(error::bad_request, "malformed cursor");
           max_score = it->second.substr(0, colon);
           after_id = it->second.substr(colon + 1);
@@ -305,8 +312,8 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
         co_return json_response(200, conversation_json(rec.reply));
       }
       if (sub == "/messages") {
-        auto after = to_number(target->query.count("after_seq") ? target->query["after_seq"] : "0", 0, 1LL << 53);
-        auto limit = to_number(target->query.count("limit") ? target->query["limit"] : "50", 1, 200);
+        auto after = parse_number(target->query.count("after_seq") ? target->query["after_seq"] : "0", 0, 1LL << 53);
+        auto limit = parse_number(target->query.count("limit") ? target->query["limit"] : "50", 1, 200);
         if (!after || !limit) co_return error_response(error::bad_request, "after_seq must be >= 0 and limit 1..200");
         auto o = co_await db_->call(db_->scripts().history, id, role, claims->subject, teams,
                                                             std::to_string(*after), std::to_string(*limit + 1));
@@ -340,7 +347,7 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     net::HttpResponse r;
     r.status = 301;
     r.headers.push_back({"Location", path + "/"});
-    secure(r);
+    secure_headers(r);
     co_return r;
   }
   if (!fs::is_regular_file(file, ec)) co_return error_response(error::not_found, "no such file");

@@ -163,6 +163,24 @@ Command decode_status(json::object const& o) {
   return s;
 }
 
+Command decode_followup(json::object const& o) {
+  FollowupCreate f;
+  f.conversation_id = optional_string(o, "conversation_id", max_id_chars);
+  f.ticket_id = optional_string(o, "ticket_id", max_id_chars);
+  if (f.conversation_id.has_value() == f.ticket_id.has_value())
+    invalid("give exactly one of 'conversation_id' and 'ticket_id'");
+  f.due_at = int_field(o, "due_at", 0, max_seq);
+  f.note = string_field(o, "note", max_note_chars * 4, 1, error::too_large);
+  if (utf8_length(f.note) > max_note_chars)
+    too_large("field 'note' is longer than " + std::to_string(max_note_chars) + " characters");
+  if (auto kind = optional_string(o, "kind", max_kind_chars * 4)) {
+    if (utf8_length(*kind) > max_kind_chars) invalid("field 'kind' is longer than 64 characters");
+    f.kind = *kind;
+  }
+  f.owner_id = optional_string(o, "owner_id", max_id_chars);
+  return f;
+}
+
 Command decode_transfer(json::object const& o) {
   ConversationTransfer t;
   t.conversation_id = conversation_id(o);
@@ -202,8 +220,9 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
          return ConversationAssign{conversation_id(o), string_field(o, "agent_id", max_id_chars)};
        }},
       // Frames of later work: decoded for their role check, answered as not available.
-      {"followup.create", [](auto const&) -> Command { return NotAvailable{"followup.create"}; }},
-      {"followup.complete", [](auto const&) -> Command { return NotAvailable{"followup.complete"}; }},
+      {"followup.create", decode_followup},
+      {"followup.complete",
+       [](auto const& o) -> Command { return FollowupComplete{string_field(o, "followup_id", max_id_chars)}; }},
       {"metrics.subscribe", [](auto const&) -> Command { return NotAvailable{"metrics.subscribe"}; }},
       {"review.list", [](auto const&) -> Command { return NotAvailable{"review.list"}; }},
   };
@@ -262,6 +281,8 @@ bool allowed(Command const& c, core::Role role) noexcept {
           return role == Role::agent || role == Role::supervisor;
         else if constexpr (std::is_same_v<T, ConversationAssign>)
           return role == Role::supervisor;
+        else if constexpr (std::is_same_v<T, FollowupCreate> || std::is_same_v<T, FollowupComplete>)
+          return role != Role::customer;
         else if constexpr (std::is_same_v<T, NotAvailable>)
           return cmd.type == "metrics.subscribe" || cmd.type == "review.list" ? role == Role::supervisor
                                                                               : role != Role::customer;

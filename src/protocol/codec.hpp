@@ -94,6 +94,21 @@ struct ConversationAssign {
   std::string agent_id;
 };
 
+struct FollowupCreate {
+  std::optional<std::string> conversation_id;
+  std::optional<std::string> ticket_id;
+  std::int64_t due_at = 0;
+  std::string note;
+  std::string kind = "reminder";
+  std::optional<std::string> owner_id;  // default: the sender
+};
+struct FollowupComplete {
+  std::string followup_id;
+};
+
+inline constexpr std::size_t max_note_chars = 2000;
+inline constexpr std::size_t max_kind_chars = 64;
+
 // A frame of the contract that this version does not serve yet.
 struct NotAvailable {
   std::string type;
@@ -102,7 +117,7 @@ struct NotAvailable {
 using Command = std::variant<Hello, MessageSend, Typing, Read, HistoryGet, ConversationStart,
                              CsatSubmit, AgentStatusSet, ConversationAccept, ConversationDecline,
                              NoteAdd, ConversationTransfer, ConversationResolve, ConversationAssign,
-                             NotAvailable>;
+                             FollowupCreate, FollowupComplete, NotAvailable>;
 
 struct Request {
   std::string type;       // the frame's "type"

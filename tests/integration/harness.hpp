@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <thread>
 #include <memory>
 #include <string>
 

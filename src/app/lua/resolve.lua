@@ -1,7 +1,7 @@
 -- ARGV: prefix, conv, role, user, teams, now
--- Returns {visitor, agent, team, previous_status}.
+-- Returns {visitor, agent, team, previous_status, stage}.
 local conv, role, user, teams, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team')
+local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team', 'stage')
 if not c[1] then return err('not_found', 'no such conversation') end
 if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then return err('forbidden', 'not your conversation') end
 if role == 'agent' and c[3] ~= user then return err('forbidden', 'the conversation is not assigned to you') end
@@ -14,4 +14,4 @@ elseif c[1] == 'offered' then
   drop_offer(conv, c[4])
 end
 redis.call('HSET', ck(conv), 'status', 'resolved', 'resolved_at', now, 'offered_to', '')
-return {c[2], c[3] or '', c[5], c[1]}
+return {c[2], c[3] or '', c[5], c[1], c[6] or ''}

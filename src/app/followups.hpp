@@ -1,0 +1,67 @@
+// Follow-up tasks: service that goes on after the chat. Each has an owner
+// (an agent), a due time and a durable timer in Redis that fires exactly
+// once across every server process, also for a time that passed while no
+// server ran. The owner gets `followup.due` at once if connected anywhere,
+// else on their next hello.
+#pragma once
+
+#include "app/http_util.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace exceed::app {
+
+class App;
+class Client;
+
+struct NewFollowup {
+  std::string conversation_id;  // exactly one of these two
+  std::string ticket_id;
+  core::Millis due_at = 0;
+  std::string note;
+  std::string kind = "reminder";
+  std::string owner_id;  // empty: the creator
+};
+
+class Followups {
+ public:
+  explicit Followups(App& app);
+  void start();
+  void stop();
+
+  // Creates a follow-up after checking the actor may see its conversation
+  // and that the due time makes sense. The reply is the record (HGETALL).
+  boost::asio::awaitable<Outcome> create(Actor const& actor, NewFollowup f);
+  // done | cancelled.
+  boost::asio::awaitable<Outcome> finish(Actor const& actor, std::string id, std::string status);
+  // Sends an agent the follow-ups that fell due while they were away.
+  boost::asio::awaitable<void> deliver_pending(Client& client);
+  // The proactive check-in after a resolved conversation, when configured
+  // for its stage: owned by the agent who had the chat.
+  boost::asio::awaitable<void> after_resolve(std::string conversation_id, std::string agent_id, std::string stage);
+
+  // /api/v1/followups[/...]: `rest` is what follows /api/v1/followups.
+  boost::asio::awaitable<net::HttpResponse> http(Actor actor, std::string method, std::string rest, Query query,
+                                                 boost::json::object body);
+
+  static boost::json::object to_json(store::Reply const& flat, core::Millis now);
+
+ private:
+  boost::asio::awaitable<void> run_timer();
+  boost::asio::awaitable<void> fire();
+  boost::asio::awaitable<void> send_due(std::string id, std::string owner);
+  boost::asio::awaitable<net::HttpResponse> list(Actor const& actor, Query const& query);
+
+  App& app_;
+  std::shared_ptr<boost::asio::steady_timer> timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace exceed::app
