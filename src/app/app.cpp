@@ -2,6 +2,7 @@
 
 #include "app/client.hpp"
 #include "app/followups.hpp"
+#include "app/tickets.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
 
@@ -39,6 +40,7 @@ void App::start() {
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   routing_ = std::make_unique<Routing>(*this);
   followups_ = std::make_unique<Followups>(*this);
+  tickets_ = std::make_unique<Tickets>(*this);
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   redis_->start();
@@ -50,6 +52,7 @@ void App::start() {
 
   routing_->start();
   followups_->start();
+  tickets_->start();
 
   net::ServerOptions so;
   so.host = config_.server.host;
@@ -77,6 +80,7 @@ void App::stop(std::function<void()> done) {
   spdlog::info("stopping: closing connections");
   routing_->stop();
   followups_->stop();
+  tickets_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });

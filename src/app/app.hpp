@@ -27,6 +27,7 @@ namespace exceed::app {
 class Client;
 class Followups;
 class Routing;
+class Tickets;
 
 // The current time as the core takes it.
 core::Millis now_ms();
@@ -56,6 +57,7 @@ class App final : public net::Handler {
   Hub& hub() noexcept { return hub_; }
   Routing& routing() noexcept { return *routing_; }
   Followups& followups() noexcept { return *followups_; }
+  Tickets& tickets() noexcept { return *tickets_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -97,6 +99,7 @@ class App final : public net::Handler {
   Hub hub_;
   std::unique_ptr<Routing> routing_;
   std::unique_ptr<Followups> followups_;
+  std::unique_ptr<Tickets> tickets_;
   std::unique_ptr<net::Server> server_;
   boost::asio::thread_pool hashing_{1};
   std::map<std::string, int> presence_debt_;

@@ -4,6 +4,8 @@
 #include "app/app.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
+#include "app/tickets.hpp"
+#include "core/hours.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
@@ -230,8 +232,10 @@ struct Handlers {
     ev["text"] = m.text;
     ev["client_msg_id"] = m.client_msg_id;
     auto targets = both_sides(str_at(o.reply, 3), str_at(o.reply, 4));
-    if (c.role() == core::Role::supervisor) targets.push_back("u:" + c.user_id());
     app.publish(std::move(targets), encode_event("message", std::move(ev)));
+    // In a conversation kept as a ticket, the customer's message is their reply on it.
+    if (c.role() == core::Role::customer && str_at(o.reply, 6) == "ticket" && !str_at(o.reply, 5).empty())
+      co_await app.tickets().customer_message(str_at(o.reply, 5), m.conversation_id, c.user_id(), c.name(), m.text);
   }
 
   boost::asio::awaitable<void> operator()(Typing const& t) {
@@ -288,17 +292,54 @@ struct Handlers {
     auto team = st.team.value_or(app.config().routing.default_team);
     auto t = now_ms();
     auto id = random_id("c_");
+    auto ticket_id = random_id("t_");
+    // Outside the team's hours the chat becomes a ticket; so it does when
+    // nobody of the team is online (the start script sees that).
+    bool open = true;
+    std::string reopens;
+    if (auto it = app.config().teams.find(team); it != app.config().teams.end()) {
+      open = core::is_open(it->second.business, it->second.zone, t);
+      if (auto next = core::next_opening(it->second.business, it->second.zone, t); next && !open) {
+        auto lt = core::local_time(*next, it->second.zone);
+        static constexpr char const* days[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+        char clock[16];
+        std::snprintf(clock, sizeof clock, "%02d:%02d", lt.minute_of_day / 60, lt.minute_of_day % 60);
+        reopens = std::string(" We open again on ") + days[lt.weekday] + " at " + clock + " (" + it->second.time_zone + ").";
+      }
+    }
+    std::string subject = st.text.value_or("Chat from " + c.name()).substr(0, 200);
+    std::string offline = "Nobody from our team is online right now. We kept your message as ticket " + ticket_id +
+                          " and will answer you right here: you will find the reply when you come back.";
+    std::string after_hours = "We are closed right now." + reopens + " We kept your message as ticket " + ticket_id +
+                              " and will answer you right here when we are back.";
     auto o = co_await db().call(
         s().start, id, c.user_id(), c.name(), team, std::string(core::to_string(st.priority)), st.context_json,
                     std::to_string(t), json::serialize(json::value(core::queue_score(st.priority, t))),
-                    st.text.value_or(""), st.stage.value_or(""));
+                    st.text.value_or(""), st.stage.value_or(""), open ? "1" : "0", ticket_id, subject, offline,
+                    after_hours, app.config().routing.ticket_when_offline ? "1" : "0");
     if (!o) co_return fail(o);
     json::object result;
     result["conversation_id"] = str_at(o.reply, 0);
     result["status"] = str_at(o.reply, 1);
     result["queue_position"] = int_at(o.reply, 2);
     result["team"] = str_at(o.reply, 3);
+    if (!str_at(o.reply, 5).empty()) result["ticket_id"] = str_at(o.reply, 5);
+    if (!str_at(o.reply, 6).empty()) result["reason"] = str_at(o.reply, 6);
     ack(std::move(result));
+    if (str_at(o.reply, 1) == "ticket" && int_at(o.reply, 4) == 1) {
+      // Tell the customer (every tab) with the notice stored as a system message.
+      auto last = co_await db().cmd("XREVRANGE", db().key("conv:" + id + ":msgs"), "+", "-", "COUNT", "1");
+      if (last && !last.reply.elements.empty())
+        app.publish({"u:" + c.user_id()}, encode_event("message", message_json(id, last.reply.elements[0])));
+      json::object ev;
+      ev["conversation_id"] = id;
+      ev["ticket_id"] = ticket_id;
+      ev["reason"] = str_at(o.reply, 6);
+      app.publish({"u:" + c.user_id()}, encode_event("conversation.ticket", std::move(ev)));
+      auto rec = co_await db().cmd("HGETALL", db().key("ticket:" + ticket_id));
+      if (rec && !rec.reply.elements.empty()) app.tickets().announce("ticket.created", rec.reply);
+      co_return;
+    }
     if (int_at(o.reply, 4) == 1) {
       spdlog::debug("conversation {} queued in {}", id, team);
       app.routing().dispatch(team);

@@ -1,8 +1,11 @@
 #include "app/config.hpp"
 
+#include "core/schedule.hpp"
+
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -130,6 +133,7 @@ std::map<std::string, Setter> const& setters() {
        [](Config& c, Value const& v) { c.routing.agent_grace_s = static_cast<int>(as_int(v, 0, 86400)); }},
       {"routing.default_capacity",
        [](Config& c, Value const& v) { c.routing.default_capacity = static_cast<int>(as_int(v, 1, 50)); }},
+      {"routing.ticket_when_offline", [](Config& c, Value const& v) { c.routing.ticket_when_offline = as_bool(v); }},
       {"limits.max_frame_bytes",
        [](Config& c, Value const& v) { c.limits.max_frame_bytes = as_int(v, 1024, 16 << 20); }},
       {"limits.max_body_bytes",
@@ -156,6 +160,8 @@ std::map<std::string, Setter> const& setters() {
          c.followups.check_in_note = as_string(v);
          if (c.followups.check_in_note.empty()) throw Bad{"must not be empty"};
        }},
+      {"tickets.auto_close_after_s",
+       [](Config& c, Value const& v) { c.tickets.auto_close_after_s = static_cast<int>(as_int(v, 1, 365 * 86400)); }},
       {"log.level",
        [](Config& c, Value const& v) {
          auto s = as_string(v);
@@ -193,6 +199,50 @@ Value from_toml(toml::node const& n, std::string const& source, std::string cons
     return out;
   }
   throw ConfigError(source, key, "unsupported value type");
+}
+
+// Reads a time zone from the system's zone files (Debian's tzdata).
+core::TimeZone load_zone(std::string const& name, std::string const& source, std::string const& key) {
+  if (name == "UTC" || name == "Etc/UTC") return core::TimeZone::utc();
+  bool safe = !name.empty() && name.find("..") == std::string::npos && name.front() != '/';
+  std::ifstream in(safe ? "/usr/share/zoneinfo/" + name : std::string(), std::ios::binary);
+  if (!safe || !in) throw ConfigError(source, key, "unknown time zone '" + name + "'");
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  auto tz = core::TimeZone::from_tzif(bytes.str());
+  if (!tz) throw ConfigError(source, key, "'" + name + "' is not a time zone file");
+  return *tz;
+}
+
+void load_team(Config& c, std::string const& source, std::string const& name, toml::node const& node) {
+  std::string base = "teams." + name;
+  auto const* table = node.as_table();
+  if (!table) throw ConfigError(source, base, "expected a [teams." + name + "] table");
+  Config::Team team;
+  for (auto const& [key, value] : *table) {
+    std::string k(key.str());
+    std::string full = base + "." + k;
+    auto v = from_toml(value, source, full);
+    try {
+      if (k == "time_zone") team.time_zone = as_string(v);
+      else if (k == "hours") team.hours = as_list(v);
+      else if (k == "days_off") team.days_off = as_list(v);
+      else throw ConfigError(source, full, "unknown setting");
+    } catch (Bad const& b) {
+      throw ConfigError(source, full, b.reason);
+    }
+  }
+  team.zone = load_zone(team.time_zone, source, base + ".time_zone");
+  for (auto const& rule : team.hours) {
+    std::string why;
+    if (!team.business.add_rule(rule, &why)) throw ConfigError(source, base + ".hours", why);
+  }
+  for (auto const& day : team.days_off) {
+    if (day.size() != 10 || !core::parse_rfc3339(day + "T00:00:00Z"))
+      throw ConfigError(source, base + ".days_off", "expected dates as YYYY-MM-DD, got '" + day + "'");
+  }
+  team.business.days_off = team.days_off;
+  c.teams[name] = std::move(team);
 }
 
 }  // namespace
@@ -243,6 +293,10 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
     for (auto const& [section, node] : root) {
       auto const* table = node.as_table();
       if (!table) throw ConfigError(path, std::string(section.str()), "expected a [section]");
+      if (section.str() == "teams") {
+        for (auto const& [name, team_node] : *table) load_team(c, path, std::string(name.str()), team_node);
+        continue;
+      }
       for (auto const& [key, value] : *table) {
         std::string full = std::string(section.str()) + "." + std::string(key.str());
         apply(c, full, from_toml(value, path, full), path);
@@ -263,7 +317,7 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
     // Variables of other tools may share the prefix: only known sections count.
     auto section = key.substr(0, key.find('.'));
     if (section != "server" && section != "redis" && section != "auth" && section != "routing" &&
-        section != "limits" && section != "log" && section != "followups")
+        section != "limits" && section != "log" && section != "followups" && section != "tickets")
       continue;
     apply(c, key, Value{value}, "environment " + name);
   }

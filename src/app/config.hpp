@@ -3,6 +3,7 @@
 // environment variables, then command-line flags, later ones winning.
 #pragma once
 
+#include "core/hours.hpp"
 #include "core/router.hpp"
 
 #include <cstdint>
@@ -45,6 +46,7 @@ struct Config {
     int decline_cooldown_s = 120;
     int agent_grace_s = 60;
     int default_capacity = 3;
+    bool ticket_when_offline = true;  // a chat started while nobody of its team is online becomes a ticket
   } routing;
   struct Limits {
     std::size_t max_frame_bytes = 64 * 1024;
@@ -58,6 +60,19 @@ struct Config {
     std::size_t max_connections = 19000;
     std::size_t max_connections_per_ip = 0;
   } limits;
+  // [teams.<name>]: a team's business hours in its time zone. Teams not
+  // listed are always open.
+  struct Team {
+    std::string time_zone = "UTC";
+    std::vector<std::string> hours;     // "mon-fri 09:00-17:00"
+    std::vector<std::string> days_off;  // "2026-12-25"
+    core::BusinessHours business;       // parsed from the two above
+    core::TimeZone zone = core::TimeZone::utc();
+  };
+  std::map<std::string, Team> teams;
+  struct Tickets {
+    int auto_close_after_s = 4 * 86400;  // a solved ticket closes by itself after this
+  } tickets;
   struct Followups {
     int check_in_after_s = 3 * 86400;  // 0: no proactive check-in
     std::vector<std::string> check_in_stages{"post_purchase"};  // empty: every resolved chat

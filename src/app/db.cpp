@@ -37,7 +37,9 @@ Scripts::Scripts()
       csat(with_prelude(lua::csat)), positions(with_prelude(lua::positions)), note(with_prelude(lua::note)),
       read(with_prelude(lua::read)), followup_create(with_prelude(lua::followup_create)),
       followup_update(with_prelude(lua::followup_update)), followup_finish(with_prelude(lua::followup_finish)),
-      followup_fire(with_prelude(lua::followup_fire)) {}
+      followup_fire(with_prelude(lua::followup_fire)), ticket_create(with_prelude(lua::ticket_create)),
+      ticket_update(with_prelude(lua::ticket_update)), ticket_comment(with_prelude(lua::ticket_comment)),
+      ticket_close_due(with_prelude(lua::ticket_close_due)) {}
 
 Db::Db(std::shared_ptr<store::Connection> conn, std::string prefix)
     : conn_(std::move(conn)), prefix_(std::move(prefix)), scripts_(std::make_unique<Scripts>()) {}

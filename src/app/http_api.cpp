@@ -2,6 +2,7 @@
 // API and the static web clients. JSON errors as PROTOCOL.md gives them.
 #include "app/app.hpp"
 #include "app/followups.hpp"
+#include "app/tickets.hpp"
 #include "app/http_util.hpp"
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
@@ -228,6 +229,10 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       teams = t.reply.str;
     }
 
+    if (path == "/api/v1/tickets" || path.rfind("/api/v1/tickets/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await tickets_->http(actor, method, path.substr(15), target->query, std::move(body));
+    }
     if (path == "/api/v1/followups" || path.rfind("/api/v1/followups/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await followups_->http(actor, method, path.substr(17), target->query, std::move(body));

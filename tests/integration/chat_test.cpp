@@ -145,7 +145,7 @@ TEST_CASE("a customer starting again gets their open conversation back, not a se
 }
 
 TEST_CASE("conversations over HTTP: visibility, filters and cursor paging") {
-  Deployment d;
+  Deployment d(Env{{"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"}});  // chats wait in the queue with nobody online
   d.user("ann", "agent", "support");
   d.user("boss", "supervisor", "support");
   d.user("sam", "agent", "sales");

@@ -128,7 +128,7 @@ TEST_CASE("roles and ownership: nobody reads or writes what is not theirs") {
 }
 
 TEST_CASE("sizes, binary frames, floods and origins") {
-  Deployment d(Env{{"EXCEED_LIMITS_MAX_FRAME_BYTES", "4096"}, {"EXCEED_LIMITS_MESSAGES_PER_S", "5"},
+  Deployment d(Env{{"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"}, {"EXCEED_LIMITS_MAX_FRAME_BYTES", "4096"}, {"EXCEED_LIMITS_MESSAGES_PER_S", "5"},
                 {"EXCEED_LIMITS_BURST", "10"}, {"EXCEED_LIMITS_FLOOD_REJECTIONS", "20"},
                 {"EXCEED_LIMITS_MAX_BODY_BYTES", "2048"}});
   auto casey = customer(d.port());

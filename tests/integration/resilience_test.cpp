@@ -5,7 +5,7 @@ using namespace exceed::test;
 using namespace std::chrono_literals;
 
 TEST_CASE("kill -9 of the server mid-chat: after a restart every acked message, queue and assignment is there") {
-  Deployment d;
+  Deployment d(Env{{"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"}});
   d.user("ann");
   auto ann = agent(d.port(), "ann");
   auto casey = customer(d.port());
@@ -73,7 +73,7 @@ TEST_CASE("Redis stopped and restarted under a running server: unavailable meanw
 }
 
 TEST_CASE("SIGTERM: WebSockets are closed with 1001 going away and the process exits 0") {
-  Deployment d;
+  Deployment d(Env{{"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"}});
   auto casey = customer(d.port());
   auto conv = start_chat(casey);
   d.user("ann");

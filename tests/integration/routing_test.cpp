@@ -66,7 +66,7 @@ TEST_CASE("a declined chat goes to the next agent, and nobody away or full gets 
 }
 
 TEST_CASE("waiting customers are told their position as the queue moves") {
-  Deployment d;
+  Deployment d(Env{{"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"}});
   d.user("ann", "agent", "support", 1);
   std::vector<Person> people;
   std::vector<std::string> convs;

@@ -52,7 +52,7 @@ class Store {
   std::string chat(std::string const& id, long long now) {
     cmd("SADD", "exceed:teams", "support");
     auto o = call(s().start, id, "v_" + id, "Visitor", "support", "normal", "{}", std::to_string(now),
-                  std::to_string(now), "hello", "");
+                  std::to_string(now), "hello", "", "1", "t_" + id, "hello", "offline", "closed", "1");
     REQUIRE(o);
     return id;
   }

@@ -44,3 +44,25 @@ local function unload(agent, conv)
   if redis.call('HINCRBY', ak(agent), 'active', -1) < 0 then redis.call('HSET', ak(agent), 'active', 0) end
   redis.call('SREM', ak(agent) .. ':convs', conv)
 end
+
+-- Writes a new ticket, its indexes, its first timeline entry and the link
+-- from its conversation (checks are the caller's).
+local function create_ticket(id, subject, requester, rname, status, priority, team, assignee, aname, tags, via, conv,
+                             follow, actor, now)
+  local tk = P .. 'ticket:' .. id
+  redis.call('HSET', tk, 'id', id, 'subject', subject, 'requester', requester, 'requester_name', rname,
+    'status', status, 'priority', priority, 'team', team, 'assignee', assignee, 'assignee_name', aname,
+    'tags', tags, 'via', via, 'conversation', conv, 'follow_up_of', follow, 'created_at', now, 'updated_at', now)
+  redis.call('ZADD', P .. 'tickets', now, id)
+  redis.call('ZADD', P .. 'tickets:updated', now, id)
+  if requester ~= '' then redis.call('ZADD', P .. 'visitor:' .. requester .. ':tickets', now, id) end
+  if conv ~= '' then
+    redis.call('HSET', ck(conv), 'ticket', id)
+    redis.call('SADD', tk .. ':convs', conv)
+  end
+  redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', actor, 'what', 'created', 'from', '', 'to', status)
+  if follow ~= '' then
+    redis.call('XADD', P .. 'ticket:' .. follow .. ':events', '*', 'ts', now, 'actor', actor, 'what', 'follow_up', 'from', '', 'to', id)
+  end
+  return tk
+end

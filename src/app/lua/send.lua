@@ -1,10 +1,10 @@
 -- ARGV: prefix, conv, role, user, name, teams, client_msg_id, text, now
 -- Appends a message with the next seq unless this sender already sent this
--- client_msg_id. Returns {seq, ts, duplicate(0|1), visitor, agent}.
+-- client_msg_id. Returns {seq, ts, duplicate(0|1), visitor, agent, ticket, status}.
 local conv, role, user, name, teams, cmid, text, now =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team',
-  'first_customer_at', 'first_response_at')
+  'first_customer_at', 'first_response_at', 'ticket')
 if not c[1] then return err('not_found', 'no such conversation') end
 if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then
   return err('forbidden', 'not your conversation')
@@ -15,7 +15,7 @@ local key = user .. ':' .. cmid
 local prev = redis.call('HGET', dedup, key)
 if prev then
   local sep = string.find(prev, ':', 1, true)
-  return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3]}
+  return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3], c[8] or '', c[1]}
 end
 if c[1] == 'resolved' then return err('conflict', 'the conversation is resolved') end
 local seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
@@ -27,4 +27,4 @@ if role == 'customer' then
 elseif c[6] and not c[7] then
   redis.call('HSET', ck(conv), 'first_response_at', now)
 end
-return {seq, tonumber(now), 0, c[2], c[3]}
+return {seq, tonumber(now), 0, c[2], c[3], c[8] or '', c[1]}

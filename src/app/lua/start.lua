@@ -1,6 +1,10 @@
--- ARGV: prefix, conv_id, visitor, visitor_name, team, priority, context, now, score, text, stage
+-- ARGV: prefix, conv_id, visitor, visitor_name, team, priority, context, now, score, text, stage,
+--       hours_open ('1'|'0'), ticket_id, subject, offline_text, after_hours_text, ticket_when_offline ('1'|'0')
 -- A customer has one open conversation at a time: starting again answers
--- the open one. Returns {conv_id, status, queue_position, team, created(0|1)}.
+-- the open one. When the team is outside its hours, or none of its agents
+-- is online, the chat is kept as a ticket instead of waiting in a queue,
+-- and the customer is told so in a system message.
+-- Returns {conv_id, status, queue_position, team, created(0|1), ticket_id, reason}.
 local id, visitor, vname, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, score, text = ARGV[8], ARGV[9], ARGV[10]
 local vconvs = P .. 'visitor:' .. visitor .. ':convs'
@@ -8,14 +12,13 @@ for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
   local c = redis.call('HMGET', ck(cid), 'status', 'team')
   if c[1] and c[1] ~= 'resolved' then
     local pos = redis.call('ZRANK', qk(c[2]), cid)
-    return {cid, c[1], pos and (pos + 1) or 0, c[2], 0}
+    return {cid, c[1], pos and (pos + 1) or 0, c[2], 0, redis.call('HGET', ck(cid), 'ticket') or '', ''}
   end
 end
 if redis.call('SISMEMBER', P .. 'teams', team) == 0 then return err('bad_request', 'unknown team') end
 redis.call('HSET', ck(id), 'id', id, 'visitor', visitor, 'visitor_name', vname, 'team', team,
   'priority', ARGV[6], 'status', 'queued', 'created_at', now, 'score', score, 'seq', 0,
   'context', ARGV[7], 'preview', text, 'stage', ARGV[11], 'agent', '', 'offered_to', '')
-redis.call('ZADD', qk(team), score, id)
 redis.call('ZADD', vconvs, now, id)
 redis.call('ZADD', P .. 'convs', now, id)
 if text ~= '' then
@@ -23,4 +26,28 @@ if text ~= '' then
   redis.call('XADD', ck(id) .. ':msgs', '0-1', 'ts', now, 'role', 'customer', 'uid', visitor,
     'name', vname, 'text', text, 'cmid', '')
 end
-return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1}
+local reason = ''
+if ARGV[12] ~= '1' then
+  reason = 'after_hours'
+elseif ARGV[17] == '1' then
+  reason = 'offline'
+  for _, a in ipairs(redis.call('SMEMBERS', P .. 'team:' .. team .. ':agents')) do
+    local f = redis.call('HMGET', ak(a), 'status', 'conns')
+    if f[1] == 'online' and num(f[2]) > 0 then
+      reason = ''
+      break
+    end
+  end
+end
+if reason == '' then
+  redis.call('ZADD', qk(team), score, id)
+  return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1, '', ''}
+end
+local ticket = ARGV[13]
+redis.call('HSET', ck(id), 'status', 'ticket')
+create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
+local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
+local notice = reason == 'after_hours' and ARGV[16] or ARGV[15]
+redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', '', 'name', 'Exceed',
+  'text', notice, 'cmid', '')
+return {id, 'ticket', 0, team, 1, ticket, reason}

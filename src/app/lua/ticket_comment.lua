@@ -1,0 +1,34 @@
+-- ARGV: prefix, id, role, author, author_name, public ('1'|'0'), text, now, mirror ('1'|'0')
+-- A reply or a private note on a ticket. A public one is mirrored into the
+-- ticket's conversation as a message (with the next seq) when `mirror` is
+-- set, so the customer gets it in their widget and history. A customer's
+-- reply reopens a pending or solved ticket; a closed ticket takes nothing
+-- (the caller opens a follow-up ticket).
+-- Returns {comment_id, seq (0: not mirrored), visitor, status, previous_status, conversation}.
+local id, role, author, aname, public, text, now, mirror =
+  ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local tk = P .. 'ticket:' .. id
+local t = redis.call('HMGET', tk, 'status', 'conversation', 'requester')
+if not t[1] then return err('not_found', 'no such ticket') end
+if t[1] == 'closed' then return err('conflict', 'the ticket is closed') end
+local cid = redis.call('XADD', tk .. ':comments', '*', 'ts', now, 'role', role, 'uid', author, 'name', aname,
+  'public', public, 'text', text)
+redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', role .. ':' .. author, 'what',
+  public == '1' and 'public_reply' or 'private_note', 'from', '', 'to', cid)
+local seq = 0
+local conv = t[2] or ''
+if public == '1' and mirror == '1' and conv ~= '' and redis.call('EXISTS', ck(conv)) == 1 then
+  seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
+  redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', author, 'name', aname,
+    'text', text, 'cmid', 'ticket:' .. cid)
+end
+local status = t[1]
+if role == 'customer' and (status == 'pending' or status == 'solved') then
+  status = 'open'
+  redis.call('HSET', tk, 'status', 'open')
+  redis.call('ZREM', P .. 'tickets:solved', id)
+  redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', role .. ':' .. author, 'what', 'status', 'from', t[1], 'to', 'open')
+end
+redis.call('HSET', tk, 'updated_at', now)
+redis.call('ZADD', P .. 'tickets:updated', now, id)
+return {cid, seq, t[3] or '', status, t[1], conv}

@@ -1,0 +1,40 @@
+#include "core/ticket.hpp"
+
+#include <array>
+#include <utility>
+
+namespace exceed::core {
+namespace {
+constexpr std::array<std::pair<std::string_view, TicketStatus>, 6> names{{{"new", TicketStatus::fresh},
+                                                                            {"open", TicketStatus::open},
+                                                                            {"pending", TicketStatus::pending},
+                                                                            {"on_hold", TicketStatus::on_hold},
+                                                                            {"solved", TicketStatus::solved},
+                                                                            {"closed", TicketStatus::closed}}};
+}  // namespace
+
+std::string_view to_string(TicketStatus s) noexcept {
+  for (auto const& [n, v] : names)
+    if (v == s) return n;
+  return "?";
+}
+
+std::optional<TicketStatus> parse_ticket_status(std::string_view s) noexcept {
+  for (auto const& [n, v] : names)
+    if (n == s) return v;
+  return std::nullopt;
+}
+
+bool can_change(TicketStatus from, TicketStatus to) noexcept {
+  if (from == to) return true;
+  if (from == TicketStatus::closed || to == TicketStatus::fresh) return false;
+  if (to == TicketStatus::closed) return from == TicketStatus::solved;
+  return true;
+}
+
+TicketStatus after_customer_reply(TicketStatus s) noexcept {
+  if (s == TicketStatus::pending || s == TicketStatus::solved) return TicketStatus::open;
+  return s;
+}
+
+}  // namespace exceed::core
