@@ -1,0 +1,199 @@
+// Shared set-up for the browser tests: a real redis-server, the real exceed
+// binary serving web/, users made with `exceed user add`, and Debian's
+// chromium driven by playwright-core. Everything is torn down at the end.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm, mkdir, copyFile, readFile } from 'node:fs/promises';
+import { existsSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const E2E_DIR = path.resolve(here, '..');
+export const REPO = path.resolve(E2E_DIR, '..', '..');
+export const EXCEED_BIN = process.env.EXCEED_BIN || '/work/build/bin/exceed';
+export const WEB_ROOT = process.env.EXCEED_WEB_ROOT || path.join(REPO, 'web');
+export const ARTIFACTS = path.join(E2E_DIR, 'artifacts');
+export const CHROMIUM = process.env.EXCEED_CHROMIUM || '/usr/bin/chromium';
+export const PASSWORD = 'password123';
+
+export async function loadPlaywright() {
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve('playwright-core', { paths: [E2E_DIR] });
+  } catch {
+    throw new Error('playwright-core is not installed in tests/e2e/node_modules: run scripts/setup (or `npm ci` in tests/e2e)');
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (scripts/setup does)`);
+  return import('playwright-core');
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+function run(cmd, args, { env, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const p = execFile(cmd, args, { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`));
+      else resolve(stdout);
+    });
+    if (input != null) p.stdin.end(input);
+  });
+}
+
+async function waitFor(what, fn, timeoutMs = 15000) {
+  const until = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < until) {
+    try { if (await fn()) return; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ': ' + last.message : ''}`);
+}
+
+function exited(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+export class Stack {
+  // env: extra EXCEED_* settings for the server.
+  constructor({ env = {} } = {}) {
+    this.env = env;
+  }
+
+  async start() {
+    if (!existsSync(EXCEED_BIN)) throw new Error(`server binary not found at ${EXCEED_BIN} (set EXCEED_BIN)`);
+    this.dir = await mkdtemp(path.join(tmpdir(), 'exceed-e2e-'));
+    this.redisPort = await freePort();
+    this.redisUrl = `redis://127.0.0.1:${this.redisPort}`;
+    this.redis = spawn('redis-server', ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--dir', this.dir,
+      '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitFor('redis', () => new Promise((resolve) => {
+      const s = net.connect(this.redisPort, '127.0.0.1', () => { s.end(); resolve(true); });
+      s.on('error', () => resolve(false));
+    }));
+    this.port = await freePort();
+    this.base = `http://127.0.0.1:${this.port}`;
+    this.users = {};
+    await this.startServer();
+    return this;
+  }
+
+  async addUser(username, role, name, extra = []) {
+    const out = await run(EXCEED_BIN, ['user', 'add', username, '--role', role, '--name', name, ...extra, '--redis', this.redisUrl],
+      { env: { EXCEED_AUTH_PASSWORD_ITERATIONS: '1000' }, input: PASSWORD + '\n' });
+    const m = /\(([^)]+)\)/.exec(out);
+    this.users[username] = { username, id: m ? m[1] : null, name };
+    return this.users[username];
+  }
+
+  async startServer() {
+    const log = createWriteStream(path.join(this.dir, 'server.log'), { flags: 'a' });
+    this.server = spawn(EXCEED_BIN, ['serve', '--redis', this.redisUrl, '--listen', `127.0.0.1:${this.port}`], {
+      env: {
+        ...process.env,
+        EXCEED_AUTH_TOKEN_SECRET: 'e2e-secret-0123456789abcdef',
+        EXCEED_SERVER_WEB_ROOT: WEB_ROOT,
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.server.stdout.pipe(log);
+    this.server.stderr.pipe(log);
+    const child = this.server;
+    await waitFor('server /healthz', async () => {
+      if (child.exitCode !== null) throw new Error('server exited: ' + (await this.serverLog()));
+      const r = await fetch(this.base + '/healthz');
+      return r.ok;
+    });
+  }
+
+  async serverLog() {
+    try { return (await readFile(path.join(this.dir, 'server.log'), 'utf8')).slice(-3000); } catch { return ''; }
+  }
+
+  async killServer() {
+    const child = this.server;
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+
+  async login(username) {
+    const r = await fetch(this.base + '/api/v1/login', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
+    });
+    if (!r.ok) throw new Error('login failed: ' + r.status);
+    return r.json();
+  }
+
+  async get(pathname, token) {
+    const r = await fetch(this.base + pathname, { headers: { Authorization: 'Bearer ' + token } });
+    if (!r.ok) throw new Error(`GET ${pathname}: ${r.status} ${await r.text()}`);
+    return r.json();
+  }
+
+  async launchBrowser() {
+    const { chromium } = await loadPlaywright();
+    // chromium.launch gives every browser a fresh, empty --user-data-dir of its
+    // own (a mkdtemp it deletes on close); it refuses the flag in args.
+    this.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    return this.browser;
+  }
+
+  async stop() {
+    try { if (this.browser) await this.browser.close(); } catch { /* already gone */ }
+    for (const c of [this.server, this.redis]) {
+      if (c && c.exitCode === null && c.signalCode === null) { c.kill('SIGTERM'); await Promise.race([exited(c), new Promise((r) => setTimeout(r, 5000))]); if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); }
+    }
+    if (this.dir && !process.env.EXCEED_E2E_KEEP) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+// Collects console errors and failed requests of a page, so a test failure says why.
+export function watchPage(page, label, sink) {
+  page.on('pageerror', (e) => sink.push(`[${label}] page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') sink.push(`[${label}] console: ${m.text()}`); });
+}
+
+export async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, name + '.png');
+  await page.screenshot({ path: file });
+  // The README's pictures are refreshed only on request, so a test run leaves the tree clean.
+  if (process.env.EXCEED_E2E_UPDATE_DOCS) {
+    const docs = path.join(REPO, 'docs', 'screenshots');
+    await mkdir(docs, { recursive: true });
+    await copyFile(file, path.join(docs, name + '.png'));
+  }
+  return file;
+}
+
+export async function agentLogin(page, stack, username) {
+  await page.goto(stack.base + '/console/');
+  await page.fill('#login-form input[name=username]', username);
+  await page.fill('#login-form input[name=password]', PASSWORD);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#conn[data-state="online"]');
+}
+
+export async function goOnline(page) {
+  await page.selectOption('#status', 'online');
+  // The ack sets the select to the effective status.
+  await page.waitForFunction(() => document.querySelector('#status').value === 'online');
+}

@@ -1,0 +1,96 @@
+// (c) The widget on a 360 px wide phone, keyboard use, and style isolation:
+// the host page's CSS does not reach the widget and the widget's does not leak out.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Stack, screenshot, watchPage } from './lib/harness.mjs';
+
+const stack = new Stack();
+const errors = [];
+let browser;
+
+before(async () => {
+  await stack.start();
+  browser = await stack.launchBrowser();
+});
+after(async () => {
+  if (errors.length) console.log(errors.join('\n'));
+  await stack.stop();
+});
+
+// Computed styles of the host page's own elements.
+function hostStyles() {
+  const props = ['color', 'background-color', 'font-family', 'font-size', 'line-height', 'letter-spacing', 'margin-top', 'padding-top', 'border-top-width', 'box-sizing', 'display'];
+  const out = {};
+  for (const sel of ['body', 'h1', 'p', '#host-button', '.card', 'td', 'header.shop', '.steps li']) {
+    const cs = getComputedStyle(document.querySelector(sel));
+    out[sel] = Object.fromEntries(props.map((p) => [p, cs.getPropertyValue(p)]));
+  }
+  return out;
+}
+
+test('host styles are untouched and do not reach the widget', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const page = await ctx.newPage();
+  watchPage(page, 'shop', errors);
+  // The same page without the widget, for reference.
+  await page.route('**/widget.js', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+  await page.goto(stack.base + '/demo/shop.html');
+  const without = await page.evaluate(hostStyles);
+  await page.unroute('**/widget.js');
+  await page.goto(stack.base + '/demo/shop.html');
+  await page.click('exceed-chat >> .launcher');
+  await page.waitForSelector('exceed-chat >> .panel');
+  const withWidget = await page.evaluate(hostStyles);
+  await page.mouse.move(5, 300); // no hover colour on the launcher
+  assert.deepEqual(withWidget, without, 'the widget changes no style of the host page');
+
+  // The host rule `button { background: red; font-family: "Comic Sans MS" }` applies to the host's button only.
+  assert.equal(without['#host-button']['background-color'], 'rgb(255, 0, 0)');
+  const launcher = await page.locator('exceed-chat >> .launcher').evaluate((b) => {
+    const cs = getComputedStyle(b);
+    return { bg: cs.backgroundColor, font: cs.fontFamily, radius: cs.borderRadius };
+  });
+  assert.equal(launcher.bg, 'rgb(43, 80, 216)');
+  assert.doesNotMatch(launcher.font, /Comic/);
+  const sendBtn = await page.locator('exceed-chat >> .send').evaluate((b) => getComputedStyle(b).backgroundColor);
+  assert.equal(sendBtn, 'rgb(43, 80, 216)');
+  // Inherited host fonts (Georgia serif, 17px) stop at the widget.
+  const textFont = await page.locator('exceed-chat >> .intro').evaluate((e) => getComputedStyle(e).fontFamily + '|' + getComputedStyle(e).fontSize);
+  assert.doesNotMatch(textFont, /Georgia/);
+  assert.match(textFont, /\|14px$/);
+  await ctx.close();
+});
+
+test('works at 360 px wide and by keyboard alone', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await ctx.newPage();
+  watchPage(page, 'mobile', errors);
+  await page.goto(stack.base + '/demo/shop.html');
+  const launcher = page.locator('exceed-chat >> .launcher');
+  await launcher.waitFor();
+  // Keyboard: focus the launcher, open with Enter, type, send with Enter.
+  await launcher.focus();
+  await page.keyboard.press('Enter');
+  const panel = page.locator('exceed-chat >> .panel');
+  await panel.waitFor();
+  assert.equal(await launcher.getAttribute('aria-expanded'), 'true');
+  assert.equal(await page.locator('exceed-chat >> #xc-input').evaluate((e) => e.getRootNode().activeElement === e), true, 'focus moves into the composer');
+  const box = await panel.boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= 360 + 0.5, `panel fits the 360 px viewport: ${JSON.stringify(box)}`);
+  const input = page.locator('exceed-chat >> #xc-input');
+  const ibox = await input.boundingBox();
+  assert.ok(ibox.width > 200, 'the composer is usable');
+  await page.keyboard.type('Do you ship to Norway?');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('exceed-chat >> .msg.mine[data-seq]:has-text("Norway")');
+  await page.waitForSelector('exceed-chat >> .sub:has-text("in line")');
+  assert.equal(await page.locator('exceed-chat >> [role=log]').getAttribute('aria-live'), 'polite');
+  // No horizontal scrolling on the phone.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360 + 1));
+  await screenshot(page, 'widget-mobile');
+  // Escape closes and gives focus back to the launcher.
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'hidden' });
+  assert.equal(await launcher.evaluate((e) => e.getRootNode().activeElement === e), true);
+  await ctx.close();
+});

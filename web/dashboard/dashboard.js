@@ -1,0 +1,293 @@
+// Exceed supervisor dashboard. Wire contract: proto/PROTOCOL.md.
+import { Connection, api, explain, el, fmtDuration, connWords } from '../shared/conn.js';
+
+const SESSION_KEY = 'exceed.dashboard.session';
+const REFRESH_MS = 3000;
+const $ = (id) => document.getElementById(id);
+
+let session = null;
+let conn = null;
+let connDetail = null;
+let refreshTimer = null;
+let lastMetrics = null;
+const agentsSeen = new Map(); // agent id -> {name, active}
+
+function toast(text, bad) {
+  const t = el('div', { class: 'toast' + (bad ? ' bad' : ''), role: bad ? 'alert' : 'status', text });
+  $('toasts').append(t);
+  setTimeout(() => t.remove(), bad ? 7000 : 4000);
+}
+
+// "Not implemented on this server" comes as bad_request (unknown frame type /
+// not available in this version): the feature is missing, not our request.
+function isUnsupported(e) { return e && e.code === 'bad_request'; }
+
+// ------------------------------------------------------------------- login
+function showLogin(message) {
+  $('app').hidden = true;
+  $('login-view').hidden = false;
+  $('login-error').hidden = !message;
+  $('login-error').textContent = message || '';
+  $('login-form').username.focus();
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const btn = f.querySelector('button');
+  btn.disabled = true;
+  try {
+    const s = await api('/api/v1/login', { method: 'POST', body: { username: f.username.value.trim(), password: f.password.value } });
+    if (s.role !== 'supervisor') { showLogin('This account is an agent: use the agent console (/console/) instead.'); return; }
+    session = s;
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+    f.password.value = '';
+    startApp();
+  } catch (ex) {
+    showLogin(ex.code === 'unauthorized' ? 'Wrong username or password.' : explain(ex));
+  } finally { btn.disabled = false; }
+});
+
+$('logout').addEventListener('click', () => signOut());
+function signOut(message) {
+  if (conn) conn.stop();
+  conn = null;
+  clearInterval(refreshTimer);
+  session = null;
+  sessionStorage.removeItem(SESSION_KEY);
+  showLogin(message);
+}
+
+// --------------------------------------------------------------------- app
+function startApp() {
+  $('login-view').hidden = true;
+  $('app').hidden = false;
+  $('me').textContent = session.name || session.agent_id;
+  conn = new Connection({
+    token: session.token,
+    onWelcome: () => { subscribeMetrics(); loadReview(); },
+    onFrame,
+    onState: (s, d) => { connDetail = d; renderConn(); if (s === 'unauthorized') signOut('Your session expired. Please sign in again.'); },
+  });
+  conn.start();
+  refreshLists();
+  refreshTimer = setInterval(refreshLists, REFRESH_MS);
+}
+
+function renderConn() {
+  const s = conn ? conn.state : 'stopped';
+  $('conn').dataset.state = s;
+  $('conn').textContent = connWords(s, connDetail);
+  $('retry').hidden = s !== 'reconnecting';
+}
+setInterval(() => { if (conn && conn.state === 'reconnecting') renderConn(); }, 1000);
+$('retry').addEventListener('click', () => conn && conn.retryNow());
+
+function onFrame(f) {
+  if (f.type === 'metrics') renderMetrics(f);
+  // note events reach supervisors too; the dashboard does not show transcripts yet.
+}
+
+// ----------------------------------------------------------------- metrics
+async function subscribeMetrics() {
+  $('metrics-state').textContent = 'Subscribing to live metrics…';
+  try {
+    await conn.request({ type: 'metrics.subscribe' });
+    $('metrics-unavailable').hidden = true;
+    $('tiles').classList.remove('off');
+    $('metrics-state').textContent = lastMetrics ? '' : 'Waiting for the first update…';
+  } catch (e) {
+    if (isUnsupported(e)) {
+      $('metrics-unavailable').hidden = false;
+      $('tiles').classList.add('off');
+      $('metrics-state').textContent = '';
+    } else if (e.code !== 'disconnected') {
+      $('metrics-state').textContent = 'Live metrics failed: ' + explain(e);
+    }
+  }
+}
+
+function renderMetrics(m) {
+  lastMetrics = m;
+  $('metrics-state').textContent = 'Live · updated ' + new Date().toLocaleTimeString();
+  for (const tile of document.querySelectorAll('.tile')) {
+    const v = m[tile.dataset.key];
+    let s = '—';
+    if (v != null) {
+      if (tile.dataset.fmt === 'dur') s = fmtDuration(v);
+      else if (tile.dataset.fmt === 'pct') s = Math.round(v * 100) + '%';
+      else s = String(v);
+    }
+    tile.querySelector('.v').textContent = s;
+  }
+  // Later server versions may add per-agent rows (PROTOCOL: "more may be added").
+  if (Array.isArray(m.agents)) {
+    for (const a of m.agents) {
+      const cur = agentsSeen.get(a.id) || { name: a.name, active: 0 };
+      cur.status = a.status; cur.name = a.name || cur.name;
+      agentsSeen.set(a.id, cur);
+    }
+    renderAgents();
+  }
+}
+
+// ------------------------------------------------------------------ review
+$('review-refresh').addEventListener('click', loadReview);
+async function loadReview() {
+  try {
+    const ack = await conn.request({ type: 'review.list' });
+    $('review-unavailable').hidden = true;
+    const ul = $('review');
+    ul.replaceChildren(...(ack.items || []).map((it) => el('li', {},
+      el('div', {}, el('code', { text: it.conversation_id }), ' ', el('span', { class: 'tag', text: it.level })),
+      el('ul', {}, ...(it.reasons || []).map((r) => el('li', { text: r.text || `${r.code}: ${r.value}` }))))));
+    $('review-empty').hidden = (ack.items || []).length > 0;
+  } catch (e) {
+    if (isUnsupported(e)) { $('review-unavailable').hidden = false; $('review-empty').hidden = true; }
+    else if (e.code !== 'disconnected') toast('Review list failed: ' + explain(e), true);
+  }
+}
+
+// ----------------------------------------------------------- queue/active
+$('refresh').addEventListener('click', refreshLists);
+let refreshing = false;
+async function refreshLists() {
+  if (refreshing || !session) return;
+  refreshing = true;
+  try {
+    const [queued, offered, active] = await Promise.all(['queued', 'offered', 'active'].map((s) => listAll(s)));
+    $('list-error').hidden = true;
+    renderQueue([...queued, ...offered].sort((a, b) => a.created_at - b.created_at));
+    renderActive(active);
+    $('refreshed').textContent = 'Updated ' + new Date().toLocaleTimeString();
+  } catch (e) {
+    if (e.code === 'unauthorized') { signOut('Your session expired. Please sign in again.'); return; }
+    $('list-error').hidden = false;
+    $('list-error').textContent = 'Could not load the live lists: ' + explain(e) + '. Retrying…';
+  } finally { refreshing = false; }
+}
+
+async function listAll(status) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < 10; page++) {
+    const q = new URLSearchParams({ status, limit: '200' });
+    if (cursor) q.set('cursor', cursor);
+    const r = await api('/api/v1/conversations?' + q, { token: session.token });
+    items.push(...r.items);
+    cursor = r.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+function now() { return Date.now() + (conn && conn.serverSkew ? conn.serverSkew : 0); }
+function stage(c) { const s = c.context && c.context.stage; return s ? s.replace('_', '-') : '—'; }
+function who(c) { return (c.visitor && c.visitor.name) || 'Visitor'; }
+
+function pickForAssign(id) {
+  $('assign-conv').value = id;
+  $('assign-agent').focus();
+}
+
+function renderQueue(list) {
+  const tb = $('queue');
+  tb.replaceChildren(...list.map((c) => {
+    const wait = (now() - c.created_at) / 1000;
+    return el('tr', { dataset: { conversationId: c.id } },
+      el('td', { class: 'num' + (wait > 120 ? ' wait-long' : ''), text: fmtDuration(wait) }),
+      el('td', {}, who(c), ' ', el('code', { text: c.id })),
+      el('td', { text: c.team }),
+      el('td', {}, el('span', { class: 'tag ' + c.priority, text: c.priority })),
+      el('td', { text: stage(c) }),
+      el('td', { text: c.status === 'offered' ? 'offered to an agent' : 'queued' }),
+      el('td', {}, el('button', { type: 'button', text: 'Assign…', 'aria-label': `Assign ${who(c)}'s chat`, onclick: () => pickForAssign(c.id) })));
+  }));
+  $('queue-count').textContent = list.length ? String(list.length) : '';
+  $('queue-empty').hidden = list.length > 0;
+}
+
+function renderActive(list) {
+  for (const a of agentsSeen.values()) a.active = 0;
+  for (const c of list) {
+    if (!c.agent) continue;
+    const a = agentsSeen.get(c.agent.id) || { name: c.agent.name, active: 0 };
+    a.active++; a.name = c.agent.name;
+    agentsSeen.set(c.agent.id, a);
+  }
+  const tb = $('active');
+  tb.replaceChildren(...list.map((c) => {
+    const rt = c.response_times || {};
+    return el('tr', { dataset: { conversationId: c.id } },
+      el('td', { class: 'num', text: c.assigned_at ? fmtDuration((now() - c.assigned_at) / 1000) : '—' }),
+      el('td', {}, who(c), ' ', el('code', { text: c.id })),
+      el('td', { text: c.team }),
+      el('td', { text: c.agent ? c.agent.name : '—' }),
+      el('td', { class: 'num', text: fmtDuration(rt.queue_wait_s) }),
+      el('td', { class: 'num', text: rt.first_response_s == null ? 'not yet' : fmtDuration(rt.first_response_s) }),
+      el('td', {}, el('button', { type: 'button', text: 'Reassign…', 'aria-label': `Reassign ${who(c)}'s chat`, onclick: () => pickForAssign(c.id) })));
+  }));
+  $('active-count').textContent = list.length ? String(list.length) : '';
+  $('active-empty').hidden = list.length > 0;
+  renderAgents();
+}
+
+function renderAgents() {
+  const rows = [...agentsSeen.entries()].sort((a, b) => b[1].active - a[1].active);
+  $('agents').replaceChildren(...rows.map(([id, a]) => el('tr', {},
+    el('td', { text: a.name || id }), el('td', {}, el('code', { text: id })),
+    el('td', { class: 'num', text: String(a.active) }), el('td', { text: a.status || '—' }))));
+  $('agent-ids').replaceChildren(...rows.map(([id, a]) => el('option', { value: id, text: a.name || id })));
+}
+
+// ------------------------------------------------------------ force-assign
+$('assign-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const res = $('assign-result');
+  const conversation_id = $('assign-conv').value.trim();
+  const agent_id = $('assign-agent').value.trim();
+  res.className = '';
+  res.textContent = 'Assigning…';
+  try {
+    const ack = await conn.request({ type: 'conversation.assign', conversation_id, agent_id });
+    res.textContent = `Assigned ${ack.conversation_id} to ${ack.agent_id}.`;
+    $('assign-conv').value = '';
+    refreshLists();
+  } catch (ex) {
+    res.className = 'bad';
+    const why = {
+      not_found: 'no such conversation or agent',
+      conflict: 'the agent is not online, has no free slot or already has it, or the chat is resolved',
+    }[ex.code];
+    res.textContent = 'Not assigned: ' + (why ? `${why} (${ex.message})` : explain(ex));
+  }
+});
+
+// ------------------------------------------------------------------ lookup
+$('lookup-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const dl = $('lookup');
+  const id = $('lookup-id').value.trim();
+  dl.replaceChildren(el('dt', { text: 'Looking up…' }), el('dd'));
+  try {
+    const c = await api('/api/v1/conversations/' + encodeURIComponent(id), { token: session.token });
+    const rt = c.response_times || {};
+    const rows = [
+      ['Status', c.status], ['Customer', `${who(c)} (${c.visitor.id})`], ['Team', c.team], ['Priority', c.priority],
+      ['Stage', stage(c)], ['Agent', c.agent ? `${c.agent.name} (${c.agent.id})` : '—'],
+      ['Created', new Date(c.created_at).toLocaleString()], ['Messages', String(c.last_seq)],
+      ['Queue wait', fmtDuration(rt.queue_wait_s)], ['First response', fmtDuration(rt.first_response_s)],
+      ['Customer’s verdict', c.csat ? `${c.csat.rating}/5 · needs ${c.csat.expectation}${c.csat.comment ? ' · “' + c.csat.comment + '”' : ''}` : 'not given'],
+    ];
+    if (c.assessment) rows.push(['Assessment', `${c.assessment.level} (${c.assessment.score})`]);
+    dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+  } catch (ex) {
+    dl.replaceChildren(el('dt', { text: 'Not found' }), el('dd', { text: explain(ex) }));
+  }
+});
+
+// -------------------------------------------------------------------- boot
+try {
+  const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY)) || {};
+  if (saved.token && (!saved.expires_at || saved.expires_at > Date.now() + 30000)) { session = saved; startApp(); } else showLogin();
+} catch { showLogin(); }
