@@ -49,31 +49,11 @@ std::optional<core::Millis> due_from(json::value const* v) {
 
 }  // namespace
 
-Followups::Followups(App& app) : app_(app) {}
+Followups::Followups(App& app) : app_(app), periodic_(app, "followups") {}
 
-void Followups::start() {
-  timer_ = std::make_shared<asio::steady_timer>(app_.executor());
-  asio::co_spawn(app_.executor(), run_timer(), asio::detached);
-}
+void Followups::start() { periodic_.every(fire_every, this, &Followups::fire); }
 
-void Followups::stop() {
-  stopped_ = true;
-  if (timer_) timer_->cancel();
-}
-
-asio::awaitable<void> Followups::run_timer() {
-  auto timer = timer_;
-  while (!stopped_) {
-    try {
-      if (app_.db().connected()) co_await fire();
-    } catch (std::exception const& e) {
-      spdlog::error("followups: timer step failed: {}", e.what());
-    }
-    timer->expires_after(fire_every);
-    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) break;
-  }
-}
+void Followups::stop() { periodic_.stop(); }
 
 asio::awaitable<void> Followups::fire() {
   auto& db = app_.db();

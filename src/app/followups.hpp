@@ -6,6 +6,7 @@
 #pragma once
 
 #include "app/http_util.hpp"
+#include "app/periodic.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -54,14 +55,12 @@ class Followups {
   static boost::json::object to_json(store::Reply const& flat, core::Millis now);
 
  private:
-  boost::asio::awaitable<void> run_timer();
   boost::asio::awaitable<void> fire();
   boost::asio::awaitable<void> send_due(std::string id, std::string owner);
   boost::asio::awaitable<net::HttpResponse> list(Actor const& actor, Query const& query);
 
   App& app_;
-  std::shared_ptr<boost::asio::steady_timer> timer_;
-  bool stopped_ = false;
+  Periodic periodic_;
 };
 
 }  // namespace exceed::app

@@ -32,38 +32,18 @@ double to_double(std::string const& s) {
 }
 }  // namespace
 
-Routing::Routing(App& app) : app_(app), rules_(app.config().routing_rules()) {}
+Routing::Routing(App& app) : app_(app), rules_(app.config().routing_rules()), periodic_(app, "routing") {}
 
 void Routing::start() {
-  every(std::chrono::milliseconds(250), &Routing::tick_offers);
-  every(std::chrono::milliseconds(1000), &Routing::tick_grace);
-  every(heartbeat_every, &Routing::tick_heartbeat);
-  every(std::chrono::milliseconds(2000), &Routing::tick_replan);
+  periodic_.every(std::chrono::milliseconds(250), this, &Routing::tick_offers);
+  periodic_.every(std::chrono::milliseconds(1000), this, &Routing::tick_grace);
+  periodic_.every(heartbeat_every, this, &Routing::tick_heartbeat);
+  periodic_.every(std::chrono::milliseconds(2000), this, &Routing::tick_replan);
 }
 
 void Routing::stop() {
   stopped_ = true;
-  for (auto& t : timers_) t->cancel();
-}
-
-void Routing::every(std::chrono::milliseconds period, asio::awaitable<void> (Routing::*step)()) {
-  auto timer = std::make_shared<asio::steady_timer>(app_.executor());
-  timers_.push_back(timer);
-  asio::co_spawn(app_.executor(), loop(std::move(timer), period, step), asio::detached);
-}
-
-asio::awaitable<void> Routing::loop(std::shared_ptr<asio::steady_timer> timer, std::chrono::milliseconds period,
-                                    asio::awaitable<void> (Routing::*step)()) {
-  while (!stopped_) {
-    try {
-      if (app_.db().connected()) co_await (this->*step)();
-    } catch (std::exception const& e) {
-      spdlog::error("routing: timer step failed: {}", e.what());
-    }
-    timer->expires_after(period);
-    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) break;
-  }
+  periodic_.stop();
 }
 
 void Routing::dispatch(std::string const& team) {

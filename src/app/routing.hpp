@@ -6,6 +6,7 @@
 // lost event left behind.
 #pragma once
 
+#include "app/periodic.hpp"
 #include "core/router.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -43,9 +44,6 @@ class Routing {
   boost::asio::awaitable<void> tick_grace();
   boost::asio::awaitable<void> tick_heartbeat();
   boost::asio::awaitable<void> tick_replan();
-  void every(std::chrono::milliseconds period, boost::asio::awaitable<void> (Routing::*step)());
-  boost::asio::awaitable<void> loop(std::shared_ptr<boost::asio::steady_timer> timer, std::chrono::milliseconds period,
-                                    boost::asio::awaitable<void> (Routing::*step)());
   void note_assignment(std::string const& team, core::Millis now);
 
   App& app_;
@@ -58,7 +56,7 @@ class Routing {
     double mean_interval_s = 0;
   };
   std::map<std::string, Pace> pace_;  // per team, for estimated waits
-  std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;
+  Periodic periodic_;
   bool stopped_ = false;
 };
 

@@ -22,7 +22,7 @@ using protocol::error;
 
 namespace {
 
-constexpr auto close_every = std::chrono::seconds(1);
+constexpr auto close_every = std::chrono::milliseconds(1000);
 constexpr std::size_t max_subject = 200;
 constexpr std::size_t max_tags = 20;
 
@@ -82,39 +82,25 @@ std::optional<std::string> tags_csv(json::value const* v) {
 
 }  // namespace
 
-Tickets::Tickets(App& app) : app_(app) {}
+Tickets::Tickets(App& app) : app_(app), periodic_(app, "tickets") {}
 
-void Tickets::start() {
-  timer_ = std::make_shared<asio::steady_timer>(app_.executor());
-  asio::co_spawn(app_.executor(), run_timer(), asio::detached);
-}
+void Tickets::start() { periodic_.every(close_every, this, &Tickets::close_solved); }
 
-void Tickets::stop() {
-  stopped_ = true;
-  if (timer_) timer_->cancel();
-}
+void Tickets::stop() { periodic_.stop(); }
 
 // Closes solved tickets past the configured time, once across processes.
-asio::awaitable<void> Tickets::run_timer() {
-  auto timer = timer_;
+asio::awaitable<void> Tickets::close_solved() {
   auto& db = app_.db();
-  while (!stopped_) {
-    if (db.connected()) {
-      auto now = now_ms();
-      auto closed = co_await db.call(db.scripts().ticket_close_due, std::to_string(now),
-                                     std::to_string(now - app_.config().tickets.auto_close_after_s * 1000LL), "100");
-      for (auto const& id : closed.reply.elements) {
-        auto rec = co_await db.cmd("HGETALL", db.key("ticket:" + id.str));
-        if (rec && !rec.reply.elements.empty()) {
-          json::object extra;
-          extra["changes"] = json::array{json::object{{"field", "status"}, {"from", "solved"}, {"to", "closed"}}};
-          announce("ticket.updated", rec.reply, std::move(extra));
-        }
-      }
+  auto now = now_ms();
+  auto closed = co_await db.call(db.scripts().ticket_close_due, std::to_string(now),
+                                 std::to_string(now - app_.config().tickets.auto_close_after_s * 1000LL), "100");
+  for (auto const& id : closed.reply.elements) {
+    auto rec = co_await db.cmd("HGETALL", db.key("ticket:" + id.str));
+    if (rec && !rec.reply.elements.empty()) {
+      json::object extra;
+      extra["changes"] = json::array{json::object{{"field", "status"}, {"from", "solved"}, {"to", "closed"}}};
+      announce("ticket.updated", rec.reply, std::move(extra));
     }
-    timer->expires_after(close_every);
-    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) break;
   }
 }
 

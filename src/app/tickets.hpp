@@ -6,6 +6,7 @@
 #pragma once
 
 #include "app/http_util.hpp"
+#include "app/periodic.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -40,7 +41,7 @@ class Tickets {
   static boost::json::object to_json(store::Reply const& flat);
 
  private:
-  boost::asio::awaitable<void> run_timer();
+  boost::asio::awaitable<void> close_solved();
   boost::asio::awaitable<net::HttpResponse> create(Actor const& actor, boost::json::object const& body);
   boost::asio::awaitable<net::HttpResponse> list(Actor const& actor, Query const& query);
   boost::asio::awaitable<net::HttpResponse> update(Actor const& actor, std::string const& id,
@@ -55,8 +56,7 @@ class Tickets {
                                               bool mirror);
 
   App& app_;
-  std::shared_ptr<boost::asio::steady_timer> timer_;
-  bool stopped_ = false;
+  Periodic periodic_;
 };
 
 }  // namespace exceed::app
