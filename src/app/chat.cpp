@@ -307,7 +307,7 @@ struct Handlers {
         reopens = std::string(" We open again on ") + days[lt.weekday] + " at " + clock + " (" + it->second.time_zone + ").";
       }
     }
-    std::string subject = st.text.value_or("Chat from " + c.name()).substr(0, 200);
+    std::string subject = utf8_prefix(st.text.value_or("Chat from " + c.name()), 200);
     std::string offline = "Nobody from our team is online right now. We kept your message as ticket " + ticket_id +
                           " and will answer you right here: you will find the reply when you come back.";
     std::string after_hours = "We are closed right now." + reopens + " We kept your message as ticket " + ticket_id +

@@ -3,6 +3,7 @@
 #include "app/app.hpp"
 #include "app/client.hpp"
 #include "app/scripts.hpp"
+#include "app/tickets.hpp"
 #include "core/schedule.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -35,6 +36,14 @@ std::int64_t to_int(std::string_view s) {
   std::int64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
+}
+
+// Characters (code points) of UTF-8 text.
+std::size_t characters(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
 }
 
 json::value or_null(std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); }
@@ -105,6 +114,10 @@ asio::awaitable<Outcome> Followups::create(Actor const& actor, NewFollowup f) {
   }
   if (f.note.empty()) co_return failure(error::bad_request, "a follow-up needs a note");
   auto& db = app_.db();
+  if (!f.ticket_id.empty()) {
+    auto ticket = co_await app_.tickets().visible(actor, f.ticket_id);
+    if (!ticket) co_return ticket;
+  }
   if (!f.conversation_id.empty()) {
     auto access = co_await db.call(db.scripts().access, f.conversation_id, actor.role_name(), actor.user_id,
                                    actor.teams_csv);
@@ -180,8 +193,10 @@ asio::awaitable<net::HttpResponse> Followups::http(Actor actor, std::string meth
     auto due = due_from(body.if_contains("due_at"));
     if (!due) co_return error_response(error::bad_request, "due_at must be ms since the epoch or an RFC 3339 time");
     f.due_at = *due;
-    if (f.note.size() > protocol::max_note_chars * 4 || f.kind.size() > protocol::max_kind_chars)
-      co_return error_response(error::too_large, "note or kind too long");
+    if (characters(f.note) > protocol::max_note_chars)
+      co_return error_response(error::too_large, "note is longer than 2000 characters");
+    if (characters(f.kind) > protocol::max_kind_chars)
+      co_return error_response(error::bad_request, "kind is longer than 64 characters");
     auto o = co_await create(actor, f);
     if (!o) co_return from_outcome(o);
     co_return json_response(201, to_json(o.reply, now_ms()));
@@ -267,7 +282,8 @@ asio::awaitable<net::HttpResponse> Followups::list(Actor const& actor, Query con
   auto conv = query_value(query, "conversation_id");
 
   std::vector<store::Reply> records;
-  if (!ticket.empty() || !conv.empty()) {
+  bool paged = ticket.empty() && conv.empty();  // a ticket's or conversation's few follow-ups come in one page
+  if (!paged) {
     auto set = ticket.empty() ? db.key("conv:" + conv + ":followups") : db.key("ticket:" + ticket + ":followups");
     auto ids = co_await db.cmd("SMEMBERS", set);
     if (!ids) co_return from_outcome(ids);
@@ -309,6 +325,7 @@ asio::awaitable<net::HttpResponse> Followups::list(Actor const& actor, Query con
     if (!owner.empty() && field(r, "owner") != owner) continue;
     if (overdue && !(field(r, "status") == "open" && to_int(field(r, "due_at")) <= now)) continue;
     if (items.size() == static_cast<std::size_t>(*limit)) {
+      if (!paged) break;
       auto const& last = items.back().as_object();
       next = std::to_string(last.at("due_at").as_int64()) + ":" + std::string(last.at("id").as_string());
       break;

@@ -233,6 +233,7 @@ asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::obj
   auto priority_text = text_field(body, "priority", 16);
   for (auto const* t : {&subject, &requester, &team, &assignee, &conv, &priority_text})
     if (!t->problem.empty()) co_return error_response(error::bad_request, t->problem);
+  bool customer = actor.role == core::Role::customer;
   auto priority = core::parse_priority(priority_text.value.value_or("normal"));
   if (!priority) co_return error_response(error::bad_request, "priority must be low, normal, high or urgent");
   std::string tags;
@@ -241,14 +242,28 @@ asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::obj
     if (!csv) co_return error_response(error::bad_request, "tags must be up to 20 strings of 1-64 characters without commas");
     tags = *csv;
   }
-  bool customer = actor.role == core::Role::customer;
   std::string requester_id = customer ? actor.user_id : requester.value.value_or("");
   std::string team_name = team.value.value_or(app_.config().routing.default_team);
   std::string subject_text = subject.value.value_or("");
 
+  // The first comment is checked before anything is written.
+  std::optional<std::string> first_comment;
+  bool first_public = true;
+  if (auto const* c = body.if_contains("comment")) {
+    if (!c->is_object()) co_return error_response(error::bad_request, "comment must be an object {text, public?}");
+    auto text = text_field(c->get_object(), "text", protocol::max_text_bytes);
+    if (!text.value) co_return error_response(text.problem.find("too long") != std::string::npos ? error::too_large : error::bad_request,
+                                              text.problem.empty() ? "comment.text is required" : "comment." + text.problem);
+    auto const* pub = c->get_object().if_contains("public");
+    if (pub && !pub->is_bool()) co_return error_response(error::bad_request, "comment.public must be true or false");
+    first_comment = text.value;
+    first_public = customer || !pub || pub->get_bool();
+  }
+
   // An agent turning a conversation into a ticket: it keeps its history and
   // customer, and leaves the agent's chats.
   store::Reply conversation;
+  if (conv.value && customer) co_return error_response(error::forbidden, "agents turn conversations into tickets");
   if (conv.value) {
     auto rec = co_await db.call(db.scripts().access, *conv.value, actor.role_name(), actor.user_id, actor.teams_csv);
     if (!rec) co_return from_outcome(rec);
@@ -257,13 +272,21 @@ asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::obj
     conversation = std::move(rec.reply);
     requester_id = std::string(field(conversation, "visitor"));
     if (!team.value) team_name = std::string(field(conversation, "team"));
-    if (subject_text.empty()) subject_text = std::string(field(conversation, "preview")).substr(0, max_subject);
+    if (subject_text.empty()) subject_text = utf8_prefix(field(conversation, "preview"), max_subject);
   }
   if (subject_text.empty()) co_return error_response(error::bad_request, "a ticket needs a subject");
   if (customer && assignee.value) co_return error_response(error::forbidden, "customers cannot assign tickets");
 
   auto id = random_id("t_");
   auto now = std::to_string(now_ms());
+  // The chat ends first (only its agent or a supervisor may do that), so a
+  // refused step leaves no ticket behind.
+  Outcome ended;
+  if (conv.value) {
+    ended = co_await db.call(db.scripts().resolve, *conv.value, actor.role_name(), actor.user_id, actor.teams_csv, now,
+                             "ticket");
+    if (!ended) co_return from_outcome(ended);
+  }
   std::string status = assignee.value ? "open" : "new";
   std::string via = conv.value ? "chat" : customer ? "web" : "agent";
   auto actor_tag = actor.role_name() + ":" + actor.user_id;
@@ -275,9 +298,8 @@ asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::obj
   if (assignee.value) announce("ticket.assigned", o.reply);
 
   if (conv.value) {
-    auto r = co_await db.call(db.scripts().resolve, *conv.value, actor.role_name(), actor.user_id, actor.teams_csv,
-                              now, "ticket");
-    if (r) {
+    auto const& r = ended;
+    {
       json::object ev;
       ev["conversation_id"] = *conv.value;
       ev["ticket_id"] = id;
@@ -290,14 +312,10 @@ asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::obj
         app_.publish({"u:" + agent}, protocol::encode_event("conversation.unassigned", std::move(un)));
         app_.routing().dispatch(str_at(r.reply, 2));
       }
+      if (str_at(r.reply, 3) == "queued") app_.routing().positions(str_at(r.reply, 2));
     }
   }
-  if (auto const* c = body.if_contains("comment"); c && c->is_object()) {
-    auto text = text_field(c->get_object(), "text", protocol::max_text_bytes);
-    auto const* pub = c->get_object().if_contains("public");
-    bool is_public = customer || !pub || (pub->is_bool() && pub->get_bool());
-    if (text.value) co_await add_comment(id, actor.role, actor.user_id, "", is_public, *text.value, true);
-  }
+  if (first_comment) co_await add_comment(id, actor.role, actor.user_id, "", first_public, *first_comment, true);
   auto rec = co_await db.cmd("HGETALL", db.key("ticket:" + id));
   co_return json_response(201, to_json(rec.reply));
 }
@@ -426,7 +444,7 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
     // Closed is final: the customer's new message opens a follow-up ticket.
     auto& db = app_.db();
     ticket = random_id("t_");
-    auto subject = "Follow-up: " + std::string(field(rec.reply, "subject")).substr(0, max_subject - 12);
+    auto subject = "Follow-up: " + utf8_prefix(field(rec.reply, "subject"), max_subject - 12);
     auto created = co_await db.call(db.scripts().ticket_create, ticket, subject, actor.user_id, "", "new",
                                     std::string(field(rec.reply, "priority")), std::string(field(rec.reply, "team")),
                                     "", "", "web", std::string(field(rec.reply, "conversation")), id,
@@ -452,7 +470,7 @@ asio::awaitable<void> Tickets::customer_message(std::string ticket_id, std::stri
   auto& db = app_.db();
   auto old = co_await db.cmd("HGETALL", db.key("ticket:" + ticket_id));
   auto id = random_id("t_");
-  auto subject = "Follow-up: " + std::string(field(old.reply, "subject")).substr(0, max_subject - 12);
+  auto subject = "Follow-up: " + utf8_prefix(field(old.reply, "subject"), max_subject - 12);
   auto created = co_await db.call(db.scripts().ticket_create, id, subject, visitor_id, visitor_name, "new",
                                   std::string(field(old.reply, "priority")), std::string(field(old.reply, "team")), "",
                                   "", "chat", conversation_id, ticket_id, "customer:" + visitor_id,

@@ -40,6 +40,9 @@ class Tickets {
 
   static boost::json::object to_json(store::Reply const& flat);
 
+  // The ticket if `actor` may see it; else the error to answer.
+  boost::asio::awaitable<Outcome> visible(Actor const& actor, std::string const& id);
+
  private:
   boost::asio::awaitable<void> close_solved();
   boost::asio::awaitable<net::HttpResponse> create(Actor const& actor, boost::json::object const& body);
@@ -48,8 +51,6 @@ class Tickets {
                                                    boost::json::object const& body);
   boost::asio::awaitable<net::HttpResponse> comment(Actor const& actor, std::string const& id,
                                                     boost::json::object const& body);
-  // The ticket if `actor` may see it; else the error to answer.
-  boost::asio::awaitable<Outcome> visible(Actor const& actor, std::string const& id);
   // Appends a comment, publishing what it causes; the outcome of the script.
   boost::asio::awaitable<Outcome> add_comment(std::string const& id, core::Role role, std::string const& author,
                                               std::string const& author_name, bool is_public, std::string const& text,

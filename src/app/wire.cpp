@@ -29,6 +29,13 @@ json::value seconds_between(std::string_view from, std::string_view to) {
 
 }  // namespace
 
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+  return std::string(text.substr(0, end));
+}
+
 json::object parse_object(std::string_view text) {
   std::error_code ec;
   auto v = json::parse(text, ec);

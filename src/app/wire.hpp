@@ -25,6 +25,9 @@ struct OfferFields {
 };
 std::string offer_event(OfferFields const& f);
 
+// At most `max_bytes` of UTF-8 text, never cutting a character in two.
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
+
 // Parses JSON text stored by the server itself; {} when it is not an object.
 boost::json::object parse_object(std::string_view text);
 

@@ -137,7 +137,7 @@ TEST_CASE("resume after reconnect: exactly the missed messages, in order, and a 
 }
 
 TEST_CASE("a customer starting again gets their open conversation back, not a second one") {
-  Deployment d;
+  Deployment d(Env{{"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"}});
   auto casey = customer(d.port());
   auto first = start_chat(casey, "hello");
   auto again = casey->request(frame({{"type", "conversation.start"}, {"text", "hello?"}}));

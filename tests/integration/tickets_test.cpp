@@ -79,6 +79,13 @@ TEST_CASE("a chat nobody online can take becomes a ticket; the customer is told 
   REQUIRE(comments.size() == 1);
   REQUIRE(api("GET", "/api/v1/tickets/" + ticket + "/events", casey.token).status == 403);
 
+  SECTION("once someone is online, the customer can start a live chat beside the ticket") {
+    REQUIRE(ok(ann->request(frame({{"type", "agent.status"}, {"status", "online"}}))));
+    auto again = casey->request(frame({{"type", "conversation.start"}, {"text", "Anyone there now?"}}));
+    REQUIRE(str(again, "status") == "queued");
+    REQUIRE(str(again, "conversation_id") != conv);
+    offer_for(ann, str(again, "conversation_id"));
+  }
   SECTION("the customer's reply reopens a pending ticket") {
     REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, ann.token, R"({"status":"pending"})").json().at("status") == "pending");
     REQUIRE(ok(send(casey, conv, "Thanks, I will wait for it", "c-1")));

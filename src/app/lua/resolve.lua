@@ -20,6 +20,6 @@ end
 if final == 'resolved' then
   redis.call('HSET', ck(conv), 'status', 'resolved', 'resolved_at', now, 'offered_to', '')
 else
-  redis.call('HSET', ck(conv), 'status', 'ticket', 'offered_to', '')
+  redis.call('HSET', ck(conv), 'status', 'ticket', 'offered_to', '', 'agent', '', 'agent_name', '')
 end
 return {c[2], c[3] or '', c[5], c[1], c[6] or ''}

@@ -10,7 +10,8 @@ local now, score, text = ARGV[8], ARGV[9], ARGV[10]
 local vconvs = P .. 'visitor:' .. visitor .. ':convs'
 for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
   local c = redis.call('HMGET', ck(cid), 'status', 'team')
-  if c[1] and c[1] ~= 'resolved' then
+  -- A conversation kept as a ticket goes on by itself: a new chat may start.
+  if c[1] and c[1] ~= 'resolved' and c[1] ~= 'ticket' then
     local pos = redis.call('ZRANK', qk(c[2]), cid)
     return {cid, c[1], pos and (pos + 1) or 0, c[2], 0, redis.call('HGET', ck(cid), 'ticket') or '', ''}
   end
@@ -48,6 +49,6 @@ redis.call('HSET', ck(id), 'status', 'ticket')
 create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
 local notice = reason == 'after_hours' and ARGV[16] or ARGV[15]
-redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', '', 'name', 'Exceed',
+redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', 'system', 'name', 'Exceed',
   'text', notice, 'cmid', '')
 return {id, 'ticket', 0, team, 1, ticket, reason}

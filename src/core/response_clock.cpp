@@ -1,0 +1,103 @@
+#include "core/response_clock.hpp"
+
+#include <algorithm>
+
+namespace exceed::core {
+
+Millis business_duration(BusinessHours const& hours, TimeZone const& tz, Millis from, Millis to) {
+  if (to <= from) return 0;
+  if (hours.empty()) return to - from;
+  // Minute steps: exact enough for service figures and cheap for days; a
+  // wait longer than 60 days counts its first 60 days of open minutes.
+  Millis total = 0;
+  Millis t = from;
+  Millis const limit = std::min<Millis>(to, from + 60LL * 86'400'000);
+  while (t < limit) {
+    Millis step_end = std::min<Millis>(limit, t - (t % 60'000) + 60'000);
+    if (is_open(hours, tz, t)) total += step_end - t;
+    t = step_end;
+  }
+  return total;
+}
+
+ResponseTimes measure(std::vector<ClockEvent> const& events, BusinessHours const& hours, TimeZone const& tz) {
+  ResponseTimes r;
+  std::optional<Millis> started, assigned, first_customer, waiting;
+  bool replied = false;
+  for (auto const& e : events) {
+    switch (e.kind) {
+      case ClockEvent::Kind::started:
+        if (!started) started = e.at;
+        break;
+      case ClockEvent::Kind::assigned:
+        if (!assigned) {
+          assigned = e.at;
+          if (started) r.queue_wait = e.at - *started;
+        }
+        break;
+      case ClockEvent::Kind::customer_message:
+        if (!first_customer) first_customer = e.at;
+        if (!waiting) waiting = e.at;  // the clock runs from the first unanswered message
+        break;
+      case ClockEvent::Kind::agent_reply:
+        if (!replied && first_customer) {
+          replied = true;
+          r.first_response = e.at - *first_customer;
+          r.first_response_business = business_duration(hours, tz, *first_customer, e.at);
+        } else if (replied && waiting) {
+          r.next_responses.push_back(e.at - *waiting);
+        }
+        waiting.reset();
+        break;
+      case ClockEvent::Kind::resolved:
+        if (started) {
+          r.resolution = e.at - *started;
+          r.resolution_business = business_duration(hours, tz, *started, e.at);
+        }
+        if (assigned) r.handle_time = e.at - *assigned;
+        waiting.reset();
+        break;
+      case ClockEvent::Kind::reopened:
+        ++r.reopens;
+        break;
+    }
+  }
+  r.waiting_since = waiting;
+  r.first_reply_pending = first_customer.has_value() && !replied;
+  return r;
+}
+
+std::string_view to_string(SlaMetric m) noexcept {
+  switch (m) {
+    case SlaMetric::first_response: return "first_response";
+    case SlaMetric::next_response: return "next_response";
+    case SlaMetric::resolution: return "resolution";
+  }
+  return "?";
+}
+
+std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEvent> const& events, Millis now) {
+  std::vector<SlaState> out;
+  auto times = measure(events);
+  bool resolved = false;
+  std::optional<Millis> started, first_customer;
+  for (auto const& e : events) {
+    if (e.kind == ClockEvent::Kind::started && !started) started = e.at;
+    if (e.kind == ClockEvent::Kind::customer_message && !first_customer) first_customer = e.at;
+    if (e.kind == ClockEvent::Kind::resolved) resolved = true;
+    if (e.kind == ClockEvent::Kind::reopened || e.kind == ClockEvent::Kind::customer_message) resolved = false;
+  }
+  auto add = [&](SlaMetric m, Millis from, Millis target) {
+    if (target <= 0) return;
+    Millis due = from + target;
+    Millis warn = from + static_cast<Millis>(static_cast<double>(target) * policy.warning_ratio);
+    out.push_back({m, due, warn, now >= warn, now >= due});
+  };
+  if (resolved) return out;
+  if (times.first_reply_pending && first_customer) add(SlaMetric::first_response, *first_customer, policy.first_response);
+  else if (times.waiting_since) add(SlaMetric::next_response, *times.waiting_since, policy.next_response);
+  if (started) add(SlaMetric::resolution, *started, policy.resolution);
+  return out;
+}
+
+}  // namespace exceed::core

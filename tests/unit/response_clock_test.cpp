@@ -1,0 +1,96 @@
+// The response clock and SLA timers with a fake clock.
+#include "core/response_clock.hpp"
+#include "core/schedule.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+using namespace exceed::core;
+using K = ClockEvent::Kind;
+
+namespace {
+constexpr Millis t0 = 1'795'428'000'000;  // Monday 2026-11-23 10:00 UTC
+constexpr Millis s = 1000;
+}  // namespace
+
+TEST_CASE("queue wait, first and next responses, handle time and resolution") {
+  std::vector<ClockEvent> ev{{K::started, t0},
+                             {K::customer_message, t0},
+                             {K::assigned, t0 + 30 * s},
+                             {K::customer_message, t0 + 35 * s},  // still waiting: the clock runs from t0
+                             {K::agent_reply, t0 + 50 * s},
+                             {K::customer_message, t0 + 60 * s},
+                             {K::customer_message, t0 + 70 * s},
+                             {K::agent_reply, t0 + 100 * s},
+                             {K::agent_reply, t0 + 110 * s},  // no customer waiting: no next response
+                             {K::customer_message, t0 + 200 * s},
+                             {K::agent_reply, t0 + 215 * s},
+                             {K::resolved, t0 + 300 * s}};
+  auto r = measure(ev);
+  REQUIRE(r.queue_wait == 30 * s);
+  REQUIRE(r.first_response == 50 * s);
+  REQUIRE(r.next_responses == std::vector<Millis>{40 * s, 15 * s});
+  REQUIRE(r.handle_time == 270 * s);
+  REQUIRE(r.resolution == 300 * s);
+  REQUIRE_FALSE(r.waiting_since);
+  REQUIRE_FALSE(r.first_reply_pending);
+  SECTION("without business hours the business figures equal the wall-clock ones") {
+    REQUIRE(r.first_response_business == r.first_response);
+    REQUIRE(r.resolution_business == r.resolution);
+  }
+}
+
+TEST_CASE("a reopened ticket keeps its history of times") {
+  std::vector<ClockEvent> ev{{K::started, t0},          {K::customer_message, t0}, {K::assigned, t0 + 10 * s},
+                             {K::agent_reply, t0 + 20 * s}, {K::resolved, t0 + 60 * s}, {K::reopened, t0 + 3600 * s},
+                             {K::customer_message, t0 + 3600 * s}, {K::agent_reply, t0 + 3660 * s},
+                             {K::resolved, t0 + 4000 * s}};
+  auto r = measure(ev);
+  REQUIRE(r.first_response == 20 * s);
+  REQUIRE(r.next_responses == std::vector<Millis>{60 * s});
+  REQUIRE(r.reopens == 1);
+  REQUIRE(r.resolution == 4000 * s);
+}
+
+TEST_CASE("business-hours figures count only open minutes") {
+  BusinessHours h;
+  REQUIRE(h.add_rule("mon-fri 09:00-17:00"));
+  // Friday 16:50 UTC to Monday 09:10 UTC: 10 + 10 open minutes.
+  auto fri = parse_rfc3339("2026-11-27T16:50:00Z").value();
+  auto mon = parse_rfc3339("2026-11-30T09:10:00Z").value();
+  REQUIRE(business_duration(h, TimeZone::utc(), fri, mon) == 20 * 60 * s);
+  std::vector<ClockEvent> ev{{K::started, fri}, {K::customer_message, fri}, {K::agent_reply, mon}};
+  auto r = measure(ev, h, TimeZone::utc());
+  REQUIRE(r.first_response == mon - fri);
+  REQUIRE(r.first_response_business == 20 * 60 * s);
+}
+
+TEST_CASE("SLA timers: a warning before the breach, nothing once answered") {
+  SlaPolicy p;
+  p.first_response = 60 * s;
+  p.next_response = 120 * s;
+  p.resolution = 3600 * s;
+  p.warning_ratio = 0.75;
+  std::vector<ClockEvent> ev{{K::started, t0}, {K::customer_message, t0}};
+  auto at = [&](Millis now) { return sla_pending(p, ev, now); };
+  auto first = at(t0 + 10 * s).at(0);
+  REQUIRE(first.metric == SlaMetric::first_response);
+  REQUIRE(first.due_at == t0 + 60 * s);
+  REQUIRE(first.warn_at == t0 + 45 * s);
+  REQUIRE_FALSE(first.warned);
+  REQUIRE(at(t0 + 45 * s).at(0).warned);
+  REQUIRE_FALSE(at(t0 + 45 * s).at(0).breached);
+  REQUIRE(at(t0 + 60 * s).at(0).breached);
+  REQUIRE(at(t0 + 10 * s).at(1).metric == SlaMetric::resolution);
+
+  ev.push_back({K::agent_reply, t0 + 30 * s});
+  REQUIRE(at(t0 + 40 * s).size() == 1);  // only the resolution target runs
+  ev.push_back({K::customer_message, t0 + 100 * s});
+  auto next = at(t0 + 200 * s).at(0);
+  REQUIRE(next.metric == SlaMetric::next_response);
+  REQUIRE(next.due_at == t0 + 220 * s);
+  ev.push_back({K::resolved, t0 + 300 * s});
+  REQUIRE(at(t0 + 400 * s).empty());
+}
