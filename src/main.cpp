@@ -75,6 +75,7 @@ void setup_logging(app::Config const& c) {
 int serve(po::variables_map const& vm) {
   app::Config config = load(vm);
   app::validate(config, vm.count("config") ? vm["config"].as<std::string>() : "configuration");
+  app::load_assessment_rules(config);
   setup_logging(config);
   spdlog::info("exceed {}: strategy {}, default team '{}', offer timeout {}s, grace {}s, max frame {} bytes",
                version, config.routing.strategy == core::Strategy::least_busy ? "least_busy" : "round_robin",

@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include "app/assessments.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
 #include "app/tickets.hpp"
@@ -41,6 +42,7 @@ void App::start() {
   routing_ = std::make_unique<Routing>(*this);
   followups_ = std::make_unique<Followups>(*this);
   tickets_ = std::make_unique<Tickets>(*this);
+  assessments_ = std::make_unique<Assessments>(*this);
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   redis_->start();

@@ -24,6 +24,7 @@
 
 namespace exceed::app {
 
+class Assessments;
 class Client;
 class Followups;
 class Routing;
@@ -58,6 +59,7 @@ class App final : public net::Handler {
   Routing& routing() noexcept { return *routing_; }
   Followups& followups() noexcept { return *followups_; }
   Tickets& tickets() noexcept { return *tickets_; }
+  Assessments& assessments() noexcept { return *assessments_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -100,6 +102,7 @@ class App final : public net::Handler {
   std::unique_ptr<Routing> routing_;
   std::unique_ptr<Followups> followups_;
   std::unique_ptr<Tickets> tickets_;
+  std::unique_ptr<Assessments> assessments_;
   std::unique_ptr<net::Server> server_;
   boost::asio::thread_pool hashing_{1};
   std::map<std::string, int> presence_debt_;

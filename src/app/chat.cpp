@@ -2,6 +2,7 @@
 // store script (which checks access and state atomically), answers with an
 // ack or an error, and publishes the events it causes.
 #include "app/app.hpp"
+#include "app/assessments.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
 #include "app/tickets.hpp"
@@ -201,7 +202,11 @@ struct Handlers {
     json::object result;
     result["followup_id"] = f.followup_id;
     ack(std::move(result));
+    if (auto conv = field(o.reply, "conversation_id"); !conv.empty())
+      co_await app.assessments().assess(std::string(conv), "followup_done");
   }
+
+  boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }
 
   boost::asio::awaitable<void> operator()(NotAvailable const& n) {
     fail(error::bad_request, "'" + n.type + "' is not available in this version");
@@ -354,6 +359,7 @@ struct Handlers {
     json::object result;
     result["conversation_id"] = cs.conversation_id;
     ack(std::move(result));
+    co_await app.assessments().assess(cs.conversation_id, "csat");
   }
 
   boost::asio::awaitable<void> operator()(AgentStatusSet const& a) {
@@ -515,6 +521,7 @@ struct Handlers {
     if (previous == "queued") app.routing().positions(team);
     app.routing().dispatch(team);
     if (previous == "active") co_await app.followups().after_resolve(r.conversation_id, agent, str_at(o.reply, 4));
+    co_await app.assessments().assess(r.conversation_id, "resolved");
     if (c.role() == core::Role::agent)
       for (auto const& t : c.teams())
         if (t != team) app.routing().dispatch(t);

@@ -162,6 +162,9 @@ std::map<std::string, Setter> const& setters() {
        }},
       {"tickets.auto_close_after_s",
        [](Config& c, Value const& v) { c.tickets.auto_close_after_s = static_cast<int>(as_int(v, 1, 365 * 86400)); }},
+      {"assessment.rules_file", [](Config& c, Value const& v) { c.assessment.rules_file = as_string(v); }},
+      {"assessment.csat_window_s",
+       [](Config& c, Value const& v) { c.assessment.csat_window_s = static_cast<int>(as_int(v, 0, 365 * 86400)); }},
       {"log.level",
        [](Config& c, Value const& v) {
          auto s = as_string(v);
@@ -214,6 +217,31 @@ core::TimeZone load_zone(std::string const& name, std::string const& source, std
   return *tz;
 }
 
+// [sla.default] / [sla.TEAM] / [sla.TEAM.PRIORITY]
+void load_sla(Config& c, std::string const& source, std::string const& name, toml::table const& table) {
+  auto base = "sla." + name;
+  core::SlaPolicy p = c.sla.count(name) ? c.sla[name] : c.sla["default"];
+  p.name = name;
+  for (auto const& [key, value] : table) {
+    std::string k(key.str());
+    if (value.as_table()) {
+      load_sla(c, source, name + "." + k, *value.as_table());
+      continue;
+    }
+    auto v = from_toml(value, source, base + "." + k);
+    try {
+      if (k == "first_response_s") p.first_response = as_int(v, 0, 30 * 86400) * 1000;
+      else if (k == "next_response_s") p.next_response = as_int(v, 0, 30 * 86400) * 1000;
+      else if (k == "resolution_s") p.resolution = as_int(v, 0, 365 * 86400) * 1000;
+      else if (k == "warning_ratio") p.warning_ratio = as_double(v, 0.05, 1.0);
+      else throw ConfigError(source, base + "." + k, "unknown setting");
+    } catch (Bad const& b) {
+      throw ConfigError(source, base + "." + k, b.reason);
+    }
+  }
+  c.sla[name] = p;
+}
+
 void load_team(Config& c, std::string const& source, std::string const& name, toml::node const& node) {
   std::string base = "teams." + name;
   auto const* table = node.as_table();
@@ -250,6 +278,69 @@ void load_team(Config& c, std::string const& source, std::string const& name, to
 ConfigError::ConfigError(std::string src, std::string k, std::string why)
     : std::runtime_error(src + ": " + k + ": " + why), source(std::move(src)), key(std::move(k)),
       reason(std::move(why)) {}
+
+core::SlaPolicy const& Config::sla_for(std::string const& team, std::string const& priority) const {
+  if (auto it = sla.find(team + "." + priority); it != sla.end()) return it->second;
+  if (auto it = sla.find(team); it != sla.end()) return it->second;
+  return sla.at("default");
+}
+
+void load_assessment_rules(Config& c) {
+  auto const& path = c.assessment.rules_file;
+  std::ifstream probe(path);
+  if (path.empty() || !probe) return;  // the built-in defaults (documented in config/assessment.toml)
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (toml::parse_error const& e) {
+    throw ConfigError(path, "line " + std::to_string(e.source().begin.line), std::string(e.description()));
+  }
+  auto& r = c.assessment.rules;
+  std::map<std::string, double*> numbers{
+      {"signals.fast_first_response_ratio", &r.fast_first_response_ratio},
+      {"weights.fast_first_response", &r.w_fast_first_response},
+      {"weights.first_response_breach", &r.w_first_response_breach},
+      {"weights.next_response_breach", &r.w_next_response_breach},
+      {"weights.no_next_response_breach", &r.w_no_next_response_breach},
+      {"weights.one_contact", &r.w_one_contact},
+      {"weights.reopened", &r.w_reopened},
+      {"weights.no_transfer", &r.w_no_transfer},
+      {"weights.transfer", &r.w_transfer},
+      {"weights.short_queue_wait", &r.w_short_queue_wait},
+      {"weights.long_queue_wait", &r.w_long_queue_wait},
+      {"weights.unanswered_messages", &r.w_unanswered_messages},
+      {"weights.repeated_question", &r.w_repeated_question},
+      {"weights.many_agents", &r.w_many_agents},
+      {"weights.followup_done", &r.w_followup_done},
+      {"weights.delighted_words", &r.w_delighted},
+      {"weights.flat_words", &r.w_flat},
+      {"weights.rating_5", &r.w_rating_5},
+      {"weights.rating_3_4", &r.w_rating_3_4},
+      {"weights.rating_1_2", &r.w_rating_1_2},
+      {"levels.exceeded_at", &r.exceeded_at},
+      {"levels.below_under", &r.below_under},
+  };
+  for (auto const& [section, node] : root) {
+    auto const* table = node.as_table();
+    if (!table) throw ConfigError(path, std::string(section.str()), "expected a [section]");
+    for (auto const& [key, value] : *table) {
+      std::string full = std::string(section.str()) + "." + std::string(key.str());
+      auto v = from_toml(value, path, full);
+      try {
+        if (auto it = numbers.find(full); it != numbers.end()) *it->second = as_double(v, -100, 100);
+        else if (full == "signals.short_queue_wait_s") r.short_queue_wait = as_int(v, 0, 86400) * 1000;
+        else if (full == "signals.long_queue_wait_s") r.long_queue_wait = as_int(v, 0, 86400) * 1000;
+        else if (full == "signals.messages_before_reply_limit") r.messages_before_reply_limit = static_cast<int>(as_int(v, 1, 1000));
+        else if (full == "phrases.delighted") r.delighted_phrases = as_list(v);
+        else if (full == "phrases.flat") r.flat_phrases = as_list(v);
+        else throw ConfigError(path, full, "unknown setting");
+      } catch (Bad const& b) {
+        throw ConfigError(path, full, b.reason);
+      }
+    }
+  }
+  if (r.below_under > r.exceeded_at) throw ConfigError(path, "levels.below_under", "must not be above levels.exceeded_at");
+}
 
 core::RoutingRules Config::routing_rules() const {
   core::RoutingRules r;
@@ -297,6 +388,14 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
         for (auto const& [name, team_node] : *table) load_team(c, path, std::string(name.str()), team_node);
         continue;
       }
+      if (section.str() == "sla") {
+        if (auto const* d = table->get_as<toml::table>("default")) load_sla(c, path, "default", *d);
+        for (auto const& [name, sla_node] : *table) {
+          if (!sla_node.as_table()) throw ConfigError(path, "sla." + std::string(name.str()), "expected a table");
+          if (name.str() != "default") load_sla(c, path, std::string(name.str()), *sla_node.as_table());
+        }
+        continue;
+      }
       for (auto const& [key, value] : *table) {
         std::string full = std::string(section.str()) + "." + std::string(key.str());
         apply(c, full, from_toml(value, path, full), path);
@@ -317,7 +416,8 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
     // Variables of other tools may share the prefix: only known sections count.
     auto section = key.substr(0, key.find('.'));
     if (section != "server" && section != "redis" && section != "auth" && section != "routing" &&
-        section != "limits" && section != "log" && section != "followups" && section != "tickets")
+        section != "limits" && section != "log" && section != "followups" && section != "tickets" &&
+        section != "assessment")
       continue;
     apply(c, key, Value{value}, "environment " + name);
   }

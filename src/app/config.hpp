@@ -3,7 +3,9 @@
 // environment variables, then command-line flags, later ones winning.
 #pragma once
 
+#include "core/assessment.hpp"
 #include "core/hours.hpp"
+#include "core/response_clock.hpp"
 #include "core/router.hpp"
 
 #include <cstdint>
@@ -70,6 +72,17 @@ struct Config {
     core::TimeZone zone = core::TimeZone::utc();
   };
   std::map<std::string, Team> teams;
+  // [sla.default], [sla.TEAM], [sla.TEAM.PRIORITY]: response targets; the
+  // most specific one applies.
+  std::map<std::string, core::SlaPolicy> sla{{"default", core::SlaPolicy{"default", 60'000, 120'000, 3'600'000, 0.8}}};
+  core::SlaPolicy const& sla_for(std::string const& team, std::string const& priority) const;
+
+  struct Assessment {
+    std::string rules_file = "config/assessment.toml";  // weights and thresholds; missing: built-in defaults
+    core::AssessmentRules rules;
+    int csat_window_s = 7 * 86400;  // a late answer (signed link) is taken this long after the resolve
+  } assessment;
+
   struct Tickets {
     int auto_close_after_s = 4 * 86400;  // a solved ticket closes by itself after this
   } tickets;
@@ -102,6 +115,9 @@ void apply_setting(Config& c, std::string const& key, std::string const& value, 
 
 // Parses "HOST:PORT" (also "[::1]:PORT" and ":PORT").
 bool parse_listen(std::string const& text, std::string& host, std::uint16_t& port);
+
+// Reads assessment.rules_file (config/assessment.toml) into the rules.
+void load_assessment_rules(Config& c);
 
 // Cross-field checks done once everything is applied (a token secret is
 // set, TLS files come in pairs, ...).

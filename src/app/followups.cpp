@@ -1,6 +1,7 @@
 #include "app/followups.hpp"
 
 #include "app/app.hpp"
+#include "app/assessments.hpp"
 #include "app/client.hpp"
 #include "app/scripts.hpp"
 #include "app/tickets.hpp"
@@ -222,6 +223,8 @@ asio::awaitable<net::HttpResponse> Followups::http(Actor actor, std::string meth
     if (method != "POST") co_return error_response(error::bad_request, "use POST");
     auto o = co_await finish(actor, id, action == "/complete" ? "done" : "cancelled");
     if (!o) co_return from_outcome(o);
+    if (auto conv = field(o.reply, "conversation_id"); action == "/complete" && !conv.empty())
+      co_await app_.assessments().assess(std::string(conv), "followup_done");
     co_return json_response(200, to_json(o.reply, now_ms()));
   }
   if (!action.empty()) co_return error_response(error::not_found, "no such endpoint");

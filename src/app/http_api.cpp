@@ -1,6 +1,7 @@
 // The HTTP side: health, the visitor and login endpoints, the conversation
 // API and the static web clients. JSON errors as PROTOCOL.md gives them.
 #include "app/app.hpp"
+#include "app/assessments.hpp"
 #include "app/followups.hpp"
 #include "app/tickets.hpp"
 #include "app/http_util.hpp"
@@ -229,6 +230,10 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       teams = t.reply.str;
     }
 
+    if (path == "/api/v1/reviews" || path.rfind("/api/v1/reviews/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await assessments_->http(actor, method, path.substr(15), target->query, std::move(body));
+    }
     if (path == "/api/v1/tickets" || path.rfind("/api/v1/tickets/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await tickets_->http(actor, method, path.substr(15), target->query, std::move(body));

@@ -103,10 +103,18 @@ json::object conversation_json(store::Reply const& flat) {
   c["resolved_at"] = time_or_null(f("resolved_at"));
   c["last_seq"] = to_int(f("seq"));
   c["context"] = parse_object(f("context"));
-  json::object times;
-  times["queue_wait_s"] = seconds_between(f("created_at"), f("assigned_at"));
-  times["first_response_s"] = seconds_between(f("first_customer_at"), f("first_response_at"));
-  c["response_times"] = std::move(times);
+  // Full figures once assessed; until then what the record itself tells.
+  if (auto stored = parse_object(f("times")); !stored.empty()) {
+    c["response_times"] = std::move(stored);
+  } else {
+    json::object times;
+    times["queue_wait_s"] = seconds_between(f("created_at"), f("assigned_at"));
+    times["first_response_s"] = seconds_between(f("first_customer_at"), f("first_response_at"));
+    c["response_times"] = std::move(times);
+  }
+  if (auto a = parse_object(f("assessment")); !a.empty()) c["assessment"] = std::move(a);
+  if (!f("ticket").empty()) c["ticket_id"] = f("ticket");
+  if (!f("sla_policy").empty()) c["sla_policy"] = f("sla_policy");
   if (f("csat_rating").empty()) {
     c["csat"] = nullptr;
   } else {

@@ -35,20 +35,23 @@ struct Signals {
   std::optional<Level> expectation;          // the customer's own verdict
 };
 
-// Weights (points) and thresholds, from config/assessment.toml.
+// Weights (points) and thresholds, from config/assessment.toml. The
+// defaults make a correct, fast, one-contact chat "met": what customers
+// expect anyway. Exceeding takes more: delight in their words, a 5, a
+// proactive follow-up, or their own "exceeded".
 struct AssessmentRules {
   double fast_first_response_ratio = 0.5;  // within this share of the target counts as fast
   double w_fast_first_response = 2;
-  double w_first_response_breach = -3;
+  double w_first_response_breach = -2;
   double w_next_response_breach = -2;      // each
-  double w_no_next_response_breach = 1;
-  double w_one_contact = 1;
+  double w_no_next_response_breach = 0.5;
+  double w_one_contact = 0.5;
   double w_reopened = -3;
-  double w_no_transfer = 1;
+  double w_no_transfer = 0.5;
   double w_transfer = -1;                  // each
   Millis short_queue_wait = 60'000;
   Millis long_queue_wait = 300'000;
-  double w_short_queue_wait = 1;
+  double w_short_queue_wait = 0.5;
   double w_long_queue_wait = -2;
   int messages_before_reply_limit = 3;     // at or above: the customer had to push
   double w_unanswered_messages = -1;
@@ -63,7 +66,7 @@ struct AssessmentRules {
   double w_rating_5 = 3;
   double w_rating_3_4 = -1;
   double w_rating_1_2 = -4;
-  double exceeded_at = 4;  // score at or above: exceeded
+  double exceeded_at = 5;  // score at or above: exceeded
   double below_under = 0;  // score below: below (else met)
 };
 

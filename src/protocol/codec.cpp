@@ -224,7 +224,16 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
       {"followup.complete",
        [](auto const& o) -> Command { return FollowupComplete{string_field(o, "followup_id", max_id_chars)}; }},
       {"metrics.subscribe", [](auto const&) -> Command { return NotAvailable{"metrics.subscribe"}; }},
-      {"review.list", [](auto const&) -> Command { return NotAvailable{"review.list"}; }},
+      {"review.list",
+       [](auto const& o) -> Command {
+         ReviewList r;
+         r.level = optional_string(o, "level", 16);
+         if (r.level && *r.level != "met" && *r.level != "below" && *r.level != "exceeded")
+           invalid("field 'level' must be one of below, met, exceeded");
+         r.team = optional_string(o, "team", max_id_chars);
+         r.limit = static_cast<int>(optional_int(o, "limit", 1, max_history_limit).value_or(50));
+         return r;
+       }},
   };
   return table;
 }
@@ -279,7 +288,7 @@ bool allowed(Command const& c, core::Role role) noexcept {
         else if constexpr (std::is_same_v<T, NoteAdd> || std::is_same_v<T, ConversationTransfer> ||
                            std::is_same_v<T, ConversationResolve>)
           return role == Role::agent || role == Role::supervisor;
-        else if constexpr (std::is_same_v<T, ConversationAssign>)
+        else if constexpr (std::is_same_v<T, ConversationAssign> || std::is_same_v<T, ReviewList>)
           return role == Role::supervisor;
         else if constexpr (std::is_same_v<T, FollowupCreate> || std::is_same_v<T, FollowupComplete>)
           return role != Role::customer;

@@ -109,6 +109,12 @@ struct FollowupComplete {
 inline constexpr std::size_t max_note_chars = 2000;
 inline constexpr std::size_t max_kind_chars = 64;
 
+struct ReviewList {
+  std::optional<std::string> level;  // met | below (default: both)
+  std::optional<std::string> team;
+  int limit = 50;
+};
+
 // A frame of the contract that this version does not serve yet.
 struct NotAvailable {
   std::string type;
@@ -117,7 +123,7 @@ struct NotAvailable {
 using Command = std::variant<Hello, MessageSend, Typing, Read, HistoryGet, ConversationStart,
                              CsatSubmit, AgentStatusSet, ConversationAccept, ConversationDecline,
                              NoteAdd, ConversationTransfer, ConversationResolve, ConversationAssign,
-                             FollowupCreate, FollowupComplete, NotAvailable>;
+                             FollowupCreate, FollowupComplete, ReviewList, NotAvailable>;
 
 struct Request {
   std::string type;       // the frame's "type"

@@ -141,7 +141,7 @@ TEST_CASE("the customer's own verdict outranks everything inferred") {
 
 TEST_CASE("a follow-up done lifts met to exceeded when configured so") {
   AssessmentRules rules;
-  rules.exceeded_at = 6;  // a plain chat scores 3, a fast first response adds 2
+  rules.exceeded_at = 5;  // a plain chat scores 1.5, a fast first response adds 2
   auto s = plain();
   s.first_response = 10'000;  // fast
   REQUIRE(assess(s, rules).level == Level::met);

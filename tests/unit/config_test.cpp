@@ -86,3 +86,34 @@ TEST_CASE("listen addresses") {
   REQUIRE_FALSE(parse_listen("host:99999", host, port));
   REQUIRE_FALSE(parse_listen("host:", host, port));
 }
+
+TEST_CASE("the documented assessment rules load, and a bad one is refused with file and key") {
+  Config c;
+  c.assessment.rules_file = std::string(EXCEED_SOURCE_DIR) + "/config/assessment.toml";
+  load_assessment_rules(c);
+  exceed::core::AssessmentRules defaults;
+  REQUIRE(c.assessment.rules.exceeded_at == defaults.exceeded_at);
+  REQUIRE(c.assessment.rules.w_rating_5 == defaults.w_rating_5);
+  REQUIRE(c.assessment.rules.delighted_phrases == defaults.delighted_phrases);
+  auto bad = write_temp("[weights]\nrating_5 = \"lots\"\n");
+  c.assessment.rules_file = bad;
+  try {
+    load_assessment_rules(c);
+    FAIL("accepted a bad weight");
+  } catch (ConfigError const& e) {
+    REQUIRE(e.key == "weights.rating_5");
+  }
+  std::remove(bad.c_str());
+}
+
+TEST_CASE("SLA policies: the most specific one applies") {
+  auto path = write_temp("[sla.default]\nfirst_response_s = 90\n[sla.support]\nfirst_response_s = 30\n"
+                         "[sla.support.urgent]\nfirst_response_s = 10\nwarning_ratio = 0.5\n");
+  auto c = load_config(path, {});
+  REQUIRE(c.sla_for("sales", "normal").first_response == 90'000);
+  REQUIRE(c.sla_for("support", "normal").first_response == 30'000);
+  REQUIRE(c.sla_for("support", "urgent").first_response == 10'000);
+  REQUIRE(c.sla_for("support", "urgent").name == "support.urgent");
+  REQUIRE(c.sla_for("support", "urgent").warning_ratio == 0.5);
+  std::remove(path.c_str());
+}

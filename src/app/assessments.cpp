@@ -1,0 +1,244 @@
+#include "app/assessments.hpp"
+
+#include "app/app.hpp"
+#include "app/client.hpp"
+#include "app/wire.hpp"
+#include "core/assessment.hpp"
+#include "core/response_clock.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <set>
+
+namespace exceed::app {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using protocol::error;
+
+namespace {
+
+std::int64_t to_int(std::string_view s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::string normalized(std::string_view text) {
+  std::string out;
+  for (char c : text)
+    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+json::array reasons_json(std::vector<core::Reason> const& reasons) {
+  json::array out;
+  for (auto const& r : reasons)
+    out.push_back(json::object{{"code", r.code}, {"value", r.value}, {"points", r.points}, {"text", r.text}});
+  return out;
+}
+
+json::value ms_to_s(std::optional<core::Millis> ms) {
+  return ms ? json::value(static_cast<double>(*ms) / 1000.0) : json::value(nullptr);
+}
+
+}  // namespace
+
+asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger) {
+  auto& db = app_.db();
+  auto rec = co_await db.cmd("HGETALL", db.key("conv:" + conv));
+  if (!rec || field(rec.reply, "status") != "resolved") co_return;
+  auto const& c = rec.reply;
+  auto msgs = co_await db.cmd("XRANGE", db.key("conv:" + conv + ":msgs"), "-", "+", "COUNT", "5000");
+  if (!msgs) co_return;
+
+  // The response clock, replayed from what is stored.
+  std::vector<core::ClockEvent> events;
+  using K = core::ClockEvent::Kind;
+  auto created = to_int(field(c, "created_at"));
+  events.push_back({K::started, created});
+  if (auto assigned = field(c, "assigned_at"); !assigned.empty()) events.push_back({K::assigned, to_int(assigned)});
+  core::Signals s;
+  std::set<std::string> agents, asked;
+  bool replied = false;
+  for (auto const& e : msgs.reply.elements) {
+    auto const& f = e.elements.at(1);
+    auto ts = to_int(field(f, "ts"));
+    auto role = field(f, "role");
+    if (role == "customer") {
+      events.push_back({K::customer_message, ts});
+      if (!replied) ++s.customer_messages_before_reply;
+      auto key = normalized(field(f, "text"));
+      if (key.size() >= 8 && !asked.insert(key).second) ++s.repeated_questions;
+      s.closing_words = std::string(field(f, "text"));
+    } else if (role == "agent" || role == "supervisor") {
+      events.push_back({K::agent_reply, ts});
+      agents.insert(std::string(field(f, "uid")));
+      replied = true;
+    }
+  }
+  std::sort(events.begin(), events.end(), [](auto const& a, auto const& b) { return a.at < b.at; });
+  events.push_back({K::resolved, to_int(field(c, "resolved_at"))});
+  auto const& cfg = app_.config();
+  std::string team(field(c, "team"));
+  core::BusinessHours hours;
+  core::TimeZone zone = core::TimeZone::utc();
+  if (auto it = cfg.teams.find(team); it != cfg.teams.end()) {
+    hours = it->second.business;
+    zone = it->second.zone;
+  }
+  auto times = core::measure(events, hours, zone);
+  auto const& policy = cfg.sla_for(team, std::string(field(c, "priority")));
+
+  s.first_response = times.first_response;
+  s.first_response_target = policy.first_response;
+  if (policy.next_response > 0)
+    s.next_response_breaches = static_cast<int>(std::count_if(times.next_responses.begin(), times.next_responses.end(),
+                                                              [&](auto ms) { return ms > policy.next_response; }));
+  s.queue_wait = times.queue_wait;
+  s.agents_seen = static_cast<int>(agents.size());
+  s.transfers = std::max(0, s.agents_seen - 1);
+  auto resolved_at = to_int(field(c, "resolved_at"));
+  auto followups = co_await db.cmd("SMEMBERS", db.key("conv:" + conv + ":followups"));
+  for (auto const& id : followups.reply.elements) {
+    auto f = co_await db.cmd("HMGET", db.key("followup:" + id.str), "status", "done_at");
+    if (str_at(f.reply, 0) == "done" && int_at(f.reply, 1) >= resolved_at) s.followup_done = true;
+  }
+  if (auto rating = field(c, "csat_rating"); !rating.empty()) s.rating = static_cast<int>(to_int(rating));
+  s.expectation = core::parse_level(field(c, "csat_expectation"));
+
+  auto a = core::assess(s, cfg.assessment.rules);
+  auto now = now_ms();
+  json::object out;
+  out["level"] = core::to_string(a.level);
+  out["score"] = a.score;
+  out["by_customer"] = a.by_customer;
+  out["reasons"] = reasons_json(a.reasons);
+  out["would_have_exceeded"] = reasons_json(a.would_have_exceeded);
+  out["sla_policy"] = policy.name;
+  out["assessed_at"] = now;
+  out["trigger"] = trigger;
+  json::object t;
+  t["queue_wait_s"] = ms_to_s(times.queue_wait);
+  t["first_response_s"] = ms_to_s(times.first_response);
+  json::array next;
+  for (auto ms : times.next_responses) next.push_back(static_cast<double>(ms) / 1000.0);
+  t["next_responses_s"] = std::move(next);
+  t["handle_time_s"] = ms_to_s(times.handle_time);
+  t["resolution_s"] = ms_to_s(times.resolution);
+  t["first_response_business_s"] = ms_to_s(times.first_response_business);
+  t["resolution_business_s"] = ms_to_s(times.resolution_business);
+  auto text = json::serialize(out);
+  std::string level(core::to_string(a.level));
+  co_await db.cmd("HSET", db.key("conv:" + conv), "assessment", text, "assessment_level", level, "times",
+                  json::serialize(t), "sla_policy", policy.name);
+  co_await db.cmd("XADD", db.key("conv:" + conv + ":assessments"), "*", "ts", std::to_string(now), "level", level,
+                  "score", std::to_string(a.score), "trigger", trigger);
+  // Only-met and below go to the supervisors until one marks them reviewed.
+  bool reviewed = !field(c, "reviewed_at").empty();
+  if (a.level == core::Level::exceeded) co_await db.cmd("ZREM", db.key("reviews"), conv);
+  else if (!reviewed) co_await db.cmd("ZADD", db.key("reviews"), std::to_string(resolved_at), conv);
+  spdlog::info("conversation {} assessed {} ({:.1f}) on {}", conv, level, a.score, trigger);
+
+  json::object ev = out;
+  ev["conversation_id"] = conv;
+  ev["team"] = team;
+  ev["agent"] = json::object{{"id", field(c, "agent")}, {"name", field(c, "agent_name")}};
+  app_.publish({"sup"}, protocol::encode_event("assessment", std::move(ev)));
+}
+
+asio::awaitable<json::array> Assessments::items(Query const& q, bool reviewed, std::size_t limit) {
+  auto& db = app_.db();
+  auto from = query_value(q, "from").empty() ? std::string("-inf") : query_value(q, "from");
+  auto to = query_value(q, "to").empty() ? std::string("+inf") : query_value(q, "to");
+  auto ids = co_await db.cmd("ZREVRANGEBYSCORE", db.key(reviewed ? "reviews:done" : "reviews"), to, from, "LIMIT", "0",
+                             "1000");
+  json::array out;
+  for (auto const& id : ids.reply.elements) {
+    if (out.size() >= limit) break;
+    auto rec = co_await db.cmd("HGETALL", db.key("conv:" + id.str));
+    if (!rec || rec.reply.elements.empty()) continue;
+    auto const& r = rec.reply;
+    std::error_code ec;
+    auto a = json::parse(field(r, "assessment"), ec);
+    if (ec || !a.is_object()) continue;
+    auto const& ao = a.get_object();
+    auto level = query_value(q, "level");
+    auto reason = query_value(q, "reason");
+    if ((!level.empty() && field(r, "assessment_level") != level) ||
+        (!query_value(q, "team").empty() && field(r, "team") != query_value(q, "team")) ||
+        (!query_value(q, "agent").empty() && field(r, "agent") != query_value(q, "agent")))
+      continue;
+    if (!reason.empty()) {
+      auto const& rs = ao.at("reasons").as_array();
+      if (std::none_of(rs.begin(), rs.end(), [&](auto const& x) { return x.at("code").as_string() == reason; })) continue;
+    }
+    json::object item;
+    item["conversation_id"] = id.str;
+    item["level"] = ao.at("level");
+    item["score"] = ao.at("score");
+    item["reasons"] = ao.at("reasons");
+    item["would_have_exceeded"] = ao.at("would_have_exceeded");
+    item["team"] = field(r, "team");
+    item["agent"] = field(r, "agent").empty() ? json::value(nullptr)
+                                              : json::value(json::object{{"id", field(r, "agent")}, {"name", field(r, "agent_name")}});
+    item["resolved_at"] = to_int(field(r, "resolved_at"));
+    if (reviewed) {
+      item["reviewed_at"] = to_int(field(r, "reviewed_at"));
+      item["reviewed_by"] = field(r, "reviewed_by");
+      item["review_note"] = field(r, "review_note");
+    }
+    out.push_back(std::move(item));
+  }
+  co_return out;
+}
+
+asio::awaitable<void> Assessments::review_list(Client& client, protocol::Request const& req,
+                                               protocol::ReviewList const& cmd) {
+  Query q;
+  if (cmd.level) q["level"] = *cmd.level;
+  if (cmd.team) q["team"] = *cmd.team;
+  json::object result;
+  result["items"] = co_await items(q, false, static_cast<std::size_t>(cmd.limit));
+  client.send(protocol::encode_ack(req.id, std::move(result)));
+}
+
+asio::awaitable<net::HttpResponse> Assessments::http(Actor actor, std::string method, std::string rest, Query query,
+                                                     json::object body) {
+  if (actor.role != core::Role::supervisor) co_return error_response(error::forbidden, "reviews are for supervisors");
+  if (rest.empty() || rest == "/") {
+    if (method != "GET") co_return error_response(error::bad_request, "use GET");
+    for (auto const* key : {"from", "to"})
+      if (auto v = query_value(query, key); !v.empty() && !parse_number(v, 0, 1LL << 53))
+        co_return error_response(error::bad_request, std::string(key) + " must be ms since the epoch");
+    auto limit = parse_number(query_value(query, "limit").empty() ? "50" : query_value(query, "limit"), 1, 200);
+    if (!limit) co_return error_response(error::bad_request, "limit must be 1..200");
+    json::object out;
+    out["items"] = co_await items(query, query_value(query, "reviewed") == "true", static_cast<std::size_t>(*limit));
+    out["next_cursor"] = nullptr;
+    co_return json_response(200, out);
+  }
+  // POST /api/v1/reviews/{conversation_id} {note}: marks it reviewed.
+  if (method != "POST") co_return error_response(error::bad_request, "use POST to mark a review");
+  auto id = rest.substr(1);
+  auto& db = app_.db();
+  auto in = co_await db.cmd("ZSCORE", db.key("reviews"), id);
+  if (!in) co_return from_outcome(in);
+  if (in.reply.is_nil()) co_return error_response(error::not_found, "no such conversation waiting for review");
+  auto const* note = body.if_contains("note");
+  if (note && (!note->is_string() || note->get_string().size() > protocol::max_text_bytes))
+    co_return error_response(error::bad_request, "note must be a string");
+  std::string text = note ? std::string(note->get_string()) : std::string();
+  auto now = std::to_string(now_ms());
+  co_await db.cmd("HSET", db.key("conv:" + id), "reviewed_at", now, "reviewed_by", actor.user_id, "review_note", text);
+  co_await db.cmd("ZREM", db.key("reviews"), id);
+  co_await db.cmd("ZADD", db.key("reviews:done"), in.reply.str, id);
+  co_return json_response(200, json::object{{"conversation_id", id}, {"reviewed_at", to_int(now)}, {"reviewed_by", actor.user_id},
+                                            {"review_note", text}});
+}
+
+}  // namespace exceed::app

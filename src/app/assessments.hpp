@@ -1,0 +1,46 @@
+// The service assessment of resolved conversations, as the server runs it:
+// the signals are read from the conversation (its record, its messages,
+// its follow-ups, the customer's CSAT answer), judged by core::assess under
+// config/assessment.toml, stored with the conversation with their history,
+// and conversations that only met (or fell below) the customer's needs go
+// to the supervisors' review list. A late signal (a CSAT answer, a
+// follow-up done) assesses again.
+#pragma once
+
+#include "app/http_util.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <string>
+
+namespace exceed::app {
+
+class App;
+class Client;
+
+class Assessments {
+ public:
+  explicit Assessments(App& app) : app_(app) {}
+
+  // (Re)assesses a resolved conversation; `trigger` says why ("resolved",
+  // "csat", "followup_done"). Does nothing for one not resolved.
+  boost::asio::awaitable<void> assess(std::string conversation_id, std::string trigger);
+
+  // review.list over WebSocket (supervisors).
+  boost::asio::awaitable<void> review_list(Client& client, protocol::Request const& req,
+                                           protocol::ReviewList const& cmd);
+
+  // /api/v1/reviews[/{conversation_id}]: `rest` is what follows /api/v1/reviews.
+  boost::asio::awaitable<net::HttpResponse> http(Actor actor, std::string method, std::string rest, Query query,
+                                                 boost::json::object body);
+
+ private:
+  // Review items newest first, filtered; `reviewed` picks the done list.
+  boost::asio::awaitable<boost::json::array> items(Query const& filters, bool reviewed, std::size_t limit);
+
+  App& app_;
+};
+
+}  // namespace exceed::app

@@ -1,0 +1,117 @@
+// The service assessment through the real server: a late first response
+// only meets the customer's needs and goes to review; the customer's own
+// "exceeded" decides; supervisors mark reviews done.
+#include "harness.hpp"
+
+#include <fstream>
+#include <thread>
+
+using namespace exceed::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string config_with_fast_sla() {
+  auto dir = make_temp_dir("exceed-sla-");
+  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 1\nnext_response_s = 60\nresolution_s = 3600\n";
+  return dir + "/exceed.toml";
+}
+
+auto assessment_of(std::string const& conv) {
+  return [conv](Frame const& f) { return is_type(f, "assessment") && f.at("conversation_id").as_string() == conv; };
+}
+
+bool has_reason(json::value const& assessment, std::string const& code) {
+  for (auto const& r : assessment.at("reasons").as_array())
+    if (r.at("code").as_string() == code) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a chat answered after the first-response target only met the need, with that reason, and is reviewed") {
+  Deployment d(Env{{"EXCEED_CONFIG", config_with_fast_sla()}});
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto ann = agent(d.port(), "ann");
+  auto boss = agent(d.port(), "boss", false);
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Is the blue one in stock?");
+  accept(ann, conv);
+  // The scenario needs the first answer to come after the 1 s target.
+  std::this_thread::sleep_for(1200ms);
+  REQUIRE(ok(send(ann, conv, "Yes, it is.", "a-1")));
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+
+  auto ev = boss->expect(assessment_of(conv), 5s, "the assessment");
+  REQUIRE(ev.at("level").as_string() == "met");
+  REQUIRE(has_reason(ev, "first_response_breach"));
+  REQUIRE(ev.at("sla_policy").as_string() == "default");
+  auto const& breach = ev.at("reasons").as_array();
+  bool worded = false;
+  for (auto const& r : breach)
+    if (r.at("code") == "first_response_breach") worded = r.at("text").as_string().find("against a 1s target") != std::string::npos;
+  REQUIRE(worded);
+  REQUIRE_FALSE(ev.at("would_have_exceeded").as_array().empty());
+
+  auto list = boss->request(frame({{"type", "review.list"}}));
+  REQUIRE(ok(list));
+  REQUIRE(list.at("items").as_array().size() == 1);
+  REQUIRE(list.at("items").at(0).at("conversation_id").as_string() == conv);
+  REQUIRE(code_of(ann->request(frame({{"type", "review.list"}}))) == "forbidden");
+
+  auto token = login(d.port(), "boss", "password123");
+  auto get = http(d.port(), "GET", "/api/v1/conversations/" + conv, "", {{"Authorization", "Bearer " + token}}).json();
+  REQUIRE(get.at("assessment").at("level").as_string() == "met");
+  REQUIRE(get.at("response_times").at("first_response_s").as_double() >= 1.0);
+
+  auto filtered = http(d.port(), "GET", "/api/v1/reviews?reason=first_response_breach&level=met", "",
+                       {{"Authorization", "Bearer " + token}}).json();
+  REQUIRE(filtered.at("items").as_array().size() == 1);
+  REQUIRE(http(d.port(), "GET", "/api/v1/reviews?reason=rating_5", "", {{"Authorization", "Bearer " + token}})
+              .json().at("items").as_array().empty());
+  REQUIRE(http(d.port(), "GET", "/api/v1/reviews", "", {{"Authorization", "Bearer " + ann.token}}).status == 403);
+
+  auto marked = http(d.port(), "POST", "/api/v1/reviews/" + conv, R"({"note":"Coached: greet within the minute"})",
+                     {{"Authorization", "Bearer " + token}});
+  REQUIRE(marked.status == 200);
+  REQUIRE(boss->request(frame({{"type", "review.list"}})).at("items").as_array().empty());
+  auto done = http(d.port(), "GET", "/api/v1/reviews?reviewed=true", "", {{"Authorization", "Bearer " + token}}).json();
+  REQUIRE(done.at("items").at(0).at("review_note").as_string() == "Coached: greet within the minute");
+  REQUIRE(http(d.port(), "POST", "/api/v1/reviews/" + conv, "{}", {{"Authorization", "Bearer " + token}}).status == 404);
+}
+
+TEST_CASE("the customer's own verdict decides, also when it comes late, and leaves the review list") {
+  Deployment d;
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto ann = agent(d.port(), "ann");
+  auto boss = agent(d.port(), "boss", false);
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Can I return this?");
+  accept(ann, conv);
+  REQUIRE(ok(send(ann, conv, "Of course, here is the label.", "a-1")));
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  auto first = boss->expect(assessment_of(conv), 5s);
+  REQUIRE(first.at("level").as_string() == "met");  // correct, nothing more, as far as signals tell
+  REQUIRE(boss->request(frame({{"type", "review.list"}})).at("items").as_array().size() == 1);
+
+  REQUIRE(ok(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 5},
+                                   {"expectation", "exceeded"}, {"comment", "Lovely!"}}))));
+  auto second = boss->expect(assessment_of(conv), 5s, "the assessment after the CSAT");
+  REQUIRE(second.at("level").as_string() == "exceeded");
+  REQUIRE(second.at("by_customer").as_bool());
+  REQUIRE(second.at("trigger").as_string() == "csat");
+  REQUIRE(second.at("reasons").at(0).at("code").as_string() == "customer_verdict");
+  REQUIRE(boss->request(frame({{"type", "review.list"}})).at("items").as_array().empty());
+  REQUIRE(redis_cli(d.redis.port(), "XLEN exceed:conv:" + conv + ":assessments") == "2");  // the history of levels
+
+  SECTION("bad CSAT answers") {
+    auto mallory = customer(d.port(), "Mallory");
+    REQUIRE(code_of(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 6}, {"expectation", "met"}}))) == "bad_request");
+    REQUIRE(code_of(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 0}, {"expectation", "met"}}))) == "bad_request");
+    REQUIRE(code_of(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 4}, {"expectation", "fine"}}))) == "bad_request");
+    REQUIRE(code_of(mallory->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 4}, {"expectation", "met"}}))) == "forbidden");
+    REQUIRE(code_of(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 4}, {"expectation", "met"}}))) == "conflict");
+  }
+}
