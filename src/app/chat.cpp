@@ -317,11 +317,14 @@ struct Handlers {
                           " and will answer you right here: you will find the reply when you come back.";
     std::string after_hours = "We are closed right now." + reopens + " We kept your message as ticket " + ticket_id +
                               " and will answer you right here when we are back.";
+    auto const& sla = app.config().sla_for(team, std::string(core::to_string(st.priority)));
     auto o = co_await db().call(
         s().start, id, c.user_id(), c.name(), team, std::string(core::to_string(st.priority)), st.context_json,
                     std::to_string(t), json::serialize(json::value(core::queue_score(st.priority, t))),
                     st.text.value_or(""), st.stage.value_or(""), open ? "1" : "0", ticket_id, subject, offline,
-                    after_hours, app.config().routing.ticket_when_offline ? "1" : "0");
+                    after_hours, app.config().routing.ticket_when_offline ? "1" : "0", sla.name,
+                    std::to_string(sla.first_response), std::to_string(sla.next_response),
+                    std::to_string(sla.resolution), json::serialize(json::value(sla.warning_ratio)));
     if (!o) co_return fail(o);
     json::object result;
     result["conversation_id"] = str_at(o.reply, 0);

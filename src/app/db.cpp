@@ -39,7 +39,7 @@ Scripts::Scripts()
       followup_update(with_prelude(lua::followup_update)), followup_finish(with_prelude(lua::followup_finish)),
       followup_fire(with_prelude(lua::followup_fire)), ticket_create(with_prelude(lua::ticket_create)),
       ticket_update(with_prelude(lua::ticket_update)), ticket_comment(with_prelude(lua::ticket_comment)),
-      ticket_close_due(with_prelude(lua::ticket_close_due)) {}
+      ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)) {}
 
 Db::Db(std::shared_ptr<store::Connection> conn, std::string prefix)
     : conn_(std::move(conn)), prefix_(std::move(prefix)), scripts_(std::make_unique<Scripts>()) {}

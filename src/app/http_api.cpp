@@ -57,6 +57,26 @@ std::optional<std::string> bearer(net::HttpRequest const& req) {
   return std::string(h->substr(7));
 }
 
+// Met, breached and the share met, per SLA metric, from a counters hash.
+// (A plain function: g++ 12 mishandles a class-typed range-for variable in
+// a coroutine.)
+json::object sla_attainment(store::Reply const& counts) {
+  json::object out;
+  static constexpr char const* metrics[] = {"first_response", "next_response", "resolution"};
+  for (char const* name : metrics) {
+    std::string metric(name);
+    auto met = parse_number(std::string(field(counts, metric + ".met")), 0, 1LL << 53).value_or(0);
+    auto late = parse_number(std::string(field(counts, metric + ".breached")), 0, 1LL << 53).value_or(0);
+    json::object m;
+    m["met"] = met;
+    m["breached"] = late;
+    if (met + late == 0) m["attainment_pct"] = nullptr;
+    else m["attainment_pct"] = 100.0 * static_cast<double>(met) / static_cast<double>(met + late);
+    out[metric] = std::move(m);
+  }
+  return out;
+}
+
 }  // namespace
 
 void secure_headers(net::HttpResponse& r) {
@@ -230,6 +250,20 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       teams = t.reply.str;
     }
 
+    if (path == "/api/v1/reports/sla") {
+      // SLA attainment per metric for a team or an agent: answered in time / all.
+      if (claims->role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
+      std::string team = query_value(target->query, "team");
+      std::string agent = query_value(target->query, "agent");
+      if (team.empty() == agent.empty()) co_return error_response(error::bad_request, "give team or agent");
+      std::string key = db_->key(team.empty() ? "sla:agent:" + agent : "sla:team:" + team);
+      auto counts = co_await db_->cmd("HGETALL", key);
+      if (!counts) co_return from_outcome(counts);
+      json::object out = sla_attainment(counts.reply);
+      if (team.empty()) out["agent"] = agent;
+      else out["team"] = team;
+      co_return json_response(200, out);
+    }
     if (path == "/api/v1/reviews" || path.rfind("/api/v1/reviews/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await assessments_->http(actor, method, path.substr(15), target->query, std::move(body));

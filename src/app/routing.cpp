@@ -5,6 +5,8 @@
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -39,6 +41,7 @@ void Routing::start() {
   periodic_.every(std::chrono::milliseconds(1000), this, &Routing::tick_grace);
   periodic_.every(heartbeat_every, this, &Routing::tick_heartbeat);
   periodic_.every(std::chrono::milliseconds(2000), this, &Routing::tick_replan);
+  periodic_.every(std::chrono::milliseconds(250), this, &Routing::tick_sla);
 }
 
 void Routing::stop() {
@@ -220,6 +223,30 @@ asio::awaitable<void> Routing::tick_heartbeat() {
   co_await db.cmd("ZADD", db.key("procs"), std::to_string(now), app_.process_id());
   co_await db.call(db.scripts().reap_procs, std::to_string(now), std::to_string(now - process_dead_after),
                                             std::to_string(rules_.grace));
+}
+
+// SLA warnings and breaches that fell due: to the agent on the chat and the
+// supervisors. A breach says how late it is with due_in_s 0 and late_s.
+asio::awaitable<void> Routing::tick_sla() {
+  auto& db = app_.db();
+  auto now = now_ms();
+  auto o = co_await db.call(db.scripts().sla_due, std::to_string(now), "200");
+  if (!o) co_return;
+  auto const& e = o.reply.elements;
+  for (std::size_t i = 0; i + 5 < e.size(); i += 6) {
+    json::object ev;
+    ev["conversation_id"] = e[i].str;
+    ev["metric"] = e[i + 1].str;
+    bool breach = e[i + 2].str == "breach";
+    auto due = e[i + 3].integer;
+    ev["due_in_s"] = breach ? 0 : std::max<std::int64_t>(0, (due - now + 999) / 1000);
+    ev["due_at"] = due;
+    ev["breached"] = breach;
+    if (breach) ev["late_s"] = std::max<std::int64_t>(0, (now - due) / 1000);
+    Targets targets{"sup"};
+    if (!e[i + 4].str.empty()) targets.push_back("u:" + e[i + 4].str);
+    app_.publish(std::move(targets), protocol::encode_event("sla.warning", std::move(ev)));
+  }
 }
 
 asio::awaitable<void> Routing::tick_replan() {

@@ -44,6 +44,7 @@ class Routing {
   boost::asio::awaitable<void> tick_grace();
   boost::asio::awaitable<void> tick_heartbeat();
   boost::asio::awaitable<void> tick_replan();
+  boost::asio::awaitable<void> tick_sla();
   void note_assignment(std::string const& team, core::Millis now);
 
   App& app_;

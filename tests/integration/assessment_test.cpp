@@ -115,3 +115,37 @@ TEST_CASE("the customer's own verdict decides, also when it comes late, and leav
     REQUIRE(code_of(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 4}, {"expectation", "met"}}))) == "conflict");
   }
 }
+
+TEST_CASE("an SLA warning reaches the agent before the breach, and attainment is reported") {
+  auto dir = make_temp_dir("exceed-sla-");
+  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 2\nwarning_ratio = 0.5\n";
+  Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto ann = agent(d.port(), "ann");
+  auto boss = agent(d.port(), "boss", false);
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Hello, anyone?");
+  accept(ann, conv);
+  auto sla = [&](bool breached) {
+    return [&conv, breached](Frame const& f) {
+      return is_type(f, "sla.warning") && f.at("conversation_id").as_string() == conv &&
+             f.at("metric").as_string() == "first_response" && f.at("breached").as_bool() == breached;
+    };
+  };
+  auto warning = ann->expect(sla(false), 5s, "the warning");
+  REQUIRE(warning.at("due_in_s").as_int64() >= 0);
+  REQUIRE(warning.at("due_in_s").as_int64() <= 2);
+  auto breach = ann->expect(sla(true), 5s, "the breach");
+  REQUIRE(breach.at("due_in_s").as_int64() == 0);
+  boss->expect(sla(true), 5s, "the breach, for the supervisors");
+  REQUIRE(ok(send(ann, conv, "Sorry, here now", "a-1")));
+  REQUIRE(ann->none(sla(true), 600ms));  // once
+  auto token = login(d.port(), "boss", "password123");
+  auto report = http(d.port(), "GET", "/api/v1/reports/sla?team=support", "", {{"Authorization", "Bearer " + token}}).json();
+  REQUIRE(report.at("first_response").at("breached").as_int64() == 1);
+  REQUIRE(report.at("first_response").at("attainment_pct").as_double() == 0.0);
+  auto by_agent = http(d.port(), "GET", "/api/v1/reports/sla?agent=" + ann.id, "", {{"Authorization", "Bearer " + token}}).json();
+  REQUIRE(by_agent.at("first_response").at("breached").as_int64() == 1);
+  REQUIRE(http(d.port(), "GET", "/api/v1/reports/sla", "", {{"Authorization", "Bearer " + token}}).status == 400);
+}

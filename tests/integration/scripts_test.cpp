@@ -52,7 +52,8 @@ class Store {
   std::string chat(std::string const& id, long long now) {
     cmd("SADD", "exceed:teams", "support");
     auto o = call(s().start, id, "v_" + id, "Visitor", "support", "normal", "{}", std::to_string(now),
-                  std::to_string(now), "hello", "", "1", "t_" + id, "hello", "offline", "closed", "1");
+                  std::to_string(now), "hello", "", "1", "t_" + id, "hello", "offline", "closed", "1", "default",
+                  "60000", "120000", "3600000", "0.8");
     REQUIRE(o);
     return id;
   }
@@ -182,4 +183,44 @@ TEST_CASE("a process that stops beating is reaped: its agents' connections are c
   REQUIRE(st.call(st.s().reap_procs, "70000", "69000", "60000").reply.integer == 1);
   REQUIRE(st.field("exceed:agent:ann", "conns") == "0");
   REQUIRE(st.cmd("ZSCORE", "exceed:grace", "ann").reply.str == "130000");
+}
+
+TEST_CASE("SLA timers fire once each: the warning at its share of the target, then the breach, counted once") {
+  test::RedisServer redis;
+  Store st(redis);
+  st.agent("ann");
+  auto conv = st.chat("c1", 1'000);  // first_response 60 s, ratio 0.8: warn at 49 s, breach at 61 s
+  REQUIRE(st.call(st.s().sla_due, "48999", "10").reply.elements.empty());
+  auto warn = st.call(st.s().sla_due, "49000", "10");
+  REQUIRE(warn.reply.elements.size() == 6);
+  REQUIRE(app::str_at(warn.reply, 1) == "first_response");
+  REQUIRE(app::str_at(warn.reply, 2) == "warn");
+  REQUIRE(st.call(st.s().sla_due, "49500", "10").reply.elements.empty());  // once
+  auto breach = st.call(st.s().sla_due, "61000", "10");
+  REQUIRE(app::str_at(breach.reply, 2) == "breach");
+  REQUIRE(st.field("exceed:sla:team:support", "first_response.breached") == "1");
+
+  SECTION("the late answer does not count the breach again") {
+    REQUIRE(st.call(st.s().offer, conv, "ann", "99000", "61000"));
+    REQUIRE(st.call(st.s().accept, conv, "ann", "Ann", "61000"));
+    REQUIRE(st.call(st.s().send, conv, "agent", "ann", "Ann", "support", "a-1", "Sorry for the wait", "70000"));
+    REQUIRE(st.field("exceed:sla:team:support", "first_response.breached") == "1");
+    REQUIRE(st.field("exceed:sla:team:support", "first_response.met") == "");
+    REQUIRE(st.field("exceed:conv:c1", "breach_first_response") == "0");
+  }
+}
+
+TEST_CASE("an answer in time stops the clock and counts as met; the next wait starts the next-response target") {
+  test::RedisServer redis;
+  Store st(redis);
+  st.agent("ann");
+  auto conv = st.chat("c1", 1'000);
+  REQUIRE(st.call(st.s().offer, conv, "ann", "99000", "2000"));
+  REQUIRE(st.call(st.s().accept, conv, "ann", "Ann", "3000"));
+  REQUIRE(st.call(st.s().send, conv, "agent", "ann", "Ann", "support", "a-1", "Hello!", "20000"));
+  REQUIRE(st.field("exceed:sla:team:support", "first_response.met") == "1");
+  REQUIRE(st.field("exceed:sla:agent:ann", "first_response.met") == "1");
+  REQUIRE(st.call(st.s().sla_due, "100000", "10").reply.elements.empty());  // nothing left for the first response
+  REQUIRE(st.call(st.s().send, conv, "customer", "v_c1", "Visitor", "", "c-1", "One more thing", "200000"));
+  REQUIRE(st.cmd("ZSCORE", "exceed:sla", conv + "|next_response|breach").reply.str == "320000");
 }

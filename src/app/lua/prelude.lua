@@ -66,3 +66,29 @@ local function create_ticket(id, subject, requester, rname, status, priority, te
   end
   return tk
 end
+
+-- SLA timers live in the sorted set `sla` as "<conv>|<metric>|warn" and
+-- "<conv>|<metric>|breach", scored by when they fire (sla_due.lua). The
+-- policy's targets are recorded on the conversation when it starts.
+local function sla_arm(conv, metric, from)
+  local f = redis.call('HMGET', ck(conv), 'sla_' .. metric, 'sla_ratio')
+  local target = num(f[1])
+  if target <= 0 then return end
+  local ratio = tonumber(f[2]) or 0.8
+  redis.call('ZADD', P .. 'sla', from + math.floor(target * ratio), conv .. '|' .. metric .. '|warn')
+  redis.call('ZADD', P .. 'sla', from + target, conv .. '|' .. metric .. '|breach')
+  redis.call('HSET', ck(conv), 'sla_due_' .. metric, from + target)
+end
+
+-- Stops a running target and counts it once: met when answered in time,
+-- breached when late (unless the sweep already counted the breach).
+local function sla_settle(conv, metric, now, team, agent)
+  redis.call('ZREM', P .. 'sla', conv .. '|' .. metric .. '|warn')
+  local pending = redis.call('ZREM', P .. 'sla', conv .. '|' .. metric .. '|breach')
+  if pending == 0 then return end
+  local due = num(redis.call('HGET', ck(conv), 'sla_due_' .. metric))
+  local outcome = now <= due and 'met' or 'breached'
+  if outcome == 'breached' then redis.call('HSETNX', ck(conv), 'breach_' .. metric, now - due) end
+  redis.call('HINCRBY', P .. 'sla:team:' .. team, metric .. '.' .. outcome, 1)
+  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. agent, metric .. '.' .. outcome, 1) end
+end

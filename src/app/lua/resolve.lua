@@ -17,6 +17,13 @@ elseif c[1] == 'queued' then
 elseif c[1] == 'offered' then
   drop_offer(conv, c[4])
 end
+-- The clock stops: a customer still waiting is not answered by a resolve,
+-- so those timers just end; the resolution target is counted.
+for _, m in ipairs({'first_response', 'next_response'}) do
+  redis.call('ZREM', P .. 'sla', conv .. '|' .. m .. '|warn', conv .. '|' .. m .. '|breach')
+end
+redis.call('HDEL', ck(conv), 'waiting_since')
+sla_settle(conv, 'resolution', tonumber(now), c[5], c[3] or '')
 if final == 'resolved' then
   redis.call('HSET', ck(conv), 'status', 'resolved', 'resolved_at', now, 'offered_to', '')
 else

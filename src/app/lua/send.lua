@@ -4,7 +4,7 @@
 local conv, role, user, name, teams, cmid, text, now =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team',
-  'first_customer_at', 'first_response_at', 'ticket')
+  'first_customer_at', 'first_response_at', 'ticket', 'waiting_since')
 if not c[1] then return err('not_found', 'no such conversation') end
 if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then
   return err('forbidden', 'not your conversation')
@@ -22,9 +22,19 @@ local seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
 redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
   'name', name, 'text', text, 'cmid', cmid)
 redis.call('HSET', dedup, key, seq .. ':' .. now)
+local t = tonumber(now)
 if role == 'customer' then
   if not c[6] then redis.call('HSET', ck(conv), 'first_customer_at', now) end
-elseif c[6] and not c[7] then
-  redis.call('HSET', ck(conv), 'first_response_at', now)
+  -- The first unanswered message starts the response clock.
+  if not c[9] and c[1] ~= 'ticket' then
+    redis.call('HSET', ck(conv), 'waiting_since', now)
+    sla_arm(conv, c[7] and 'next_response' or 'first_response', t)
+  end
+else
+  if c[6] and not c[7] then redis.call('HSET', ck(conv), 'first_response_at', now) end
+  if c[9] then
+    redis.call('HDEL', ck(conv), 'waiting_since')
+    sla_settle(conv, c[7] and 'next_response' or 'first_response', t, c[5], user)
+  end
 end
 return {seq, tonumber(now), 0, c[2], c[3], c[8] or '', c[1]}

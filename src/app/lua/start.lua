@@ -1,5 +1,6 @@
 -- ARGV: prefix, conv_id, visitor, visitor_name, team, priority, context, now, score, text, stage,
---       hours_open ('1'|'0'), ticket_id, subject, offline_text, after_hours_text, ticket_when_offline ('1'|'0')
+--       hours_open ('1'|'0'), ticket_id, subject, offline_text, after_hours_text, ticket_when_offline ('1'|'0'),
+--       sla_policy, first_response_ms, next_response_ms, resolution_ms, warning_ratio
 -- A customer has one open conversation at a time: starting again answers
 -- the open one. When the team is outside its hours, or none of its agents
 -- is online, the chat is kept as a ticket instead of waiting in a queue,
@@ -19,7 +20,9 @@ end
 if redis.call('SISMEMBER', P .. 'teams', team) == 0 then return err('bad_request', 'unknown team') end
 redis.call('HSET', ck(id), 'id', id, 'visitor', visitor, 'visitor_name', vname, 'team', team,
   'priority', ARGV[6], 'status', 'queued', 'created_at', now, 'score', score, 'seq', 0,
-  'context', ARGV[7], 'preview', text, 'stage', ARGV[11], 'agent', '', 'offered_to', '')
+  'context', ARGV[7], 'preview', text, 'stage', ARGV[11], 'agent', '', 'offered_to', '',
+  'sla_policy', ARGV[18], 'sla_first_response', ARGV[19], 'sla_next_response', ARGV[20], 'sla_resolution', ARGV[21],
+  'sla_ratio', ARGV[22])
 redis.call('ZADD', vconvs, now, id)
 redis.call('ZADD', P .. 'convs', now, id)
 if text ~= '' then
@@ -42,6 +45,11 @@ elseif ARGV[17] == '1' then
 end
 if reason == '' then
   redis.call('ZADD', qk(team), score, id)
+  sla_arm(id, 'resolution', tonumber(now))
+  if text ~= '' then
+    redis.call('HSET', ck(id), 'waiting_since', now)
+    sla_arm(id, 'first_response', tonumber(now))
+  end
   return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1, '', ''}
 end
 local ticket = ARGV[13]

@@ -1,0 +1,29 @@
+-- ARGV: prefix, now, max
+-- Fires the SLA timers that fell due, each once across processes. A warning
+-- fires only while the customer still waits; a breach is recorded once on
+-- the conversation (how late) and counted for its team and agent.
+-- Returns {conv, metric, phase, due_at, agent, team, ...}.
+local now = tonumber(ARGV[2])
+local out = {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'sla', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+  redis.call('ZREM', P .. 'sla', member)
+  local conv, metric, phase = string.match(member, '^(.-)|(.-)|(.-)$')
+  local c = redis.call('HMGET', ck(conv), 'status', 'agent', 'team', 'sla_due_' .. metric)
+  local open = c[1] and c[1] ~= 'resolved' and c[1] ~= 'ticket'
+  if open then
+    local due = num(c[4])
+    if phase == 'breach' then
+      redis.call('HSETNX', ck(conv), 'breach_' .. metric, now - due)
+      redis.call('HINCRBY', P .. 'sla:team:' .. c[3], metric .. '.breached', 1)
+      if c[2] and c[2] ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. c[2], metric .. '.breached', 1) end
+      redis.call('HINCRBY', P .. 'sla:breaches', metric, 1)
+    end
+    out[#out + 1] = conv
+    out[#out + 1] = metric
+    out[#out + 1] = phase
+    out[#out + 1] = due
+    out[#out + 1] = c[2] or ''
+    out[#out + 1] = c[3] or ''
+  end
+end
+return out
