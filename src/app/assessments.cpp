@@ -4,6 +4,7 @@
 #include "app/client.hpp"
 #include "app/wire.hpp"
 #include "core/assessment.hpp"
+#include "core/consistency.hpp"
 #include "core/response_clock.hpp"
 
 #include <boost/json/parse.hpp>
@@ -44,6 +45,61 @@ json::array reasons_json(std::vector<core::Reason> const& reasons) {
 
 json::value ms_to_s(std::optional<core::Millis> ms) {
   return ms ? json::value(static_cast<double>(*ms) / 1000.0) : json::value(nullptr);
+}
+
+// The window and bucket of a report (defaults: the last 28 days, by day).
+struct Window {
+  core::Millis from = 0, to = 0, bucket = 86'400'000;
+  std::string bucket_name = "day";
+  std::string problem;
+};
+Window report_window(Query const& q, core::Millis now) {
+  Window w;
+  w.to = now;
+  w.from = now - 28LL * 86'400'000;
+  if (auto v = query_value(q, "to"); !v.empty()) {
+    auto n = parse_number(v, 0, 1LL << 53);
+    if (!n) w.problem = "to must be ms since the epoch";
+    else w.to = *n;
+  }
+  if (auto v = query_value(q, "from"); !v.empty()) {
+    auto n = parse_number(v, 0, 1LL << 53);
+    if (!n) w.problem = "from must be ms since the epoch";
+    else w.from = *n;
+  }
+  if (w.problem.empty() && w.from > w.to) w.problem = "from must not be after to";
+  if (auto v = query_value(q, "bucket"); !v.empty()) {
+    if (v == "week") {
+      w.bucket = 7 * 86'400'000LL;
+      w.bucket_name = "week";
+    } else if (v != "day") {
+      w.problem = "bucket must be day or week";
+    }
+  }
+  return w;
+}
+
+json::object consistency_json(core::Consistency const& c, std::string const& team, std::string const& agent,
+                              core::Millis from, core::Millis to, std::string const& bucket) {
+  json::object out;
+  if (!team.empty()) out["team"] = team;
+  if (!agent.empty()) out["agent"] = agent;
+  out["from"] = from;
+  out["to"] = to;
+  out["bucket"] = bucket;
+  out["conversations"] = c.conversations;
+  out["exceeded_share"] = c.exceeded_share;
+  out["met_share"] = c.met_share;
+  out["below_share"] = c.below_share;
+  out["spread"] = json::object{{"stddev", c.spread_stddev}, {"min", c.spread_min}, {"max", c.spread_max}};
+  json::array buckets;
+  for (auto const& b : c.buckets)
+    buckets.push_back(json::object{{"start", b.start}, {"conversations", b.conversations}, {"exceeded", b.exceeded},
+                                   {"met", b.met}, {"below", b.below}, {"exceeded_share", b.exceeded_share}});
+  out["buckets"] = std::move(buckets);
+  out["first_response_p50_s"] = ms_to_s(c.first_response_p50);
+  out["first_response_p90_s"] = ms_to_s(c.first_response_p90);
+  return out;
 }
 
 }  // namespace
@@ -139,6 +195,7 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
   co_await db.cmd("XADD", db.key("conv:" + conv + ":assessments"), "*", "ts", std::to_string(now), "level", level,
                   "score", std::to_string(a.score), "trigger", trigger);
   // Only-met and below go to the supervisors until one marks them reviewed.
+  co_await db.cmd("ZADD", db.key("assessed"), std::to_string(resolved_at), conv);
   bool reviewed = !field(c, "reviewed_at").empty();
   if (a.level == core::Level::exceeded) co_await db.cmd("ZREM", db.key("reviews"), conv);
   else if (!reviewed) co_await db.cmd("ZADD", db.key("reviews"), std::to_string(resolved_at), conv);
@@ -149,6 +206,40 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
   ev["team"] = team;
   ev["agent"] = json::object{{"id", field(c, "agent")}, {"name", field(c, "agent_name")}};
   app_.publish({"sup"}, protocol::encode_event("assessment", std::move(ev)));
+}
+
+// GET /api/v1/reports/consistency?team=|agent=&from=&to=&bucket=day|week
+asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& actor, Query const& q) {
+  if (actor.role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
+  auto team = query_value(q, "team");
+  auto agent = query_value(q, "agent");
+  if (actor.role == core::Role::agent && agent != actor.user_id)
+    co_return error_response(error::forbidden, "agents see their own consistency");
+  auto window = report_window(q, now_ms());
+  if (!window.problem.empty()) co_return error_response(error::bad_request, window.problem);
+  auto from = window.from, to = window.to;
+  auto bucket = window.bucket;
+  auto const& bucket_name = window.bucket_name;
+  auto& db = app_.db();
+  std::string key = db.key("assessed");
+  std::string lo = std::to_string(from), hi = std::to_string(to);
+  auto ids = co_await db.cmd("ZRANGEBYSCORE", key, lo, hi, "LIMIT", "0", "20000");
+  if (!ids) co_return from_outcome(ids);
+  std::vector<core::AssessedConversation> items;
+  for (auto const& id : ids.reply.elements) {
+    auto r = co_await db.cmd("HMGET", db.key("conv:" + id.str), "assessment_level", "team", "agent", "resolved_at", "times");
+    if (!r) co_return from_outcome(r);
+    if ((!team.empty() && str_at(r.reply, 1) != team) || (!agent.empty() && str_at(r.reply, 2) != agent)) continue;
+    auto level = core::parse_level(str_at(r.reply, 0));
+    if (!level) continue;
+    core::AssessedConversation a{int_at(r.reply, 3), *level, std::nullopt};
+    auto times = parse_object(str_at(r.reply, 4));
+    if (auto const* fr = times.if_contains("first_response_s"); fr && fr->is_number())
+      a.first_response = static_cast<core::Millis>(fr->to_number<double>() * 1000);
+    items.push_back(a);
+  }
+  auto c = core::consistency(items, bucket);
+  co_return json_response(200, consistency_json(c, team, agent, from, to, bucket_name));
 }
 
 asio::awaitable<json::array> Assessments::items(Query const& q, bool reviewed, std::size_t limit) {

@@ -32,6 +32,11 @@ class Assessments {
   boost::asio::awaitable<void> review_list(Client& client, protocol::Request const& req,
                                            protocol::ReviewList const& cmd);
 
+  // GET /api/v1/reports/consistency: exceeded / met / below shares of a team
+  // or an agent over a window, their spread over days or weeks, and first
+  // response p50/p90.
+  boost::asio::awaitable<net::HttpResponse> consistency_report(Actor const& actor, Query const& query);
+
   // /api/v1/reviews[/{conversation_id}]: `rest` is what follows /api/v1/reviews.
   boost::asio::awaitable<net::HttpResponse> http(Actor actor, std::string method, std::string rest, Query query,
                                                  boost::json::object body);

@@ -264,6 +264,11 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       else out["team"] = team;
       co_return json_response(200, out);
     }
+    if (path == "/api/v1/reports/consistency") {
+      if (method != "GET") co_return error_response(error::bad_request, "use GET");
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await assessments_->consistency_report(actor, target->query);
+    }
     if (path == "/api/v1/reviews" || path.rfind("/api/v1/reviews/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await assessments_->http(actor, method, path.substr(15), target->query, std::move(body));

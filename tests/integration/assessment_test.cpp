@@ -106,6 +106,18 @@ TEST_CASE("the customer's own verdict decides, also when it comes late, and leav
   REQUIRE(boss->request(frame({{"type", "review.list"}})).at("items").as_array().empty());
   REQUIRE(redis_cli(d.redis.port(), "XLEN exceed:conv:" + conv + ":assessments") == "2");  // the history of levels
 
+  // Consistency: one conversation in the window, exceeded, in one day.
+  auto token = login(d.port(), "boss", "password123");
+  auto report = http(d.port(), "GET", "/api/v1/reports/consistency?team=support", "", {{"Authorization", "Bearer " + token}});
+  REQUIRE(report.status == 200);
+  REQUIRE(report.json().at("conversations").as_int64() == 1);
+  REQUIRE(report.json().at("exceeded_share").as_double() == 1.0);
+  REQUIRE(report.json().at("buckets").as_array().size() == 1);
+  REQUIRE(report.json().at("first_response_p50_s").is_number());
+  REQUIRE(http(d.port(), "GET", "/api/v1/reports/consistency?team=support&bucket=month", "", {{"Authorization", "Bearer " + token}}).status == 400);
+  REQUIRE(http(d.port(), "GET", "/api/v1/reports/consistency?team=support", "", {{"Authorization", "Bearer " + casey.token}}).status == 403);
+  REQUIRE(http(d.port(), "GET", "/api/v1/reports/consistency?agent=" + ann.id, "", {{"Authorization", "Bearer " + ann.token}}).status == 200);
+
   SECTION("bad CSAT answers") {
     auto mallory = customer(d.port(), "Mallory");
     REQUIRE(code_of(casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 6}, {"expectation", "met"}}))) == "bad_request");
