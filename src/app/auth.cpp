@@ -157,6 +157,38 @@ std::optional<Claims> TokenSigner::verify(std::string_view token, core::Millis n
   return c;
 }
 
+// "<payload b64>.<signature b64>", signed over "csat." + payload so a CSAT
+// link can never pass as a session token or the other way round.
+std::string sign_csat_link(std::string_view secret, CsatLink const& link) {
+  json::object payload;
+  payload["c"] = link.conversation_id;
+  payload["v"] = link.visitor_id;
+  payload["exp"] = link.expires_at / 1000;
+  auto body = base64url_encode(json::serialize(payload));
+  return body + "." + base64url_encode(hmac_raw(secret, "csat." + body));
+}
+
+std::optional<CsatLink> verify_csat_link(std::string_view secret, std::string_view token, core::Millis now) {
+  auto dot = token.find('.');
+  if (dot == std::string_view::npos || token.size() > 1024) return std::nullopt;
+  auto body = token.substr(0, dot);
+  auto signature = base64url_decode(token.substr(dot + 1));
+  if (!signature || !constant_time_equal(*signature, hmac_raw(secret, "csat." + std::string(body)))) return std::nullopt;
+  auto text = base64url_decode(body);
+  if (!text) return std::nullopt;
+  std::error_code ec;
+  auto v = json::parse(*text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  auto const& o = v.get_object();
+  auto const* c = o.if_contains("c");
+  auto const* vis = o.if_contains("v");
+  auto const* exp = o.if_contains("exp");
+  if (!c || !c->is_string() || !vis || !vis->is_string() || !exp || !exp->is_int64()) return std::nullopt;
+  CsatLink link{std::string(c->get_string()), std::string(vis->get_string()), exp->get_int64() * 1000};
+  if (now >= link.expires_at) return std::nullopt;
+  return link;
+}
+
 std::string hash_password(std::string_view password, int iterations) {
   auto salt = random_bytes(16);
   return "pbkdf2_sha256$" + std::to_string(iterations) + "$" + base64url_encode(salt) + "$" +

@@ -32,6 +32,16 @@ class TokenSigner {
   std::string secret_;
 };
 
+// A signed link for answering the CSAT question later (in an e-mail): it
+// names the conversation and its customer and expires with the CSAT window.
+struct CsatLink {
+  std::string conversation_id;
+  std::string visitor_id;
+  core::Millis expires_at = 0;
+};
+std::string sign_csat_link(std::string_view secret, CsatLink const& link);
+std::optional<CsatLink> verify_csat_link(std::string_view secret, std::string_view token, core::Millis now);
+
 // PBKDF2-HMAC-SHA256 with a 16-byte random salt, stored as
 // "pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>". Slow on purpose:
 // call it off the event loop.

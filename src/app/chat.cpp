@@ -356,8 +356,9 @@ struct Handlers {
   }
 
   boost::asio::awaitable<void> operator()(CsatSubmit const& cs) {
+    auto window = std::to_string(app.config().assessment.csat_window_s * 1000LL);
     auto o = co_await db().call(s().csat, cs.conversation_id, c.user_id(), std::to_string(cs.rating),
-                                          cs.expectation, cs.comment, now());
+                                          cs.expectation, cs.comment, now(), window);
     if (!o) co_return fail(o);
     json::object result;
     result["conversation_id"] = cs.conversation_id;
@@ -520,6 +521,11 @@ struct Handlers {
     json::object ev;
     ev["conversation_id"] = r.conversation_id;
     app.publish(both_sides(visitor, agent), encode_event("conversation.resolved", ev));
+    // A signed link answers the same question later, e.g. from an e-mail.
+    auto expires = now_ms() + app.config().assessment.csat_window_s * 1000LL;
+    auto link = sign_csat_link(app.config().auth.token_secret, CsatLink{r.conversation_id, visitor, expires});
+    ev["link"] = "/api/v1/csat/" + link;
+    ev["expires_at"] = expires;
     app.publish({"u:" + visitor}, encode_event("csat.request", std::move(ev)));
     if (previous == "queued") app.routing().positions(team);
     app.routing().dispatch(team);

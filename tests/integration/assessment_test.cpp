@@ -161,3 +161,43 @@ TEST_CASE("an SLA warning reaches the agent before the breach, and attainment is
   REQUIRE(by_agent.at("first_response").at("breached").as_int64() == 1);
   REQUIRE(http(d.port(), "GET", "/api/v1/reports/sla", "", {{"Authorization", "Bearer " + token}}).status == 400);
 }
+
+TEST_CASE("a CSAT answer through the signed link, within the window; forged links and late answers refused") {
+  Deployment d;
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto ann = agent(d.port(), "ann");
+  auto boss = agent(d.port(), "boss", false);
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Hello");
+  accept(ann, conv);
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  auto request = casey->expect_type("csat.request");
+  auto link = str(request, "link");
+  REQUIRE(link.rfind("/api/v1/csat/", 0) == 0);
+  REQUIRE(request.at("expires_at").as_int64() > 0);
+
+  REQUIRE(http(d.port(), "POST", link + "x", R"({"rating":5,"expectation":"exceeded"})").status == 401);
+  REQUIRE(http(d.port(), "POST", link, R"({"rating":9,"expectation":"exceeded"})").status == 400);
+  REQUIRE(http(d.port(), "POST", link, R"({"rating":5,"expectation":"wow"})").status == 400);
+  auto answered = http(d.port(), "POST", link, R"({"rating":5,"expectation":"exceeded","comment":"Thanks!"})");
+  REQUIRE(answered.status == 200);
+  auto again = boss->expect([&](Frame const& f) {
+    return is_type(f, "assessment") && f.at("conversation_id").as_string() == conv && f.at("trigger") == "csat";
+  });
+  REQUIRE(again.at("level").as_string() == "exceeded");
+  REQUIRE(http(d.port(), "POST", link, R"({"rating":1,"expectation":"below"})").status == 409);
+}
+
+TEST_CASE("past the CSAT window an answer is refused") {
+  Deployment d(Env{{"EXCEED_ASSESSMENT_CSAT_WINDOW_S", "0"}});
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Hello");
+  accept(ann, conv);
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  auto late = casey->request(frame({{"type", "csat.submit"}, {"conversation_id", conv}, {"rating", 4}, {"expectation", "met"}}));
+  REQUIRE(code_of(late) == "conflict");
+  REQUIRE(str(late, "message").find("time to answer has passed") != std::string::npos);
+}

@@ -83,3 +83,17 @@ TEST_CASE("random ids are prefixed and distinct") {
   REQUIRE(a.rfind("c_", 0) == 0);
   REQUIRE(a != random_id("c_"));
 }
+
+TEST_CASE("CSAT links are signed, expire, and never pass as session tokens") {
+  CsatLink link{"c_1", "v_1", now + 60'000};
+  auto token = sign_csat_link("a-secret-of-at-least-16", link);
+  auto back = verify_csat_link("a-secret-of-at-least-16", token, now);
+  REQUIRE(back);
+  REQUIRE(back->conversation_id == "c_1");
+  REQUIRE(back->visitor_id == "v_1");
+  REQUIRE_FALSE(verify_csat_link("a-secret-of-at-least-16", token, now + 60'000));  // expired
+  REQUIRE_FALSE(verify_csat_link("another-secret-entirely", token, now));
+  REQUIRE_FALSE(TokenSigner("a-secret-of-at-least-16").verify(token, now));
+  auto session = TokenSigner("a-secret-of-at-least-16").sign(agent_claims());
+  REQUIRE_FALSE(verify_csat_link("a-secret-of-at-least-16", session.substr(session.find('.') + 1), now));
+}
