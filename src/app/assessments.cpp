@@ -102,7 +102,115 @@ json::object consistency_json(core::Consistency const& c, std::string const& tea
   return out;
 }
 
+json::object assessment_json(core::Assessment const& a, std::string const& policy, core::Millis now,
+                             std::string const& trigger) {
+  json::object out;
+  out["level"] = core::to_string(a.level);
+  out["score"] = a.score;
+  out["by_customer"] = a.by_customer;
+  out["reasons"] = reasons_json(a.reasons);
+  out["would_have_exceeded"] = reasons_json(a.would_have_exceeded);
+  out["sla_policy"] = policy;
+  out["assessed_at"] = now;
+  out["trigger"] = trigger;
+  return out;
+}
+
+json::object times_json(core::ResponseTimes const& times) {
+  json::object t;
+  t["queue_wait_s"] = ms_to_s(times.queue_wait);
+  t["first_response_s"] = ms_to_s(times.first_response);
+  json::array next;
+  for (auto ms : times.next_responses) next.push_back(static_cast<double>(ms) / 1000.0);
+  t["next_responses_s"] = std::move(next);
+  t["handle_time_s"] = ms_to_s(times.handle_time);
+  t["resolution_s"] = ms_to_s(times.resolution);
+  t["first_response_business_s"] = ms_to_s(times.first_response_business);
+  t["resolution_business_s"] = ms_to_s(times.resolution_business);
+  t["reopens"] = times.reopens;
+  return t;
+}
+
 }  // namespace
+
+// A solved ticket, judged like a conversation: its clock replays its
+// public comments and status changes (a reopened ticket keeps every round),
+// and the customer's CSAT answer on its conversation counts when there is one.
+asio::awaitable<void> Assessments::assess_ticket(std::string ticket, std::string trigger) {
+  auto& db = app_.db();
+  auto key = db.key("ticket:" + ticket);
+  auto rec = co_await db.cmd("HGETALL", key);
+  if (!rec || field(rec.reply, "status") != "solved") co_return;
+  auto const& t = rec.reply;
+  auto comments = co_await db.cmd("XRANGE", key + ":comments", "-", "+", "COUNT", "5000");
+  auto events = co_await db.cmd("XRANGE", key + ":events", "-", "+", "COUNT", "5000");
+  if (!comments || !events) co_return;
+  using K = core::ClockEvent::Kind;
+  std::vector<core::ClockEvent> clock{{K::started, to_int(field(t, "created_at"))}};
+  core::Signals s;
+  std::set<std::string> agents;
+  int assignments = 0;
+  bool replied = false;
+  for (auto const& e : events.reply.elements) {
+    auto const& f = e.elements.at(1);
+    auto ts = to_int(field(f, "ts"));
+    if (field(f, "what") == "assignee" && !field(f, "to").empty()) {
+      if (assignments++ == 0) clock.push_back({K::assigned, ts});
+    } else if (field(f, "what") == "status") {
+      if (field(f, "to") == "solved") clock.push_back({K::resolved, ts});
+      if (field(f, "from") == "solved" && field(f, "to") == "open") clock.push_back({K::reopened, ts});
+    }
+  }
+  for (auto const& e : comments.reply.elements) {
+    auto const& f = e.elements.at(1);
+    if (field(f, "public") != "1") continue;  // notes are not answers
+    auto ts = to_int(field(f, "ts"));
+    if (field(f, "role") == "customer") {
+      clock.push_back({K::customer_message, ts});
+      if (!replied) ++s.customer_messages_before_reply;
+      s.closing_words = std::string(field(f, "text"));
+    } else {
+      clock.push_back({K::agent_reply, ts});
+      agents.insert(std::string(field(f, "uid")));
+      replied = true;
+    }
+  }
+  std::stable_sort(clock.begin(), clock.end(), [](auto const& a, auto const& b) { return a.at < b.at; });
+  auto const& cfg = app_.config();
+  std::string team(field(t, "team"));
+  core::BusinessHours hours;
+  core::TimeZone zone = core::TimeZone::utc();
+  if (auto it = cfg.teams.find(team); it != cfg.teams.end()) {
+    hours = it->second.business;
+    zone = it->second.zone;
+  }
+  auto times = core::measure(clock, hours, zone);
+  auto const& policy = cfg.sla_for(team, std::string(field(t, "priority")));
+  s.first_response = times.first_response;
+  s.first_response_target = policy.first_response;
+  if (policy.next_response > 0)
+    s.next_response_breaches = static_cast<int>(std::count_if(times.next_responses.begin(), times.next_responses.end(),
+                                                              [&](auto ms) { return ms > policy.next_response; }));
+  s.reopened = times.reopens > 0;
+  s.agents_seen = static_cast<int>(agents.size());
+  s.transfers = std::max(0, assignments - 1);
+  if (auto conv = field(t, "conversation"); !conv.empty()) {
+    auto csat = co_await db.cmd("HMGET", db.key("conv:" + std::string(conv)), "csat_rating", "csat_expectation");
+    if (!str_at(csat.reply, 0).empty()) s.rating = static_cast<int>(int_at(csat.reply, 0));
+    s.expectation = core::parse_level(str_at(csat.reply, 1));
+  }
+  auto a = core::assess(s, cfg.assessment.rules);
+  auto now = now_ms();
+  auto out = assessment_json(a, policy.name, now, trigger);
+  std::string level(core::to_string(a.level));
+  co_await db.cmd("HSET", key, "assessment", json::serialize(out), "assessment_level", level, "times",
+                  json::serialize(times_json(times)), "sla_policy", policy.name);
+  co_await db.cmd("XADD", key + ":assessments", "*", "ts", std::to_string(now), "level", level, "trigger", trigger);
+  json::object ev = out;
+  ev["ticket_id"] = ticket;
+  ev["team"] = team;
+  app_.publish({"sup"}, protocol::encode_event("assessment", std::move(ev)));
+}
 
 asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger) {
   auto& db = app_.db();
@@ -169,25 +277,8 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
 
   auto a = core::assess(s, cfg.assessment.rules);
   auto now = now_ms();
-  json::object out;
-  out["level"] = core::to_string(a.level);
-  out["score"] = a.score;
-  out["by_customer"] = a.by_customer;
-  out["reasons"] = reasons_json(a.reasons);
-  out["would_have_exceeded"] = reasons_json(a.would_have_exceeded);
-  out["sla_policy"] = policy.name;
-  out["assessed_at"] = now;
-  out["trigger"] = trigger;
-  json::object t;
-  t["queue_wait_s"] = ms_to_s(times.queue_wait);
-  t["first_response_s"] = ms_to_s(times.first_response);
-  json::array next;
-  for (auto ms : times.next_responses) next.push_back(static_cast<double>(ms) / 1000.0);
-  t["next_responses_s"] = std::move(next);
-  t["handle_time_s"] = ms_to_s(times.handle_time);
-  t["resolution_s"] = ms_to_s(times.resolution);
-  t["first_response_business_s"] = ms_to_s(times.first_response_business);
-  t["resolution_business_s"] = ms_to_s(times.resolution_business);
+  auto out = assessment_json(a, policy.name, now, trigger);
+  auto t = times_json(times);
   auto text = json::serialize(out);
   std::string level(core::to_string(a.level));
   co_await db.cmd("HSET", db.key("conv:" + conv), "assessment", text, "assessment_level", level, "times",
@@ -204,7 +295,8 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
   json::object ev = out;
   ev["conversation_id"] = conv;
   ev["team"] = team;
-  ev["agent"] = json::object{{"id", field(c, "agent")}, {"name", field(c, "agent_name")}};
+  if (field(c, "agent").empty()) ev["agent"] = nullptr;
+  else ev["agent"] = json::object{{"id", field(c, "agent")}, {"name", field(c, "agent_name")}};
   app_.publish({"sup"}, protocol::encode_event("assessment", std::move(ev)));
 }
 

@@ -28,6 +28,9 @@ class Assessments {
   // "csat", "followup_done"). Does nothing for one not resolved.
   boost::asio::awaitable<void> assess(std::string conversation_id, std::string trigger);
 
+  // (Re)assesses a solved ticket; does nothing for one not solved.
+  boost::asio::awaitable<void> assess_ticket(std::string ticket_id, std::string trigger);
+
   // review.list over WebSocket (supervisors).
   boost::asio::awaitable<void> review_list(Client& client, protocol::Request const& req,
                                            protocol::ReviewList const& cmd);

@@ -57,6 +57,13 @@ std::optional<std::string> bearer(net::HttpRequest const& req) {
   return std::string(h->substr(7));
 }
 
+std::size_t utf8_chars(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
 // Met, breached and the share met, per SLA metric, from a counters hash.
 // (A plain function: g++ 12 mishandles a class-typed range-for variable in
 // a coroutine.)
@@ -246,7 +253,8 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
         co_return error_response(error::bad_request, "rating must be an integer from 1 to 5");
       if (!expectation || !expectation->is_string() || !core::parse_level(expectation->get_string()))
         co_return error_response(error::bad_request, "expectation must be below, met or exceeded");
-      if (!comment) co_return error_response(error::too_large, "comment is too long");
+      if (!comment || utf8_chars(*comment) > protocol::max_comment_chars)
+        co_return error_response(error::too_large, "comment is longer than 2000 characters");
       std::string rating_text = std::to_string(rating->get_int64());
       std::string expectation_text(expectation->get_string());
       std::string window = std::to_string(config_.assessment.csat_window_s * 1000LL);
@@ -276,9 +284,12 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     if (path == "/api/v1/reports/sla") {
       // SLA attainment per metric for a team or an agent: answered in time / all.
       if (claims->role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
+      if (method != "GET") co_return error_response(error::bad_request, "use GET");
       std::string team = query_value(target->query, "team");
       std::string agent = query_value(target->query, "agent");
       if (team.empty() == agent.empty()) co_return error_response(error::bad_request, "give team or agent");
+      if (claims->role == core::Role::agent && agent != claims->subject)
+        co_return error_response(error::forbidden, "agents see their own figures");
       std::string key = db_->key(team.empty() ? "sla:agent:" + agent : "sla:team:" + team);
       auto counts = co_await db_->cmd("HGETALL", key);
       if (!counts) co_return from_outcome(counts);
@@ -381,7 +392,9 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       if (sub.empty()) {
         auto rec = co_await db_->call(db_->scripts().access, id, role, claims->subject, teams);
         if (!rec) co_return from_outcome(rec);
-        co_return json_response(200, conversation_json(rec.reply));
+        auto c = conversation_json(rec.reply);
+        if (claims->role == core::Role::customer) c.erase("assessment");  // the team's judgement, not the customer's view
+        co_return json_response(200, c);
       }
       if (sub == "/messages") {
         auto after = parse_number(target->query.count("after_seq") ? target->query["after_seq"] : "0", 0, 1LL << 53);

@@ -1,6 +1,7 @@
 #include "app/tickets.hpp"
 
 #include "app/app.hpp"
+#include "app/assessments.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
@@ -130,6 +131,9 @@ json::object Tickets::to_json(store::Reply const& flat) {
   t["updated_at"] = to_int(f("updated_at"));
   t["solved_at"] = time_or_null(f("solved_at"));
   t["closed_at"] = time_or_null(f("closed_at"));
+  if (auto a = parse_object(f("assessment")); !a.empty()) t["assessment"] = std::move(a);
+  if (auto times = parse_object(f("times")); !times.empty()) t["response_times"] = std::move(times);
+  if (!f("sla_policy").empty()) t["sla_policy"] = f("sla_policy");
   return t;
 }
 
@@ -373,6 +377,11 @@ asio::awaitable<net::HttpResponse> Tickets::update(Actor const& actor, std::stri
     json::object extra;
     extra["changes"] = changes;
     announce(reassigned ? "ticket.assigned" : "ticket.updated", ticket, std::move(extra));
+  }
+  if (field(ticket, "status") == "solved" && !changes.empty()) {
+    co_await app_.assessments().assess_ticket(id, "solved");
+    auto fresh = co_await db.cmd("HGETALL", db.key("ticket:" + id));
+    if (fresh && !fresh.reply.elements.empty()) co_return json_response(200, to_json(fresh.reply));
   }
   co_return json_response(200, to_json(ticket));
 }

@@ -228,8 +228,8 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
        [](auto const& o) -> Command {
          ReviewList r;
          r.level = optional_string(o, "level", 16);
-         if (r.level && *r.level != "met" && *r.level != "below" && *r.level != "exceeded")
-           invalid("field 'level' must be one of below, met, exceeded");
+         if (r.level && *r.level != "met" && *r.level != "below")
+           invalid("field 'level' must be met or below (exceeded conversations are not reviewed)");
          r.team = optional_string(o, "team", max_id_chars);
          r.limit = static_cast<int>(optional_int(o, "limit", 1, max_history_limit).value_or(50));
          return r;

@@ -24,6 +24,12 @@ auto ticket_event(std::string const& type, std::string const& id) {
   return [type, id](Frame const& f) { return is_type(f, type) && f.at("ticket").at("id").as_string() == id; };
 }
 
+bool has_reason_code(json::value const& assessment, std::string const& code) {
+  for (auto const& r : assessment.at("reasons").as_array())
+    if (r.at("code").as_string() == code) return true;
+  return false;
+}
+
 std::string today_utc(int plus_days = 0) {
   std::time_t t = std::time(nullptr) + plus_days * 86400;
   std::tm tm{};
@@ -187,11 +193,19 @@ TEST_CASE("tickets over REST: create, read, status rules, timeline, filters and 
     REQUIRE(patch(R"({"status":"done"})").status == 400);
     REQUIRE(patch(R"({"priority":"whenever"})").status == 400);
     REQUIRE(patch(R"({"team":"nowhere"})").status == 400);
-    REQUIRE(patch(R"({"status":"solved"})").json().at("solved_at").is_int64());
+    auto solved = patch(R"({"status":"solved"})").json();
+    REQUIRE(solved.at("solved_at").is_int64());
+    // A solved ticket is assessed like a conversation, with its response clock.
+    REQUIRE(solved.at("assessment").at("level").is_string());
+    REQUIRE(solved.at("response_times").at("reopens").as_int64() == 0);
+    REQUIRE(patch(R"({"status":"open"})").status == 200);  // reopened
+    auto again = patch(R"({"status":"solved"})").json();
+    REQUIRE(again.at("response_times").at("reopens").as_int64() == 1);  // the history of rounds is kept
+    REQUIRE(has_reason_code(again.at("assessment"), "reopened"));
     auto events = api("GET", "/api/v1/tickets/" + ids[0] + "/events", ann).json().at("items").as_array();
     std::vector<std::string> what;
     for (auto const& e : events) what.emplace_back(e.at("what").as_string());
-    REQUIRE(what == std::vector<std::string>{"created", "status", "status", "priority", "status"});
+    REQUIRE(what == std::vector<std::string>{"created", "status", "status", "priority", "status", "status", "status"});
     REQUIRE(events[1].at("from") == "new");
     REQUIRE(events[1].at("to") == "open");
     REQUIRE(events[1].at("actor").as_string().find("agent:") == 0);

@@ -130,6 +130,8 @@ async function onWelcome(w) {
   }
   renderLists();
   if (selected) renderChat();
+  loadFollowups();
+  if (view === 'tickets') loadTickets();
 }
 
 async function applyStatus(announce) {
@@ -225,12 +227,10 @@ function onFrame(f) {
       if (f.seq > chat.customerRead) { chat.customerRead = f.seq; if (chat.id === selected) renderLog(); }
       break;
     }
-    case 'followup.due':
-      // TODO(followups): later server work. Show it in the follow-ups panel when supported.
-      toast('Follow-up due: ' + (f.note || ''));
-      break;
-    case 'sla.warning':
-      // TODO(sla): later server work. Render the countdown in #sla when supported.
+    case 'followup.due': onFollowupDue(f); break;
+    case 'sla.warning': onSlaWarning(f); break;
+    case 'ticket.created': case 'ticket.assigned': case 'ticket.updated': case 'ticket.commented':
+      onTicketEvent(f);
       break;
     case 'error':
       // Errors without a request id (e.g. a resume entry we may no longer see).
@@ -409,6 +409,7 @@ function addMessage(chat, m, fromHistory) {
   chat.messages.set(m.seq, m);
   while (chat.messages.has(chat.lastSeq + 1)) chat.lastSeq++;
   if (m.client_msg_id) chat.outbox = chat.outbox.filter((o) => o.client_msg_id !== m.client_msg_id);
+  if (m.from.role === 'agent' && chat.sla && !fromHistory) { chat.sla = null; if (chat.id === selected) renderSla(); }
   if (m.from.role === 'customer') {
     chat.typing = null;
     const visible = chat.id === selected && !document.hidden;
@@ -503,6 +504,7 @@ function renderChat() {
   for (const [k, v] of rows) if (v) dl.append(el('dt', { text: k }), el('dd', { text: v }));
   renderLog();
   renderTyping();
+  renderSla();
 }
 
 function renderLog() {
@@ -675,6 +677,287 @@ $('transfer-form').addEventListener('submit', async (e) => {
     toast('Not transferred: ' + why, true);
   }
 });
+
+// --------------------------------------------------------------------- SLA
+// Only what the server says: a timer exists once an sla.warning arrived for the
+// chat, and goes away when the agent replies (the next customer message brings
+// new warnings).
+const METRIC_WORDS = { queue_wait: 'Queue wait', first_response: 'First response', next_response: 'Next response', resolution: 'Resolution' };
+function serverNow() { return Date.now() + (conn && conn.serverSkew ? conn.serverSkew : 0); }
+function mmss(s) {
+  s = Math.max(0, Math.round(s));
+  const m = Math.floor(s / 60);
+  return m + ':' + String(s % 60).padStart(2, '0');
+}
+
+function onSlaWarning(f) {
+  const chat = chats.get(f.conversation_id);
+  if (!chat) return;
+  const dueAt = f.due_at != null ? f.due_at : serverNow() + (f.due_in_s || 0) * 1000;
+  chat.sla = { metric: f.metric, dueAt, breached: !!f.breached, lateS: f.late_s || 0, receivedAt: serverNow() };
+  if (chat.id === selected) renderSla();
+}
+
+function renderSla() {
+  const box = $('sla');
+  const chat = selected && chats.get(selected);
+  const sla = chat && chat.open ? chat.sla : null;
+  if (!sla) {
+    box.dataset.state = 'none';
+    box.dataset.metric = '';
+    box.replaceChildren(el('span', { class: 'muted', text: 'No timer from the server for this chat.' }));
+    return;
+  }
+  const metric = METRIC_WORDS[sla.metric] || sla.metric;
+  const left = (sla.dueAt - serverNow()) / 1000;
+  let text;
+  if (sla.breached) {
+    const late = Math.max(sla.lateS, -left, 0) ;
+    text = `Breached · ${mmss(late)} over`;
+  } else if (left > 0) {
+    text = `${mmss(left)} left`;
+  } else {
+    text = 'Due now';
+  }
+  box.dataset.state = sla.breached ? 'breached' : 'warning';
+  box.dataset.metric = sla.metric;
+  box.replaceChildren(el('span', { class: 'metric', text: metric }), el('span', { class: 'left', text }));
+}
+setInterval(() => { if (selected && chats.get(selected) && chats.get(selected).sla) renderSla(); }, 1000);
+
+// --------------------------------------------------------------- follow-ups
+let followups = [];
+function pad2(n) { return String(n).padStart(2, '0'); }
+function toLocalInput(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+const KIND_WORDS = { callback: 'Call back', check_in: 'Check in', reminder: 'Reminder' };
+
+async function loadFollowups() {
+  if (!session) return;
+  try {
+    const r = await api('/api/v1/followups?owner=me&limit=200', { token: session.token });
+    followups = r.items || [];
+    renderFollowups();
+  } catch (e) {
+    if (e.code === 'unauthorized') signOut('Your session expired. Please sign in again.');
+  }
+}
+
+function renderFollowups() {
+  const ul = $('fu-list');
+  const now = serverNow();
+  let overdue = 0;
+  ul.replaceChildren(...followups.map((f) => {
+    const late = f.overdue || f.due_at <= now;
+    if (late) overdue++;
+    const chat = f.conversation_id && chats.get(f.conversation_id);
+    const about = chat ? 'Chat with ' + chat.visitorName() : f.ticket_id ? 'Ticket ' + f.ticket_id : f.conversation_id ? 'Chat ' + f.conversation_id : '';
+    const done = el('button', { type: 'button', text: 'Done', 'aria-label': `Mark follow-up “${f.note}” done` });
+    done.addEventListener('click', () => completeFollowup(f, done));
+    return el('li', { class: late ? 'overdue' : '', dataset: { followupId: f.id, overdue: late ? 'true' : 'false' } },
+      el('span', { class: 'tag', text: KIND_WORDS[f.kind] || f.kind }), ' ',
+      el('span', { class: 'about', text: about }),
+      el('span', { class: 'note', text: f.note }),
+      el('div', { class: 'row' },
+        el('span', { class: 'due', text: (late ? 'Overdue · was due ' : 'Due ') + new Date(f.due_at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) }),
+        done));
+  }));
+  $('fu-empty').hidden = followups.length > 0;
+  $('fu-count').textContent = overdue ? String(overdue) : '';
+}
+setInterval(() => { if (followups.length) renderFollowups(); }, 5000);
+
+async function completeFollowup(f, btn) {
+  btn.disabled = true;
+  try {
+    await conn.request({ type: 'followup.complete', followup_id: f.id });
+    toast('Follow-up done.');
+  } catch (e) {
+    if (e.code !== 'conflict') { toast('Not marked done: ' + explain(e), true); btn.disabled = false; return; }
+  }
+  loadFollowups();
+}
+
+function onFollowupDue(f) {
+  const chat = f.conversation_id && chats.get(f.conversation_id);
+  const about = chat ? ` (chat with ${chat.visitorName()})` : f.ticket_id ? ` (ticket ${f.ticket_id})` : '';
+  toast(`Follow-up due${about}: ${f.note || ''}`, true);
+  if (prefs.sound) beep();
+  loadFollowups();
+}
+
+$('fu-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const chat = selected && chats.get(selected);
+  if (!chat) return;
+  const due = new Date($('fu-due').value).getTime();
+  const note = $('fu-note').value.trim();
+  if (!Number.isFinite(due)) { toast('Pick when the follow-up is due.', true); return; }
+  if (!note) { toast('Write what to follow up on.', true); return; }
+  $('fu-add').disabled = true;
+  try {
+    await conn.request({ type: 'followup.create', conversation_id: chat.id, due_at: due, note, kind: $('fu-kind').value });
+    $('fu-note').value = '';
+    toast('Follow-up added.');
+    loadFollowups();
+  } catch (ex) {
+    toast('Follow-up not added: ' + (ex.code === 'bad_request' ? ex.message : explain(ex)), true);
+  } finally { $('fu-add').disabled = false; }
+});
+$('fu-due').value = toLocalInput(Date.now() + 3600 * 1000);
+
+// ------------------------------------------------------------------ tickets
+let view = 'chats';
+let tickets = [];
+let openTicket = null;
+const TICKET_STATUS = { new: 'New', open: 'Open', pending: 'Pending', on_hold: 'On hold', solved: 'Solved', closed: 'Closed' };
+
+function showView(v) {
+  view = v;
+  $('chats-view').hidden = v !== 'chats';
+  $('tickets-view').hidden = v !== 'tickets';
+  $('tab-chats').setAttribute('aria-pressed', String(v === 'chats'));
+  $('tab-tickets').setAttribute('aria-pressed', String(v === 'tickets'));
+  if (v === 'tickets') loadTickets();
+}
+$('tab-chats').addEventListener('click', () => showView('chats'));
+$('tab-tickets').addEventListener('click', () => showView('tickets'));
+$('tk-status').addEventListener('change', loadTickets);
+$('tk-scope').addEventListener('change', loadTickets);
+$('tk-refresh').addEventListener('click', loadTickets);
+
+let ticketsSeq = 0;
+async function loadTickets() {
+  if (!session) return;
+  const mine = ++ticketsSeq;
+  const q = new URLSearchParams({ limit: '200', sort: 'updated' });
+  if ($('tk-status').value) q.set('status', $('tk-status').value);
+  if ($('tk-scope').value === 'me') q.set('assignee', 'me');
+  try {
+    const r = await api('/api/v1/tickets?' + q, { token: session.token });
+    if (mine !== ticketsSeq) return;
+    tickets = r.items || [];
+    $('tk-error').hidden = true;
+    renderTickets();
+  } catch (e) {
+    if (e.code === 'unauthorized') { signOut('Your session expired. Please sign in again.'); return; }
+    $('tk-error').hidden = false;
+    $('tk-error').textContent = 'Could not load the tickets: ' + explain(e);
+  }
+}
+
+function renderTickets() {
+  $('tk-items').replaceChildren(...tickets.map((t) => {
+    const btn = el('button', { type: 'button', 'aria-current': openTicket && openTicket.id === t.id ? 'true' : 'false', dataset: { ticketId: t.id } },
+      el('span', { class: 'subj', text: t.subject || '(no subject)' }),
+      el('span', { class: 'info' }, el('span', { class: 'tk-status', dataset: { status: t.status }, text: TICKET_STATUS[t.status] || t.status }),
+        ' · ' + [t.requester && t.requester.name, t.team, t.assignee ? 'assigned to ' + t.assignee.name : 'unassigned'].filter(Boolean).join(' · ')));
+    btn.addEventListener('click', () => openTicketView(t.id));
+    return el('li', {}, btn);
+  }));
+  $('tk-empty').hidden = tickets.length > 0;
+}
+
+let ticketViewSeq = 0;
+async function openTicketView(id) {
+  const mine = ++ticketViewSeq;
+  try {
+    const [t, c] = await Promise.all([
+      api('/api/v1/tickets/' + encodeURIComponent(id), { token: session.token }),
+      api('/api/v1/tickets/' + encodeURIComponent(id) + '/comments', { token: session.token }),
+    ]);
+    if (mine !== ticketViewSeq) return; // a newer read is on its way
+    openTicket = t;
+    renderTicket(t, c.items || []);
+    renderTickets();
+  } catch (e) {
+    toast('Could not open the ticket: ' + explain(e), true);
+  }
+}
+
+function renderTicket(t, comments) {
+  $('tk-detail').hidden = false;
+  $('tk-none').hidden = true;
+  const sel = $('tk-set-status');
+  // Keep what the agent picked unless the ticket or its status changed under it.
+  if ($('tk-detail').dataset.ticketId !== t.id || sel.dataset.shown !== t.status) {
+    sel.value = t.status === 'new' ? 'open' : t.status;
+    sel.dataset.shown = t.status;
+  }
+  $('tk-detail').dataset.ticketId = t.id;
+  $('tk-subject').textContent = t.subject || '(no subject)';
+  $('tk-meta').textContent = [TICKET_STATUS[t.status] || t.status, t.priority, t.team,
+    t.requester ? 'from ' + t.requester.name : null, t.assignee ? 'assigned to ' + t.assignee.name : 'unassigned',
+    'updated ' + new Date(t.updated_at).toLocaleString()].filter(Boolean).join(' · ');
+  const closed = t.status === 'closed';
+  for (const x of $('tk-status-form').elements) x.disabled = closed;
+  for (const x of $('tk-comment-form').elements) x.disabled = closed;
+  $('tk-comments').replaceChildren(...comments.map((c) => {
+    const who = (c.author && (c.author.name || c.author.id)) || 'someone';
+    const role = c.author && c.author.role === 'customer' ? 'customer' : 'agent';
+    if (!c.public) {
+      return el('div', { class: 'msg note', dataset: { commentId: c.id } },
+        el('div', { class: 'label', text: `Private note · ${who} · not visible to the customer` }),
+        el('div', { class: 'text', text: c.text }),
+        el('div', { class: 'meta', text: new Date(c.ts).toLocaleString() }));
+    }
+    return el('div', { class: 'msg ' + role, dataset: { commentId: c.id } },
+      el('div', { class: 'text', text: c.text }),
+      el('div', { class: 'meta', text: `${who} · ${new Date(c.ts).toLocaleString()}` }));
+  }));
+  if (!comments.length) $('tk-comments').append(el('p', { class: 'empty', text: 'No comments yet.' }));
+  $('tk-comments').scrollTop = $('tk-comments').scrollHeight;
+}
+
+$('tk-comment-form').addEventListener('change', (e) => {
+  if (e.target.name !== 'tkmode') return;
+  const note = e.target.value === 'note';
+  $('tk-comment-form').classList.toggle('note-mode', note);
+  $('tk-text').placeholder = note ? 'Private note: only agents and supervisors see it' : 'Write a reply to the requester…';
+});
+$('tk-comment-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const t = openTicket;
+  const text = $('tk-text').value.trim();
+  if (!t || !text) return;
+  const pub = $('tk-comment-form').tkmode.value === 'public';
+  $('tk-send').disabled = true;
+  try {
+    await api('/api/v1/tickets/' + encodeURIComponent(t.id) + '/comments', { token: session.token, method: 'POST', body: { text, public: pub } });
+    $('tk-text').value = '';
+    toast(pub ? 'Reply sent.' : 'Note added.');
+    openTicketView(t.id);
+    loadTickets();
+  } catch (ex) {
+    toast('Not added: ' + explain(ex), true);
+  } finally { $('tk-send').disabled = false; }
+});
+$('tk-status-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const t = openTicket;
+  if (!t) return;
+  const status = $('tk-set-status').value;
+  try {
+    await api('/api/v1/tickets/' + encodeURIComponent(t.id), { token: session.token, method: 'PATCH', body: { status } });
+    toast(`Ticket is now ${TICKET_STATUS[status] || status}.`);
+  } catch (ex) {
+    toast('Status not changed: ' + (ex.code === 'conflict' ? 'not possible from ' + (TICKET_STATUS[t.status] || t.status) + ', or changed meanwhile' : explain(ex)), true);
+  }
+  openTicketView(t.id);
+  loadTickets();
+});
+
+let ticketEventTimer = null;
+function onTicketEvent(f) {
+  if (f.type === 'ticket.created' && f.ticket && view !== 'tickets') toast(`New ticket: ${f.ticket.subject || f.ticket.id}`);
+  clearTimeout(ticketEventTimer);
+  ticketEventTimer = setTimeout(() => {
+    if (view === 'tickets') loadTickets();
+    if (openTicket && f.ticket && f.ticket.id === openTicket.id) openTicketView(openTicket.id);
+  }, 200);
+}
 
 // ------------------------------------------------------------------- boot
 const saved = readJSON(sessionStorage, SESSION_KEY);

@@ -85,6 +85,7 @@ $('retry').addEventListener('click', () => conn && conn.retryNow());
 
 function onFrame(f) {
   if (f.type === 'metrics') renderMetrics(f);
+  if (f.type === 'assessment') scheduleReview();
   // note events reach supervisors too; the dashboard does not show transcripts yet.
 }
 
@@ -132,20 +133,89 @@ function renderMetrics(m) {
 }
 
 // ------------------------------------------------------------------ review
+// review.list: conversations assessed "met", with why and what would have
+// exceeded; a supervisor reads the transcript and marks each reviewed.
 $('review-refresh').addEventListener('click', loadReview);
+let reviewSeq = 0;
 async function loadReview() {
+  if (!conn) return;
+  const mine = ++reviewSeq;
   try {
     const ack = await conn.request({ type: 'review.list' });
+    if (mine !== reviewSeq) return;
     $('review-unavailable').hidden = true;
-    const ul = $('review');
-    ul.replaceChildren(...(ack.items || []).map((it) => el('li', {},
-      el('div', {}, el('code', { text: it.conversation_id }), ' ', el('span', { class: 'tag', text: it.level })),
-      el('ul', {}, ...(it.reasons || []).map((r) => el('li', { text: r.text || `${r.code}: ${r.value}` }))))));
-    $('review-empty').hidden = (ack.items || []).length > 0;
+    const items = ack.items || [];
+    $('review').replaceChildren(...items.map(reviewItem));
+    $('review-empty').hidden = items.length > 0;
+    $('review-count').textContent = items.length ? String(items.length) : '';
   } catch (e) {
     if (isUnsupported(e)) { $('review-unavailable').hidden = false; $('review-empty').hidden = true; }
     else if (e.code !== 'disconnected') toast('Review list failed: ' + explain(e), true);
   }
+}
+
+function reviewItem(it) {
+  const id = it.conversation_id;
+  const note = el('input', { class: 'review-note', placeholder: 'What the team learns (optional)', maxlength: '2000', 'aria-label': `Review note for ${id}` });
+  const mark = el('button', { type: 'submit', class: 'primary', text: 'Mark reviewed' });
+  const form = el('form', { class: 'review-form' }, note, mark);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    mark.disabled = true;
+    try {
+      await api('/api/v1/reviews/' + encodeURIComponent(id), { token: session.token, method: 'POST', body: { note: note.value.trim() } });
+      toast('Marked reviewed.');
+      loadReview();
+    } catch (ex) {
+      mark.disabled = false;
+      if (ex.code === 'not_found') { toast('Already reviewed or no longer on the list.'); loadReview(); } else toast('Not marked: ' + explain(ex), true);
+    }
+  });
+  const meta = [it.team, it.agent ? 'agent ' + (it.agent.name || it.agent.id || it.agent) : null,
+    it.resolved_at ? 'resolved ' + new Date(it.resolved_at).toLocaleString() : null,
+    it.score != null ? 'score ' + it.score : null].filter(Boolean).join(' · ');
+  const reasons = it.reasons || [];
+  const better = it.would_have_exceeded || [];
+  return el('li', { class: 'review-item', dataset: { conversationId: id } },
+    el('div', { class: 'review-head' },
+      el('span', { class: 'tag level-' + it.level, text: it.level }), ' ',
+      el('code', { text: id }), ' ',
+      el('span', { class: 'muted-inline', text: meta }),
+      el('button', { type: 'button', class: 'transcript-btn', text: 'Transcript', 'aria-label': `Show the transcript of ${id}`, onclick: () => showTranscript(id) })),
+    el('div', { class: 'review-cols' },
+      el('div', {}, el('h3', { text: 'Why only “met”' }),
+        el('ul', { class: 'reasons' }, ...reasons.map((r) => el('li', { dataset: { code: r.code }, text: r.text || `${r.code}: ${r.value}` }))),
+        reasons.length ? null : el('p', { class: 'empty', text: 'No reasons given.' })),
+      el('div', {}, el('h3', { text: 'What would have exceeded' }),
+        el('ul', { class: 'exceed' }, ...better.map((w) => el('li', { text: typeof w === 'string' ? w : w.text }))),
+        better.length ? null : el('p', { class: 'empty', text: 'No suggestion.' }))),
+    form);
+}
+
+async function showTranscript(id) {
+  const dlg = $('transcript');
+  $('transcript-title').textContent = 'Transcript · ' + id;
+  const log = $('transcript-log');
+  log.replaceChildren(el('p', { class: 'muted', text: 'Loading…' }));
+  if (!dlg.open) dlg.showModal();
+  try {
+    const r = await api('/api/v1/conversations/' + encodeURIComponent(id) + '/messages?limit=200', { token: session.token });
+    const items = r.items || [];
+    log.replaceChildren(...items.map((m) => el('div', { class: 'tmsg ' + m.from.role, dataset: { seq: m.seq } },
+      el('span', { class: 'who', text: (m.from.name || m.from.role) + ' · ' + new Date(m.ts).toLocaleTimeString() }),
+      el('div', { class: 'text', text: m.text }))));
+    if (!items.length) log.append(el('p', { class: 'empty', text: 'No messages.' }));
+    if (r.next_cursor) log.append(el('p', { class: 'muted', text: 'Only the first 200 messages are shown.' }));
+  } catch (e) {
+    log.replaceChildren(el('p', { class: 'error', text: 'Could not load the transcript: ' + explain(e) }));
+  }
+}
+$('transcript-close').addEventListener('click', () => $('transcript').close());
+
+let reviewTimer = null;
+function scheduleReview() {
+  clearTimeout(reviewTimer);
+  reviewTimer = setTimeout(loadReview, 300);
 }
 
 // ----------------------------------------------------------- queue/active

@@ -6,6 +6,6 @@ if not c[1] then return err('not_found', 'no such conversation') end
 if c[2] ~= visitor then return err('forbidden', 'not your conversation') end
 if c[1] ~= 'resolved' then return err('conflict', 'the conversation is not resolved yet') end
 if c[3] then return err('conflict', 'this conversation was already rated') end
-if tonumber(ARGV[7]) > num(c[4]) + tonumber(ARGV[8]) then return err('conflict', 'the time to answer has passed') end
+if tonumber(ARGV[7]) >= num(c[4]) + tonumber(ARGV[8]) then return err('conflict', 'the time to answer has passed') end
 redis.call('HSET', ck(conv), 'csat_rating', ARGV[4], 'csat_expectation', ARGV[5], 'csat_comment', ARGV[6], 'csat_at', ARGV[7])
 return 1
