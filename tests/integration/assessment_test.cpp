@@ -162,7 +162,7 @@ TEST_CASE("an SLA warning reaches the agent before the breach, and attainment is
   REQUIRE(http(d.port(), "GET", "/api/v1/reports/sla", "", {{"Authorization", "Bearer " + token}}).status == 400);
 }
 
-TEST_CASE("a CSAT answer through the signed link, within the window; forged links and late answers refused") {
+TEST_CASE("a CSAT answer through the signed link, within the window, and forged links and late answers refused") {
   Deployment d;
   d.user("ann");
   d.user("boss", "supervisor");

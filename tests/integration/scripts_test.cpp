@@ -210,7 +210,7 @@ TEST_CASE("SLA timers fire once each: the warning at its share of the target, th
   }
 }
 
-TEST_CASE("an answer in time stops the clock and counts as met; the next wait starts the next-response target") {
+TEST_CASE("an answer in time stops the clock and counts as met, and the next wait starts the next-response target") {
   test::RedisServer redis;
   Store st(redis);
   st.agent("ann");

@@ -41,7 +41,7 @@ std::string today_utc(int plus_days = 0) {
 
 }  // namespace
 
-TEST_CASE("a chat nobody online can take becomes a ticket; the customer is told and gets the replies") {
+TEST_CASE("a chat nobody online can take becomes a ticket, and the customer is told and gets the replies") {
   Deployment d;
   d.user("ann", "agent", "support");
   d.user("sam", "agent", "sales");
