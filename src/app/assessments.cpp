@@ -147,6 +147,8 @@ asio::awaitable<void> Assessments::assess_ticket(std::string ticket, std::string
   if (!comments || !events) co_return;
   using K = core::ClockEvent::Kind;
   std::vector<core::ClockEvent> clock{{K::started, to_int(field(t, "created_at"))}};
+  // A chat kept as a ticket began with the customer's message in the chat.
+  if (field(t, "via") == "chat") clock.push_back({K::customer_message, to_int(field(t, "created_at"))});
   core::Signals s;
   std::set<std::string> agents;
   int assignments = 0;

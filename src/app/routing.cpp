@@ -235,7 +235,8 @@ asio::awaitable<void> Routing::tick_sla() {
   auto const& e = o.reply.elements;
   for (std::size_t i = 0; i + 5 < e.size(); i += 6) {
     json::object ev;
-    ev["conversation_id"] = e[i].str;
+    bool ticket = e[i].str.rfind("t_", 0) == 0;
+    ev[ticket ? "ticket_id" : "conversation_id"] = e[i].str;
     ev["metric"] = e[i + 1].str;
     bool breach = e[i + 2].str == "breach";
     auto due = e[i + 3].integer;

@@ -14,6 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/serialize.hpp>
+
 #include <charconv>
 
 namespace exceed::app {
@@ -103,6 +105,20 @@ asio::awaitable<void> Tickets::close_solved() {
       announce("ticket.updated", rec.reply, std::move(extra));
     }
   }
+}
+
+// Creates a ticket (ticket_create.lua) with the SLA policy of its team and
+// priority recorded and its resolution clock running.
+asio::awaitable<Outcome> Tickets::insert(std::vector<std::string> args, std::string const& team,
+                                         std::string const& priority) {
+  auto const& p = app_.config().sla_for(team, priority);
+  args.push_back(p.name);
+  args.push_back(std::to_string(p.first_response));
+  args.push_back(std::to_string(p.next_response));
+  args.push_back(std::to_string(p.resolution));
+  args.push_back(json::serialize(json::value(p.warning_ratio)));
+  auto& db = app_.db();
+  co_return co_await db.run(db.scripts().ticket_create, std::move(args));
 }
 
 json::object Tickets::to_json(store::Reply const& flat) {
@@ -294,9 +310,10 @@ asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::obj
   std::string status = assignee.value ? "open" : "new";
   std::string via = conv.value ? "chat" : customer ? "web" : "agent";
   auto actor_tag = actor.role_name() + ":" + actor.user_id;
-  auto o = co_await db.call(db.scripts().ticket_create, id, subject_text, requester_id, "", status,
-                            std::string(core::to_string(*priority)), team_name, assignee.value.value_or(""), tags, via,
-                            conv.value.value_or(""), "", actor_tag, now);
+  std::string priority_name(core::to_string(*priority));
+  std::vector<std::string> args{id, subject_text, requester_id, "", status, priority_name, team_name,
+                                assignee.value.value_or(""), tags, via, conv.value.value_or(""), "", actor_tag, now};
+  auto o = co_await insert(std::move(args), team_name, priority_name);
   if (!o) co_return from_outcome(o);
   announce("ticket.created", o.reply);
   if (assignee.value) announce("ticket.assigned", o.reply);
@@ -451,13 +468,13 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   auto o = co_await add_comment(ticket, actor.role, actor.user_id, "", is_public, *text.value, true);
   if (!o && o.error == error::conflict && actor.role == core::Role::customer) {
     // Closed is final: the customer's new message opens a follow-up ticket.
-    auto& db = app_.db();
     ticket = random_id("t_");
     auto subject = "Follow-up: " + utf8_prefix(field(rec.reply, "subject"), max_subject - 12);
-    auto created = co_await db.call(db.scripts().ticket_create, ticket, subject, actor.user_id, "", "new",
-                                    std::string(field(rec.reply, "priority")), std::string(field(rec.reply, "team")),
-                                    "", "", "web", std::string(field(rec.reply, "conversation")), id,
-                                    "customer:" + actor.user_id, std::to_string(now_ms()));
+    std::string team(field(rec.reply, "team")), priority(field(rec.reply, "priority"));
+    std::vector<std::string> args{ticket, subject, actor.user_id, "", "new", priority, team, "", "", "web",
+                                  std::string(field(rec.reply, "conversation")), id, "customer:" + actor.user_id,
+                                  std::to_string(now_ms())};
+    auto created = co_await insert(std::move(args), team, priority);
     if (!created) co_return from_outcome(created);
     announce("ticket.created", created.reply);
     o = co_await add_comment(ticket, actor.role, actor.user_id, "", true, *text.value, true);
@@ -480,10 +497,10 @@ asio::awaitable<void> Tickets::customer_message(std::string ticket_id, std::stri
   auto old = co_await db.cmd("HGETALL", db.key("ticket:" + ticket_id));
   auto id = random_id("t_");
   auto subject = "Follow-up: " + utf8_prefix(field(old.reply, "subject"), max_subject - 12);
-  auto created = co_await db.call(db.scripts().ticket_create, id, subject, visitor_id, visitor_name, "new",
-                                  std::string(field(old.reply, "priority")), std::string(field(old.reply, "team")), "",
-                                  "", "chat", conversation_id, ticket_id, "customer:" + visitor_id,
-                                  std::to_string(now_ms()));
+  std::string team(field(old.reply, "team")), priority(field(old.reply, "priority"));
+  std::vector<std::string> args{id, subject, visitor_id, visitor_name, "new", priority, team, "", "", "chat",
+                                conversation_id, ticket_id, "customer:" + visitor_id, std::to_string(now_ms())};
+  auto created = co_await insert(std::move(args), team, priority);
   if (!created) co_return;
   announce("ticket.created", created.reply);
   co_await add_comment(id, core::Role::customer, visitor_id, visitor_name, true, text, false);

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace exceed::app {
 
@@ -39,6 +40,9 @@ class Tickets {
   void announce(std::string_view event, store::Reply const& ticket, boost::json::object extra = {});
 
   static boost::json::object to_json(store::Reply const& flat);
+
+  boost::asio::awaitable<Outcome> insert(std::vector<std::string> args, std::string const& team,
+                                         std::string const& priority);
 
   // The ticket if `actor` may see it; else the error to answer.
   boost::asio::awaitable<Outcome> visible(Actor const& actor, std::string const& id);

@@ -272,3 +272,35 @@ TEST_CASE("solved tickets close by themselves after the configured time") {
   }, 6s, "the ticket closing by itself");
   REQUIRE(closed.at("ticket").at("closed_at").is_int64());
 }
+
+TEST_CASE("a ticket runs its own SLA clock: warnings to supervisors, answers counted, solved in time") {
+  auto dir = make_temp_dir("exceed-sla-");
+  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 1\nwarning_ratio = 0.5\nresolution_s = 3600\n";
+  Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto boss = agent(d.port(), "boss", false);
+  auto casey = customer(d.port());
+  auto ack = casey->request(frame({{"type", "conversation.start"}, {"text", "Nobody here?"}}));
+  REQUIRE(str(ack, "status") == "ticket");
+  auto ticket = str(ack, "ticket_id");
+  auto warned = [&](bool breached) {
+    return [&ticket, breached](Frame const& f) {
+      return is_type(f, "sla.warning") && f.if_contains("ticket_id") && f.at("ticket_id").as_string() == ticket &&
+             f.at("breached").as_bool() == breached;
+    };
+  };
+  REQUIRE(boss->expect(warned(false), 5s, "the ticket's warning").at("metric").as_string() == "first_response");
+  boss->expect(warned(true), 5s, "the ticket's breach");
+  auto ann = login(d.port(), "ann", "password123");
+  Api api{d.port()};
+  REQUIRE(api("POST", "/api/v1/tickets/" + ticket + "/comments", ann, R"({"text":"Here now, sorry.","public":true})").status == 201);
+  REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, ann, R"({"status":"solved"})").status == 200);
+  auto boss_token = login(d.port(), "boss", "password123");
+  auto report = api("GET", "/api/v1/reports/sla?team=support", boss_token).json();
+  REQUIRE(report.at("first_response").at("breached").as_int64() == 1);
+  REQUIRE(report.at("resolution").at("met").as_int64() == 1);
+  auto t = api("GET", "/api/v1/tickets/" + ticket, ann).json();
+  REQUIRE(t.at("sla_policy").as_string() == "default");
+  REQUIRE(t.at("response_times").at("first_response_s").as_double() >= 1.0);
+}

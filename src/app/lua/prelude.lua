@@ -67,28 +67,55 @@ local function create_ticket(id, subject, requester, rname, status, priority, te
   return tk
 end
 
--- SLA timers live in the sorted set `sla` as "<conv>|<metric>|warn" and
--- "<conv>|<metric>|breach", scored by when they fire (sla_due.lua). The
--- policy's targets are recorded on the conversation when it starts.
-local function sla_arm(conv, metric, from)
-  local f = redis.call('HMGET', ck(conv), 'sla_' .. metric, 'sla_ratio')
+-- SLA timers live in the sorted set `sla` as "<id>|<metric>|warn" and
+-- "<id>|<metric>|breach" (a conversation's or a ticket's id), scored by
+-- when they fire (sla_due.lua). The policy's targets are recorded on the
+-- record (conversation or ticket) when it starts.
+local function record_key(id)
+  if string.sub(id, 1, 2) == 't_' then return P .. 'ticket:' .. id end
+  return ck(id)
+end
+
+local function sla_arm(id, metric, from)
+  local key = record_key(id)
+  local f = redis.call('HMGET', key, 'sla_' .. metric, 'sla_ratio')
   local target = num(f[1])
   if target <= 0 then return end
   local ratio = tonumber(f[2]) or 0.8
-  redis.call('ZADD', P .. 'sla', from + math.floor(target * ratio), conv .. '|' .. metric .. '|warn')
-  redis.call('ZADD', P .. 'sla', from + target, conv .. '|' .. metric .. '|breach')
-  redis.call('HSET', ck(conv), 'sla_due_' .. metric, from + target)
+  redis.call('ZADD', P .. 'sla', from + math.floor(target * ratio), id .. '|' .. metric .. '|warn')
+  redis.call('ZADD', P .. 'sla', from + target, id .. '|' .. metric .. '|breach')
+  redis.call('HSET', key, 'sla_due_' .. metric, from + target)
 end
 
 -- Stops a running target and counts it once: met when answered in time,
 -- breached when late (unless the sweep already counted the breach).
-local function sla_settle(conv, metric, now, team, agent)
-  redis.call('ZREM', P .. 'sla', conv .. '|' .. metric .. '|warn')
-  local pending = redis.call('ZREM', P .. 'sla', conv .. '|' .. metric .. '|breach')
+local function sla_settle(id, metric, now, team, agent)
+  redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|warn')
+  local pending = redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|breach')
   if pending == 0 then return end
-  local due = num(redis.call('HGET', ck(conv), 'sla_due_' .. metric))
+  local key = record_key(id)
+  local due = num(redis.call('HGET', key, 'sla_due_' .. metric))
   local outcome = now <= due and 'met' or 'breached'
-  if outcome == 'breached' then redis.call('HSETNX', ck(conv), 'breach_' .. metric, now - due) end
+  if outcome == 'breached' then redis.call('HSETNX', key, 'breach_' .. metric, now - due) end
   redis.call('HINCRBY', P .. 'sla:team:' .. team, metric .. '.' .. outcome, 1)
   if agent ~= nil and agent ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. agent, metric .. '.' .. outcome, 1) end
+end
+
+-- Ends the response targets of a record (answered or closed without it).
+local function sla_clear_responses(id)
+  for _, m in ipairs({'first_response', 'next_response'}) do
+    redis.call('ZREM', P .. 'sla', id .. '|' .. m .. '|warn', id .. '|' .. m .. '|breach')
+  end
+end
+
+-- Starts a ticket's clock: its policy, its resolution target, and the first
+-- response target when the customer has already written (a chat kept as a ticket).
+local function ticket_sla_start(id, policy, first, next_, resolution, ratio, now, customer_wrote)
+  redis.call('HSET', P .. 'ticket:' .. id, 'sla_policy', policy, 'sla_first_response', first, 'sla_next_response', next_,
+    'sla_resolution', resolution, 'sla_ratio', ratio)
+  sla_arm(id, 'resolution', tonumber(now))
+  if customer_wrote then
+    redis.call('HSET', P .. 'ticket:' .. id, 'waiting_since', now)
+    sla_arm(id, 'first_response', tonumber(now))
+  end
 end

@@ -19,9 +19,7 @@ elseif c[1] == 'offered' then
 end
 -- The clock stops: a customer still waiting is not answered by a resolve,
 -- so those timers just end; the resolution target is counted.
-for _, m in ipairs({'first_response', 'next_response'}) do
-  redis.call('ZREM', P .. 'sla', conv .. '|' .. m .. '|warn', conv .. '|' .. m .. '|breach')
-end
+sla_clear_responses(conv)
 redis.call('HDEL', ck(conv), 'waiting_since')
 sla_settle(conv, 'resolution', tonumber(now), c[5], c[3] or '')
 if final == 'resolved' then

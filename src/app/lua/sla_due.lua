@@ -8,12 +8,14 @@ local out = {}
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'sla', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
   redis.call('ZREM', P .. 'sla', member)
   local conv, metric, phase = string.match(member, '^(.-)|(.-)|(.-)$')
-  local c = redis.call('HMGET', ck(conv), 'status', 'agent', 'team', 'sla_due_' .. metric)
-  local open = c[1] and c[1] ~= 'resolved' and c[1] ~= 'ticket'
+  local key = record_key(conv)
+  local is_ticket = string.sub(conv, 1, 2) == 't_'
+  local c = redis.call('HMGET', key, 'status', is_ticket and 'assignee' or 'agent', 'team', 'sla_due_' .. metric)
+  local open = c[1] and c[1] ~= 'resolved' and c[1] ~= 'ticket' and c[1] ~= 'solved' and c[1] ~= 'closed'
   if open then
     local due = num(c[4])
     if phase == 'breach' then
-      redis.call('HSETNX', ck(conv), 'breach_' .. metric, now - due)
+      redis.call('HSETNX', key, 'breach_' .. metric, now - due)
       redis.call('HINCRBY', P .. 'sla:team:' .. c[3], metric .. '.breached', 1)
       if c[2] and c[2] ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. c[2], metric .. '.breached', 1) end
       redis.call('HINCRBY', P .. 'sla:breaches', metric, 1)

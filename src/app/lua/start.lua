@@ -55,6 +55,7 @@ end
 local ticket = ARGV[13]
 redis.call('HSET', ck(id), 'status', 'ticket')
 create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
+ticket_sla_start(ticket, ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], now, text ~= '')
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
 local notice = reason == 'after_hours' and ARGV[16] or ARGV[15]
 redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', 'system', 'name', 'Exceed',

@@ -8,7 +8,7 @@
 local id, role, author, aname, public, text, now, mirror =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local tk = P .. 'ticket:' .. id
-local t = redis.call('HMGET', tk, 'status', 'conversation', 'requester')
+local t = redis.call('HMGET', tk, 'status', 'conversation', 'requester', 'waiting_since', 'team', 'first_reply_at')
 if not t[1] then return err('not_found', 'no such ticket') end
 if t[1] == 'closed' then return err('conflict', 'the ticket is closed') end
 local cid = redis.call('XADD', tk .. ':comments', '*', 'ts', now, 'role', role, 'uid', author, 'name', aname,
@@ -21,6 +21,21 @@ if public == '1' and mirror == '1' and conv ~= '' and redis.call('EXISTS', ck(co
   seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
   redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', author, 'name', aname,
     'text', text, 'cmid', 'ticket:' .. cid)
+end
+-- The ticket's response clock: a public customer reply starts a wait, a
+-- public agent reply ends it.
+if public == '1' then
+  local metric = t[6] and 'next_response' or 'first_response'
+  if role == 'customer' and not t[4] then
+    redis.call('HSET', tk, 'waiting_since', now)
+    sla_arm(id, metric, tonumber(now))
+  elseif role ~= 'customer' then
+    if not t[6] then redis.call('HSET', tk, 'first_reply_at', now) end
+    if t[4] then
+      redis.call('HDEL', tk, 'waiting_since')
+      sla_settle(id, metric, tonumber(now), t[5] or '', author)
+    end
+  end
 end
 local status = t[1]
 if role == 'customer' and (status == 'pending' or status == 'solved') then

@@ -30,10 +30,17 @@ for _, c in ipairs(changes) do
     if v == 'solved' then
       redis.call('HSET', tk, 'solved_at', now)
       redis.call('ZADD', P .. 'tickets:solved', now, id)
+      sla_clear_responses(id)
+      redis.call('HDEL', tk, 'waiting_since')
+      sla_settle(id, 'resolution', tonumber(now), redis.call('HGET', tk, 'team') or '', redis.call('HGET', tk, 'assignee') or '')
     else
       redis.call('ZREM', P .. 'tickets:solved', id)
     end
-    if v == 'closed' then redis.call('HSET', tk, 'closed_at', now) end
+    if v == 'closed' then
+      redis.call('HSET', tk, 'closed_at', now)
+      sla_clear_responses(id)
+      redis.call('ZREM', P .. 'sla', id .. '|resolution|warn', id .. '|resolution|breach')
+    end
   end
   redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', actor, 'what', f, 'from', old, 'to', v)
 end
