@@ -277,6 +277,7 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
   if (auto rating = field(c, "csat_rating"); !rating.empty()) s.rating = static_cast<int>(to_int(rating));
   s.expectation = core::parse_level(field(c, "csat_expectation"));
 
+  s.reopened = !field(c, "returned_at").empty();
   auto a = core::assess(s, cfg.assessment.rules);
   auto now = now_ms();
   auto out = assessment_json(a, policy.name, now, trigger);
@@ -334,6 +335,22 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
   }
   auto c = core::consistency(items, bucket);
   co_return json_response(200, consistency_json(c, team, agent, from, to, bucket_name));
+}
+
+asio::awaitable<void> Assessments::customer_returned(std::string visitor, std::string new_conversation) {
+  auto& db = app_.db();
+  auto recent = co_await db.cmd("ZREVRANGE", db.key("visitor:" + visitor + ":convs"), "0", "4");
+  auto window = app_.config().assessment.reopen_days * 86'400'000LL;
+  for (auto const& id : recent.reply.elements) {
+    if (id.str == new_conversation) continue;
+    auto c = co_await db.cmd("HMGET", db.key("conv:" + id.str), "status", "resolved_at", "returned_at");
+    if (str_at(c.reply, 0) != "resolved" || !str_at(c.reply, 2).empty()) break;
+    if (now_ms() - int_at(c.reply, 1) > window) break;
+    std::string now = std::to_string(now_ms());
+    co_await db.cmd("HSET", db.key("conv:" + id.str), "returned_at", now, "returned_with", new_conversation);
+    co_await assess(id.str, "reopened");
+    break;  // the latest resolved conversation is the one that did not hold
+  }
 }
 
 asio::awaitable<json::array> Assessments::items(Query const& q, bool reviewed, std::size_t limit) {

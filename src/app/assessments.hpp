@@ -28,6 +28,10 @@ class Assessments {
   // "csat", "followup_done"). Does nothing for one not resolved.
   boost::asio::awaitable<void> assess(std::string conversation_id, std::string trigger);
 
+  // A customer started a new chat: if their last conversation was resolved
+  // within assessment.reopen_days, it did not help in one contact.
+  boost::asio::awaitable<void> customer_returned(std::string visitor_id, std::string new_conversation_id);
+
   // (Re)assesses a solved ticket; does nothing for one not solved.
   boost::asio::awaitable<void> assess_ticket(std::string ticket_id, std::string trigger);
 

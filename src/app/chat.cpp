@@ -351,6 +351,7 @@ struct Handlers {
     if (int_at(o.reply, 4) == 1) {
       spdlog::debug("conversation {} queued in {}", id, team);
       app.routing().dispatch(team);
+      co_await app.assessments().customer_returned(c.user_id(), id);
     }
     app.routing().positions(str_at(o.reply, 3));
   }

@@ -163,6 +163,8 @@ std::map<std::string, Setter> const& setters() {
       {"tickets.auto_close_after_s",
        [](Config& c, Value const& v) { c.tickets.auto_close_after_s = static_cast<int>(as_int(v, 1, 365 * 86400)); }},
       {"assessment.rules_file", [](Config& c, Value const& v) { c.assessment.rules_file = as_string(v); }},
+      {"assessment.reopen_days",
+       [](Config& c, Value const& v) { c.assessment.reopen_days = static_cast<int>(as_int(v, 0, 365)); }},
       {"assessment.csat_window_s",
        [](Config& c, Value const& v) { c.assessment.csat_window_s = static_cast<int>(as_int(v, 0, 365 * 86400)); }},
       {"log.level",

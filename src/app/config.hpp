@@ -81,6 +81,7 @@ struct Config {
     std::string rules_file = "config/assessment.toml";  // weights and thresholds; missing: built-in defaults
     core::AssessmentRules rules;
     int csat_window_s = 7 * 86400;  // a late answer (signed link) is taken this long after the resolve
+    int reopen_days = 3;            // a customer back with a new chat within this many days: not resolved in one contact
   } assessment;
 
   struct Tickets {

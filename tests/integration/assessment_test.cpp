@@ -201,3 +201,29 @@ TEST_CASE("past the CSAT window an answer is refused") {
   REQUIRE(code_of(late) == "conflict");
   REQUIRE(str(late, "message").find("time to answer has passed") != std::string::npos);
 }
+
+TEST_CASE("a customer back with a new chat within the reopen window: the last one was not resolved in one contact") {
+  Deployment d;
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto ann = agent(d.port(), "ann");
+  auto boss = agent(d.port(), "boss", false);
+  auto casey = customer(d.port());
+  auto first = start_chat(casey, "My discount code fails");
+  accept(ann, first);
+  REQUIRE(ok(send(ann, first, "Try it again now.", "a-1")));
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", first}}))));
+  auto before = boss->expect(assessment_of(first), 5s);
+  bool one_contact = false;
+  for (auto const& r : before.at("reasons").as_array()) one_contact = one_contact || r.at("code") == "one_contact";
+  REQUIRE(one_contact);
+  auto second = start_chat(casey, "It still fails");
+  auto after = boss->expect([&](Frame const& f) {
+    return is_type(f, "assessment") && f.at("conversation_id").as_string() == first && f.at("trigger") == "reopened";
+  }, 5s, "the re-assessment");
+  bool reopened = false;
+  for (auto const& r : after.at("reasons").as_array()) reopened = reopened || r.at("code") == "reopened";
+  REQUIRE(reopened);
+  REQUIRE(after.at("score").as_double() < before.at("score").as_double());
+  REQUIRE(second != first);
+}
