@@ -27,17 +27,31 @@ bool has_reason(json::value const& assessment, std::string const& code) {
   return false;
 }
 
+// One agent (ann, online), one supervisor watching (boss), and a customer
+// (casey) whose chat ann has accepted.
+struct Floor {
+  struct People {
+    Person ann, boss, casey;
+  } people;
+  std::string conv;
+};
+
+Floor floor_with_chat(Deployment& d, std::string const& first_message) {
+  d.user("ann");
+  d.user("boss", "supervisor");
+  Floor f{{agent(d.port(), "ann"), agent(d.port(), "boss", false), customer(d.port())}, ""};
+  f.conv = start_chat(f.people.casey, first_message);
+  accept(f.people.ann, f.conv);
+  return f;
+}
+
 }  // namespace
 
 TEST_CASE("a chat answered after the first-response target only met the need, with that reason, and is reviewed") {
   Deployment d(Env{{"EXCEED_CONFIG", config_with_fast_sla()}});
-  d.user("ann");
-  d.user("boss", "supervisor");
-  auto ann = agent(d.port(), "ann");
-  auto boss = agent(d.port(), "boss", false);
-  auto casey = customer(d.port());
-  auto conv = start_chat(casey, "Is the blue one in stock?");
-  accept(ann, conv);
+  auto floor = floor_with_chat(d, "Is the blue one in stock?");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
   // The scenario needs the first answer to come after the 1 s target.
   std::this_thread::sleep_for(1200ms);
   REQUIRE(ok(send(ann, conv, "Yes, it is.", "a-1")));
@@ -83,13 +97,9 @@ TEST_CASE("a chat answered after the first-response target only met the need, wi
 
 TEST_CASE("the customer's own verdict decides, also when it comes late, and leaves the review list") {
   Deployment d;
-  d.user("ann");
-  d.user("boss", "supervisor");
-  auto ann = agent(d.port(), "ann");
-  auto boss = agent(d.port(), "boss", false);
-  auto casey = customer(d.port());
-  auto conv = start_chat(casey, "Can I return this?");
-  accept(ann, conv);
+  auto floor = floor_with_chat(d, "Can I return this?");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
   REQUIRE(ok(send(ann, conv, "Of course, here is the label.", "a-1")));
   REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
   auto first = boss->expect(assessment_of(conv), 5s);
@@ -132,13 +142,9 @@ TEST_CASE("an SLA warning reaches the agent before the breach, and attainment is
   auto dir = make_temp_dir("exceed-sla-");
   std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 2\nwarning_ratio = 0.5\n";
   Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
-  d.user("ann");
-  d.user("boss", "supervisor");
-  auto ann = agent(d.port(), "ann");
-  auto boss = agent(d.port(), "boss", false);
-  auto casey = customer(d.port());
-  auto conv = start_chat(casey, "Hello, anyone?");
-  accept(ann, conv);
+  auto floor = floor_with_chat(d, "Hello, anyone?");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
   auto sla = [&](bool breached) {
     return [&conv, breached](Frame const& f) {
       return is_type(f, "sla.warning") && f.at("conversation_id").as_string() == conv &&
@@ -164,13 +170,9 @@ TEST_CASE("an SLA warning reaches the agent before the breach, and attainment is
 
 TEST_CASE("a CSAT answer through the signed link, within the window, and forged links and late answers refused") {
   Deployment d;
-  d.user("ann");
-  d.user("boss", "supervisor");
-  auto ann = agent(d.port(), "ann");
-  auto boss = agent(d.port(), "boss", false);
-  auto casey = customer(d.port());
-  auto conv = start_chat(casey, "Hello");
-  accept(ann, conv);
+  auto floor = floor_with_chat(d, "Hello");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
   REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
   auto request = casey->expect_type("csat.request");
   auto link = str(request, "link");
@@ -204,13 +206,9 @@ TEST_CASE("past the CSAT window an answer is refused") {
 
 TEST_CASE("a customer back with a new chat within the reopen window: the last one was not resolved in one contact") {
   Deployment d;
-  d.user("ann");
-  d.user("boss", "supervisor");
-  auto ann = agent(d.port(), "ann");
-  auto boss = agent(d.port(), "boss", false);
-  auto casey = customer(d.port());
-  auto first = start_chat(casey, "My discount code fails");
-  accept(ann, first);
+  auto floor = floor_with_chat(d, "My discount code fails");
+  auto& [ann, boss, casey] = floor.people;
+  auto first = floor.conv;
   REQUIRE(ok(send(ann, first, "Try it again now.", "a-1")));
   REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", first}}))));
   auto before = boss->expect(assessment_of(first), 5s);
