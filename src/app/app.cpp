@@ -14,6 +14,7 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace exceed::app {
@@ -158,19 +159,20 @@ std::optional<net::HttpResponse> App::on_ws_upgrade(net::HttpRequest const& req)
     if (config_.server.allow_missing_origin) return std::nullopt;
     return refuse("an Origin header is required");
   }
+  if (origin_allowed(*origin, req)) return std::nullopt;
+  return refuse("origin not allowed");
+}
+
+bool App::origin_allowed(std::string_view origin, net::HttpRequest const& req) const {
   auto const& allowed = config_.server.allowed_origins;
-  if (!allowed.empty()) {
-    for (auto const& a : allowed)
-      if (a == "*" || a == *origin) return std::nullopt;
-    return refuse("origin not allowed");
-  }
+  if (!allowed.empty())
+    return std::any_of(allowed.begin(), allowed.end(), [&](auto const& a) { return a == "*" || a == origin; });
   // Default: the server's own origin (same host as the request) and localhost.
-  auto u = boost::urls::parse_absolute_uri(*origin);
-  if (!u) return refuse("malformed Origin");
+  auto u = boost::urls::parse_absolute_uri(origin);
+  if (!u) return false;
   auto host = req.header("Host");
   std::string authority(u->encoded_authority());
-  if ((host && authority == *host) || local_host(u->encoded_host())) return std::nullopt;
-  return refuse("origin not allowed");
+  return (host && authority == *host) || local_host(u->encoded_host());
 }
 
 std::shared_ptr<net::WebSocketHandler> App::on_ws_open(std::shared_ptr<net::WebSocket> ws, net::HttpRequest const&) {

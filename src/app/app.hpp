@@ -65,6 +65,11 @@ class App final : public net::Handler {
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
   bool stopping() const noexcept { return stopping_; }
 
+  // May a page from `origin` use this server (WebSocket, and the HTTP API
+  // from a browser)? server.allowed_origins, or by default the server's own
+  // origin and localhost.
+  bool origin_allowed(std::string_view origin, net::HttpRequest const& req) const;
+
   // Delivers an event to its targets here and, over Redis pub/sub, in every
   // other process. The frame is encoded once and shared.
   void publish(Targets targets, std::string frame);

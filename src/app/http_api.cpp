@@ -122,13 +122,36 @@ std::optional<long long> parse_number(std::string const& s, long long lo, long l
   }
 }
 
+// CORS: the widget runs on a shop's own pages, so the API answers browsers
+// from the allowed origins (server.allowed_origins) with the CORS headers,
+// preflight included; other origins get none, so browsers keep them out.
 boost::asio::awaitable<net::HttpResponse> App::on_http(net::HttpRequest req) {
-  try {
-    co_return co_await route_http(req);
-  } catch (std::exception const& e) {
-    spdlog::error("http {} {}: {}", req.method, req.target.substr(0, 200), e.what());
-    co_return error_response(error::internal, "internal error");
+  auto origin = req.header("Origin");
+  bool api = req.target.rfind("/api/", 0) == 0;
+  std::string allow_origin;
+  if (api && origin && origin_allowed(*origin, req)) allow_origin = std::string(*origin);
+  net::HttpResponse r;
+  if (api && req.method == "OPTIONS") {
+    r.status = allow_origin.empty() ? 403 : 204;
+    r.content_type.clear();
+    if (!allow_origin.empty()) {
+      r.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS"});
+      r.headers.push_back({"Access-Control-Allow-Headers", "Authorization, Content-Type"});
+      r.headers.push_back({"Access-Control-Max-Age", "600"});
+    }
+  } else {
+    try {
+      r = co_await route_http(req);
+    } catch (std::exception const& e) {
+      spdlog::error("http {} {}: {}", req.method, req.target.substr(0, 200), e.what());
+      r = error_response(error::internal, "internal error");
+    }
   }
+  if (!allow_origin.empty()) {
+    r.headers.push_back({"Access-Control-Allow-Origin", allow_origin});
+    r.headers.push_back({"Vary", "Origin"});
+  }
+  co_return r;
 }
 
 boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req) {

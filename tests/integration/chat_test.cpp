@@ -219,3 +219,25 @@ TEST_CASE("health, readiness and the static pages") {
   REQUIRE(http(d.port(), "GET", "/../CMakeLists.txt").status == 404);
   REQUIRE(http(d.port(), "GET", "/nope.html").status == 404);
 }
+
+TEST_CASE("the widget's API calls work from an allowed shop origin (CORS), and not from others") {
+  Deployment d(Env{{"EXCEED_SERVER_ALLOWED_ORIGINS", "https://shop.example"}});
+  auto preflight = http(d.port(), "OPTIONS", "/api/v1/visitors", "",
+                        {{"Origin", "https://shop.example"}, {"Access-Control-Request-Method", "POST"}});
+  REQUIRE(preflight.status == 204);
+  REQUIRE(preflight.header("Access-Control-Allow-Origin") == "https://shop.example");
+  REQUIRE(preflight.header("Access-Control-Allow-Methods").find("POST") != std::string::npos);
+  REQUIRE(preflight.header("Access-Control-Allow-Headers").find("Authorization") != std::string::npos);
+  auto created = http(d.port(), "POST", "/api/v1/visitors", R"({"name":"Sam"})", {{"Origin", "https://shop.example"}});
+  REQUIRE(created.status == 201);
+  REQUIRE(created.header("Access-Control-Allow-Origin") == "https://shop.example");
+  REQUIRE(created.header("Vary") == "Origin");
+  auto other = http(d.port(), "POST", "/api/v1/visitors", "{}", {{"Origin", "https://evil.example"}});
+  REQUIRE(other.header("Access-Control-Allow-Origin").empty());
+  REQUIRE(http(d.port(), "OPTIONS", "/api/v1/visitors", "", {{"Origin", "https://evil.example"}}).status == 403);
+  REQUIRE_NOTHROW(WsClient(d.port(), [] {
+    WsOptions o;
+    o.origin = "https://shop.example";
+    return o;
+  }()));
+}
