@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstdio>
 #include <stdexcept>
 
 namespace exceed::app {
@@ -108,6 +109,14 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
 }
 
 std::string random_id(std::string_view prefix) { return std::string(prefix) + to_hex(random_bytes(10)); }
+
+std::string time_ordered_id(std::string_view prefix, core::Millis now) {
+  static std::uint16_t counter = 0;
+  char head[17];
+  std::snprintf(head, sizeof head, "%012llx%04x", static_cast<unsigned long long>(now) & 0xffffffffffffULL,
+                static_cast<unsigned>(counter++));
+  return std::string(prefix) + head + to_hex(random_bytes(6));
+}
 
 std::string TokenSigner::sign(Claims const& c) const {
   json::object payload;

@@ -56,6 +56,12 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 // A random id: prefix + 20 hex characters (80 bits) from the OS's CSPRNG.
 std::string random_id(std::string_view prefix);
 
+// An id that sorts by creation time: prefix + 12 hex digits of `now` + 4 of
+// a per-process counter + 12 random. Redis orders equal scores by member,
+// so chats that arrive in the same millisecond still wait first come,
+// first served.
+std::string time_ordered_id(std::string_view prefix, core::Millis now);
+
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
 

@@ -296,7 +296,7 @@ struct Handlers {
   boost::asio::awaitable<void> operator()(ConversationStart const& st) {
     auto team = st.team.value_or(app.config().routing.default_team);
     auto t = now_ms();
-    auto id = random_id("c_");
+    auto id = time_ordered_id("c_", t);
     auto ticket_id = random_id("t_");
     // Outside the team's hours the chat becomes a ticket; so it does when
     // nobody of the team is online (the start script sees that).

@@ -97,3 +97,13 @@ TEST_CASE("CSAT links are signed, expire, and never pass as session tokens") {
   auto session = TokenSigner("a-secret-of-at-least-16").sign(agent_claims());
   REQUIRE_FALSE(verify_csat_link("a-secret-of-at-least-16", session.substr(session.find('.') + 1), now));
 }
+
+TEST_CASE("time-ordered ids sort by creation, also within one millisecond") {
+  auto a = time_ordered_id("c_", now);
+  auto b = time_ordered_id("c_", now);
+  auto c = time_ordered_id("c_", now + 1);
+  REQUIRE(a.rfind("c_", 0) == 0);
+  REQUIRE(a.size() == 2 + 12 + 4 + 12);
+  REQUIRE(a < b);
+  REQUIRE(b < c);
+}
