@@ -1,26 +1,19 @@
 // (a) A customer on the demo shop chats with an agent from offer to CSAT.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
+import { useStack, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
 
-const stack = new Stack();
-const errors = [];
-let browser;
-
-before(async () => {
-  await stack.start();
-  await stack.addUser('ann', 'agent', 'Ann Agent', ['--teams', 'support,sales']);
-  await stack.addUser('boss', 'supervisor', 'Sam Supervisor');
-  browser = await stack.launchBrowser();
+const suite = useStack({
+  users: [
+    ['ann', 'agent', 'Ann Agent', ['--teams', 'support,sales']],
+    ['boss', 'supervisor', 'Sam Supervisor'],
+  ],
 });
-after(async () => {
-  if (errors.length) console.log(errors.join('\n'));
-  await stack.stop();
-});
+const { stack, errors } = suite;
 
 test('customer and agent chat from offer to CSAT "met"', async () => {
-  const customerCtx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
-  const agentCtx = await browser.newContext({ viewport: { width: 1360, height: 820 } });
+  const customerCtx = await suite.browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const agentCtx = await suite.browser.newContext({ viewport: { width: 1360, height: 820 } });
   const shop = await customerCtx.newPage();
   const agent = await agentCtx.newPage();
   watchPage(shop, 'shop', errors);

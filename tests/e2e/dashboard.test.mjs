@@ -1,28 +1,22 @@
 // (d) The supervisor dashboard shows the queued chat, and force-assign works.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, agentLogin, goOnline, screenshot, watchPage, PASSWORD } from './lib/harness.mjs';
+import { useStack, dashboardLogin, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
 
 // Customers wait in the queue while nobody is online (instead of becoming tickets).
-const stack = new Stack({ env: { EXCEED_ROUTING_TICKET_WHEN_OFFLINE: 'false' } });
-const errors = [];
-let browser;
-
-before(async () => {
-  await stack.start();
-  await stack.addUser('ann', 'agent', 'Ann Agent', ['--teams', 'support']);
-  await stack.addUser('boss', 'supervisor', 'Sam Supervisor');
-  browser = await stack.launchBrowser();
+const suite = useStack({
+  env: { EXCEED_ROUTING_TICKET_WHEN_OFFLINE: 'false' },
+  users: [
+    ['ann', 'agent', 'Ann Agent', ['--teams', 'support']],
+    ['boss', 'supervisor', 'Sam Supervisor'],
+  ],
 });
-after(async () => {
-  if (errors.length) console.log(errors.join('\n'));
-  await stack.stop();
-});
+const { stack, errors } = suite;
 
 test('dashboard lists the queue and force-assigns a chat', async () => {
-  const shop = await (await browser.newContext()).newPage();
-  const dash = await (await browser.newContext({ viewport: { width: 1360, height: 900 } })).newPage();
-  const agent = await (await browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
+  const shop = await (await suite.browser.newContext()).newPage();
+  const dash = await (await suite.browser.newContext({ viewport: { width: 1360, height: 900 } })).newPage();
+  const agent = await (await suite.browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
   for (const [p, l] of [[shop, 'shop'], [dash, 'dashboard'], [agent, 'console']]) watchPage(p, l, errors);
 
   // Nobody online: the customer waits in the queue.
@@ -33,11 +27,7 @@ test('dashboard lists the queue and force-assigns a chat', async () => {
   await shop.waitForSelector('exceed-chat >> .sub:has-text("in line")');
   const convId = await shop.evaluate(() => window.__exceedWidget.state.conversationId);
 
-  await dash.goto(stack.base + '/dashboard/');
-  await dash.fill('#login-form input[name=username]', 'boss');
-  await dash.fill('#login-form input[name=password]', PASSWORD);
-  await dash.click('#login-form button[type=submit]');
-  await dash.waitForSelector('#conn[data-state="online"]');
+  await dashboardLogin(dash, stack, 'boss');
   const row = dash.locator(`#queue tr[data-conversation-id="${convId}"]`);
   await row.waitFor();
   assert.match(await row.textContent(), /support/);

@@ -1,22 +1,15 @@
 // (b) The server dies mid-chat (SIGKILL) and comes back on the same port:
 // both clients reconnect by themselves, resume, and nothing is lost or doubled.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, agentLogin, goOnline, watchPage } from './lib/harness.mjs';
+import { useStack, agentLogin, goOnline, watchPage } from './lib/harness.mjs';
 
-const stack = new Stack();
-const errors = [];
-let browser;
-
-before(async () => {
-  await stack.start();
-  await stack.addUser('ann', 'agent', 'Ann Agent', ['--teams', 'support']);
-  browser = await stack.launchBrowser();
+const suite = useStack({
+  users: [
+    ['ann', 'agent', 'Ann Agent', ['--teams', 'support']],
+  ],
 });
-after(async () => {
-  if (errors.length) console.log(errors.join('\n'));
-  await stack.stop();
-});
+const { stack, errors } = suite;
 
 // Every bubble that stands for a stored message, with its seq.
 const widgetSeqs = (page) => page.locator('exceed-chat >> .msg[data-seq]').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
@@ -24,8 +17,8 @@ const consoleSeqs = (page) => page.locator('#log .msg[data-seq]').evaluateAll((e
 const texts = (loc) => loc.evaluateAll((els) => els.map((e) => e.querySelector('.text').textContent));
 
 test('both sides reconnect after a server crash and the chat goes on', async () => {
-  const shop = await (await browser.newContext()).newPage();
-  const agent = await (await browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
+  const shop = await (await suite.browser.newContext()).newPage();
+  const agent = await (await suite.browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
   watchPage(shop, 'shop', errors);
   watchPage(agent, 'console', errors);
   await agentLogin(agent, stack, 'ann');
@@ -95,7 +88,7 @@ test('both sides reconnect after a server crash and the chat goes on', async () 
 });
 
 test('a reload of the shop page continues the same conversation', async () => {
-  const ctx = await browser.newContext();
+  const ctx = await suite.browser.newContext();
   const shop = await ctx.newPage();
   watchPage(shop, 'shop-reload', errors);
   await shop.goto(stack.base + '/demo/shop.html');

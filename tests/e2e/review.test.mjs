@@ -1,36 +1,25 @@
 // (e) A chat that only met the customer's needs reaches the supervisor's review
 // list with its reasons; the supervisor reads the transcript and marks it reviewed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, agentLogin, goOnline, screenshot, watchPage, PASSWORD } from './lib/harness.mjs';
+import { useStack, dashboardLogin, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
 
-const stack = new Stack();
-const errors = [];
-let browser;
-
-before(async () => {
-  await stack.start();
-  await stack.addUser('ann', 'agent', 'Ann Agent', ['--teams', 'support']);
-  await stack.addUser('boss', 'supervisor', 'Sam Supervisor');
-  browser = await stack.launchBrowser();
+const suite = useStack({
+  users: [
+    ['ann', 'agent', 'Ann Agent', ['--teams', 'support']],
+    ['boss', 'supervisor', 'Sam Supervisor'],
+  ],
 });
-after(async () => {
-  if (errors.length) console.log(errors.join('\n'));
-  await stack.stop();
-});
+const { stack, errors } = suite;
 
 test('a "met" chat is on the review list with its reasons until marked reviewed', async () => {
-  const shop = await (await browser.newContext()).newPage();
-  const agent = await (await browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
-  const dash = await (await browser.newContext({ viewport: { width: 1360, height: 1000 } })).newPage();
+  const shop = await (await suite.browser.newContext()).newPage();
+  const agent = await (await suite.browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
+  const dash = await (await suite.browser.newContext({ viewport: { width: 1360, height: 1000 } })).newPage();
   for (const [p, l] of [[shop, 'shop'], [dash, 'dashboard'], [agent, 'console']]) watchPage(p, l, errors);
 
   // The supervisor watches first: the list fills from the live assessment event.
-  await dash.goto(stack.base + '/dashboard/');
-  await dash.fill('#login-form input[name=username]', 'boss');
-  await dash.fill('#login-form input[name=password]', PASSWORD);
-  await dash.click('#login-form button[type=submit]');
-  await dash.waitForSelector('#conn[data-state="online"]');
+  await dashboardLogin(dash, stack, 'boss');
   await dash.waitForSelector('#review-empty:not([hidden])');
 
   await agentLogin(agent, stack, 'ann');

@@ -1,22 +1,15 @@
 // (g) The console's Tickets view: list by status, open a ticket, add a private
 // note and a public reply, change its status; ticket events refresh the list.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, agentLogin, screenshot, watchPage } from './lib/harness.mjs';
+import { useStack, agentLogin, screenshot, watchPage } from './lib/harness.mjs';
 
-const stack = new Stack();
-const errors = [];
-let browser;
-
-before(async () => {
-  await stack.start();
-  await stack.addUser('ann', 'agent', 'Ann Agent', ['--teams', 'support']);
-  browser = await stack.launchBrowser();
+const suite = useStack({
+  users: [
+    ['ann', 'agent', 'Ann Agent', ['--teams', 'support']],
+  ],
 });
-after(async () => {
-  if (errors.length) console.log(errors.join('\n'));
-  await stack.stop();
-});
+const { stack, errors } = suite;
 
 async function createTicket(token, body) {
   const r = await fetch(stack.base + '/api/v1/tickets', {
@@ -27,7 +20,7 @@ async function createTicket(token, body) {
 }
 
 test('agent works a ticket in the console', async () => {
-  const agent = await (await browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
+  const agent = await (await suite.browser.newContext({ viewport: { width: 1360, height: 820 } })).newPage();
   watchPage(agent, 'console', errors);
   await agentLogin(agent, stack, 'ann');
   const ann = await stack.login('ann');

@@ -1,21 +1,11 @@
 // (c) The widget on a 360 px wide phone, keyboard use, and style isolation:
 // the host page's CSS does not reach the widget and the widget's does not leak out.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, screenshot, watchPage } from './lib/harness.mjs';
+import { useStack, screenshot, watchPage } from './lib/harness.mjs';
 
-const stack = new Stack();
-const errors = [];
-let browser;
-
-before(async () => {
-  await stack.start();
-  browser = await stack.launchBrowser();
-});
-after(async () => {
-  if (errors.length) console.log(errors.join('\n'));
-  await stack.stop();
-});
+const suite = useStack();
+const { stack, errors } = suite;
 
 // Computed styles of the host page's own elements.
 function hostStyles() {
@@ -29,7 +19,7 @@ function hostStyles() {
 }
 
 test('host styles are untouched and do not reach the widget', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const ctx = await suite.browser.newContext({ viewport: { width: 1200, height: 800 } });
   const page = await ctx.newPage();
   watchPage(page, 'shop', errors);
   // The same page without the widget, for reference.
@@ -62,7 +52,7 @@ test('host styles are untouched and do not reach the widget', async () => {
 });
 
 test('works at 360 px wide and by keyboard alone', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const ctx = await suite.browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const page = await ctx.newPage();
   watchPage(page, 'mobile', errors);
   await page.goto(stack.base + '/demo/shop.html');

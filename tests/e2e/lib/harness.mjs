@@ -1,6 +1,7 @@
 // Shared set-up for the browser tests: a real redis-server, the real exceed
 // binary serving web/, users made with `exceed user add`, and Debian's
 // chromium driven by playwright-core. Everything is torn down at the end.
+import { before, after } from 'node:test';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, mkdir, copyFile, readFile } from 'node:fs/promises';
 import { existsSync, createWriteStream } from 'node:fs';
@@ -182,6 +183,31 @@ export async function screenshot(page, name) {
     await copyFile(file, path.join(docs, name + '.png'));
   }
   return file;
+}
+
+// The hooks of one test file: a fresh Redis and server (extra EXCEED_*
+// settings in `env`, users added as [username, role, name, extra args]) and
+// one browser, all torn down at the end. Returns { stack, errors, browser }.
+export function useStack({ env = {}, users = [] } = {}) {
+  const ctx = { stack: new Stack({ env }), errors: [], browser: null };
+  before(async () => {
+    await ctx.stack.start();
+    for (const u of users) await ctx.stack.addUser(...u);
+    ctx.browser = await ctx.stack.launchBrowser();
+  });
+  after(async () => {
+    if (ctx.errors.length) console.log(ctx.errors.join('\n'));
+    await ctx.stack.stop();
+  });
+  return ctx;
+}
+
+export async function dashboardLogin(page, stack, username) {
+  await page.goto(stack.base + '/dashboard/');
+  await page.fill('#login-form input[name=username]', username);
+  await page.fill('#login-form input[name=password]', PASSWORD);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('#conn[data-state="online"]');
 }
 
 export async function agentLogin(page, stack, username) {
