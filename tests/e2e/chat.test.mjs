@@ -1,7 +1,7 @@
 // (a) A customer on the demo shop chats with an agent from offer to CSAT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
+import { useStack, customerWrites, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
 
 const suite = useStack({
   users: [
@@ -22,12 +22,7 @@ test('customer and agent chat from offer to CSAT "met"', async () => {
   await agentLogin(agent, stack, 'ann');
   await goOnline(agent);
 
-  await shop.goto(stack.base + '/demo/shop.html');
-  await shop.click('exceed-chat >> .launcher');
-  const input = shop.locator('exceed-chat >> #xc-input');
-  await input.waitFor();
-  await input.fill('Hi, my order #4411 has not arrived yet.');
-  await input.press('Enter');
+  const input = await customerWrites(shop, stack, 'Hi, my order #4411 has not arrived yet.');
   // Queued: the header says where the customer stands.
   await shop.waitForSelector('exceed-chat >> .sub:has-text("in line")');
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Stack, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
+import { Stack, customerWrites, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
 
 // A short first-response target so the warning and the breach come within seconds.
 const cfgDir = mkdtempSync(path.join(tmpdir(), 'exceed-e2e-cfg-'));
@@ -34,12 +34,7 @@ test('SLA timer from the server, and a follow-up that falls due', async () => {
 
   await agentLogin(agent, stack, 'ann');
   await goOnline(agent);
-  await shop.goto(stack.base + '/demo/shop.html');
-  await shop.click('exceed-chat >> .launcher');
-  const input = shop.locator('exceed-chat >> #xc-input');
-  await input.waitFor();
-  await input.fill('Can I still change the size of my order?');
-  await input.press('Enter');
+  const input = await customerWrites(shop, stack, 'Can I still change the size of my order?');
   const offer = agent.locator('.offer');
   await offer.waitFor();
   await offer.locator('button:has-text("Accept")').click();

@@ -2,7 +2,7 @@
 // both clients reconnect by themselves, resume, and nothing is lost or doubled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, agentLogin, goOnline, watchPage } from './lib/harness.mjs';
+import { useStack, customerWrites, agentLogin, goOnline, watchPage } from './lib/harness.mjs';
 
 const suite = useStack({
   users: [
@@ -24,11 +24,7 @@ test('both sides reconnect after a server crash and the chat goes on', async () 
   await agentLogin(agent, stack, 'ann');
   await goOnline(agent);
 
-  await shop.goto(stack.base + '/demo/shop.html');
-  await shop.click('exceed-chat >> .launcher');
-  const input = shop.locator('exceed-chat >> #xc-input');
-  await input.fill('My parcel is late');
-  await input.press('Enter');
+  const input = await customerWrites(shop, stack, 'My parcel is late');
   await agent.locator('.offer button:has-text("Accept")').click();
   await agent.waitForSelector('.msg.customer:has-text("My parcel is late")');
   await agent.fill('#input', 'Looking into it now.');
@@ -91,11 +87,7 @@ test('a reload of the shop page continues the same conversation', async () => {
   const ctx = await suite.browser.newContext();
   const shop = await ctx.newPage();
   watchPage(shop, 'shop-reload', errors);
-  await shop.goto(stack.base + '/demo/shop.html');
-  await shop.click('exceed-chat >> .launcher');
-  const input = shop.locator('exceed-chat >> #xc-input');
-  await input.fill('Question before I reload');
-  await input.press('Enter');
+  const input = await customerWrites(shop, stack, 'Question before I reload');
   await shop.waitForSelector('exceed-chat >> .msg.mine[data-seq]:has-text("Question before I reload")');
   const before = await shop.evaluate(() => window.__exceedWidget.state.conversationId);
   await shop.reload();

@@ -2,7 +2,7 @@
 // list with its reasons; the supervisor reads the transcript and marks it reviewed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useStack, dashboardLogin, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
+import { useStack, customerWrites, dashboardLogin, agentLogin, goOnline, screenshot, watchPage } from './lib/harness.mjs';
 
 const suite = useStack({
   users: [
@@ -25,12 +25,7 @@ test('a "met" chat is on the review list with its reasons until marked reviewed'
   await agentLogin(agent, stack, 'ann');
   await goOnline(agent);
 
-  await shop.goto(stack.base + '/demo/shop.html');
-  await shop.click('exceed-chat >> .launcher');
-  const input = shop.locator('exceed-chat >> #xc-input');
-  await input.waitFor();
-  await input.fill('Where is my refund for order #5150?');
-  await input.press('Enter');
+  const input = await customerWrites(shop, stack, 'Where is my refund for order #5150?');
   const offer = agent.locator('.offer');
   await offer.waitFor();
   await offer.locator('button:has-text("Accept")').click();

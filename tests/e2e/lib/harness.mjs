@@ -210,6 +210,18 @@ export async function dashboardLogin(page, stack, username) {
   await page.waitForSelector('#conn[data-state="online"]');
 }
 
+// A customer opens the widget on the demo shop and sends `text`; returns the
+// widget's input for what they write next.
+export async function customerWrites(shop, stack, text) {
+  await shop.goto(stack.base + '/demo/shop.html');
+  await shop.click('exceed-chat >> .launcher');
+  const input = shop.locator('exceed-chat >> #xc-input');
+  await input.waitFor();
+  await input.fill(text);
+  await input.press('Enter');
+  return input;
+}
+
 export async function agentLogin(page, stack, username) {
   await page.goto(stack.base + '/console/');
   await page.fill('#login-form input[name=username]', username);
