@@ -46,6 +46,8 @@
         conversationId: state.conversationId,
         outbox: state.outbox.filter((o) => !o.failed),
         csatDone: state.csatDone,
+        ticket: state.ticket,
+        contact: state.contact,
       }));
     } catch { /* storage full or blocked: the chat still works for this page */ }
   }
@@ -66,6 +68,11 @@
     queue: null,                               // {position, estimated_wait_s}
     csatAsked: false,
     csatDone: stored.csatDone || null,         // conversation id whose CSAT was answered
+    // The offline path: {conversation_id, ticket_id, reason, details_sent}
+    // once the server kept our conversation as a ticket (nobody online, or
+    // after hours), and the name and email the customer left us.
+    ticket: stored.ticket || null,
+    contact: stored.contact || null,           // {name, email}
     open: false,
     unread: 0,
     clockSkew: 0,
@@ -101,6 +108,7 @@
   </div>
   <p class="typing" aria-live="polite" hidden></p>
   <div class="csat" hidden></div>
+  <div class="leave" hidden></div>
   <div class="ended" hidden>
     <p>This chat has ended.</p>
     <button type="button" class="newchat">Start a new chat</button>
@@ -120,7 +128,7 @@
   const ui = {
     launcher: $('.launcher'), badge: $('.badge'), panel: $('.panel'), close: $('.close'),
     sub: $('.sub'), title: $('#xc-title'), conn: $('.conn'), connText: $('.conn-text'), retry: $('.retry'),
-    log: $('.log'), typing: $('.typing'), csat: $('.csat'), ended: $('.ended'), newchat: $('.newchat'),
+    log: $('.log'), typing: $('.typing'), csat: $('.csat'), leave: $('.leave'), ended: $('.ended'), newchat: $('.newchat'),
     form: $('.composer'), input: $('#xc-input'), send: $('.send'), err: $('.err'),
   };
 
@@ -195,6 +203,7 @@
     ui.title.textContent = state.agent ? state.agent.name || 'Support agent' : 'Chat with us';
     let sub = '';
     if (state.status === 'resolved') sub = 'Chat ended';
+    else if (state.status === 'ticket') sub = state.agent ? 'replied to your message' : "We'll reply here as soon as we can";
     else if (state.agent && state.status === 'active') sub = 'is helping you';
     else if (state.conversationId && state.queue) {
       const q = state.queue;
@@ -339,7 +348,100 @@
   function renderEnded() {
     const ended = state.status === 'resolved';
     ui.ended.hidden = !ended || !ui.csat.hidden;
-    ui.form.hidden = ended;
+    // While the leave-a-message form is open it is the one place to write.
+    ui.form.hidden = ended || !!ui.leave.querySelector('form');
+    ui.input.placeholder = state.status === 'ticket' ? 'Add to your message…' : 'Type your message…';
+  }
+
+  // ------------------------------------------------------- the offline path
+  // Nobody can take the chat (no agent of the team online, or after hours):
+  // the server keeps the first message as a ticket, posts a system notice and
+  // sends conversation.ticket. We then ask for a name and an email so the
+  // team can reach the customer, and anything they want to add. Those go into
+  // the ticket as the customer's next message (a public reply on it); public
+  // replies from the team come back into this conversation as messages.
+  function enterTicket(cid, ticketId, reason) {
+    if (cid !== state.conversationId) return;
+    const known = state.ticket && state.ticket.conversation_id === cid ? state.ticket : null;
+    state.ticket = { conversation_id: cid, ticket_id: ticketId || (known && known.ticket_id) || null,
+      reason: reason || (known && known.reason) || null, details_sent: !!(known && known.details_sent),
+      skipped: !!(known && known.skipped) };
+    state.status = 'ticket';
+    state.queue = null;
+    save();
+    renderHeader();
+    host.setAttribute('data-ticket', state.ticket.ticket_id || '');
+    if (!state.ticket.details_sent && !state.ticket.skipped && state.ticket.reason !== 'agent') showLeaveForm();
+    else renderEnded();
+  }
+
+  function showLeaveForm() {
+    if (!ui.leave.hidden && ui.leave.querySelector('form')) return;
+    const c = state.contact || {};
+    const why = state.ticket && state.ticket.reason === 'after_hours' ? 'We are closed right now.' : 'Nobody from our team can chat right now.';
+    ui.leave.innerHTML = `
+<form class="leave-form" aria-labelledby="xc-leave-title" aria-describedby="xc-leave-why" novalidate>
+  <h3 id="xc-leave-title">Leave us a message</h3>
+  <p id="xc-leave-why" class="leave-why"></p>
+  <label class="field" for="xc-leave-name">Your name</label>
+  <input id="xc-leave-name" name="name" autocomplete="name" maxlength="100" required aria-required="true">
+  <label class="field" for="xc-leave-email">Your email</label>
+  <input id="xc-leave-email" name="email" type="email" autocomplete="email" maxlength="254" required aria-required="true" aria-describedby="xc-leave-email-hint">
+  <span id="xc-leave-email-hint" class="hint">We only use it to answer you.</span>
+  <label class="field" for="xc-leave-msg">Anything to add? (optional)</label>
+  <textarea id="xc-leave-msg" name="message" rows="3" maxlength="7000"></textarea>
+  <p class="leave-err" role="alert" hidden></p>
+  <div class="row"><button type="submit" class="primary">Send message</button><button type="button" class="skip">Not now</button></div>
+</form>`;
+    ui.leave.querySelector('.leave-why').textContent = why + ' We kept what you wrote; tell us how to reach you and we will answer.';
+    const form = ui.leave.querySelector('form');
+    form.elements.name.value = c.name || cfg.name || '';
+    form.elements.email.value = c.email || '';
+    ui.leave.hidden = false;
+    renderEnded();
+    const focusFirst = !form.elements.name.value ? form.elements.name : form.elements.email.value ? form.elements.message : form.elements.email;
+    if (state.open) focusFirst.focus();
+    ui.leave.querySelector('.skip').addEventListener('click', () => {
+      state.ticket.skipped = true;
+      save();
+      ui.leave.hidden = true;
+      ui.leave.innerHTML = '';
+      renderEnded();
+      ui.input.focus();
+    });
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const err = form.querySelector('.leave-err');
+      const name = form.elements.name.value.trim();
+      const email = form.elements.email.value.trim();
+      const extra = form.elements.message.value.trim();
+      let bad = null;
+      if (!name) bad = form.elements.name;
+      else if (!email || !form.elements.email.checkValidity()) bad = form.elements.email;
+      for (const f of [form.elements.name, form.elements.email]) f.setAttribute('aria-invalid', String(f === bad));
+      if (bad) {
+        err.textContent = bad === form.elements.name ? 'Please tell us your name.' : 'Please give an email address we can answer to (like name@example.com).';
+        err.hidden = false;
+        bad.focus();
+        return;
+      }
+      state.contact = { name, email };
+      state.ticket.details_sent = true;
+      save();
+      // One message into the ticket: the team sees it as the customer's reply.
+      queueMessage(`Name: ${name}\nEmail: ${email}` + (extra ? `\n\n${extra}` : ''));
+      showLeaveThanks();
+    });
+  }
+
+  function showLeaveThanks() {
+    const c = state.contact || {};
+    ui.leave.innerHTML = '<div class="leave-done" role="status"><p class="thanks"></p><p></p></div>';
+    const [first, second] = ui.leave.querySelectorAll('p');
+    first.textContent = `Thank you${c.name ? ', ' + c.name : ''}! We have your message.`;
+    second.textContent = `We'll reply here in this chat, and can write to you at ${c.email}. You can close this window; your messages stay in this browser.`;
+    ui.leave.hidden = false;
+    renderEnded();
   }
 
   // ------------------------------------------------------------------ CSAT
@@ -422,6 +524,8 @@
     if (v && v.token && (!v.expires_at || v.expires_at - Date.now() > 60000)) return v;
     const body = {};
     if (cfg.name) body.name = cfg.name;
+    // Someone who left us their name and email keeps them on a new visitor.
+    if (state.contact) { body.name = state.contact.name.slice(0, 100); body.email = state.contact.email.slice(0, 254); }
     if (cfg.userId) body.user_id = cfg.userId;
     if (cfg.userHash) body.user_hash = cfg.userHash;
     const res = await fetch(BASE + '/api/v1/visitors', {
@@ -533,6 +637,7 @@
       const mine = open.find((c) => c.conversation_id === state.conversationId);
       if (mine) {
         state.status = mine.status;
+        if (mine.status === 'ticket') enterTicket(mine.conversation_id, mine.ticket_id, null);
       } else if (state.status !== 'resolved') {
         // Not open any more: resolved while we were away (or gone).
         await adoptClosed(state.conversationId);
@@ -628,9 +733,9 @@
         state.queue = { position: f.position, estimated_wait_s: f.estimated_wait_s };
         state.status = 'queued';
         renderHeader();
-        // TODO(offline-path): when the server can say that no agent is online
-        // for this team (tickets, later server work), offer "Leave a message
-        // and we'll email you" here instead of an open-ended wait. Not faked.
+        // Nobody online at the start is the server's call: it answers with a
+        // ticket (see enterTicket). No protocol message says so before the
+        // first message, so the widget never guesses it.
         break;
       case 'conversation.assigned':
         if (f.conversation_id !== state.conversationId) break;
@@ -647,6 +752,11 @@
       case 'read':
         if (f.conversation_id !== state.conversationId || !f.from || f.from.role === 'customer') break;
         if (f.seq > state.readUpTo) { state.readUpTo = f.seq; refreshAllMeta(); }
+        break;
+      case 'conversation.ticket':
+        if (f.conversation_id !== state.conversationId) break;
+        if (f.reason === 'agent') announce('Your chat is now a ticket. We will answer you here.');
+        enterTicket(f.conversation_id, f.ticket_id, f.reason);
         break;
       case 'conversation.resolved':
         if (f.conversation_id !== state.conversationId) break;
@@ -726,7 +836,7 @@
           try { ack = await request(frame); } catch (e) { if (!handleSendError(o, e)) break; continue; }
           state.conversationId = ack.conversation_id;
           state.status = ack.status;
-          state.queue = { position: ack.queue_position, estimated_wait_s: null };
+          state.queue = ack.status === 'queued' ? { position: ack.queue_position, estimated_wait_s: null } : null;
           state.historyLoaded = true;
           state.csatAsked = false;
           dropOutbox(o.client_msg_id);
@@ -735,6 +845,7 @@
           if (!state.messages.has(1)) fillGap();
           save();
           renderHeader();
+          if (ack.status === 'ticket') enterTicket(ack.conversation_id, ack.ticket_id, ack.reason);
           continue;
         }
         if (!state.conversationId) continue; // waits for the start
@@ -784,6 +895,10 @@
     state.queue = null;
     state.csatAsked = false;
     state.historyLoaded = false;
+    state.ticket = null;
+    ui.leave.hidden = true;
+    ui.leave.innerHTML = '';
+    host.removeAttribute('data-ticket');
     state.outbox = state.outbox.filter((o) => !o.failed);
     for (const el of ui.log.querySelectorAll('.msg:not(.pending), .note')) el.remove();
     ui.log.querySelector('.intro')?.removeAttribute('hidden');
@@ -833,7 +948,7 @@
   window.__exceedWidget = {
     open: () => setOpen(true),
     close: () => setOpen(false),
-    get state() { return { conn: state.conn, conversationId: state.conversationId, status: state.status, lastSeq: state.lastSeq, outbox: state.outbox.length }; },
+    get state() { return { conn: state.conn, conversationId: state.conversationId, status: state.status, lastSeq: state.lastSeq, outbox: state.outbox.length, ticketId: state.ticket ? state.ticket.ticket_id : null }; },
   };
 
   // ------------------------------------------------------------------- CSS
@@ -847,7 +962,7 @@
 .vh { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; margin: -1px; padding: 0; border: 0; }
 button { font: inherit; color: inherit; cursor: pointer; border: 0; background: none; margin: 0; padding: 0;
   text-transform: none; letter-spacing: normal; box-shadow: none; min-width: 0; width: auto; height: auto; }
-button:focus-visible, textarea:focus-visible, input:focus-visible + span, .log:focus-visible { outline: 3px solid #f5b400; outline-offset: 2px; }
+button:focus-visible, textarea:focus-visible, .expect input:focus-visible + span, .leave input:focus-visible, .log:focus-visible { outline: 3px solid #f5b400; outline-offset: 2px; }
 .launcher { position: relative; width: 60px; height: 60px; border-radius: 50%; background: #2b50d8; color: #fff;
   display: grid; place-items: center; box-shadow: 0 6px 20px rgba(18, 33, 90, .35); transition: transform .15s; margin-left: auto; }
 .launcher:hover { transform: translateY(-2px); background: #2343bd; }
@@ -910,6 +1025,18 @@ legend { padding: 0; margin-bottom: 4px; font-weight: 600; font-size: 13px; colo
 .csat-err { color: #a1122e; margin: 4px 0; font-size: 12.5px; }
 .row { display: flex; align-items: center; gap: 8px; margin-top: 8px; }
 .thanks { margin: 0; color: #1e6b3a; font-weight: 600; }
+.leave { border-top: 1px solid #e3e6ef; background: #fff; padding: 12px 14px; max-height: 70%; overflow-y: auto; flex: none; }
+.leave h3 { margin: 0 0 4px; font-size: 15px; }
+.leave-why { margin: 0 0 8px; color: #44506a; font-size: 13px; }
+.leave .field { display: block; font-size: 13px; font-weight: 600; color: #2a3244; margin: 8px 0 3px; }
+.leave input, .leave textarea { display: block; width: 100%; font: inherit; color: #1b2230; background: #fff; border: 1px solid #c9cfdd;
+  border-radius: 8px; padding: 8px 10px; margin: 0; min-height: 38px; box-shadow: none; }
+.leave input:focus, .leave textarea:focus { border-color: #2b50d8; outline: none; box-shadow: 0 0 0 3px rgba(43,80,216,.2); }
+.leave input[aria-invalid="true"] { border-color: #a1122e; }
+.leave .hint { display: block; font-size: 12px; color: #5b6478; margin-top: 2px; }
+.leave-err { color: #a1122e; margin: 6px 0 0; font-size: 12.5px; }
+.leave-done p { margin: 0 0 4px; font-size: 13px; color: #2a3244; }
+.leave-done p.thanks { color: #1e6b3a; }
 @media (max-width: 480px) {
   :host { right: 12px !important; bottom: 12px !important; }
   :host([data-open]) { left: 0 !important; right: 0 !important; top: 0 !important; bottom: 0 !important; }

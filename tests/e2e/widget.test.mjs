@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useStack, screenshot, watchPage } from './lib/harness.mjs';
 
-const suite = useStack();
+// Customers wait in the queue while nobody is online (offline.test.mjs covers
+// the default, where such a chat becomes a ticket).
+const suite = useStack({ env: { EXCEED_ROUTING_TICKET_WHEN_OFFLINE: 'false' } });
 const { stack, errors } = suite;
 
 // Computed styles of the host page's own elements.
