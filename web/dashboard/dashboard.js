@@ -1,5 +1,6 @@
 // Exceed supervisor dashboard. Wire contract: proto/PROTOCOL.md.
 import { Connection, api, explain, el, fmtDuration, connWords } from '../shared/conn.js';
+import { drawChart } from './chart.js';
 
 const SESSION_KEY = 'exceed.dashboard.session';
 const REFRESH_MS = 3000;
@@ -97,39 +98,81 @@ async function subscribeMetrics() {
     $('metrics-unavailable').hidden = true;
     $('tiles').classList.remove('off');
     $('metrics-state').textContent = lastMetrics ? '' : 'Waiting for the first update…';
+    $('metrics-state').dataset.state = 'live';
   } catch (e) {
     if (isUnsupported(e)) {
       $('metrics-unavailable').hidden = false;
       $('tiles').classList.add('off');
       $('metrics-state').textContent = '';
+      $('metrics-state').dataset.state = 'unavailable';
     } else if (e.code !== 'disconnected') {
       $('metrics-state').textContent = 'Live metrics failed: ' + explain(e);
     }
   }
 }
 
+// "last hour", "last 15 min", "last 2 h": the rolling window of a figure.
+export function windowWords(windowS) {
+  if (!(windowS > 0)) return 'recent';
+  if (windowS === 3600) return 'last hour';
+  if (windowS % 3600 === 0) return `last ${windowS / 3600} h`;
+  if (windowS >= 60) return `last ${Math.round(windowS / 60)} min`;
+  return `last ${windowS} s`;
+}
+function pct(v) { return v == null ? '—' : Math.round(v * 100) + '%'; }
+function num(v) { return v == null ? '—' : String(v); }
+
 function renderMetrics(m) {
   lastMetrics = m;
-  $('metrics-state').textContent = 'Live · updated ' + new Date().toLocaleTimeString();
+  $('metrics-state').textContent = '';
+  $('metrics-asof').textContent = 'Live · as of ' + new Date(m.as_of ? Date.parse(m.as_of) || Date.now() : Date.now()).toLocaleTimeString();
+  const win = windowWords(m.window_s);
   for (const tile of document.querySelectorAll('.tile')) {
     const v = m[tile.dataset.key];
     let s = '—';
     if (v != null) {
       if (tile.dataset.fmt === 'dur') s = fmtDuration(v);
-      else if (tile.dataset.fmt === 'pct') s = Math.round(v * 100) + '%';
+      else if (tile.dataset.fmt === 'pct') s = pct(v);
       else s = String(v);
     }
     tile.querySelector('.v').textContent = s;
-  }
-  // Later server versions may add per-agent rows (PROTOCOL: "more may be added").
-  if (Array.isArray(m.agents)) {
-    for (const a of m.agents) {
-      const cur = agentsSeen.get(a.id) || { name: a.name, active: 0 };
-      cur.status = a.status; cur.name = a.name || cur.name;
-      agentsSeen.set(a.id, cur);
+    tile.dataset.value = v == null ? '' : String(v);
+    if (tile.hasAttribute('data-window')) {
+      let w = win;
+      if (tile.dataset.key === 'exceeded_rate' && m.assessed != null) w += ` · ${m.assessed} assessed`;
+      if (v == null && tile.dataset.fmt === 'dur') w += ' · no chats yet';
+      tile.querySelector('.w').textContent = w;
     }
-    renderAgents();
   }
+  renderCharts(m.series);
+  renderTeams(Array.isArray(m.teams) ? m.teams : null);
+  renderAgents();
+}
+
+function renderCharts(series) {
+  const ok = series && Array.isArray(series.queue_length) && series.queue_length.length > 0;
+  $('charts').hidden = !ok;
+  $('charts-empty').hidden = ok;
+  $('charts-empty').textContent = series ? 'No points yet: the charts fill in minute by minute.' : 'The charts start with live metrics.';
+  if (!ok) return;
+  const end = Date.parse(series.end) || Date.now();
+  const stepS = series.step_s || 60;
+  drawChart($('chart-queue'), { values: series.queue_length, stepS, end, title: 'Customers waiting in the queue', integer: true,
+    fmt: (v) => String(Math.round(v * 10) / 10) });
+  drawChart($('chart-wait'), { values: series.longest_wait_s || [], stepS, end, title: 'Longest wait in the queue', seconds: true,
+    fmt: (v) => fmtDuration(v).trim() });
+}
+
+function renderTeams(teams) {
+  $('teams-empty').hidden = !!(teams && teams.length);
+  if (teams && !teams.length) $('teams-empty').textContent = 'No teams yet.';
+  $('teams').replaceChildren(...(teams || []).map((t) => el('tr', { dataset: { team: t.team } },
+    el('th', { scope: 'row', text: t.team }),
+    el('td', { class: 'num', text: num(t.queue_length) }),
+    el('td', { class: 'num' + (t.longest_wait_s > 120 ? ' wait-long' : ''), text: fmtDuration(t.longest_wait_s) }),
+    el('td', { class: 'num', text: num(t.agents_online) }),
+    el('td', { class: 'num', text: num(t.agents_available) }),
+    el('td', { class: 'num', text: num(t.active_conversations) }))));
 }
 
 // ------------------------------------------------------------------ review
@@ -302,12 +345,31 @@ function renderActive(list) {
   renderAgents();
 }
 
+const STATUS_WORDS = { online: 'Online', away: 'Away', offline: 'Offline' };
 function renderAgents() {
-  const rows = [...agentsSeen.entries()].sort((a, b) => b[1].active - a[1].active);
-  $('agents').replaceChildren(...rows.map(([id, a]) => el('tr', {},
-    el('td', { text: a.name || id }), el('td', {}, el('code', { text: id })),
-    el('td', { class: 'num', text: String(a.active) }), el('td', { text: a.status || '—' }))));
-  $('agent-ids').replaceChildren(...rows.map(([id, a]) => el('option', { value: id, text: a.name || id })));
+  const fromMetrics = lastMetrics && Array.isArray(lastMetrics.agents);
+  let rows;
+  if (fromMetrics) {
+    // Everyone the server knows, busiest first, then by name.
+    rows = lastMetrics.agents.map((a) => ({ id: a.agent_id, name: a.name, teams: a.teams, status: a.status, active: a.active,
+      capacity: a.capacity, fr: a.first_response_p50_today_s, ex: a.exceeded_rate_today, fo: a.followups_open, fd: a.followups_overdue }));
+    const order = { online: 0, away: 1, offline: 2 };
+    rows.sort((a, b) => (order[a.status] ?? 3) - (order[b.status] ?? 3) || (b.active || 0) - (a.active || 0) || String(a.name).localeCompare(String(b.name)));
+  } else {
+    rows = [...agentsSeen.entries()].map(([id, a]) => ({ id, name: a.name, active: a.active })).sort((a, b) => b.active - a.active);
+  }
+  $('agents').replaceChildren(...rows.map((a) => el('tr', { dataset: { agentId: a.id, status: a.status || '' } },
+    el('th', { scope: 'row' }, a.name || a.id, ' ', el('code', { text: a.id })),
+    el('td', { text: a.teams && a.teams.length ? a.teams.join(', ') : '—' }),
+    el('td', {}, a.status ? el('span', { class: 'status status-' + a.status, text: STATUS_WORDS[a.status] || a.status }) : '—'),
+    el('td', { class: 'num', text: a.capacity != null ? `${num(a.active)} / ${a.capacity}` : num(a.active) }),
+    el('td', { class: 'num', text: fmtDuration(a.fr) }),
+    el('td', { class: 'num', text: pct(a.ex) }),
+    el('td', { class: 'num', text: num(a.fo) }),
+    el('td', { class: 'num' + (a.fd > 0 ? ' wait-long' : ''), text: num(a.fd) }))));
+  $('agents-note').textContent = fromMetrics ? '“Today” counts from midnight, server time.'
+    : 'Agents with active chats, from the live list. The status of idle agents arrives with live metrics.';
+  $('agent-ids').replaceChildren(...rows.map((a) => el('option', { value: a.id, text: a.name || a.id })));
 }
 
 // ------------------------------------------------------------ force-assign
