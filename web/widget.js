@@ -649,6 +649,7 @@
       state.outbox = state.outbox.filter((o) => !o.start);
       ui.log.querySelector('.msg.pending[data-start]')?.remove();
       save();
+      if (open[0].status === 'ticket') enterTicket(open[0].conversation_id, open[0].ticket_id, null);
     }
     if (state.conversationId && !state.historyLoaded) await loadHistory();
     renderHeader();
@@ -914,7 +915,8 @@
   let typingIdle = null;
   let typingOn = false;
   function noteTyping() {
-    if (!state.conversationId || state.status === 'resolved') return;
+    // A ticket has no agent at the keyboard: nobody to tell.
+    if (!state.conversationId || state.status === 'resolved' || state.status === 'ticket') return;
     const now = Date.now();
     if (!typingOn || now - typingSentAt > TYPING_EVERY_MS) {
       if (send({ type: 'typing', conversation_id: state.conversationId, state: true })) { typingSentAt = now; typingOn = true; }
