@@ -119,13 +119,19 @@ export function windowWords(windowS) {
   if (windowS >= 60) return `last ${Math.round(windowS / 60)} min`;
   return `last ${windowS} s`;
 }
+// A time from the server: RFC 3339 text or milliseconds since the epoch.
+function toMs(v) {
+  if (typeof v === 'number') return v;
+  const t = typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isFinite(t) ? t : null;
+}
 function pct(v) { return v == null ? '—' : Math.round(v * 100) + '%'; }
 function num(v) { return v == null ? '—' : String(v); }
 
 function renderMetrics(m) {
   lastMetrics = m;
   $('metrics-state').textContent = '';
-  $('metrics-asof').textContent = 'Live · as of ' + new Date(m.as_of ? Date.parse(m.as_of) || Date.now() : Date.now()).toLocaleTimeString();
+  $('metrics-asof').textContent = 'Live · as of ' + new Date(toMs(m.as_of) ?? Date.now()).toLocaleTimeString();
   const win = windowWords(m.window_s);
   for (const tile of document.querySelectorAll('.tile')) {
     const v = m[tile.dataset.key];
@@ -140,7 +146,7 @@ function renderMetrics(m) {
     if (tile.hasAttribute('data-window')) {
       let w = win;
       if (tile.dataset.key === 'exceeded_rate' && m.assessed != null) w += ` · ${m.assessed} assessed`;
-      if (v == null && tile.dataset.fmt === 'dur') w += ' · no chats yet';
+      if (v == null && tile.dataset.fmt === 'dur') w += ' · no data yet';
       tile.querySelector('.w').textContent = w;
     }
   }
@@ -155,7 +161,7 @@ function renderCharts(series) {
   $('charts-empty').hidden = ok;
   $('charts-empty').textContent = series ? 'No points yet: the charts fill in minute by minute.' : 'The charts start with live metrics.';
   if (!ok) return;
-  const end = Date.parse(series.end) || Date.now();
+  const end = toMs(series.end) ?? Date.now();
   const stepS = series.step_s || 60;
   drawChart($('chart-queue'), { values: series.queue_length, stepS, end, title: 'Customers waiting in the queue', integer: true,
     fmt: (v) => String(Math.round(v * 10) / 10) });
