@@ -649,7 +649,8 @@ def check_prometheus(repo, _args):
     rules = load_yaml_docs(os.path.join(d, "alerts.yaml"))[0]
     exprs = " ".join(rule["expr"] for g in rules["groups"] for rule in g["rules"])
     for name in ("exceed_errors_total", "exceed_queue_length", "exceed_queue_wait_seconds", "exceed_connections",
-                 "exceed_first_response_seconds", "exceed_sla_breaches_total", "exceed_redis_command_seconds"):
+                 "exceed_first_response_seconds", "exceed_sla_breaches_total", "exceed_redis_command_seconds",
+                 "exceed_redis_up", "exceed_build_info"):
         check(name in exprs, f"prometheus: an alert on {name}")
 
 
@@ -751,6 +752,16 @@ def check_config(repo, args):
             for path_, want in (("/healthz", 200), ("/readyz", 200)):
                 status = http_status(port, path_)
                 check(status == want, f"config: GET {path_} answers {want} ({status})")
+            # Every exceed_* metric the alert rules use is one the server exposes.
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                exposed = set(re.findall(r"^# TYPE (\w+) ", r.read().decode(), re.M))
+            rules = load_yaml_docs(os.path.join(repo, "deploy/prometheus/alerts.yaml"))[0]
+            used = set()
+            for g in rules["groups"]:
+                for rule in g["rules"]:
+                    used |= {re.sub(r"_(bucket|sum|count)$", "", m) for m in re.findall(r"\bexceed_\w+", rule["expr"])}
+            check(used and used <= exposed,
+                  f"config: GET /metrics exposes every metric of alerts.yaml (missing: {sorted(used - exposed)})")
             rc = server.stop()
             check(rc == 0, f"config: SIGTERM stops the server with exit code 0 ({rc})")
             check(any("stopped" in line for line in server.lines), "config: the server logged its orderly stop")
