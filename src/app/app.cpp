@@ -3,6 +3,7 @@
 #include "app/assessments.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
+#include "app/metrics.hpp"
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
@@ -46,6 +47,8 @@ void App::start() {
   assessments_ = std::make_unique<Assessments>(*this);
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
+  metrics_ = std::make_unique<Metrics>(*this);
+  db_->time_commands(metrics_->redis_latency());
   redis_->start();
 
   bus_ = store::Subscriber::create(
@@ -58,6 +61,7 @@ void App::start() {
   tickets_->start();
 
   net::ServerOptions so;
+  metrics_->start();
   so.host = config_.server.host;
   so.port = config_.server.port;
   so.reuse_port = config_.server.reuse_port;
@@ -71,7 +75,7 @@ void App::start() {
   so.limits.max_connections_per_ip = config_.limits.max_connections_per_ip;
   server_ = net::Server::create(io_.get_executor(), so, *this);
   server_->start();
-  spdlog::info("exceed {} listening on {}:{} ({}), store {}, process {}", "0.1.0", config_.server.host,
+  spdlog::info("exceed {} listening on {}:{} ({}), store {}, process {}", exceed_version, config_.server.host,
                server_->port(), config_.server.tls_cert.empty() ? "http" : "https", ep->describe(), process_id_);
 }
 
@@ -87,6 +91,7 @@ void App::stop(std::function<void()> done) {
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });
+  metrics_->stop();
 }
 
 // Sessions closing queued their last Redis writes (presence): let them land,
@@ -202,7 +207,7 @@ void App::publish(Targets targets, std::string frame) {
   if (targets.size() == 1 && targets[0] == "@positions") {
     deliver_positions(*shared);
   } else {
-    hub_.deliver(targets, shared);
+    deliver(targets, shared);
   }
   std::string payload;
   payload.reserve(process_id_.size() + shared->size() + 64);
@@ -249,7 +254,14 @@ void App::on_bus(std::string_view payload) {
     if (end > start) targets.emplace_back(targets_text.substr(start, end - start));
     start = end + 1;
   }
-  hub_.deliver(targets, std::make_shared<std::string const>(frame));
+  deliver(targets, std::make_shared<std::string const>(frame));
+}
+
+// Hands an event to this process's sessions, counting chat messages out.
+void App::deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame) {
+  constexpr std::string_view message_prefix = R"({"type":"message",)";
+  auto n = hub_.deliver(targets, frame);
+  if (frame->compare(0, message_prefix.size(), message_prefix) == 0) metrics_->messages_delivered(n);
 }
 
 namespace {

@@ -21,17 +21,21 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace exceed::app {
 
 class Assessments;
 class Client;
 class Followups;
+class Metrics;
 class Routing;
 class Tickets;
 
 // The current time as the core takes it.
 core::Millis now_ms();
+
+inline constexpr std::string_view exceed_version = "0.1.0";
 
 class App final : public net::Handler {
  public:
@@ -60,6 +64,7 @@ class App final : public net::Handler {
   Followups& followups() noexcept { return *followups_; }
   Tickets& tickets() noexcept { return *tickets_; }
   Assessments& assessments() noexcept { return *assessments_; }
+  Metrics& metrics() noexcept { return *metrics_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -92,6 +97,7 @@ class App final : public net::Handler {
   boost::asio::awaitable<void> finish_stop(std::function<void()> done);
   void on_bus(std::string_view payload);
   void deliver_positions(std::string_view list);
+  void deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame);
   void on_store_up();
   boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
@@ -108,6 +114,7 @@ class App final : public net::Handler {
   std::unique_ptr<Followups> followups_;
   std::unique_ptr<Tickets> tickets_;
   std::unique_ptr<Assessments> assessments_;
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<net::Server> server_;
   boost::asio::thread_pool hashing_{1};
   std::map<std::string, int> presence_debt_;

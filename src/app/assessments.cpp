@@ -1,6 +1,7 @@
 #include "app/assessments.hpp"
 
 #include "app/app.hpp"
+#include "app/metrics.hpp"
 #include "app/client.hpp"
 #include "app/wire.hpp"
 #include "core/assessment.hpp"
@@ -293,6 +294,12 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
   bool reviewed = !field(c, "reviewed_at").empty();
   if (a.level == core::Level::exceeded) co_await db.cmd("ZREM", db.key("reviews"), conv);
   else if (!reviewed) co_await db.cmd("ZADD", db.key("reviews"), std::to_string(resolved_at), conv);
+  // The live figures' sample (the same stream and trimming as metric_sample
+  // in lua/prelude.lua); a later assessment replaces this one there.
+  app_.metrics().assessed(level);
+  std::string agent(field(c, "agent"));
+  co_await db.cmd("XADD", db.key("metrics:samples"), "MINID", "~", std::to_string(now - 26 * 3600 * 1000LL), "*", "k",
+                  "assess", "c", conv, "t", team, "a", agent, "v", level, "at", std::to_string(now));
   spdlog::info("conversation {} assessed {} ({:.1f}) on {}", conv, level, a.score, trigger);
 
   json::object ev = out;

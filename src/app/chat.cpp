@@ -5,6 +5,7 @@
 #include "app/assessments.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
+#include "app/metrics.hpp"
 #include "app/tickets.hpp"
 #include "core/hours.hpp"
 #include "app/routing.hpp"
@@ -175,6 +176,11 @@ struct Handlers {
   void ack(json::object result = {}) { c.send(encode_ack(req.id, std::move(result))); }
   void fail(Outcome const& o) { reply_error(c, req.id, o); }
   void fail(error code, std::string_view text) { c.send(encode_error(req.id, code, text)); }
+  // A script that assigned a chat for the first time answers its queue wait
+  // at `index` (-1 otherwise).
+  void observe_wait(Outcome const& o, std::size_t index) {
+    if (auto ms = int_at(o.reply, index); ms >= 0) app.metrics().queue_wait(ms);
+  }
 
   boost::asio::awaitable<void> operator()(Hello const&) { co_return; }
 
@@ -208,8 +214,9 @@ struct Handlers {
 
   boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }
 
-  boost::asio::awaitable<void> operator()(NotAvailable const& n) {
-    fail(error::bad_request, "'" + n.type + "' is not available in this version");
+  boost::asio::awaitable<void> operator()(MetricsSubscribe const&) {
+    ack();
+    app.metrics().subscribe(c.shared_from_this());
     co_return;
   }
 
@@ -227,6 +234,10 @@ struct Handlers {
     result["duplicate"] = duplicate;
     ack(std::move(result));
     if (duplicate) co_return;
+    auto& metrics = app.metrics();
+    metrics.message_received();
+    if (auto fr = int_at(o.reply, 7); fr >= 0) metrics.first_response(fr);
+    if (auto const& late = str_at(o.reply, 8); !late.empty()) metrics.sla_breach(late);
     json::object ev;
     ev["conversation_id"] = m.conversation_id;
     ev["seq"] = seq;
@@ -382,6 +393,7 @@ struct Handlers {
   boost::asio::awaitable<void> operator()(ConversationAccept const& a) {
     auto o = co_await db().call(s().accept, a.conversation_id, c.user_id(), c.name(), now());
     if (!o) co_return fail(o);
+    observe_wait(o, 3);
     auto const& team = str_at(o.reply, 0);
     auto const& visitor = str_at(o.reply, 1);
     json::object result;
@@ -460,6 +472,7 @@ struct Handlers {
       std::string mode = supervisor ? "force" : "transfer";
       auto o = co_await db().call(s().assign, t.conversation_id, *t.to_agent_id, now(), mode, c.user_id());
       if (!o) co_return fail(o);
+      observe_wait(o, 5);
       json::object result;
       result["conversation_id"] = t.conversation_id;
       result["status"] = "active";
@@ -500,6 +513,7 @@ struct Handlers {
   boost::asio::awaitable<void> operator()(ConversationAssign const& a) {
     auto o = co_await db().call(s().assign, a.conversation_id, a.agent_id, now(), "force", "");
     if (!o) co_return fail(o);
+    observe_wait(o, 5);
     json::object result;
     result["conversation_id"] = a.conversation_id;
     result["agent_id"] = a.agent_id;

@@ -98,6 +98,15 @@ struct Config {
   } log;
 
   core::RoutingRules routing_rules() const;
+  struct Metrics {
+    int window_s = 3600;             // the rolling window of the live figures
+    std::string time_zone = "UTC";   // where "today" starts for the per-agent figures and report days
+    core::TimeZone zone = core::TimeZone::utc();
+    // GET /metrics: open to anyone (the default, for a scraper on a private
+    // network), or only with `Authorization: Bearer <token>` when public is false.
+    bool prometheus_public = true;
+    std::string prometheus_token;
+  } metrics;
 };
 
 // A refused setting: where it came from, which key, and why.

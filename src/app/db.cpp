@@ -39,7 +39,8 @@ Scripts::Scripts()
       followup_update(with_prelude(lua::followup_update)), followup_finish(with_prelude(lua::followup_finish)),
       followup_fire(with_prelude(lua::followup_fire)), ticket_create(with_prelude(lua::ticket_create)),
       ticket_update(with_prelude(lua::ticket_update)), ticket_comment(with_prelude(lua::ticket_comment)),
-      ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)) {}
+      ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
+      metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)) {}
 
 Db::Db(std::shared_ptr<store::Connection> conn, std::string prefix)
     : conn_(std::move(conn)), prefix_(std::move(prefix)), scripts_(std::make_unique<Scripts>()) {}
@@ -75,13 +76,22 @@ Outcome to_outcome(std::error_code ec, store::Reply reply) {
 boost::asio::awaitable<Outcome> Db::run(store::Script const& script, std::vector<std::string> args) {
   args.insert(args.begin(), prefix_);
   static std::vector<std::string> const no_keys;
+  auto started = std::chrono::steady_clock::now();
   auto [ec, reply] = co_await script.run(*conn_, no_keys, args);
+  record(started);
   co_return to_outcome(ec, std::move(reply));
 }
 
 boost::asio::awaitable<Outcome> Db::exec(store::Args args) {
+  auto started = std::chrono::steady_clock::now();
   auto [ec, reply] = co_await conn_->exec(std::move(args));
+  record(started);
   co_return to_outcome(ec, std::move(reply));
+}
+
+void Db::record(std::chrono::steady_clock::time_point started) {
+  if (!latency_) return;
+  latency_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void Db::post(store::Args const& args) {

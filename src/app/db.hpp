@@ -2,11 +2,13 @@
 // turned into the contract's error codes.
 #pragma once
 
+#include "core/prometheus.hpp"
 #include "protocol/errors.hpp"
 #include "store/redis.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,10 +58,16 @@ class Db {
   // Fire-and-forget (PUBLISH and the like): failures are only logged.
   void post(store::Args const& args);
 
+  // Where run() and exec() record how long each round trip took (seconds).
+  void time_commands(core::prom::Histogram* h) noexcept { latency_ = h; }
+
  private:
+  void record(std::chrono::steady_clock::time_point started);
+
   std::shared_ptr<store::Connection> conn_;
   std::string prefix_;
   std::unique_ptr<Scripts> scripts_;
+  core::prom::Histogram* latency_ = nullptr;
 };
 
 Outcome to_outcome(std::error_code ec, store::Reply reply);

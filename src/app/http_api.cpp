@@ -1,6 +1,8 @@
 // The HTTP side: health, the visitor and login endpoints, the conversation
 // API and the static web clients. JSON errors as PROTOCOL.md gives them.
 #include "app/app.hpp"
+#include "app/metrics.hpp"
+#include "app/reports.hpp"
 #include "app/assessments.hpp"
 #include "app/followups.hpp"
 #include "app/tickets.hpp"
@@ -102,6 +104,7 @@ net::HttpResponse json_response(unsigned status, json::value const& body) {
 
 net::HttpResponse error_response(error code, std::string_view message) {
   json::object inner;
+  protocol::count_error(code);
   inner["code"] = protocol::code_name(code);
   inner["message"] = message;
   json::object body;
@@ -173,6 +176,21 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     co_return json_response(ready ? 200 : 503, body);
   }
 
+  if (path == "/metrics") {
+    // Prometheus scrapes: open, or only with metrics.token when metrics.public is false.
+    if (method != "GET") co_return error_response(error::bad_request, "use GET");
+    auto const& m = config_.metrics;
+    if (!m.prometheus_public) {
+      auto token = bearer(req);
+      if (!token || !constant_time_equal(*token, m.prometheus_token))
+        co_return error_response(error::unauthorized, "GET /metrics needs the metrics token");
+    }
+    net::HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_->prometheus();
+    secure_headers(r);
+    co_return r;
+  }
   if (path.rfind("/api/", 0) == 0) {
     // Every API body is a JSON object; parse it once here.
     json::object body;
@@ -322,6 +340,11 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       co_return json_response(200, out);
     }
     if (path == "/api/v1/reports/consistency") {
+    if (path == "/api/v1/reports/summary") {
+      if (method != "GET") co_return error_response(error::bad_request, "use GET");
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await summary_report(*this, actor, req, target->query);
+    }
       if (method != "GET") co_return error_response(error::bad_request, "use GET");
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await assessments_->consistency_report(actor, target->query);

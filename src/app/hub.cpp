@@ -36,11 +36,15 @@ void Hub::remove(Client const& c) {
   by_session_.erase(it);
 }
 
-void Hub::deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame) const {
+std::size_t Hub::deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame) const {
   // One target is the common case (a user): no de-duplication needed.
+  std::size_t sent = 0;
   auto send_all = [&](std::vector<Client*> const& list, std::unordered_set<Client*>* seen) {
     for (auto* c : list)
-      if (!seen || seen->insert(c).second) c->send(frame);
+      if (!seen || seen->insert(c).second) {
+        c->send(frame);
+        ++sent;
+      }
   };
   std::unordered_set<Client*> seen;
   auto* dedup = targets.size() > 1 ? &seen : nullptr;
@@ -53,6 +57,7 @@ void Hub::deliver(Targets const& targets, std::shared_ptr<std::string const> con
       send_all(supervisors_, dedup);
     }
   }
+  return sent;
 }
 
 std::vector<std::shared_ptr<Client>> Hub::sessions_of(std::string const& user_id) const {

@@ -26,8 +26,8 @@ class Hub {
   void remove(Client const& c);
 
   // Hands one encoded frame to every local session the targets name, once
-  // per session even when several targets name it.
-  void deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame) const;
+  // per session even when several targets name it; returns how many.
+  std::size_t deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame) const;
 
   std::vector<std::shared_ptr<Client>> sessions_of(std::string const& user_id) const;
   std::size_t count(core::Role role) const noexcept;

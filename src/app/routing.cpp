@@ -1,6 +1,7 @@
 #include "app/routing.hpp"
 
 #include "app/app.hpp"
+#include "app/metrics.hpp"
 #include "app/client.hpp"
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
@@ -243,7 +244,10 @@ asio::awaitable<void> Routing::tick_sla() {
     ev["due_in_s"] = breach ? 0 : std::max<std::int64_t>(0, (due - now + 999) / 1000);
     ev["due_at"] = due;
     ev["breached"] = breach;
-    if (breach) ev["late_s"] = std::max<std::int64_t>(0, (now - due) / 1000);
+    if (breach) {
+      ev["late_s"] = std::max<std::int64_t>(0, (now - due) / 1000);
+      app_.metrics().sla_breach(e[i + 1].str);
+    }
     Targets targets{"sup"};
     if (!e[i + 4].str.empty()) targets.push_back("u:" + e[i + 4].str);
     app_.publish(std::move(targets), protocol::encode_event("sla.warning", std::move(ev)));

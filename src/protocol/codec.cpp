@@ -219,11 +219,10 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
        [](auto const& o) -> Command {
          return ConversationAssign{conversation_id(o), string_field(o, "agent_id", max_id_chars)};
        }},
-      // Frames of later work: decoded for their role check, answered as not available.
       {"followup.create", decode_followup},
       {"followup.complete",
        [](auto const& o) -> Command { return FollowupComplete{string_field(o, "followup_id", max_id_chars)}; }},
-      {"metrics.subscribe", [](auto const&) -> Command { return NotAvailable{"metrics.subscribe"}; }},
+      {"metrics.subscribe", [](auto const&) -> Command { return MetricsSubscribe{}; }},
       {"review.list",
        [](auto const& o) -> Command {
          ReviewList r;
@@ -288,13 +287,11 @@ bool allowed(Command const& c, core::Role role) noexcept {
         else if constexpr (std::is_same_v<T, NoteAdd> || std::is_same_v<T, ConversationTransfer> ||
                            std::is_same_v<T, ConversationResolve>)
           return role == Role::agent || role == Role::supervisor;
-        else if constexpr (std::is_same_v<T, ConversationAssign> || std::is_same_v<T, ReviewList>)
+        else if constexpr (std::is_same_v<T, ConversationAssign> || std::is_same_v<T, ReviewList> ||
+                           std::is_same_v<T, MetricsSubscribe>)
           return role == Role::supervisor;
         else if constexpr (std::is_same_v<T, FollowupCreate> || std::is_same_v<T, FollowupComplete>)
           return role != Role::customer;
-        else if constexpr (std::is_same_v<T, NotAvailable>)
-          return cmd.type == "metrics.subscribe" || cmd.type == "review.list" ? role == Role::supervisor
-                                                                              : role != Role::customer;
         else if constexpr (std::is_same_v<T, MessageSend> || std::is_same_v<T, Typing> || std::is_same_v<T, Read>)
           return role != Role::supervisor;  // a message's author is a customer or an agent
         else
@@ -313,6 +310,7 @@ std::string encode_ack(json::value const& id, json::object result) {
 }
 
 std::string encode_error(json::value const& id, error code, std::string_view message) {
+  count_error(code);
   json::object frame;
   frame["type"] = "error";
   if (!id.is_null()) frame["id"] = id;

@@ -115,15 +115,13 @@ struct ReviewList {
   int limit = 50;
 };
 
-// A frame of the contract that this version does not serve yet.
-struct NotAvailable {
-  std::string type;
-};
+// A supervisor asks for the live `metrics` events.
+struct MetricsSubscribe {};
 
 using Command = std::variant<Hello, MessageSend, Typing, Read, HistoryGet, ConversationStart,
                              CsatSubmit, AgentStatusSet, ConversationAccept, ConversationDecline,
                              NoteAdd, ConversationTransfer, ConversationResolve, ConversationAssign,
-                             FollowupCreate, FollowupComplete, ReviewList, NotAvailable>;
+                             FollowupCreate, FollowupComplete, ReviewList, MetricsSubscribe>;
 
 struct Request {
   std::string type;       // the frame's "type"

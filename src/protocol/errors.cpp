@@ -1,5 +1,7 @@
 #include "protocol/errors.hpp"
 
+#include <array>
+#include <atomic>
 #include <string>
 
 namespace exceed::protocol {
@@ -10,7 +12,19 @@ struct Category final : std::error_category {
   std::string message(int ev) const override { return std::string(code_name(static_cast<error>(ev))); }
 };
 
+std::array<std::atomic<std::uint64_t>, error_count + 1> counted{};
+
 }  // namespace
+
+void count_error(error e) noexcept {
+  auto i = static_cast<std::size_t>(e);
+  if (i < counted.size()) counted[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t errors_counted(error e) noexcept {
+  auto i = static_cast<std::size_t>(e);
+  return i < counted.size() ? counted[i].load(std::memory_order_relaxed) : 0;
+}
 
 std::error_category const& category() noexcept {
   static Category const c;

@@ -2,6 +2,7 @@
 // statuses, as an error_code category so they travel as values.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <system_error>
 
@@ -24,6 +25,12 @@ inline std::error_code make_error_code(error e) noexcept { return {static_cast<i
 
 std::string_view code_name(error e) noexcept;  // "bad_request", ...
 unsigned http_status(error e) noexcept;        // 400, 401, ...
+inline constexpr int error_count = 9;          // codes are 1..error_count
+
+// How many answers of each code this process gave (WebSocket error frames
+// and HTTP error bodies), for exceed_errors_total. encode_error() counts.
+void count_error(error e) noexcept;
+std::uint64_t errors_counted(error e) noexcept;
 
 // WebSocket close codes of the contract.
 namespace close_code {

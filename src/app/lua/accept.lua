@@ -1,12 +1,18 @@
 -- ARGV: prefix, conv, agent, agent_name, now
--- Returns {team, visitor, visitor_name}.
+-- Returns {team, visitor, visitor_name, queue_wait_ms (-1 unless first assigned now)}.
 local conv, agent, name, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local c = redis.call('HMGET', ck(conv), 'status', 'offered_to', 'team', 'visitor', 'assigned_at', 'visitor_name')
+local c = redis.call('HMGET', ck(conv), 'status', 'offered_to', 'team', 'visitor', 'assigned_at', 'visitor_name', 'created_at')
 if not c[1] then return err('not_found', 'no such conversation') end
 if c[1] ~= 'offered' or c[2] ~= agent then return err('conflict', 'the offer is no longer open') end
 drop_offer(conv, agent)
 redis.call('HSET', ck(conv), 'status', 'active', 'agent', agent, 'agent_name', name, 'offered_to', '')
-if not c[5] then redis.call('HSET', ck(conv), 'assigned_at', now) end
+local wait = -1
+if not c[5] then
+  redis.call('HSET', ck(conv), 'assigned_at', now)
+  wait = tonumber(now) - num(c[7])
+  metric_sample('qw', conv, c[3], agent, wait, now)
+end
 redis.call('HINCRBY', ak(agent), 'active', 1)
 redis.call('SADD', ak(agent) .. ':convs', conv)
-return {c[3], c[4], c[6] or ''}
+redis.call('SADD', P .. 'active:' .. c[3], conv)
+return {c[3], c[4], c[6] or '', wait}

@@ -38,9 +38,10 @@ local function drop_offer(conv, agent)
   if redis.call('HINCRBY', ak(agent), 'offered', -1) < 0 then redis.call('HSET', ak(agent), 'offered', 0) end
 end
 
--- Takes one chat off an agent's load.
+-- Takes one chat off an agent's load (and off its team's active set).
 local function unload(agent, conv)
   if agent == nil or agent == '' then return end
+  redis.call('SREM', P .. 'active:' .. (redis.call('HGET', ck(conv), 'team') or ''), conv)
   if redis.call('HINCRBY', ak(agent), 'active', -1) < 0 then redis.call('HSET', ak(agent), 'active', 0) end
   redis.call('SREM', ak(agent) .. ':convs', conv)
 end
@@ -67,6 +68,34 @@ local function create_ticket(id, subject, requester, rname, status, priority, te
   return tk
 end
 
+-- Live metrics samples (app/metrics.cpp reads them into core::LiveWindow):
+-- one stream entry per first response (fr), first assignment (qw), SLA
+-- breach (breach) and assessment (assess), kept for a day and a bit.
+local function metric_sample(kind, conv, team, agent, value, now)
+  local args = {'XADD', P .. 'metrics:samples'}
+  local oldest = tonumber(now) - 26 * 3600 * 1000
+  if oldest > 0 then
+    args[#args + 1] = 'MINID'
+    args[#args + 1] = '~'
+    args[#args + 1] = oldest
+  end
+  for _, v in ipairs({'*', 'k', kind, 'c', conv, 't', team or '', 'a', agent or '', 'v', value, 'at', now}) do
+    args[#args + 1] = v
+  end
+  redis.call(unpack(args))
+end
+
+-- Records one breach of a record's target: on the record (how late, and
+-- its count for reports), for its team and agent, and as a live sample.
+local function sla_breached(id, key, metric, late, now, team, agent)
+  redis.call('HSETNX', key, 'breach_' .. metric, late)
+  redis.call('HINCRBY', key, 'out_' .. metric .. '_breached', 1)
+  redis.call('HINCRBY', P .. 'sla:team:' .. team, metric .. '.breached', 1)
+  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. agent, metric .. '.breached', 1) end
+  redis.call('HINCRBY', P .. 'sla:breaches', metric, 1)
+  metric_sample('breach', id, team, agent, metric, now)
+end
+
 -- SLA timers live in the sorted set `sla` as "<id>|<metric>|warn" and
 -- "<id>|<metric>|breach" (a conversation's or a ticket's id), scored by
 -- when they fire (sla_due.lua). The policy's targets are recorded on the
@@ -89,16 +118,21 @@ end
 
 -- Stops a running target and counts it once: met when answered in time,
 -- breached when late (unless the sweep already counted the breach).
+-- Returns 'met', 'breached', or nil when nothing was pending.
 local function sla_settle(id, metric, now, team, agent)
   redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|warn')
   local pending = redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|breach')
-  if pending == 0 then return end
+  if pending == 0 then return nil end
   local key = record_key(id)
   local due = num(redis.call('HGET', key, 'sla_due_' .. metric))
-  local outcome = now <= due and 'met' or 'breached'
-  if outcome == 'breached' then redis.call('HSETNX', key, 'breach_' .. metric, now - due) end
-  redis.call('HINCRBY', P .. 'sla:team:' .. team, metric .. '.' .. outcome, 1)
-  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. agent, metric .. '.' .. outcome, 1) end
+  if now > due then
+    sla_breached(id, key, metric, now - due, now, team, agent)
+    return 'breached'
+  end
+  redis.call('HINCRBY', key, 'out_' .. metric .. '_met', 1)
+  redis.call('HINCRBY', P .. 'sla:team:' .. team, metric .. '.met', 1)
+  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. agent, metric .. '.met', 1) end
+  return 'met'
 end
 
 -- Ends the response targets of a record (answered or closed without it).

@@ -1,6 +1,7 @@
 -- ARGV: prefix, conv, role, user, name, teams, client_msg_id, text, now
 -- Appends a message with the next seq unless this sender already sent this
--- client_msg_id. Returns {seq, ts, duplicate(0|1), visitor, agent, ticket, status}.
+-- client_msg_id. Returns {seq, ts, duplicate(0|1), visitor, agent, ticket, status,
+-- first_response_ms (-1 unless this is the first agent reply), breached (the metric this reply was late for, or '')}.
 local conv, role, user, name, teams, cmid, text, now =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team',
@@ -15,7 +16,8 @@ local key = user .. ':' .. cmid
 local prev = redis.call('HGET', dedup, key)
 if prev then
   local sep = string.find(prev, ':', 1, true)
-  return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3], c[8] or '', c[1]}
+  return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3], c[8] or '', c[1],
+    -1, ''}
 end
 if c[1] == 'resolved' then return err('conflict', 'the conversation is resolved') end
 local seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
@@ -23,6 +25,7 @@ redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'u
   'name', name, 'text', text, 'cmid', cmid)
 redis.call('HSET', dedup, key, seq .. ':' .. now)
 local t = tonumber(now)
+local first_response, breached = -1, ''
 if role == 'customer' then
   if not c[6] then redis.call('HSET', ck(conv), 'first_customer_at', now) end
   -- The first unanswered message starts the response clock.
@@ -31,10 +34,15 @@ if role == 'customer' then
     sla_arm(conv, c[7] and 'next_response' or 'first_response', t)
   end
 else
-  if c[6] and not c[7] then redis.call('HSET', ck(conv), 'first_response_at', now) end
+  if c[6] and not c[7] then
+    redis.call('HSET', ck(conv), 'first_response_at', now)
+    first_response = t - tonumber(c[6])
+    metric_sample('fr', conv, c[5], user, first_response, now)
+  end
   if c[9] then
     redis.call('HDEL', ck(conv), 'waiting_since')
-    sla_settle(conv, c[7] and 'next_response' or 'first_response', t, c[5], user)
+    local metric = c[7] and 'next_response' or 'first_response'
+    if sla_settle(conv, metric, t, c[5], user) == 'breached' then breached = metric end
   end
 end
-return {seq, tonumber(now), 0, c[2], c[3], c[8] or '', c[1]}
+return {seq, tonumber(now), 0, c[2], c[3], c[8] or '', c[1], first_response, breached}

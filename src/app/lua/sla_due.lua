@@ -14,12 +14,7 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'sla', '-inf', now, 'LI
   local open = c[1] and c[1] ~= 'resolved' and c[1] ~= 'ticket' and c[1] ~= 'solved' and c[1] ~= 'closed'
   if open then
     local due = num(c[4])
-    if phase == 'breach' then
-      redis.call('HSETNX', key, 'breach_' .. metric, now - due)
-      redis.call('HINCRBY', P .. 'sla:team:' .. c[3], metric .. '.breached', 1)
-      if c[2] and c[2] ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. c[2], metric .. '.breached', 1) end
-      redis.call('HINCRBY', P .. 'sla:breaches', metric, 1)
-    end
+    if phase == 'breach' then sla_breached(conv, key, metric, now - due, now, c[3] or '', c[2]) end
     out[#out + 1] = conv
     out[#out + 1] = metric
     out[#out + 1] = phase

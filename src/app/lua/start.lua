@@ -53,7 +53,7 @@ if reason == '' then
   return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1, '', ''}
 end
 local ticket = ARGV[13]
-redis.call('HSET', ck(id), 'status', 'ticket')
+redis.call('HSET', ck(id), 'status', 'ticket', 'ticketed_at_start', reason)
 create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
 ticket_sla_start(ticket, ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], now, text ~= '')
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)

@@ -1,0 +1,327 @@
+#include "app/metrics.hpp"
+
+#include "app/app.hpp"
+#include "app/client.hpp"
+#include "app/scripts.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace exceed::app {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using Registry = core::prom::Registry;
+
+namespace {
+
+constexpr core::Millis keep_samples = 25 * 3600 * 1000LL;  // a day and the longest window
+constexpr char const* samples_batch = "2000";
+constexpr char const* queue_scan = "50";  // queued chats looked at per team for the longest wait
+
+json::value seconds(std::optional<core::Millis> ms) {
+  if (!ms) return nullptr;
+  return static_cast<double>(*ms) / 1000.0;
+}
+
+json::value ratio(std::optional<double> r) {
+  if (!r) return nullptr;
+  return *r;
+}
+
+std::optional<core::Sample> parse_sample(store::Reply const& fields) {
+  auto kind = field(fields, "k");
+  core::Sample s{core::Sample::Kind::first_response, 0, "", "", "", 0, "", ""};
+  if (kind == "fr") s.kind = core::Sample::Kind::first_response;
+  else if (kind == "qw") s.kind = core::Sample::Kind::queue_wait;
+  else if (kind == "breach") s.kind = core::Sample::Kind::sla_breach;
+  else if (kind == "assess") s.kind = core::Sample::Kind::assessed;
+  else return std::nullopt;
+  auto number = [](std::string_view v) -> core::Millis {
+    core::Millis out = 0;
+    for (char ch : v) {
+      if (ch < '0' || ch > '9') return out;
+      out = out * 10 + (ch - '0');
+    }
+    return out;
+  };
+  s.at = number(field(fields, "at"));
+  s.conversation = field(fields, "c");
+  s.team = field(fields, "t");
+  s.agent = field(fields, "a");
+  auto v = field(fields, "v");
+  if (s.kind == core::Sample::Kind::sla_breach) s.metric = v;
+  else if (s.kind == core::Sample::Kind::assessed) s.level = v;
+  else s.value = number(v);
+  return s;
+}
+
+// Splits "a,b" into a JSON array.
+json::array csv_array(std::string_view csv) {
+  json::array out;
+  while (!csv.empty()) {
+    auto comma = csv.find(',');
+    auto part = csv.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    csv.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// The live figures as the `metrics` event carries them (without as_of).
+json::object figures_json(store::Reply const& live, core::WindowFigures const& w, core::Millis now) {
+  json::object out;
+  out["window_s"] = w.window / 1000;
+  auto const& teams = live.elements.at(0).elements;
+  auto const& agents = live.elements.at(1).elements;
+  auto const& series = live.elements.at(2).elements;
+  auto num = [](store::Reply const& r) -> long long {
+    if (r.kind == store::Reply::Kind::integer) return r.integer;
+    return r.str.empty() ? 0 : std::atoll(r.str.c_str());
+  };
+
+  long long queue = 0, active = 0, oldest = 0, online = 0, available = 0;
+  json::array team_rows;
+  for (std::size_t i = 0; i + 5 < teams.size(); i += 6) {
+    long long team_oldest = num(teams[i + 2]);
+    json::object t;
+    t["team"] = teams[i].str;
+    t["queue_length"] = num(teams[i + 1]);
+    t["longest_wait_s"] = team_oldest > 0 ? std::max<long long>(0, now - team_oldest) / 1000 : 0;
+    t["agents_online"] = num(teams[i + 3]);
+    t["agents_available"] = num(teams[i + 4]);
+    t["active_conversations"] = num(teams[i + 5]);
+    queue += num(teams[i + 1]);
+    active += num(teams[i + 5]);
+    if (team_oldest > 0 && (oldest == 0 || team_oldest < oldest)) oldest = team_oldest;
+    team_rows.push_back(std::move(t));
+  }
+
+  json::array agent_rows;
+  for (std::size_t i = 0; i + 8 < agents.size(); i += 9) {
+    std::string const& id = agents[i].str;
+    json::object a;
+    a["agent_id"] = id;
+    a["name"] = agents[i + 1].str;
+    a["teams"] = csv_array(agents[i + 2].str);
+    a["status"] = agents[i + 3].str;
+    a["active"] = num(agents[i + 4]);
+    a["capacity"] = num(agents[i + 5]);
+    a["available"] = num(agents[i + 6]) != 0;
+    a["followups_open"] = num(agents[i + 7]);
+    a["followups_overdue"] = num(agents[i + 8]);
+    auto today = w.agents_today.find(id);
+    bool has = today != w.agents_today.end();
+    a["first_response_p50_today_s"] = has ? seconds(today->second.first_response_p50) : json::value(nullptr);
+    a["exceeded_rate_today"] = has ? ratio(today->second.exceeded_rate) : json::value(nullptr);
+    if (agents[i + 3].str == "online") ++online;
+    if (num(agents[i + 6]) != 0) ++available;
+    agent_rows.push_back(std::move(a));
+  }
+
+  out["queue_length"] = queue;
+  out["longest_wait_s"] = oldest > 0 ? std::max<long long>(0, now - oldest) / 1000 : 0;
+  out["agents_online"] = online;
+  out["agents_available"] = available;
+  out["active_conversations"] = active;
+  out["first_response_p50_s"] = seconds(w.first_response_p50);
+  out["first_response_p90_s"] = seconds(w.first_response_p90);
+  out["queue_wait_p50_s"] = seconds(w.queue_wait_p50);
+  out["queue_wait_p90_s"] = seconds(w.queue_wait_p90);
+  out["sla_breaches"] = w.sla_breaches;
+  out["exceeded_rate"] = ratio(w.exceeded_rate);
+  out["assessed"] = w.assessed;
+  out["met_only_open"] = num(live.elements.at(3));
+  out["teams"] = std::move(team_rows);
+  out["agents"] = std::move(agent_rows);
+
+  // The last hour, a point a minute, oldest first; a minute nobody sampled
+  // (no process was running) is null.
+  core::Millis minute = now - now % 60'000;
+  json::array queue_points, wait_points;
+  std::size_t j = 0;
+  for (core::Millis m = minute - 59 * 60'000; m <= minute; m += 60'000) {
+    while (j + 2 < series.size() && num(series[j]) < m) j += 3;
+    if (j + 2 < series.size() && num(series[j]) == m) {
+      queue_points.emplace_back(num(series[j + 1]));
+      wait_points.emplace_back(num(series[j + 2]) / 1000);
+    } else {
+      queue_points.emplace_back(nullptr);
+      wait_points.emplace_back(nullptr);
+    }
+  }
+  json::object s;
+  s["step_s"] = 60;
+  s["end"] = minute;
+  s["queue_length"] = std::move(queue_points);
+  s["longest_wait_s"] = std::move(wait_points);
+  out["series"] = std::move(s);
+  return out;
+}
+
+}  // namespace
+
+Metrics::Metrics(App& app) : app_(app), periodic_(app, "metrics"), window_(keep_samples) {
+  auto& r = registry_;
+  r.describe("exceed_build_info", Registry::Type::gauge, "The running version (always 1).");
+  r.describe("exceed_connections", Registry::Type::gauge, "Authenticated WebSocket sessions of this process, by role.");
+  r.describe("exceed_messages_total", Registry::Type::counter,
+             "Chat messages: in = stored from a sender, out = delivered to a session.");
+  r.describe("exceed_queue_length", Registry::Type::gauge, "Chats waiting in each team's queue (whole deployment).");
+  r.describe("exceed_queue_wait_seconds", Registry::Type::histogram, "From a chat's start to its first agent.",
+             {1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600});
+  r.describe("exceed_first_response_seconds", Registry::Type::histogram,
+             "From a customer's first message to the first agent reply.", {1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600});
+  r.describe("exceed_sla_breaches_total", Registry::Type::counter, "SLA targets missed, by metric.");
+  r.describe("exceed_assessments_total", Registry::Type::counter, "Conversations assessed, by level.");
+  r.describe("exceed_followups_overdue", Registry::Type::gauge, "Open follow-ups past their due time (whole deployment).");
+  r.describe("exceed_redis_command_seconds", Registry::Type::histogram, "Round trip of one Redis command or script.",
+             {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  r.describe("exceed_errors_total", Registry::Type::counter, "Error answers given (WebSocket and HTTP), by code.");
+  r.describe("exceed_redis_up", Registry::Type::gauge, "1 while this process's Redis link is up.");
+
+  r.gauge("exceed_build_info", {{"version", std::string(exceed_version)}}) = 1;
+  messages_in_ = &r.counter("exceed_messages_total", {{"direction", "in"}});
+  messages_out_ = &r.counter("exceed_messages_total", {{"direction", "out"}});
+  queue_wait_ = &r.histogram("exceed_queue_wait_seconds");
+  first_response_ = &r.histogram("exceed_first_response_seconds");
+  redis_latency_ = &r.histogram("exceed_redis_command_seconds");
+  for (char const* m : {"first_response", "next_response", "resolution"}) r.counter("exceed_sla_breaches_total", {{"metric", m}});
+  for (char const* l : {"exceeded", "met", "below"}) r.counter("exceed_assessments_total", {{"level", l}});
+  r.gauge("exceed_followups_overdue");
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::start() { periodic_.every(std::chrono::milliseconds(1000), this, &Metrics::tick); }
+
+void Metrics::stop() { periodic_.stop(); }
+
+void Metrics::sla_breach(std::string_view metric) {
+  registry_.counter("exceed_sla_breaches_total", {{"metric", std::string(metric)}}) += 1;
+}
+
+void Metrics::assessed(std::string_view level) {
+  registry_.counter("exceed_assessments_total", {{"level", std::string(level)}}) += 1;
+}
+
+void Metrics::subscribe(std::shared_ptr<Client> const& client) {
+  if (!last_.empty()) {
+    // A snapshot at most a second old: send it now.
+    client->send(protocol::encode_event("metrics", last_));
+    subscribers_.push_back({client, last_text_});
+    return;
+  }
+  waiting_.push_back(client);
+  if (!busy_) asio::co_spawn(app_.executor(), refresh(false), asio::detached);
+}
+
+asio::awaitable<void> Metrics::tick() { co_await refresh(true); }
+
+// Reads new samples and the gauges, then sends the snapshot to those still
+// waiting for their first one and, when `broadcast` and a figure changed,
+// to every subscriber.
+asio::awaitable<void> Metrics::refresh(bool broadcast) {
+  if (busy_) co_return;
+  busy_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{busy_};
+
+  auto now = now_ms();
+  co_await read_samples(now);
+  auto& db = app_.db();
+  auto live = co_await db.call(db.scripts().metrics_live, std::to_string(now), queue_scan);
+  if (!live || !live.reply.is_array() || live.reply.elements.size() < 5) co_return;
+
+  publish(live.reply, now, broadcast);
+}
+
+// Turns one reading into the snapshot and sends it (kept out of the
+// coroutine: g++ 12 mishandles class-typed loop variables in coroutines).
+void Metrics::publish(store::Reply const& live, core::Millis now, bool broadcast) {
+  auto const& cfg = app_.config().metrics;
+  auto w = window_.figures(now, static_cast<core::Millis>(cfg.window_s) * 1000, core::start_of_day(now, cfg.zone));
+  json::object figures = figures_json(live, w, now);
+
+  // Operators' gauges follow the same reading.
+  registry_.clear("exceed_queue_length");
+  for (auto const& t : figures["teams"].as_array())
+    registry_.gauge("exceed_queue_length", {{"team", std::string(t.at("team").as_string())}}) =
+        static_cast<double>(t.at("queue_length").as_int64());
+  registry_.gauge("exceed_followups_overdue") = static_cast<double>(live.elements[4].integer);
+
+  last_text_ = json::serialize(figures);
+  figures["as_of"] = now;
+  last_ = figures;
+  if (subscribers_.empty() && waiting_.empty()) return;
+
+  // Encoded once for every subscriber it goes to.
+  auto frame = std::make_shared<std::string const>(protocol::encode_event("metrics", std::move(figures)));
+  std::erase_if(subscribers_, [](Subscriber const& s) {
+    auto c = s.client.lock();
+    return !c || !c->open();
+  });
+  if (broadcast) {
+    for (auto& s : subscribers_) {
+      if (s.sent == last_text_) continue;
+      if (auto c = s.client.lock()) c->send(frame);
+      s.sent = last_text_;
+    }
+  }
+  for (auto& w : waiting_) {
+    auto c = w.lock();
+    if (!c || !c->open()) continue;
+    c->send(frame);
+    subscribers_.push_back({std::move(w), last_text_});
+  }
+  waiting_.clear();
+}
+
+// Reads the samples every process appended since the last read (at start,
+// the last day's) into the window.
+asio::awaitable<void> Metrics::read_samples(core::Millis now) {
+  auto& db = app_.db();
+  std::string key = db.key("metrics:samples");
+  if (cursor_.empty()) cursor_ = std::to_string(std::max<core::Millis>(0, now - keep_samples)) + "-0";
+  else if (cursor_.front() != '(') cursor_ = "(" + cursor_;
+  for (int batch = 0; batch < 50; ++batch) {
+    auto o = co_await db.cmd("XRANGE", key, cursor_, "+", "COUNT", samples_batch);
+    if (!o || !o.reply.is_array()) co_return;
+    if (absorb(o.reply) < 2000) co_return;
+  }
+}
+
+// Adds one XRANGE page to the window; returns how many entries it had.
+std::size_t Metrics::absorb(store::Reply const& page) {
+  auto const& entries = page.elements;
+  for (auto const& e : entries) {
+    if (!e.is_array() || e.elements.size() < 2) continue;
+    if (auto s = parse_sample(e.elements[1])) window_.add(std::move(*s));
+  }
+  if (!entries.empty() && entries.back().is_array() && !entries.back().elements.empty())
+    cursor_ = "(" + entries.back().elements.front().str;
+  return entries.size();
+}
+
+std::string Metrics::prometheus() {
+  auto& r = registry_;
+  for (auto role : {core::Role::customer, core::Role::agent, core::Role::supervisor})
+    r.gauge("exceed_connections", {{"role", std::string(core::to_string(role))}}) =
+        static_cast<double>(app_.hub().count(role));
+  for (int i = 1; i <= protocol::error_count; ++i) {
+    auto code = static_cast<protocol::error>(i);
+    r.counter("exceed_errors_total", {{"code", std::string(protocol::code_name(code))}}) =
+        static_cast<double>(protocol::errors_counted(code));
+  }
+  r.gauge("exceed_redis_up") = app_.db().connected() ? 1 : 0;
+  return r.render();
+}
+
+}  // namespace exceed::app

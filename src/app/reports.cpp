@@ -1,0 +1,265 @@
+// GET /api/v1/reports/summary: what the conversations started in a period
+// came to, in total and grouped by hour, day, agent or team, as JSON or
+// (Accept: text/csv) CSV. The figures are core::summarize's over facts read
+// off each conversation's record, page by page (reports/summary is asked
+// for now and then; the live figures never scan, see app/metrics.hpp).
+#include "app/reports.hpp"
+
+#include "app/app.hpp"
+#include "app/scripts.hpp"
+#include "core/metrics.hpp"
+#include "core/schedule.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <cstdio>
+
+namespace exceed::app {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using protocol::error;
+
+namespace {
+
+constexpr std::size_t fact_fields = 18;  // lua/report_facts.lua's FIELDS
+constexpr long long page_size = 1000;
+constexpr long long max_scanned = 500'000;
+constexpr char const* metrics[] = {"first_response", "next_response", "resolution"};
+
+// "2026-11-22T10:00:00Z" or milliseconds since the epoch.
+std::optional<core::Millis> parse_time(std::string const& text) {
+  if (text.empty()) return std::nullopt;
+  if (auto n = parse_number(text, 0, 253'402'300'799'999)) return *n;
+  return core::parse_rfc3339(text);
+}
+
+long long to_ll(std::string const& s) {
+  long long v = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9') break;
+    v = v * 10 + (ch - '0');
+  }
+  return v;
+}
+
+core::ConversationFacts facts_of(std::vector<store::Reply> const& e, std::size_t i) {
+  auto at = [&](std::size_t k) -> std::string const& { return e[i + k].str; };
+  core::ConversationFacts f;
+  f.id = at(0);
+  f.team = at(1);
+  f.agent = at(2);
+  f.started = to_ll(at(3));
+  f.first_customer = to_ll(at(4));
+  f.assigned = to_ll(at(5));
+  f.first_response = to_ll(at(6));
+  f.resolved = to_ll(at(7));
+  f.ended = at(8) == "resolved" || at(8) == "ticket";
+  f.ticketed_at_start = !at(9).empty();
+  f.csat = static_cast<int>(to_ll(at(10)));
+  f.level = at(11);
+  for (std::size_t m = 0; m < 3; ++m) {
+    core::ConversationFacts::Outcome o{static_cast<int>(to_ll(at(12 + 2 * m))), static_cast<int>(to_ll(at(13 + 2 * m)))};
+    if (o.met || o.breached) f.sla[metrics[m]] = o;
+  }
+  return f;
+}
+
+json::value seconds(std::optional<core::Millis> ms) {
+  if (!ms) return nullptr;
+  return static_cast<double>(*ms) / 1000.0;
+}
+
+json::value maybe(std::optional<double> v) {
+  if (!v) return nullptr;
+  return *v;
+}
+
+json::object figures_json(core::SummaryFigures const& f) {
+  json::object o;
+  o["started"] = f.started;
+  o["answered"] = f.answered;
+  o["missed"] = f.missed;
+  o["ticketed"] = f.ticketed;
+  o["queue_wait_p50_s"] = seconds(f.queue_wait_p50);
+  o["queue_wait_p90_s"] = seconds(f.queue_wait_p90);
+  o["first_response_p50_s"] = seconds(f.first_response_p50);
+  o["first_response_p90_s"] = seconds(f.first_response_p90);
+  o["resolution_p50_s"] = seconds(f.resolution_p50);
+  o["resolution_p90_s"] = seconds(f.resolution_p90);
+  json::object sla;
+  for (auto const& [metric, a] : f.sla) {
+    json::object m;
+    m["met"] = a.met;
+    m["breached"] = a.breached;
+    m["attainment"] = maybe(a.rate);
+    sla[metric] = std::move(m);
+  }
+  o["sla"] = std::move(sla);
+  json::object csat;
+  csat["count"] = f.csat_count;
+  csat["average"] = maybe(f.csat_average);
+  json::object dist;
+  for (int r = 1; r <= 5; ++r) dist[std::to_string(r)] = f.csat_distribution[static_cast<std::size_t>(r - 1)];
+  csat["distribution"] = std::move(dist);
+  o["csat"] = std::move(csat);
+  json::object levels;
+  levels["exceeded"] = f.exceeded;
+  levels["met"] = f.met;
+  levels["below"] = f.below;
+  o["assessments"] = std::move(levels);
+  return o;
+}
+
+// ----------------------------------------------------------------- CSV
+
+std::string csv_cell(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string csv_number(std::optional<double> v) {
+  if (!v) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", *v);
+  std::string s(buf);
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::optional<double> secs(std::optional<core::Millis> ms) {
+  if (!ms) return std::nullopt;
+  return static_cast<double>(*ms) / 1000.0;
+}
+
+std::string csv_header() {
+  std::string h =
+      "group,started,answered,missed,ticketed,queue_wait_p50_s,queue_wait_p90_s,first_response_p50_s,"
+      "first_response_p90_s,resolution_p50_s,resolution_p90_s";
+  for (char const* m : metrics) {
+    h += ",sla_";
+    h += m;
+    h += "_met,sla_";
+    h += m;
+    h += "_breached,sla_";
+    h += m;
+    h += "_attainment";
+  }
+  h += ",csat_count,csat_average,csat_1,csat_2,csat_3,csat_4,csat_5,exceeded,met,below\r\n";
+  return h;
+}
+
+std::string csv_row(std::string_view group, core::SummaryFigures const& f) {
+  std::string r = csv_cell(group);
+  auto add = [&](std::string const& cell) {
+    r += ',';
+    r += cell;
+  };
+  for (long long n : {f.started, f.answered, f.missed, f.ticketed}) add(std::to_string(n));
+  for (auto const& p : {f.queue_wait_p50, f.queue_wait_p90, f.first_response_p50, f.first_response_p90,
+                        f.resolution_p50, f.resolution_p90})
+    add(csv_number(secs(p)));
+  for (char const* m : metrics) {
+    auto const& a = f.sla.at(m);
+    add(std::to_string(a.met));
+    add(std::to_string(a.breached));
+    add(csv_number(a.rate));
+  }
+  add(std::to_string(f.csat_count));
+  add(csv_number(f.csat_average));
+  for (long long n : f.csat_distribution) add(std::to_string(n));
+  for (long long n : {f.exceeded, f.met, f.below}) add(std::to_string(n));
+  r += "\r\n";
+  return r;
+}
+
+bool wants_csv(net::HttpRequest const& req, Query const& q) {
+  if (query_value(q, "format") == "csv") return true;
+  auto accept = req.header("Accept");
+  return accept && accept->find("text/csv") != std::string_view::npos;
+}
+
+// The reading of one page, kept out of the coroutine (g++ 12).
+void collect(store::Reply const& page, std::vector<core::ConversationFacts>& into) {
+  auto const& e = page.elements;
+  for (std::size_t i = 1; i + fact_fields <= e.size(); i += fact_fields) into.push_back(facts_of(e, i));
+}
+
+net::HttpResponse render(net::HttpRequest const& req, Query const& q, std::vector<core::ConversationFacts> const& facts,
+                         core::GroupBy by, core::Millis from, core::Millis to, std::string const& team,
+                         std::string const& agent, core::TimeZone const& tz) {
+  auto totals = core::summarize(facts);
+  std::vector<core::SummaryGroup> groups;
+  if (by != core::GroupBy::none) groups = core::summarize_by(facts, by, tz);
+  if (wants_csv(req, q)) {
+    std::string body = csv_header();
+    for (auto const& g : groups) body += csv_row(g.key, g.figures);
+    body += csv_row("total", totals);
+    net::HttpResponse r;
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = std::move(body);
+    r.headers.push_back({"Content-Disposition", "attachment; filename=\"exceed-summary.csv\""});
+    secure_headers(r);
+    return r;
+  }
+  json::object out;
+  out["from"] = from;
+  out["to"] = to;
+  out["team"] = team.empty() ? json::value(nullptr) : json::value(team);
+  out["agent"] = agent.empty() ? json::value(nullptr) : json::value(agent);
+  static constexpr char const* names[] = {"none", "hour", "day", "agent", "team"};
+  out["group_by"] = names[static_cast<int>(by)];
+  out["totals"] = figures_json(totals);
+  json::array rows;
+  for (auto const& g : groups) {
+    auto o = figures_json(g.figures);
+    o["key"] = g.key;
+    rows.push_back(std::move(o));
+  }
+  out["groups"] = std::move(rows);
+  return json_response(200, out);
+}
+
+}  // namespace
+
+asio::awaitable<net::HttpResponse> summary_report(App& app, Actor const& actor, net::HttpRequest const& req,
+                                                  Query const& q) {
+  if (actor.role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
+  auto now = now_ms();
+  auto to = q.count("to") ? parse_time(query_value(q, "to")) : std::optional<core::Millis>(now);
+  auto from = q.count("from") ? parse_time(query_value(q, "from")) : std::optional<core::Millis>(to ? *to - 86'400'000 : 0);
+  if (!to) co_return error_response(error::bad_request, "'to' must be an RFC 3339 time or milliseconds");
+  if (!from) co_return error_response(error::bad_request, "'from' must be an RFC 3339 time or milliseconds");
+  if (*from > *to) co_return error_response(error::bad_request, "'from' is after 'to'");
+  auto by = core::parse_group_by(query_value(q, "group_by"));
+  if (!by) co_return error_response(error::bad_request, "group_by must be hour, day, agent or team");
+  std::string team = query_value(q, "team");
+  std::string agent = query_value(q, "agent");
+  if (actor.role == core::Role::agent) {
+    // Agents see their own figures.
+    if (!agent.empty() && agent != actor.user_id)
+      co_return error_response(error::forbidden, "agents see their own figures");
+    agent = actor.user_id;
+  }
+
+  auto& db = app.db();
+  std::vector<core::ConversationFacts> facts;
+  std::string from_text = std::to_string(*from), to_text = std::to_string(*to);
+  for (long long offset = 0;; offset += page_size) {
+    if (offset >= max_scanned)
+      co_return error_response(error::too_large, "more than 500000 conversations in the period: ask for a shorter one");
+    auto page = co_await db.call(db.scripts().report_facts, from_text, to_text, std::to_string(offset),
+                                 std::to_string(page_size), team, agent);
+    if (!page) co_return from_outcome(page);
+    collect(page.reply, facts);
+    if (int_at(page.reply, 0) < page_size) break;
+  }
+  co_return render(req, q, facts, *by, *from, *to, team, agent, app.config().metrics.zone);
+}
+
+}  // namespace exceed::app
