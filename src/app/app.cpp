@@ -36,6 +36,8 @@ void App::start() {
   std::string why;
   auto ep = store::Endpoint::parse(config_.redis.url, &why);
   if (!ep) throw ConfigError("redis.url", "redis.url", why);
+  if (!config_.redis.sentinels.empty() && !ep->use_sentinels(config_.redis.sentinels, config_.redis.master_name, &why))
+    throw ConfigError("redis.sentinels", "redis.sentinels", why);
   store::Options opt;
   opt.command_timeout = std::chrono::milliseconds(config_.redis.command_timeout_ms);
 

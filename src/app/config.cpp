@@ -104,6 +104,12 @@ std::map<std::string, Setter> const& setters() {
        }},
       {"redis.command_timeout_ms",
        [](Config& c, Value const& v) { c.redis.command_timeout_ms = static_cast<int>(as_int(v, 10, 600'000)); }},
+      {"redis.sentinels", [](Config& c, Value const& v) { c.redis.sentinels = as_list(v); }},
+      {"redis.master_name",
+       [](Config& c, Value const& v) {
+         c.redis.master_name = as_string(v);
+         if (c.redis.master_name.empty()) throw Bad{"must not be empty"};
+       }},
       {"auth.token_secret", [](Config& c, Value const& v) { c.auth.token_secret = as_string(v); }},
       {"auth.token_ttl_s",
        [](Config& c, Value const& v) { c.auth.token_ttl_s = static_cast<int>(as_int(v, 60, 90 * 86400)); }},

@@ -32,6 +32,10 @@ struct Config {
     std::string url = "redis://127.0.0.1:6379";
     std::string prefix = "exceed:";
     int command_timeout_ms = 5000;
+    // Redis Sentinel: "host:port" of each sentinel; when set, the primary is
+    // the one they name for master_name (url then gives credentials and db).
+    std::vector<std::string> sentinels;
+    std::string master_name = "mymaster";
   } redis;
   struct Auth {
     std::string token_secret;

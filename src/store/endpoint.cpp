@@ -135,11 +135,53 @@ std::optional<Endpoint> Endpoint::parse(std::string_view url, std::string* why) 
   return ep;
 }
 
+bool Endpoint::use_sentinels(std::vector<std::string> const& host_ports, std::string name, std::string* why) {
+  auto fail = [&](std::string reason) {
+    if (why != nullptr) *why = std::move(reason);
+    return false;
+  };
+  if (host_ports.empty()) return fail("no sentinel given");
+  if (name.empty()) return fail("the master name must not be empty");
+  if (!unix_path.empty()) return fail("sentinels name TCP primaries: use a redis:// URL");
+  std::vector<Sentinel> out;
+  for (auto const& item : host_ports) {
+    std::string_view hp = item;
+    Sentinel s;
+    std::string_view port;
+    if (hp.starts_with('[')) {  // [v6]:port
+      auto close = hp.find(']');
+      if (close == std::string_view::npos) return fail("'" + item + "': unterminated [IPv6] host");
+      s.host = std::string(hp.substr(1, close - 1));
+      auto after = hp.substr(close + 1);
+      if (!after.empty()) {
+        if (after.front() != ':') return fail("'" + item + "': junk after [IPv6] host");
+        port = after.substr(1);
+        if (port.empty()) return fail("'" + item + "': empty port");
+      }
+    } else {
+      auto colon = hp.rfind(':');
+      s.host = std::string(hp.substr(0, colon));
+      if (colon != std::string_view::npos) {
+        port = hp.substr(colon + 1);
+        if (port.empty()) return fail("'" + item + "': empty port");
+      }
+    }
+    if (s.host.empty()) return fail("'" + item + "': missing host");
+    if (!port.empty() && !parse_int<std::uint16_t>(port, s.port, 1, 65535))
+      return fail("'" + item + "': port must be 1-65535");
+    out.push_back(std::move(s));
+  }
+  sentinels = std::move(out);
+  master_name = std::move(name);
+  return true;
+}
+
 std::string Endpoint::describe() const {
   std::string where = unix_path.empty()
                           ? (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port)
                           : "unix:" + unix_path;
-  return where + "/" + std::to_string(db);
+  where += "/" + std::to_string(db);
+  return sentinels.empty() ? where : "sentinel:" + master_name + " (" + where + ")";
 }
 
 }  // namespace exceed::store

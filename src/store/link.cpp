@@ -1,5 +1,7 @@
 #include "store/link.hpp"
 
+#include "store/sentinel.hpp"
+
 #include <hiredis/async.h>
 #include <spdlog/spdlog.h>
 
@@ -262,11 +264,20 @@ void Session::end() {
   up_ = false;
   ++phase_gen_;
   phase_timer_.cancel();
+  stop_sentinels();
   if (auto link = std::move(link_)) link->close();
   went_down();
 }
 
 void Session::connect_now() {
+  if (!ep_.sentinels.empty()) {
+    ask_sentinels();  // then connect_link() to the primary they name
+    return;
+  }
+  connect_link();
+}
+
+void Session::connect_link() {
   std::string why;
   error_noted_ = false;
   link_ = Link::open(ex_, ep_, weak_self_, &why);
@@ -312,7 +323,7 @@ void Session::arm_phase_timer(std::chrono::milliseconds after, void (Session::*t
 void Session::link_connected(Link& link) {
   if (&link != link_.get()) return;
   if (ep_.password.empty()) {
-    after_auth(link);
+    authenticated(link);
     return;
   }
   Args auth{"AUTH"};
@@ -326,7 +337,7 @@ void Session::link_connected(Link& link) {
                  if (ec || r.is_error())
                    self->handshake_failed(*link, "AUTH: " + (ec ? ec.message() : r.str));
                  else
-                   self->after_auth(*link);
+                   self->authenticated(*link);
                }));
 }
 

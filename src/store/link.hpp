@@ -62,6 +62,8 @@ std::unique_ptr<Completion> make_completion(F f) {
 }
 
 class Link;
+class SentinelQuery;  // store/sentinel.hpp
+class SentinelWatch;
 
 // What a Link reports, always from a posted handler (never inside hiredis).
 class LinkOwner {
@@ -186,7 +188,12 @@ class Session : public LinkOwner {
   std::string last_error_;
 
  private:
-  void connect_now();
+  void connect_now();   // asks the sentinels first when there are any
+  void connect_link();  // opens a link to ep_ as it stands
+  void ask_sentinels();                // sentinel.cpp
+  void authenticated(Link& link);      // sentinel.cpp: ROLE check with sentinels, then after_auth
+  void stop_sentinels();               // sentinel.cpp
+  void primary_switched(std::string const& host, std::uint16_t port);  // sentinel.cpp
   void schedule_reconnect();
   void arm_phase_timer(std::chrono::milliseconds after, void (Session::*then)());
   void connect_timed_out();
@@ -198,6 +205,8 @@ class Session : public LinkOwner {
   bool error_noted_ = false;  // last_error_ already says why this attempt failed
   unsigned attempts_ = 0;  // failed attempts since the link was last up
   std::minstd_rand rng_;
+  std::shared_ptr<SentinelQuery> query_;  // the sentinels being asked, if any
+  std::shared_ptr<SentinelWatch> watch_;  // +switch-master subscription, with sentinels
 };
 
 }  // namespace exceed::store::detail

@@ -59,8 +59,23 @@ struct Endpoint {
   std::string password;   // optional; AUTH after every (re)connect
   int db = 0;             // SELECT after every (re)connect when non-zero
 
+  // Redis Sentinel: when `sentinels` is non-empty, every (re)connect first
+  // asks them, one after another, SENTINEL get-master-addr-by-name
+  // master_name, connects there (host and port above are overwritten with
+  // the answer) and checks with ROLE that it is a primary. The credentials
+  // and db above are the primary's; sentinels are asked without AUTH.
+  struct Sentinel {
+    std::string host;
+    std::uint16_t port = 26379;
+  };
+  std::vector<Sentinel> sentinels;
+  std::string master_name;
+
   // Parses a URL as above; std::nullopt with a reason in *why when malformed.
   static std::optional<Endpoint> parse(std::string_view url, std::string* why = nullptr);
+  // Sets sentinels from "host:port" items (port 26379 when omitted) and the
+  // master name; false with a reason in *why when one is malformed.
+  bool use_sentinels(std::vector<std::string> const& host_ports, std::string name, std::string* why = nullptr);
   std::string describe() const;  // "127.0.0.1:6379/0", never the password
 };
 
