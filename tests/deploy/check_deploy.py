@@ -285,10 +285,12 @@ def check_k8s(repo, _args):
               "k8s: the Secret is passed as environment (envFrom)")
         if secrets:
             keys = set(secrets[0][1].get("stringData", {})) | set(secrets[0][1].get("data", {}))
-            for k in ("EXCEED_AUTH_TOKEN_SECRET", "EXCEED_AUTH_IDENTITY_SECRET", "EXCEED_REDIS_URL"):
+            for k in ("EXCEED_AUTH_TOKEN_SECRET", "EXCEED_AUTH_IDENTITY_SECRET", "EXCEED_METRICS_TOKEN", "EXCEED_REDIS_URL"):
                 check(k in keys, f"k8s: Secret carries {k}")
             check(not secrets[0][1].get("stringData", {}).get("EXCEED_AUTH_TOKEN_SECRET"),
                   "k8s: the example Secret has no usable token secret (the server refuses to start)")
+        check(re.search(r"^public\s*=\s*false", toml_text, re.M),
+              "k8s: /metrics needs the token (the Service also carries public traffic)")
         cms = objs.get("ConfigMap", [])
         check(any(d["metadata"]["name"] in cm_vols.values() for _, d in cms), "k8s: the mounted ConfigMap exists")
         check("token_secret" not in toml_text and "identity_secret" not in toml_text,
@@ -526,6 +528,7 @@ def check_nginx(repo, args):
                    EXCEED_SERVER_ALLOW_MISSING_ORIGIN="false")
         try:
             server = procs.start([args.exceed, "serve"], env=env, ready=r"listening on")
+            wait_serving(exceed_port, server)
             # Both upstreams on the one server: nginx needs resolvable upstreams.
             _, main = nginx_copy(repo, tmp, [exceed_port, exceed_port], http_port, https_port)
             proxy = procs.start([nginx, "-p", tmp, "-e", f"{tmp}/logs/error.log", "-c", main])
@@ -739,7 +742,9 @@ def check_config(repo, args):
         # listen address (a free port), the image's paths, the sentinels
         # (the cluster's names do not resolve here: the URL's Redis instead).
         env = {k: v for k, v in os.environ.items() if not k.startswith("EXCEED_")}
+        metrics_token = "deploy-test-metrics-token-0123"
         env.update(EXCEED_AUTH_TOKEN_SECRET="deploy-test-secret-0123456789",
+                   EXCEED_METRICS_TOKEN=metrics_token,
                    EXCEED_REDIS_URL=f"redis://127.0.0.1:{redis_port}",
                    EXCEED_REDIS_SENTINELS="",
                    EXCEED_SERVER_LISTEN=f"127.0.0.1:{port}",
@@ -749,11 +754,16 @@ def check_config(repo, args):
             procs.start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                          "--appendonly", "no", "--dir", tmp], ready=r"Ready to accept connections")
             server = procs.start([args.exceed, "serve", "--config", path], env=env, ready=r"listening on")
+            wait_serving(port, server)
             for path_, want in (("/healthz", 200), ("/readyz", 200)):
                 status = http_status(port, path_)
                 check(status == want, f"config: GET {path_} answers {want} ({status})")
+            # /metrics wants the token (metrics.public = false in the ConfigMap).
+            check(http_status(port, "/metrics") == 401, "config: GET /metrics without the token answers 401")
             # Every exceed_* metric the alert rules use is one the server exposes.
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                         headers={"Authorization": f"Bearer {metrics_token}"})
+            with urllib.request.urlopen(req, timeout=5) as r:
                 exposed = set(re.findall(r"^# TYPE (\w+) ", r.read().decode(), re.M))
             rules = load_yaml_docs(os.path.join(repo, "deploy/prometheus/alerts.yaml"))[0]
             used = set()
@@ -783,8 +793,10 @@ def check_config(repo, args):
             procs = Procs()
             try:
                 server = procs.start([args.exceed, "serve"], env=env2, ready=r"listening on")
+                wait_serving(port, server)
                 rc = server.stop()
-                check(rc == 0, f"config: the server takes the settings of {source} ({sorted(sample)})")
+                check(rc == 0, f"config: the server takes the settings of {source} ({sorted(sample)}), exit code {rc}"
+                      + ("" if rc == 0 else ":\n" + "".join(server.lines[-10:])))
             except RuntimeError as e:
                 check(False, f"config: the server refuses the settings of {source}: {e}")
             finally:
@@ -819,6 +831,23 @@ def env_samples(repo):
             env.update(re.findall(r"(EXCEED_\w+)=(\S+)", line))
     out["deploy/container/Dockerfile ENV"] = env
     return out
+
+
+def wait_serving(port, proc, timeout=10):
+    """Waits until the server answers GET /healthz. Its "listening on" line
+    comes before main() installs the SIGTERM handler; an answer over HTTP
+    means the event loop (and so the handler) runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.p.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.p.returncode})")
+        try:
+            if http_status(port, "/healthz") == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"no answer on /healthz at port {port}")
 
 
 def http_status(port, path):
