@@ -43,6 +43,7 @@ std::map<std::string, std::string> environment() {
 void usage() {
   std::cout << "usage:\n"
                "  exceed serve [--config FILE] [--listen HOST:PORT] [--redis URL] [--log-level LEVEL]\n"
+               "               [--tls-cert FILE --tls-key FILE]   (serve https and wss only)\n"
                "  exceed user add USERNAME --role agent|supervisor [--name \"Full Name\"] [--teams a,b]\n"
                "                  [--capacity N] [--redis URL] [--config FILE]   (password on standard input)\n"
                "  exceed user list [--redis URL] [--config FILE]\n"
@@ -61,6 +62,8 @@ app::Config load(po::variables_map const& vm) {
   if (vm.count("listen")) app::apply_setting(c, "server.listen", vm["listen"].as<std::string>(), "--listen");
   if (vm.count("redis")) app::apply_setting(c, "redis.url", vm["redis"].as<std::string>(), "--redis");
   if (vm.count("log-level")) app::apply_setting(c, "log.level", vm["log-level"].as<std::string>(), "--log-level");
+  if (vm.count("tls-cert")) app::apply_setting(c, "server.tls_cert", vm["tls-cert"].as<std::string>(), "--tls-cert");
+  if (vm.count("tls-key")) app::apply_setting(c, "server.tls_key", vm["tls-key"].as<std::string>(), "--tls-key");
   return c;
 }
 
@@ -231,7 +234,8 @@ int user_command(std::vector<std::string> const& args, po::variables_map const& 
 int main(int argc, char** argv) {
   po::options_description opts("options");
   opts.add_options()("help,h", "")("config", po::value<std::string>())("listen", po::value<std::string>())(
-      "redis", po::value<std::string>())("log-level", po::value<std::string>())("role", po::value<std::string>())(
+      "redis", po::value<std::string>())("log-level", po::value<std::string>())("tls-cert", po::value<std::string>())(
+      "tls-key", po::value<std::string>())("role", po::value<std::string>())(
       "name", po::value<std::string>())("teams", po::value<std::string>())("capacity", po::value<int>())(
       "args", po::value<std::vector<std::string>>());
   po::positional_options_description pos;

@@ -72,6 +72,7 @@ void App::start() {
   so.limits.max_frame_bytes = config_.limits.max_frame_bytes;
   so.limits.max_body_bytes = config_.limits.max_body_bytes;
   so.limits.ws_idle_timeout = std::chrono::seconds(config_.limits.ws_idle_timeout_s);
+  so.limits.header_timeout = std::chrono::seconds(config_.limits.header_timeout_s);
   so.limits.out_queue_max_bytes = config_.limits.out_queue_bytes;
   so.limits.max_connections = config_.limits.max_connections;
   so.limits.max_connections_per_ip = config_.limits.max_connections_per_ip;

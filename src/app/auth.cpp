@@ -204,6 +204,13 @@ std::string hash_password(std::string_view password, int iterations) {
          base64url_encode(pbkdf2(password, salt, iterations));
 }
 
+std::string unmatchable_password_hash(int iterations) {
+  // A fixed salt and a 32-byte "hash" of zeros: finding a password whose
+  // PBKDF2 output is all zeros is as hard as breaking SHA-256.
+  return "pbkdf2_sha256$" + std::to_string(iterations) + "$" + base64url_encode(std::string(16, 'x')) + "$" +
+         base64url_encode(std::string(32, '\0'));
+}
+
 bool verify_password(std::string_view password, std::string_view stored) {
   // pbkdf2_sha256$<iterations>$<salt>$<hash>
   std::array<std::string_view, 4> parts;

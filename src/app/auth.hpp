@@ -46,6 +46,10 @@ std::optional<CsatLink> verify_csat_link(std::string_view secret, std::string_vi
 // "pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>". Slow on purpose:
 // call it off the event loop.
 std::string hash_password(std::string_view password, int iterations);
+// A stored-hash stand-in that no password matches and that costs exactly
+// `iterations` rounds to check: a login for an unknown user is checked
+// against it, so the answer time does not tell which usernames exist.
+std::string unmatchable_password_hash(int iterations);
 bool verify_password(std::string_view password, std::string_view stored);
 
 // Hex HMAC-SHA256(message, key): the widget's `user_hash` for a `user_id`.

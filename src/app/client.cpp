@@ -22,7 +22,8 @@ Client::Client(App& app, std::shared_ptr<net::WebSocket> ws)
       ws_(std::move(ws)),
       hello_timer_(app.executor()),
       bucket_(app.config().limits.messages_per_s, app.config().limits.burst, now_ms()),
-      flood_(app.config().limits.flood_rejections, 10'000) {}
+      flood_(app.config().limits.flood_rejections, 10'000),
+      invalid_(app.config().limits.invalid_frames, 60'000) {}
 
 void Client::start() {
   hello_timer_.expires_after(std::chrono::seconds(app_.config().limits.hello_timeout_s));
@@ -51,6 +52,7 @@ void Client::on_message(std::string_view data, bool text) {
   if (closed_) return;
   if (!text) {
     send(protocol::encode_error(nullptr, error::bad_request, "text frames only"));
+    count_invalid();
     return;
   }
   auto now = now_ms();
@@ -101,6 +103,7 @@ asio::awaitable<void> Client::handle(std::string frame) {
       co_return;
     }
     send(protocol::encode_error(bad->id, bad->code, bad->message));
+    if (bad->code == error::bad_request) count_invalid();
     co_return;
   }
   auto& req = std::get<protocol::Request>(decoded);
@@ -118,6 +121,7 @@ asio::awaitable<void> Client::handle(std::string frame) {
   }
   if (is_hello) {
     send(protocol::encode_error(req.id, error::bad_request, "hello was already received"));
+    count_invalid();
     co_return;
   }
   if (!authenticated_) co_return;  // hello failed; the close is on its way
@@ -127,6 +131,15 @@ asio::awaitable<void> Client::handle(std::string frame) {
     co_return;
   }
   co_await app_.handle(*this, req);
+}
+
+// A client that keeps sending malformed frames (at a rate the flood limit
+// allows) is broken or probing: past limits.invalid_frames bad_request
+// answers within a minute it is closed with 4400 (PROTOCOL.md §3).
+void Client::count_invalid() {
+  if (closed_ || !invalid_.reject(now_ms())) return;
+  spdlog::warn("ws {}: closed after too many invalid frames", id());
+  close(protocol::close_code::protocol_violation, "too many invalid frames");
 }
 
 void Client::on_close() {

@@ -51,12 +51,14 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   // `self` keeps the client alive until its inbox is handled.
   boost::asio::awaitable<void> drain(std::shared_ptr<Client> self);
   boost::asio::awaitable<void> handle(std::string frame);
+  void count_invalid();
 
   App& app_;
   std::shared_ptr<net::WebSocket> ws_;
   boost::asio::steady_timer hello_timer_;
   core::TokenBucket bucket_;
   core::FloodGuard flood_;
+  core::FloodGuard invalid_;  // frames answered bad_request: past the budget, close 4400
   std::deque<std::string> inbox_;
   bool draining_ = false;
   bool closed_ = false;

@@ -60,9 +60,11 @@ struct Config {
     double messages_per_s = 10;
     double burst = 30;
     int flood_rejections = 20;
+    int invalid_frames = 50;  // bad_request answers per minute before close 4400
     std::size_t out_queue_bytes = 1024 * 1024;
     int ws_idle_timeout_s = 60;
     int hello_timeout_s = 10;
+    int header_timeout_s = 10;  // an HTTP request head must arrive within this (slowloris)
     std::size_t max_connections = 19000;
     std::size_t max_connections_per_ip = 0;
   } limits;

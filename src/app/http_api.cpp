@@ -9,6 +9,7 @@
 #include "app/http_util.hpp"
 #include "app/scripts.hpp"
 #include "app/wire.hpp"
+#include "net/security.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -267,7 +268,7 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       }
       // Unknown users cost a hash too, so timing does not tell which names exist.
       std::string stored(field(user, "password"));
-      std::string against = stored.empty() ? hash_password("x", 1000) : stored;
+      std::string against = stored.empty() ? unmatchable_password_hash(config_.auth.password_iterations) : stored;
       bool ok = co_await check_password(*password, against);
       if (!ok || stored.empty()) co_return error_response(error::unauthorized, "wrong username or password");
       auto role = core::parse_role(field(user, "role")).value_or(core::Role::agent);
@@ -488,8 +489,12 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
   r.headers.push_back({"X-Content-Type-Options", "nosniff"});
   r.headers.push_back({"Cache-Control", "no-cache"});
   if (file.extension() == ".html") {
+    // Pages may be framed only by this origin (clickjacking of the console
+    // and the dashboard); widget.js is a script, not a page, and any site
+    // may load it.
     r.headers.push_back({"X-Frame-Options", "SAMEORIGIN"});
     r.headers.push_back({"Referrer-Policy", "no-referrer"});
+    r.headers.push_back({"Content-Security-Policy", net::page_security_policy_of_file(*r.file_path)});
   }
   co_return r;
 }

@@ -2,6 +2,8 @@
 // pipelined requests are answered in order), applies the limits, asks the
 // Handler, writes the answer; hands the socket to a WebSocket session when a
 // valid upgrade arrives on the ws path.
+#include "net/http_parse.hpp"
+#include "net/security.hpp"
 #include "net/server_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -67,14 +69,35 @@ std::string_view path_of(std::string_view target) {
   return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
+// What the server decides about a request head before the app sees it.
+bool is_ws_upgrade(Request const& req, std::string_view ws_path) {
+  return beast::websocket::is_upgrade(req) && path_of(req.target()) == ws_path;
+}
+
+// The answer to a request the parser refused; nullopt when the peer simply
+// went away (nothing to answer).
+std::optional<HttpResponse> refusal_for(error_code ec) {
+  if (ec == http::error::body_limit)
+    return error_response(413, "too_large", "request body too large");
+  if (ec == http::error::header_limit)
+    return error_response(431, "headers_too_large", "request header fields too large");
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message || is_normal_close(ec))
+    return std::nullopt;
+  return error_response(400, "bad_request", "malformed request");
+}
+
+// Every answer carries the security headers (see net/security.hpp); the
+// app's own headers win.
 template <class Body>
 void fill_head(http::response<Body>& res, HttpResponse const& app, unsigned version,
-               bool keep_alive) {
+               bool keep_alive, bool tls) {
   res.version(version);
   res.result(app.status);
   res.set(http::field::server, "exceed");
   if (!app.content_type.empty()) res.set(http::field::content_type, app.content_type);
-  for (auto const& h : app.headers) res.insert(h.name, h.value);
+  auto headers = app.headers;
+  add_security_headers(headers, tls);
+  for (auto const& h : headers) res.insert(h.name, h.value);
   res.keep_alive(keep_alive);
 }
 
@@ -209,18 +232,11 @@ asio::awaitable<typename HttpSession<Stream>::Next> HttpSession<Stream>::serve_o
   }
 
   if (hec) {
-    std::optional<HttpResponse> refusal;
-    if (hec == http::error::body_limit)
-      refusal = error_response(413, "too_large", "request body too large");
-    else if (hec == http::error::header_limit)
-      refusal = error_response(431, "headers_too_large", "request header fields too large");
-    else if (hec == http::error::end_of_stream || hec == http::error::partial_message ||
-             is_normal_close(hec))
+    auto refusal = refusal_for(hec);
+    if (!refusal)
       fail(hec, "read request", id);
-    else {
-      spdlog::debug("net: conn {} malformed request: {}", id, hec.message());
-      refusal = error_response(400, "bad_request", "malformed request");
-    }
+    else
+      spdlog::debug("net: conn {} refused request: {}", id, hec.message());
     if (refusal) {
       // The parser is in an unknown state: answer, then close.
       auto ec = co_await respond(*refusal, 11, false, false);
@@ -234,7 +250,7 @@ asio::awaitable<typename HttpSession<Stream>::Next> HttpSession<Stream>::serve_o
   bool const head_only = req.method() == http::verb::head;
   bool const keep_alive = req.keep_alive() && !stopping_ && !state_->stopping;
 
-  if (beast::websocket::is_upgrade(req) && path_of(req.target()) == state_->opt.ws_path) {
+  if (is_ws_upgrade(req, state_->opt.ws_path)) {
     auto app_req = to_app_request(req, guard_.ip(), false);
     std::optional<HttpResponse> refusal;
     try {
@@ -292,24 +308,24 @@ asio::awaitable<error_code> HttpSession<Stream>::respond(HttpResponse& app, unsi
       spdlog::warn("net: conn {} cannot open file to serve: {}", guard_.id(), fec.message());
       app = error_response(404, "not_found", "not found");
     } else if (!head_only) {
-      fill_head(res, app, version, keep_alive);
+      fill_head(res, app, version, keep_alive, kIsTls<Stream>);
       res.prepare_payload();
       co_return co_await write_message(stream_, res, per_write);
     } else {
       http::response<http::empty_body> head;
-      fill_head(head, app, version, keep_alive);
+      fill_head(head, app, version, keep_alive, kIsTls<Stream>);
       head.content_length(res.body().size());
       co_return co_await write_message(stream_, head, per_write);
     }
   }
   if (head_only) {
     http::response<http::empty_body> head;
-    fill_head(head, app, version, keep_alive);
+    fill_head(head, app, version, keep_alive, kIsTls<Stream>);
     head.content_length(app.body.size());
     co_return co_await write_message(stream_, head, per_write);
   }
   http::response<http::string_body> res;
-  fill_head(res, app, version, keep_alive);
+  fill_head(res, app, version, keep_alive, kIsTls<Stream>);
   res.body() = std::move(app.body);
   res.prepare_payload();
   co_return co_await write_message(stream_, res, per_write);
@@ -360,6 +376,43 @@ void spawn(Stream stream, ConnectionGuard guard) {
 
 }  // namespace
 
+// The same steps as serve_one, on bytes in memory: the fuzzing seam.
+ParsedRequest parse_request_in_memory(std::string_view bytes, Limits const& limits,
+                                     std::string_view ws_path) {
+  ParsedRequest out;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser.body_limit(limits.max_body_bytes);
+  parser.eager(true);
+  error_code ec;
+  std::size_t used = 0;
+  while (used < bytes.size() && !parser.is_done()) {
+    auto n = parser.put(asio::const_buffer(bytes.data() + used, bytes.size() - used), ec);
+    used += n;
+    if (ec == http::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec) break;
+    if (n == 0) break;
+  }
+  out.consumed = used;
+  if (ec) {
+    out.refusal = refusal_for(ec);
+    out.kind = out.refusal ? ParsedRequest::Kind::refused : ParsedRequest::Kind::closed;
+    return out;
+  }
+  if (!parser.is_done()) {
+    out.kind = ParsedRequest::Kind::incomplete;
+    return out;
+  }
+  Request req = parser.release();
+  out.kind = is_ws_upgrade(req, ws_path) ? ParsedRequest::Kind::ws_upgrade : ParsedRequest::Kind::http;
+  out.keep_alive = req.keep_alive();
+  out.request = to_app_request(req, "127.0.0.1", true);
+  return out;
+}
+
 void start_http_session(tcp::socket socket, ConnectionGuard guard) {
   auto& state = guard.state();
   if (state.tls)
@@ -369,3 +422,11 @@ void start_http_session(tcp::socket socket, ConnectionGuard guard) {
 }
 
 }  // namespace exceed::net::detail
+
+namespace exceed::net {
+
+ParsedRequest parse_request(std::string_view bytes, Limits const& limits, std::string_view ws_path) {
+  return detail::parse_request_in_memory(bytes, limits, ws_path);
+}
+
+}  // namespace exceed::net
