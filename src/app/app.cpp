@@ -47,10 +47,10 @@ void App::start() {
   followups_ = std::make_unique<Followups>(*this);
   tickets_ = std::make_unique<Tickets>(*this);
   assessments_ = std::make_unique<Assessments>(*this);
-  redis_->on_up([this] { on_store_up(); });
-  redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   metrics_ = std::make_unique<Metrics>(*this);
   db_->time_commands(metrics_->redis_latency());
+  redis_->on_up([this] { on_store_up(); });
+  redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   redis_->start();
 
   bus_ = store::Subscriber::create(
@@ -61,9 +61,9 @@ void App::start() {
   routing_->start();
   followups_->start();
   tickets_->start();
+  metrics_->start();
 
   net::ServerOptions so;
-  metrics_->start();
   so.host = config_.server.host;
   so.port = config_.server.port;
   so.reuse_port = config_.server.reuse_port;
@@ -91,10 +91,10 @@ void App::stop(std::function<void()> done) {
   routing_->stop();
   followups_->stop();
   tickets_->stop();
+  metrics_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });
-  metrics_->stop();
 }
 
 // Sessions closing queued their last Redis writes (presence): let them land,

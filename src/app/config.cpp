@@ -185,6 +185,12 @@ std::map<std::string, Setter> const& setters() {
          c.log.level = s;
        }},
       {"log.json", [](Config& c, Value const& v) { c.log.json = as_bool(v); }},
+      {"metrics.window_s",
+       [](Config& c, Value const& v) { c.metrics.window_s = static_cast<int>(as_int(v, 60, 86400)); }},
+      {"metrics.time_zone", [](Config& c, Value const& v) { c.metrics.time_zone = as_string(v); }},
+      {"metrics.public",
+       [](Config& c, Value const& v) { c.metrics.prometheus_public = as_bool(v); }},
+      {"metrics.token", [](Config& c, Value const& v) { c.metrics.prometheus_token = as_string(v); }},
   };
   return table;
 }
@@ -195,12 +201,6 @@ void apply(Config& c, std::string const& key, Value const& v, std::string const&
   try {
     it->second(c, v);
   } catch (Bad const& b) {
-      {"metrics.window_s",
-       [](Config& c, Value const& v) { c.metrics.window_s = static_cast<int>(as_int(v, 60, 86400)); }},
-      {"metrics.time_zone", [](Config& c, Value const& v) { c.metrics.time_zone = as_string(v); }},
-      {"metrics.public",
-       [](Config& c, Value const& v) { c.metrics.prometheus_public = as_bool(v); }},
-      {"metrics.token", [](Config& c, Value const& v) { c.metrics.prometheus_token = as_string(v); }},
     throw ConfigError(source, key, b.reason);
   }
 }
@@ -439,6 +439,7 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
       continue;
     apply(c, key, Value{value}, "environment " + name);
   }
+  c.metrics.zone = load_zone(c.metrics.time_zone, path.empty() ? "environment" : path, "metrics.time_zone");
   return c;
 }
 
@@ -449,11 +450,10 @@ void validate(Config const& c, std::string const& source) {
   if (c.server.tls_cert.empty() != c.server.tls_key.empty())
     throw ConfigError(source, "server.tls_cert", "tls_cert and tls_key must be given together");
   if (c.auth.require_identity && c.auth.identity_secret.empty())
-  c.metrics.zone = load_zone(c.metrics.time_zone, path.empty() ? "environment" : path, "metrics.time_zone");
     throw ConfigError(source, "auth.require_identity", "needs auth.identity_secret");
   if (c.limits.burst < 1) throw ConfigError(source, "limits.burst", "must be at least 1");
+  if (!c.metrics.prometheus_public && c.metrics.prometheus_token.size() < 16)
+    throw ConfigError(source, "metrics.token", "with metrics.public = false, set a token of at least 16 characters");
 }
 
 }  // namespace exceed::app
-  if (!c.metrics.prometheus_public && c.metrics.prometheus_token.size() < 16)
-    throw ConfigError(source, "metrics.token", "with metrics.public = false, set a token of at least 16 characters");

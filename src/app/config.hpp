@@ -98,12 +98,6 @@ struct Config {
     std::vector<std::string> check_in_stages{"post_purchase"};  // empty: every resolved chat
     std::string check_in_note = "Check in: did everything work out as the customer needed?";
   } followups;
-  struct Log {
-    std::string level = "info";
-    bool json = false;
-  } log;
-
-  core::RoutingRules routing_rules() const;
   struct Metrics {
     int window_s = 3600;             // the rolling window of the live figures
     std::string time_zone = "UTC";   // where "today" starts for the per-agent figures and report days
@@ -113,6 +107,12 @@ struct Config {
     bool prometheus_public = true;
     std::string prometheus_token;
   } metrics;
+  struct Log {
+    std::string level = "info";
+    bool json = false;
+  } log;
+
+  core::RoutingRules routing_rules() const;
 };
 
 // A refused setting: where it came from, which key, and why.

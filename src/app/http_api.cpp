@@ -104,8 +104,8 @@ net::HttpResponse json_response(unsigned status, json::value const& body) {
 }
 
 net::HttpResponse error_response(error code, std::string_view message) {
-  json::object inner;
   protocol::count_error(code);
+  json::object inner;
   inner["code"] = protocol::code_name(code);
   inner["message"] = message;
   json::object body;
@@ -176,7 +176,6 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     body["store"] = db_->connected() ? "up" : "down";
     co_return json_response(ready ? 200 : 503, body);
   }
-
   if (path == "/metrics") {
     // Prometheus scrapes: open, or only with metrics.token when metrics.public is false.
     if (method != "GET") co_return error_response(error::bad_request, "use GET");
@@ -192,6 +191,7 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     secure_headers(r);
     co_return r;
   }
+
   if (path.rfind("/api/", 0) == 0) {
     // Every API body is a JSON object; parse it once here.
     json::object body;
@@ -340,12 +340,12 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       else out["team"] = team;
       co_return json_response(200, out);
     }
-    if (path == "/api/v1/reports/consistency") {
     if (path == "/api/v1/reports/summary") {
       if (method != "GET") co_return error_response(error::bad_request, "use GET");
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await summary_report(*this, actor, req, target->query);
     }
+    if (path == "/api/v1/reports/consistency") {
       if (method != "GET") co_return error_response(error::bad_request, "use GET");
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await assessments_->consistency_report(actor, target->query);
