@@ -107,6 +107,39 @@ TEST_CASE("decoding keeps what the server needs") {
   REQUIRE(h.resume[0].after_seq == 3);
 }
 
+// Found by fuzz_frame_decoder (clang's UBSan): a number field holding a
+// double beyond int64, such as 1e400 (parsed as infinity), was converted to
+// int64 before its range was checked, which is undefined behaviour. Run
+// under clang's -fsanitize=undefined (scripts/fuzz builds that way) this
+// case fails if the range check moves back behind the conversion.
+TEST_CASE("integer fields holding doubles beyond int64 are refused without converting them") {
+  for (char const* n : {"1e400", "-1e400", "1e19", "-1e19", "1e308", "9.3e18", "18446744073709551615.5"}) {
+    INFO(n);
+    auto d = decode(std::string(R"({"type":"read","conversation_id":"c1","seq":)") + n + "}");
+    REQUIRE(std::get<DecodeError>(d).code == error::bad_request);
+    auto h = decode(std::string(R"({"type":"history.get","id":1,"conversation_id":"c1","limit":)") + n + "}");
+    REQUIRE(std::get<DecodeError>(h).code == error::bad_request);
+  }
+  // Integral doubles in range are still integers.
+  REQUIRE(std::holds_alternative<Request>(decode(R"({"type":"read","conversation_id":"c1","seq":3.0})")));
+}
+
+// Found by fuzz_frame_decoder: the error for an unknown type echoes the type
+// cut to 64 bytes, and the cut could split a multi-byte character, so the
+// error frame was not valid UTF-8 (a browser closes the socket with 1007).
+TEST_CASE("the error for an unknown type echoes it cut at a character boundary") {
+  std::string type(62, 'a');
+  type += "\xF0\x9F\x8E\x89\xF0\x9F\x8E\x89";  // two 4-byte characters across the 64-byte cut
+  auto bad = std::get<DecodeError>(decode(R"({"type":")" + type + R"(","id":1})"));
+  REQUIRE(bad.code == error::bad_request);
+  auto text = encode_error(bad.id, bad.code, bad.message);
+  boost::system::error_code ec;
+  json::parse(text, ec);  // Boost.JSON refuses invalid UTF-8
+  INFO(text);
+  REQUIRE_FALSE(ec);
+  REQUIRE(bad.message.find(std::string(62, 'a') + "'") != std::string::npos);
+}
+
 TEST_CASE("invalid UTF-8 inside a JSON text frame is refused") {
   std::string raw = "{\"type\":\"message.send\",\"id\":1,\"conversation_id\":\"c\",\"client_msg_id\":\"m\",\"text\":\"\xC3\x28\"}";
   REQUIRE(std::get<DecodeError>(decode(raw)).code == error::bad_request);
