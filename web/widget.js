@@ -371,8 +371,9 @@
     save();
     renderHeader();
     host.setAttribute('data-ticket', state.ticket.ticket_id || '');
-    if (!state.ticket.details_sent && !state.ticket.skipped && state.ticket.reason !== 'agent') showLeaveForm();
-    else renderEnded();
+    if (state.ticket.details_sent || state.ticket.reason === 'agent') renderEnded();
+    else if (state.ticket.skipped) showLeaveLater();
+    else showLeaveForm();
   }
 
   function showLeaveForm() {
@@ -404,9 +405,7 @@
     ui.leave.querySelector('.skip').addEventListener('click', () => {
       state.ticket.skipped = true;
       save();
-      ui.leave.hidden = true;
-      ui.leave.innerHTML = '';
-      renderEnded();
+      showLeaveLater();
       ui.input.focus();
     });
     form.addEventListener('submit', (e) => {
@@ -432,6 +431,20 @@
       queueMessage(`Name: ${name}\nEmail: ${email}` + (extra ? `\n\n${extra}` : ''));
       showLeaveThanks();
     });
+  }
+
+  // "Not now": the chat composer comes back, and one button brings the form back.
+  function showLeaveLater() {
+    if (ui.leave.querySelector('.leave-later')) return;
+    ui.leave.innerHTML = '<p class="leave-later">So we can also reach you outside this chat: <button type="button" class="linkish">leave your name and email</button></p>';
+    ui.leave.hidden = false;
+    ui.leave.querySelector('.linkish').addEventListener('click', () => {
+      state.ticket.skipped = false;
+      save();
+      ui.leave.innerHTML = '';
+      showLeaveForm();
+    });
+    renderEnded();
   }
 
   function showLeaveThanks() {
@@ -1038,6 +1051,8 @@ legend { padding: 0; margin-bottom: 4px; font-weight: 600; font-size: 13px; colo
 .leave .hint { display: block; font-size: 12px; color: #5b6478; margin-top: 2px; }
 .leave-err { color: #a1122e; margin: 6px 0 0; font-size: 12.5px; }
 .leave-done p { margin: 0 0 4px; font-size: 13px; color: #2a3244; }
+.leave-later { margin: 0; font-size: 13px; color: #44506a; }
+.linkish { text-decoration: underline; font-weight: 600; color: #2343bd; }
 .leave-done p.thanks { color: #1e6b3a; }
 @media (max-width: 480px) {
   :host { right: 12px !important; bottom: 12px !important; }

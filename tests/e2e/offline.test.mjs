@@ -100,3 +100,35 @@ test('nobody online: the customer leaves a message and gets the reply', async ()
   assert.deepEqual(errors.filter((e) => !/WebSocket|net::ERR/.test(e)), []);
   await ctx.close();
 });
+
+test('"Not now" gives the chat composer back, and the form can be opened again', async () => {
+  const ctx = await suite.browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const shop = await ctx.newPage();
+  watchPage(shop, 'shop 2', errors);
+  const widget = shop.locator('exceed-chat');
+  await customerWrites(shop, stack, 'Do you sell gift cards?');
+  await widget.locator('.leave-form').waitFor();
+  await widget.getByRole('button', { name: 'Not now' }).focus();
+  await shop.keyboard.press('Enter');
+  const input = widget.locator('#xc-input');
+  await input.waitFor();
+  assert.equal(await input.evaluate((e) => e.getRootNode().activeElement === e), true, 'focus back in the composer');
+  assert.equal(await widget.locator('.leave-form').count(), 0);
+  // Writing on goes into the ticket as before.
+  await input.fill('Ideally for 50 euros.');
+  await input.press('Enter');
+  await widget.locator('.msg.mine[data-seq]:has-text("50 euros")').waitFor();
+  const again = widget.getByRole('button', { name: 'leave your name and email' });
+  await again.focus();
+  await shop.keyboard.press('Enter');
+  await widget.locator('.leave-form').waitFor();
+  assert.equal(await widget.getByLabel('Your email').evaluate((e) => e.getRootNode().activeElement === e), true);
+  const ann = await stack.login('ann');
+  const { conversationId } = await shop.evaluate(() => window.__exceedWidget.state);
+  const list = await stack.get('/api/v1/tickets?team=support', ann.token);
+  const ticket = list.items.find((t) => t.conversation_id === conversationId);
+  assert.ok(ticket, 'the chat became a ticket');
+  const comments = await stack.get(`/api/v1/tickets/${ticket.id}/comments`, ann.token);
+  assert.ok(comments.items.some((c) => /50 euros/.test(c.text)), 'the later message is a public reply on the ticket');
+  await ctx.close();
+});
