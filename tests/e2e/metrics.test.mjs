@@ -20,7 +20,7 @@ const { stack, errors } = suite;
 const tile = (key, value) => `.tile[data-key="${key}"][data-value="${value}"]`;
 
 test('live tiles and the agents table follow the queue and the agent', async (t) => {
-  const dash = await (await suite.browser.newContext({ viewport: { width: 1360, height: 1000 } })).newPage();
+  const dash = await (await suite.browser.newContext({ viewport: { width: 1360, height: 1560 } })).newPage();
   watchPage(dash, 'dashboard', errors);
   await dashboardLogin(dash, stack, 'boss');
   await dash.waitForSelector('#metrics-state[data-state]', { state: 'attached' });
@@ -92,6 +92,9 @@ test('live tiles and the agents table follow the queue and the agent', async (t)
   await dash.waitForSelector('#charts:not([hidden]) #chart-queue svg[role="img"]');
   assert.match(await dash.getAttribute('#chart-queue svg', 'aria-label'), /Customers waiting in the queue/);
   assert.match(await dash.textContent('#chart-wait figcaption'), /Longest wait/);
+  // The polled lists agree with the tiles.
+  await dash.waitForSelector('#queue-empty:not([hidden])');
+  await dash.waitForSelector('#active tr:has-text("pay by invoice"), #active tr:has-text("Ann Agent")');
   await screenshot(dash, 'dashboard-live');
   assert.deepEqual(errors.filter((e) => !/WebSocket|net::ERR/.test(e)), []);
 });

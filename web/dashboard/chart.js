@@ -57,7 +57,9 @@ export function summarise({ values, stepS, end, title, fmt }) {
   for (const p of pts) if (p.v > peak.v) peak = p;
   const avg = pts.reduce((s, p) => s + p.v, 0) / pts.length;
   const over = span >= 1 ? `over the last ${span === 60 ? 'hour' : span + ' min'} (${clock(end - values.length * stepS * 1000)}–${clock(end)})` : `at ${clock(last.t)}`;
-  return `${title} ${over}: now ${fmt(last.v)}, peak ${fmt(peak.v)} at ${clock(peak.t)}, average ${fmt(Math.round(avg * 10) / 10)}.`;
+  // The series is sampled once a minute: its last point is that minute's
+  // reading, not "now" (the tiles are now).
+  return `${title} ${over}: ${fmt(last.v)} at ${clock(last.t)}, peak ${fmt(peak.v)} at ${clock(peak.t)}, average ${fmt(Math.round(avg * 10) / 10)}.`;
 }
 
 export function drawChart(figure, opts) {

@@ -129,7 +129,11 @@ function pct(v) { return v == null ? '—' : Math.round(v * 100) + '%'; }
 function num(v) { return v == null ? '—' : String(v); }
 
 function renderMetrics(m) {
+  const prev = lastMetrics;
   lastMetrics = m;
+  // The queue and active lists are polled; a change in the live figures
+  // refreshes them at once, so the page never shows both old and new.
+  if (prev && (prev.queue_length !== m.queue_length || prev.active_conversations !== m.active_conversations)) refreshLists();
   $('metrics-state').textContent = '';
   $('metrics-asof').textContent = 'Live · as of ' + new Date(toMs(m.as_of) ?? Date.now()).toLocaleTimeString();
   const win = windowWords(m.window_s);
