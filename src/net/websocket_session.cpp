@@ -119,12 +119,9 @@ class WsSession final : public WebSocket,
 
  private:
   asio::awaitable<void> serve(Request req, HttpRequest app_req);
-  asio::awaitable<void> write_queue();
-  // Keeps the session alive for as long as the writer runs.
-  static asio::awaitable<void> drain(std::shared_ptr<WsSession> self) {
-    co_await self->write_queue();
-  }
   void start_writer();
+  void pump();
+  void written(error_code ec);
   void drop();
 
   websocket::stream<Stream> ws_;
@@ -136,6 +133,9 @@ class WsSession final : public WebSocket,
   std::shared_ptr<WebSocketHandler> app_;
 
   std::deque<std::shared_ptr<std::string const>> queue_;
+  // The frame being written: held here, since the read loop may clear the
+  // queue while Beast still reads this buffer.
+  std::shared_ptr<std::string const> in_flight_;
   std::size_t queued_bytes_ = 0;  // includes the frame being written
   std::optional<websocket::close_reason> close_reason_;
   bool open_ = false;     // handshake done
@@ -245,38 +245,56 @@ asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req)
   guard_.reset();
 }
 
+// The single writer, driven by completion handlers rather than a coroutine:
+// every delivered frame used to pay for spawning a coroutine (a frame
+// allocation and a post) whenever the queue had drained, which on a chat
+// server is nearly every frame. Now the first frame is handed to Beast in
+// the caller's turn (the kernel usually takes it at once) and each
+// completion starts the next one. It drains the queue in order, then
+// performs the close handshake if one was asked for. Never more than one
+// write is in flight (writing_).
 template <class Stream>
 void WsSession<Stream>::start_writer() {
   if (writing_ || gone_ || dropped_) return;
   writing_ = true;
-  asio::co_spawn(state_->ex, drain(this->shared_from_this()), report);
+  pump();
 }
 
-// The single writer: drains the queue in order, then performs the close
-// handshake if one was asked for. Never more than one of these runs.
 template <class Stream>
-asio::awaitable<void> WsSession<Stream>::write_queue() {
-  while (!queue_.empty() && !gone_ && !dropped_) {
-    auto frame = queue_.front();
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(*frame), as_tuple(use_awaitable));
-    // The read loop may have ended and cleared the queue meanwhile.
-    if (!queue_.empty() && queue_.front() == frame) {
-      queue_.pop_front();
-      queued_bytes_ -= frame->size();
-    }
-    if (ec) {
-      fail(ec, "ws write", id_);
-      drop();
-      break;
-    }
+void WsSession<Stream>::pump() {
+  if (!queue_.empty() && !gone_ && !dropped_) {
+    in_flight_ = queue_.front();
+    ws_.async_write(asio::buffer(*in_flight_),
+                    [self = this->shared_from_this()](error_code ec, std::size_t) { self->written(ec); });
+    return;
   }
   if (closing_ && close_reason_ && !gone_ && !dropped_) {
     auto reason = *close_reason_;
     close_reason_.reset();
-    auto [ec] = co_await ws_.async_close(reason, as_tuple(use_awaitable));
-    if (ec) fail(ec, "ws close", id_);
+    ws_.async_close(reason, [self = this->shared_from_this()](error_code ec) {
+      if (ec) fail(ec, "ws close", self->id_);
+      self->writing_ = false;
+    });
+    return;
   }
   writing_ = false;
+}
+
+template <class Stream>
+void WsSession<Stream>::written(error_code ec) {
+  auto frame = std::move(in_flight_);
+  // The read loop may have ended and cleared the queue meanwhile.
+  if (!queue_.empty() && queue_.front() == frame) {
+    queue_.pop_front();
+    queued_bytes_ -= frame->size();
+  }
+  if (ec) {
+    fail(ec, "ws write", id_);
+    drop();
+    writing_ = false;
+    return;
+  }
+  pump();
 }
 
 // Hard close: pending operations fail, the read loop ends and runs on_close.
