@@ -72,10 +72,30 @@ def need(tool):
     return path
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct free ports below the kernel's ephemeral range: a port from
+    bind(0) is an ephemeral one, which an outgoing connection (redis-cli, a
+    replica, another test) can take before the process meant for it binds."""
+    import random
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError):
+        low = 32768
+    lo, hi = max(1024, low - 12000), low
+    ports = []
+    while len(ports) < n:
+        port = random.randrange(lo, hi)
+        if port in ports:
+            continue
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+    return ports
 
 
 def load_yaml_docs(path):
@@ -494,7 +514,7 @@ def check_nginx(repo, args):
     nginx = need("nginx")
     need("openssl")
     with tempfile.TemporaryDirectory() as tmp:
-        hosts, main = nginx_copy(repo, tmp, [free_port(), free_port()])
+        hosts, main = nginx_copy(repo, tmp, free_ports(2))
         check(len(hosts) == 2, f"nginx: upstream lists the two Exceed processes ({hosts})")
         r = subprocess.run([nginx, "-t", "-p", tmp, "-e", f"{tmp}/logs/error.log", "-c", main],
                            capture_output=True, text=True)
@@ -514,8 +534,7 @@ def check_nginx(repo, args):
 
     # The config at work: nginx in front of a real server and Redis.
     with tempfile.TemporaryDirectory() as tmp:
-        redis_port, exceed_port = free_port(), free_port()
-        http_port, https_port = free_port(), free_port()
+        redis_port, exceed_port, http_port, https_port = free_ports(4)
         procs = Procs()
         redis = procs.start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", tmp], ready=r"Ready to accept connections")
@@ -664,7 +683,7 @@ def check_redis(repo, _args):
     cli = need("redis-cli")
     src = os.path.join(repo, "deploy/compose/redis")
     with tempfile.TemporaryDirectory() as tmp:
-        p1, p2, ps = free_port(), free_port(), free_port()
+        p1, p2, ps = free_ports(3)
         procs = Procs()
         try:
             def node(name, port, extra):
@@ -736,7 +755,7 @@ def check_config(repo, args):
         path = os.path.join(tmp, "exceed.toml")
         with open(path, "w") as f:
             f.write(toml_text)
-        redis_port, port = free_port(), free_port()
+        redis_port, port = free_ports(2)
         procs = Procs()
         # The file as shipped, with what only the cluster has replaced: the
         # listen address (a free port), the image's paths, the sentinels
