@@ -87,13 +87,15 @@ int serve(po::variables_map const& vm) {
 
   asio::io_context io(1);
   app::App server(io, config);
+  // Signals are caught before the port opens: a SIGTERM right after
+  // "listening" (a supervisor stopping a fresh process) is a graceful stop.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
   try {
     server.start();
   } catch (std::system_error const& e) {
     spdlog::critical("cannot listen on {}:{}: {}", config.server.host, config.server.port, e.what());
     return 1;
   }
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", sig);
