@@ -16,7 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <deque>
+#include <vector>
 #include <exception>
 
 namespace exceed::net::detail {
@@ -132,7 +132,11 @@ class WsSession final : public WebSocket,
   std::optional<ConnectionGuard> guard_;  // reset when the socket is gone
   std::shared_ptr<WebSocketHandler> app_;
 
-  std::deque<std::shared_ptr<std::string const>> queue_;
+  // FIFO of frames: a vector and the index of its head. libstdc++'s deque
+  // allocates a 512-byte block when it is constructed, which every idle
+  // session paid for; this allocates only when frames are queued.
+  std::vector<std::shared_ptr<std::string const>> queue_;
+  std::size_t head_ = 0;
   // The frame being written: held here, since the read loop may clear the
   // queue while Beast still reads this buffer.
   std::shared_ptr<std::string const> in_flight_;
@@ -177,12 +181,16 @@ asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req)
   open_ = true;
   ws_.text(true);
   spdlog::debug("net: ws {} from {} open", id_, ip_);
+  // The upgrade request lives in this coroutine's frame for the whole
+  // connection: free its headers once they have served.
+  { Request done = std::move(req); }
 
   try {
     app_ = state_->handler.on_ws_open(this->shared_from_this(), app_req);
   } catch (std::exception const& e) {
     spdlog::error("net: ws {} on_ws_open threw: {}", id_, e.what());
   }
+  { HttpRequest done = std::move(app_req); }
   if (!app_)
     close(websocket::close_code::internal_error, "");
   else if (stop_pending_ || state_->stopping)
@@ -231,6 +239,7 @@ asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req)
   beast::get_lowest_layer(ws_).close();
   close_timer_.cancel();
   queue_.clear();
+  head_ = 0;
   queued_bytes_ = 0;
   spdlog::debug("net: ws {} from {} closed", id_, ip_);
   // Moved out first: the app's handler usually holds our shared_ptr, and
@@ -262,8 +271,8 @@ void WsSession<Stream>::start_writer() {
 
 template <class Stream>
 void WsSession<Stream>::pump() {
-  if (!queue_.empty() && !gone_ && !dropped_) {
-    in_flight_ = queue_.front();
+  if (head_ < queue_.size() && !gone_ && !dropped_) {
+    in_flight_ = queue_[head_];
     ws_.async_write(asio::buffer(*in_flight_),
                     [self = this->shared_from_this()](error_code ec, std::size_t) { self->written(ec); });
     return;
@@ -284,9 +293,13 @@ template <class Stream>
 void WsSession<Stream>::written(error_code ec) {
   auto frame = std::move(in_flight_);
   // The read loop may have ended and cleared the queue meanwhile.
-  if (!queue_.empty() && queue_.front() == frame) {
-    queue_.pop_front();
+  if (head_ < queue_.size() && queue_[head_] == frame) {
+    queue_[head_++].reset();
     queued_bytes_ -= frame->size();
+    if (head_ == queue_.size()) {
+      queue_.clear();
+      head_ = 0;
+    }
   }
   if (ec) {
     fail(ec, "ws write", id_);
