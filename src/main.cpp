@@ -138,6 +138,11 @@ int with_store(app::Config const& config, F body) {
     std::cerr << "exceed: redis.url: " << why << "\n";
     return exit_usage;
   }
+  // With sentinels configured, the primary is the one they name, as for serve.
+  if (!config.redis.sentinels.empty() && !ep->use_sentinels(config.redis.sentinels, config.redis.master_name, &why)) {
+    std::cerr << "exceed: redis.sentinels: " << why << "\n";
+    return exit_usage;
+  }
   asio::io_context io(1);
   auto conn = store::Connection::create(io.get_executor(), *ep);
   app::Db db(conn, config.redis.prefix);
