@@ -690,6 +690,7 @@ struct Window {
   double srv0 = 0, redis0 = 0, self0 = 0;
   std::uint64_t t0 = 0;
   void begin() {
+    std::cerr << "loadgen: shard " << g_net->opt.shard << ": measuring" << std::endl;
     t0 = now_ns();
     srv0 = servers_cpu_us();
     redis0 = proc_cpu_us(g_net->opt.redis_pid);
