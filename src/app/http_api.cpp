@@ -187,7 +187,7 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     }
     net::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_->prometheus();
+    r.body = co_await metrics_->prometheus();
     secure_headers(r);
     co_return r;
   }

@@ -221,7 +221,14 @@ void Metrics::subscribe(std::shared_ptr<Client> const& client) {
   if (!busy_) asio::co_spawn(app_.executor(), refresh(false), asio::detached);
 }
 
-asio::awaitable<void> Metrics::tick() { co_await refresh(true); }
+asio::awaitable<void> Metrics::tick() {
+  auto now = now_ms();
+  bool watched = !subscribers_.empty() || !waiting_.empty();
+  bool new_minute = now / 60'000 != last_minute_;
+  if (!watched && !new_minute) co_return;
+  last_minute_ = now / 60'000;
+  co_await refresh(true);
+}
 
 // Reads new samples and the gauges, then sends the snapshot to those still
 // waiting for their first one and, when `broadcast` and a figure changed,
@@ -235,6 +242,7 @@ asio::awaitable<void> Metrics::refresh(bool broadcast) {
   } done{busy_};
 
   auto now = now_ms();
+  last_reading_ = now;
   co_await read_samples(now);
   auto& db = app_.db();
   auto live = co_await db.call(db.scripts().metrics_live, std::to_string(now), queue_scan);
@@ -310,7 +318,12 @@ std::size_t Metrics::absorb(store::Reply const& page) {
   return entries.size();
 }
 
-std::string Metrics::prometheus() {
+asio::awaitable<std::string> Metrics::prometheus() {
+  if (now_ms() - last_reading_ > 5'000) co_await refresh(false);
+  co_return render_prometheus();
+}
+
+std::string Metrics::render_prometheus() {
   auto& r = registry_;
   for (auto role : {core::Role::customer, core::Role::agent, core::Role::supervisor})
     r.gauge("exceed_connections", {{"role", std::string(core::to_string(role))}}) =

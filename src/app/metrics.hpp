@@ -8,6 +8,10 @@
 // queue waits, breaches, assessments), which each process reads on from
 // where it left off into a core::LiveWindow. Nothing scans conversations.
 //
+// The reading costs Redis a few milliseconds per thousand agents, so a
+// process reads every second only while a supervisor of its own watches;
+// otherwise once a minute (for the charts' series) and on a scrape.
+//
 // Operators: GET /metrics in the Prometheus text format. Counters and
 // histograms are this process's (Prometheus sums them over instances);
 // queue_length and followups_overdue are deployment-wide gauges.
@@ -51,8 +55,9 @@ class Metrics {
   void assessed(std::string_view level);
   core::prom::Histogram* redis_latency() noexcept { return redis_latency_; }
 
-  // GET /metrics.
-  std::string prometheus();
+  // GET /metrics (reads the deployment's gauges first when the last
+  // reading is more than a few seconds old).
+  boost::asio::awaitable<std::string> prometheus();
 
   // The last snapshot sent or ready to send (tests and the HTTP API).
   boost::json::object const& last() const noexcept { return last_; }
@@ -63,6 +68,7 @@ class Metrics {
   boost::asio::awaitable<void> read_samples(core::Millis now);
   void publish(store::Reply const& live, core::Millis now, bool broadcast);
   std::size_t absorb(store::Reply const& page);
+  std::string render_prometheus();
   struct Subscriber {
     std::weak_ptr<Client> client;
     std::string sent;  // the figures last sent to it (without as_of)
@@ -77,6 +83,8 @@ class Metrics {
   std::vector<std::weak_ptr<Client>> waiting_;  // subscribed, not yet sent their first snapshot
   boost::json::object last_;
   std::string last_text_;  // last_ without as_of: what "changed" compares
+  core::Millis last_reading_ = 0;
+  core::Millis last_minute_ = -1;
 
   core::prom::Registry registry_;
   double* messages_in_;
