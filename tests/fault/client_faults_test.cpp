@@ -16,6 +16,21 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Sanitizer builds (scripts/test --sanitize: Debug, ASan) run the server
+// several times slower; latency bounds scale with it.
+// ASan's allocator keeps freed memory in quarantine, so RSS says nothing
+// there; and the storm is a quarter of the size (a Debug server under ASan
+// serves 2,000 hellos at once in well over a minute).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double slowdown = 10;
+constexpr bool sanitized = true;
+constexpr int sessions_per_chat = 50;
+#else
+constexpr double slowdown = 1;
+constexpr bool sanitized = false;
+constexpr int sessions_per_chat = 200;
+#endif
+
 Env fault_env(Env extra = {}) {
   Env e{{"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"},
         {"EXCEED_LIMITS_MESSAGES_PER_S", "200"},
@@ -104,7 +119,7 @@ TEST_CASE("fault: readers that read nothing are closed when their queue is full,
   REQUIRE(pid > 0);
   long rss_before = rss_kib(pid);
 
-  // One busy chat, 7 KB messages from its customer as fast as acks come,
+  // One busy chat, 7 KB messages from its customer (up to 100 a second),
   // and 8 more sessions of that customer that never read.
   auto const& hot = s.chats.front();
   SwarmOptions big;
@@ -119,8 +134,9 @@ TEST_CASE("fault: readers that read nothing are closed when their queue is full,
   s.swarm.reset_latency();
   auto started = Clock::now();
   pump.start_sending();
-  // 64 KiB of queue plus the kernel's buffers: a few MB pushed is plenty.
-  REQUIRE(pump.wait_figures([](SwarmFigures const& f) { return f.acked >= 600; }, 30s));
+  // 64 KiB of queue plus the kernel's buffers, which Linux grows to
+  // several MB per socket (tcp_wmem): 2 MB was not enough, 4 MB is.
+  REQUIRE(pump.wait_figures([](SwarmFigures const& f) { return f.acked >= 600; }, 60s));
   pump.stop_sending();
   double pumping = ms_since(started);
   long rss_peak = rss_kib(pid);
@@ -132,7 +148,11 @@ TEST_CASE("fault: readers that read nothing are closed when their queue is full,
 
   REQUIRE(pump.wait_all_acked(10s));
   s.swarm.stop_sending();
-  REQUIRE(s.swarm.wait_all_acked(15s));
+  bool all_acked = s.swarm.wait_all_acked(30s);
+  auto now = s.swarm.figures();
+  INFO("unacked " << now.unacked << ", connected " << now.connected << "/" << n << ", disconnects " << now.disconnects
+                  << ", errors " << now.other_errors << "/" << now.unavailable);
+  REQUIRE(all_acked);
   REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
   auto f = s.swarm.figures();
   auto a = audit(d.redis.port(), s.swarm);
@@ -145,19 +165,20 @@ TEST_CASE("fault: readers that read nothing are closed when their queue is full,
   require_clean(a, f);
   CHECK(during.disconnects == 0);  // nobody but the deaf sessions was dropped
   CHECK(during.connected == n);
-  CHECK(during.latency_p99_ms < 500);
-  CHECK(rss_peak - rss_before < 64 * 1024);  // 8 queues of 64 KiB, not the megabytes pushed at them
+  CHECK(during.latency_p99_ms < 500 * slowdown);
+  if (!sanitized) CHECK(rss_peak - rss_before < 64 * 1024);  // 8 queues of 64 KiB, not the megabytes pushed at them
 }
 
 TEST_CASE("fault: a reconnect storm: 2,000 clients reconnecting at once with resume all get what they missed") {
   Deployment d(fault_env());
   Scene s(d, 2, 5);  // 10 chats whose customers and agents keep talking
-  // 200 more sessions of each customer: phones, tabs, widgets left open.
+  // 200 more sessions of each customer (50 under ASan): phones, tabs,
+  // widgets left open.
   SwarmOptions quiet;
   quiet.send_every = 500ms;
   Swarm crowd(quiet);
   for (auto const& c : s.chats)
-    for (int i = 0; i < 200; ++i) crowd.add(c.token, {d.port()}, {c.conv});
+    for (int i = 0; i < sessions_per_chat; ++i) crowd.add(c.token, {d.port()}, {c.conv});
   auto const n = static_cast<std::int64_t>(crowd.size());
   REQUIRE(crowd.connect_all(60s));
   REQUIRE(crowd.wait_caught_up(s.stored_counts(), 30s));
@@ -184,11 +205,19 @@ TEST_CASE("fault: a reconnect storm: 2,000 clients reconnecting at once with res
   auto f = s.swarm.figures();
   auto cf = crowd.figures();
   auto a = audit(d.redis.port(), s.swarm);
-  char extra[160];
-  std::snprintf(extra, sizeof extra, "clients=%lld reconnected=%lld all_connected_ms=%.0f msgs_per_chat=%lld",
+  char extra[256];
+  std::snprintf(extra, sizeof extra,
+                "clients=%lld reconnected=%lld all_connected_ms=%.0f msgs_per_chat=%lld crowd_redelivered=%lld "
+                "crowd_history_gets=%lld crowd_resume_errors=%lld",
                 static_cast<long long>(n), static_cast<long long>(cf.reconnects), all_connected,
-                static_cast<long long>(missed / static_cast<std::int64_t>(want.size())));
+                static_cast<long long>(missed / static_cast<std::int64_t>(want.size())),
+                static_cast<long long>(cf.redelivered), static_cast<long long>(cf.history_gets),
+                static_cast<long long>(cf.resume_errors));
   print_figures("reconnect-storm", f, a, recovery, extra);
   require_clean(a, f);
   CHECK(cf.reconnects >= n);
+  // Resume brought every missed message, or the server said which resume
+  // it could not serve (an error frame: e.g. a Redis call over its timeout
+  // on a starved machine) and the client filled in with history.get.
+  CHECK(cf.silent_misses == 0);
 }

@@ -94,6 +94,25 @@ struct SceneT {
     }
   }
 
+  // k more customers start chats now (offered to the agents, who are busy
+  // and never accept, or queued) and talk in them too. Connects them to the
+  // swarm at once. Call after all_online().
+  void add_waiting(std::size_t k) {
+    std::vector<Person> people;
+    std::size_t first = swarm.size();
+    for (std::size_t i = 0; i < k; ++i) {
+      auto port = d.port(i % d.servers.size());
+      auto c = customer(port, "Waiting " + std::to_string(i));
+      auto conv = start_chat(c, "anyone there? " + std::to_string(i));
+      chats.push_back(Chat{conv, c.token, no_agent, swarm.add(c.token, ports_from(i), {conv}, conv, "waiting")});
+      people.push_back(std::move(c));
+    }
+    REQUIRE(swarm.connect_all(std::chrono::seconds(20)));
+    REQUIRE(swarm.size() == first + k);
+    for (auto& p : people) p->close();
+  }
+  static constexpr std::size_t no_agent = static_cast<std::size_t>(-1);
+
   // The number of messages stored in each chat now.
   std::map<std::string, std::int64_t> stored_counts() {
     std::map<std::string, std::int64_t> out;

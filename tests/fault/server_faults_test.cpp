@@ -19,8 +19,12 @@ Env fault_env(Env extra = {}) {
 }  // namespace
 
 TEST_CASE("fault: kill -9 of the server under load and a restart lose no acked message and double none") {
-  Deployment d(fault_env());
+  Deployment d(fault_env({{"EXCEED_ROUTING_OFFER_TIMEOUT_S", "1"}, {"EXCEED_ROUTING_DECLINE_COOLDOWN_S", "1"}}));
   Scene s(d, 3, 8);  // 3 agents, 24 customers, all talking
+  // And 8 chats waiting: offered to the agents' free seats (never accepted,
+  // so the offers lapse and move on every second) or queued behind them.
+  s.all_online();
+  s.add_waiting(8);
   auto const n = static_cast<std::int64_t>(s.swarm.size());
   s.swarm.start_sending();
   REQUIRE(s.swarm.wait_figures([](SwarmFigures const& f) { return f.acked >= 300; }, 20s));

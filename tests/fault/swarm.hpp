@@ -64,6 +64,8 @@ struct SwarmFigures {
   std::int64_t reconnects = 0;    // welcomes after the first
   std::int64_t connected = 0;     // clients connected now
   std::int64_t history_gets = 0;  // history.get sent to fill a gap (resume did not)
+  std::int64_t resume_errors = 0; // error frames without id (a resume entry the server could not serve)
+  std::int64_t silent_misses = 0; // a client behind what is stored after resume, without a gap seen or an error
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;  // first send -> ack
 };
 
