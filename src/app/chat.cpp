@@ -233,7 +233,10 @@ struct Handlers {
     result["ts"] = ts;
     result["duplicate"] = duplicate;
     ack(std::move(result));
-    if (duplicate) co_return;
+    if (duplicate) {
+      co_await repeat_event(m.conversation_id, seq, str_at(o.reply, 3), str_at(o.reply, 4));
+      co_return;
+    }
     auto& metrics = app.metrics();
     metrics.message_received();
     if (auto fr = int_at(o.reply, 7); fr >= 0) metrics.first_response(fr);
@@ -252,6 +255,16 @@ struct Handlers {
     // In a conversation kept as a ticket, the customer's message is their reply on it.
     if (c.role() == core::Role::customer && str_at(o.reply, 6) == "ticket" && !str_at(o.reply, 5).empty())
       co_await app.tickets().customer_message(str_at(o.reply, 5), m.conversation_id, c.user_id(), c.name(), m.text);
+  }
+
+  // A retried message was stored by an attempt that may have died before its
+  // event went out (a lost ack, a restart, Redis gone after the write): the
+  // event is sent again, as stored; clients de-duplicate by seq.
+  boost::asio::awaitable<void> repeat_event(std::string conv, std::int64_t seq, std::string visitor, std::string agent) {
+    std::string id = "0-" + std::to_string(seq);
+    auto stored = co_await db().cmd("XRANGE", db().key("conv:" + conv + ":msgs"), id, id);
+    if (!stored || !stored.reply.is_array() || stored.reply.elements.empty()) co_return;
+    app.publish(both_sides(visitor, agent), encode_event("message", message_json(conv, stored.reply.elements[0])));
   }
 
   boost::asio::awaitable<void> operator()(Typing const& t) {

@@ -241,3 +241,26 @@ TEST_CASE("the widget's API calls work from an allowed shop origin (CORS), and n
     return o;
   }()));
 }
+
+TEST_CASE("a retried message is told to the other side again, as stored, under its first seq") {
+  // The first attempt's event may never have gone out (its process died
+  // after the store took the message); clients de-duplicate by seq.
+  Deployment d;
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "hello");
+  accept(ann, conv);
+  auto first = send(casey, conv, "my order number is 1234", "c-9");
+  REQUIRE(ok(first));
+  auto seq = first.at("seq").as_int64();
+  message_event(ann, conv, seq);
+  auto again = send(casey, conv, "a different text under the same id", "c-9");
+  REQUIRE(ok(again));
+  REQUIRE(again.at("duplicate").as_bool());
+  REQUIRE(again.at("seq").as_int64() == seq);
+  auto repeated = message_event(ann, conv, seq);
+  CHECK(repeated.at("text").as_string() == "my order number is 1234");
+  CHECK(repeated.at("client_msg_id").as_string() == "c-9");
+  CHECK(history(ann, conv).size() == static_cast<std::size_t>(seq));
+}
