@@ -28,7 +28,7 @@ namespace po = boost::program_options;
 using namespace exceed;
 
 constexpr int exit_usage = 2;
-constexpr std::string_view version = "0.1.0";
+constexpr std::string_view version = app::exceed_version;
 
 std::map<std::string, std::string> environment() {
   std::map<std::string, std::string> env;

@@ -24,12 +24,6 @@ using protocol::error;
 
 namespace {
 
-std::int64_t to_int(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 std::string normalized(std::string_view text) {
   std::string out;
   for (char c : text)

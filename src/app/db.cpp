@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 namespace exceed::app {
 namespace {
 
@@ -116,6 +118,12 @@ long long int_at(store::Reply const& r, std::size_t i) {
   } catch (std::exception const&) {
     return 0;
   }
+}
+
+std::int64_t to_int(std::string_view s) {
+  std::int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
 }
 
 std::string_view field(store::Reply const& flat, std::string_view name) {

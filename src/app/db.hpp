@@ -75,6 +75,8 @@ Outcome to_outcome(std::error_code ec, store::Reply reply);
 // Reply helpers: a string view of element i of an array reply ("" if absent).
 std::string const& str_at(store::Reply const& r, std::size_t i);
 long long int_at(store::Reply const& r, std::size_t i);
+// The leading integer of a stored field ("" and text without one: 0).
+std::int64_t to_int(std::string_view s);
 // HGETALL-shaped reply (flat field, value list) to a lookup.
 std::string_view field(store::Reply const& flat, std::string_view name);
 

@@ -33,12 +33,6 @@ Outcome failure(error code, std::string message) {
   return o;
 }
 
-std::int64_t to_int(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 // Characters (code points) of UTF-8 text.
 std::size_t characters(std::string_view s) {
   std::size_t n = 0;

@@ -3,6 +3,7 @@
 #include "app/app.hpp"
 #include "app/client.hpp"
 #include "app/scripts.hpp"
+#include "app/wire.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -23,16 +24,6 @@ constexpr core::Millis keep_samples = 25 * 3600 * 1000LL;  // a day and the long
 constexpr char const* samples_batch = "2000";
 constexpr char const* queue_scan = "50";  // queued chats looked at per team for the longest wait
 
-json::value seconds(std::optional<core::Millis> ms) {
-  if (!ms) return nullptr;
-  return static_cast<double>(*ms) / 1000.0;
-}
-
-json::value ratio(std::optional<double> r) {
-  if (!r) return nullptr;
-  return *r;
-}
-
 std::optional<core::Sample> parse_sample(store::Reply const& fields) {
   auto kind = field(fields, "k");
   core::Sample s{core::Sample::Kind::first_response, 0, "", "", "", 0, "", ""};
@@ -41,22 +32,14 @@ std::optional<core::Sample> parse_sample(store::Reply const& fields) {
   else if (kind == "breach") s.kind = core::Sample::Kind::sla_breach;
   else if (kind == "assess") s.kind = core::Sample::Kind::assessed;
   else return std::nullopt;
-  auto number = [](std::string_view v) -> core::Millis {
-    core::Millis out = 0;
-    for (char ch : v) {
-      if (ch < '0' || ch > '9') return out;
-      out = out * 10 + (ch - '0');
-    }
-    return out;
-  };
-  s.at = number(field(fields, "at"));
+  s.at = to_int(field(fields, "at"));
   s.conversation = field(fields, "c");
   s.team = field(fields, "t");
   s.agent = field(fields, "a");
   auto v = field(fields, "v");
   if (s.kind == core::Sample::Kind::sla_breach) s.metric = v;
   else if (s.kind == core::Sample::Kind::assessed) s.level = v;
-  else s.value = number(v);
+  else s.value = to_int(v);
   return s;
 }
 
@@ -82,7 +65,7 @@ json::object figures_json(store::Reply const& live, core::WindowFigures const& w
   auto const& series = live.elements.at(2).elements;
   auto num = [](store::Reply const& r) -> long long {
     if (r.kind == store::Reply::Kind::integer) return r.integer;
-    return r.str.empty() ? 0 : std::atoll(r.str.c_str());
+    return to_int(r.str);
   };
 
   long long queue = 0, active = 0, oldest = 0, online = 0, available = 0;
@@ -117,8 +100,8 @@ json::object figures_json(store::Reply const& live, core::WindowFigures const& w
     a["followups_overdue"] = num(agents[i + 8]);
     auto today = w.agents_today.find(id);
     bool has = today != w.agents_today.end();
-    a["first_response_p50_today_s"] = has ? seconds(today->second.first_response_p50) : json::value(nullptr);
-    a["exceeded_rate_today"] = has ? ratio(today->second.exceeded_rate) : json::value(nullptr);
+    a["first_response_p50_today_s"] = has ? seconds_or_null(today->second.first_response_p50) : json::value(nullptr);
+    a["exceeded_rate_today"] = has ? number_or_null(today->second.exceeded_rate) : json::value(nullptr);
     if (agents[i + 3].str == "online") ++online;
     if (num(agents[i + 6]) != 0) ++available;
     agent_rows.push_back(std::move(a));
@@ -129,12 +112,12 @@ json::object figures_json(store::Reply const& live, core::WindowFigures const& w
   out["agents_online"] = online;
   out["agents_available"] = available;
   out["active_conversations"] = active;
-  out["first_response_p50_s"] = seconds(w.first_response_p50);
-  out["first_response_p90_s"] = seconds(w.first_response_p90);
-  out["queue_wait_p50_s"] = seconds(w.queue_wait_p50);
-  out["queue_wait_p90_s"] = seconds(w.queue_wait_p90);
+  out["first_response_p50_s"] = seconds_or_null(w.first_response_p50);
+  out["first_response_p90_s"] = seconds_or_null(w.first_response_p90);
+  out["queue_wait_p50_s"] = seconds_or_null(w.queue_wait_p50);
+  out["queue_wait_p90_s"] = seconds_or_null(w.queue_wait_p90);
   out["sla_breaches"] = w.sla_breaches;
-  out["exceeded_rate"] = ratio(w.exceeded_rate);
+  out["exceeded_rate"] = number_or_null(w.exceeded_rate);
   out["assessed"] = w.assessed;
   out["met_only_open"] = num(live.elements.at(3));
   out["teams"] = std::move(team_rows);

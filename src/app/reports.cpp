@@ -7,6 +7,7 @@
 
 #include "app/app.hpp"
 #include "app/scripts.hpp"
+#include "app/wire.hpp"
 #include "core/metrics.hpp"
 #include "core/schedule.hpp"
 
@@ -33,45 +34,26 @@ std::optional<core::Millis> parse_time(std::string const& text) {
   return core::parse_rfc3339(text);
 }
 
-long long to_ll(std::string const& s) {
-  long long v = 0;
-  for (char ch : s) {
-    if (ch < '0' || ch > '9') break;
-    v = v * 10 + (ch - '0');
-  }
-  return v;
-}
-
 core::ConversationFacts facts_of(std::vector<store::Reply> const& e, std::size_t i) {
   auto at = [&](std::size_t k) -> std::string const& { return e[i + k].str; };
   core::ConversationFacts f;
   f.id = at(0);
   f.team = at(1);
   f.agent = at(2);
-  f.started = to_ll(at(3));
-  f.first_customer = to_ll(at(4));
-  f.assigned = to_ll(at(5));
-  f.first_response = to_ll(at(6));
-  f.resolved = to_ll(at(7));
+  f.started = to_int(at(3));
+  f.first_customer = to_int(at(4));
+  f.assigned = to_int(at(5));
+  f.first_response = to_int(at(6));
+  f.resolved = to_int(at(7));
   f.ended = at(8) == "resolved" || at(8) == "ticket";
   f.ticketed_at_start = !at(9).empty();
-  f.csat = static_cast<int>(to_ll(at(10)));
+  f.csat = static_cast<int>(to_int(at(10)));
   f.level = at(11);
   for (std::size_t m = 0; m < 3; ++m) {
-    core::ConversationFacts::Outcome o{static_cast<int>(to_ll(at(12 + 2 * m))), static_cast<int>(to_ll(at(13 + 2 * m)))};
+    core::ConversationFacts::Outcome o{static_cast<int>(to_int(at(12 + 2 * m))), static_cast<int>(to_int(at(13 + 2 * m)))};
     if (o.met || o.breached) f.sla[metrics[m]] = o;
   }
   return f;
-}
-
-json::value seconds(std::optional<core::Millis> ms) {
-  if (!ms) return nullptr;
-  return static_cast<double>(*ms) / 1000.0;
-}
-
-json::value maybe(std::optional<double> v) {
-  if (!v) return nullptr;
-  return *v;
 }
 
 json::object figures_json(core::SummaryFigures const& f) {
@@ -80,24 +62,24 @@ json::object figures_json(core::SummaryFigures const& f) {
   o["answered"] = f.answered;
   o["missed"] = f.missed;
   o["ticketed"] = f.ticketed;
-  o["queue_wait_p50_s"] = seconds(f.queue_wait_p50);
-  o["queue_wait_p90_s"] = seconds(f.queue_wait_p90);
-  o["first_response_p50_s"] = seconds(f.first_response_p50);
-  o["first_response_p90_s"] = seconds(f.first_response_p90);
-  o["resolution_p50_s"] = seconds(f.resolution_p50);
-  o["resolution_p90_s"] = seconds(f.resolution_p90);
+  o["queue_wait_p50_s"] = seconds_or_null(f.queue_wait_p50);
+  o["queue_wait_p90_s"] = seconds_or_null(f.queue_wait_p90);
+  o["first_response_p50_s"] = seconds_or_null(f.first_response_p50);
+  o["first_response_p90_s"] = seconds_or_null(f.first_response_p90);
+  o["resolution_p50_s"] = seconds_or_null(f.resolution_p50);
+  o["resolution_p90_s"] = seconds_or_null(f.resolution_p90);
   json::object sla;
   for (auto const& [metric, a] : f.sla) {
     json::object m;
     m["met"] = a.met;
     m["breached"] = a.breached;
-    m["attainment"] = maybe(a.rate);
+    m["attainment"] = number_or_null(a.rate);
     sla[metric] = std::move(m);
   }
   o["sla"] = std::move(sla);
   json::object csat;
   csat["count"] = f.csat_count;
-  csat["average"] = maybe(f.csat_average);
+  csat["average"] = number_or_null(f.csat_average);
   json::object dist;
   for (int r = 1; r <= 5; ++r) dist[std::to_string(r)] = f.csat_distribution[static_cast<std::size_t>(r - 1)];
   csat["distribution"] = std::move(dist);

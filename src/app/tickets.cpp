@@ -29,12 +29,6 @@ constexpr auto close_every = std::chrono::milliseconds(1000);
 constexpr std::size_t max_subject = 200;
 constexpr std::size_t max_tags = 20;
 
-std::int64_t to_int(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 json::value time_or_null(std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(to_int(s)); }
 
 json::value person_or_null(std::string_view id, std::string_view name) {

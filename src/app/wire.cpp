@@ -11,12 +11,6 @@ namespace exceed::app {
 namespace json = boost::json;
 namespace {
 
-std::int64_t to_int(std::string_view s) {
-  std::int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 json::value time_or_null(std::string_view s) {
   if (s.empty()) return nullptr;
   return to_int(s);
@@ -56,6 +50,16 @@ std::string offer_event(OfferFields const& f) {
   ev["preview"] = f.preview;
   ev["expires_in_s"] = f.expires_in_s;
   return protocol::encode_event("conversation.offer", std::move(ev));
+}
+
+json::value seconds_or_null(std::optional<core::Millis> ms) {
+  if (!ms) return nullptr;
+  return static_cast<double>(*ms) / 1000.0;
+}
+
+json::value number_or_null(std::optional<double> v) {
+  if (!v) return nullptr;
+  return *v;
 }
 
 json::object message_json(std::string_view conversation_id, store::Reply const& entry) {

@@ -1,10 +1,13 @@
 // Store records to the contract's JSON shapes (PROTOCOL.md, proto/).
 #pragma once
 
+#include "core/domain.hpp"
 #include "store/redis.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +30,10 @@ std::string offer_event(OfferFields const& f);
 
 // At most `max_bytes` of UTF-8 text, never cutting a character in two.
 std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
+
+// A duration in ms as seconds, or null; a ratio or average, or null.
+boost::json::value seconds_or_null(std::optional<core::Millis> ms);
+boost::json::value number_or_null(std::optional<double> v);
 
 // Parses JSON text stored by the server itself; {} when it is not an object.
 boost::json::object parse_object(std::string_view text);
