@@ -3,8 +3,10 @@
 #include "app/app.hpp"
 #include "protocol/codec.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 namespace exceed::app {
@@ -12,22 +14,23 @@ namespace asio = boost::asio;
 using protocol::error;
 
 namespace {
-// Frames received and not yet handled; past this the client is told to slow
-// down (each frame is still answered, so nothing is silently dropped).
+// Frames received and not yet finished (queued or pipelined); past this the
+// client is told to slow down (each frame is still answered, so nothing is
+// silently dropped).
 constexpr std::size_t max_inbox = 64;
 }  // namespace
 
 Client::Client(App& app, std::shared_ptr<net::WebSocket> ws)
     : app_(app),
       ws_(std::move(ws)),
-      hello_timer_(app.executor()),
+      timer_(app.executor()),
       bucket_(app.config().limits.messages_per_s, app.config().limits.burst, now_ms()),
       flood_(app.config().limits.flood_rejections, 10'000),
       invalid_(app.config().limits.invalid_frames, 60'000) {}
 
 void Client::start() {
-  hello_timer_.expires_after(std::chrono::seconds(app_.config().limits.hello_timeout_s));
-  hello_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+  timer_.expires_after(std::chrono::seconds(app_.config().limits.hello_timeout_s));
+  timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->hello_seen_) return;
     self->send(protocol::encode_error(nullptr, error::unauthorized, "no hello within the time allowed"));
@@ -56,7 +59,8 @@ void Client::on_message(std::string_view data, bool text) {
     return;
   }
   auto now = now_ms();
-  if (!bucket_.take(now) || inbox_.size() >= max_inbox) {
+  auto frame = protocol::decode(data);
+  if (!bucket_.take(now) || pending() >= max_inbox) {
     if (flood_.reject(now)) {
       spdlog::warn("ws {}: closed for flooding", id());
       send(protocol::encode_error(nullptr, error::rate_limited, "too many frames: disconnected"));
@@ -64,39 +68,76 @@ void Client::on_message(std::string_view data, bool text) {
       return;
     }
     // Echo the id when the frame has one, so the client can match it.
-    auto decoded = protocol::decode(data);
     boost::json::value req_id = nullptr;
-    if (auto* r = std::get_if<protocol::Request>(&decoded)) req_id = r->id;
-    else req_id = std::get<protocol::DecodeError>(decoded).id;
+    if (auto* r = std::get_if<protocol::Request>(&frame)) req_id = r->id;
+    else req_id = std::get<protocol::DecodeError>(frame).id;
     send(protocol::encode_error(req_id, error::rate_limited, "slow down: too many frames"));
     return;
   }
-  inbox_.emplace_back(data);
+  inbox_.push_back(std::move(frame));
   if (!draining_) {
     draining_ = true;
     asio::co_spawn(app_.executor(), drain(shared_from_this()), asio::detached);
   }
 }
 
-asio::awaitable<void> Client::drain([[maybe_unused]] std::shared_ptr<Client> self) {
-  // One frame at a time, in arrival order: a customer's messages get their
-  // seqs in the order they were typed.
-  while (!inbox_.empty() && !closed_) {
-    std::string frame = std::move(inbox_.front());
-    inbox_.pop_front();
-    try {
-      co_await handle(std::move(frame));
-    } catch (std::exception const& e) {
-      spdlog::error("ws {}: handler failed: {}", id(), e.what());
-      send(protocol::encode_error(nullptr, error::internal, "internal error"));
+// Requests that may start before the previous one finished: each begins
+// with exactly one store script, issued before the handler first suspends
+// (co_spawn dispatches, so the handler runs up to that call at once). One
+// Redis connection executes commands in the order they were written, so
+// these keep the client's order where it matters: seqs follow the order
+// messages were typed, and acks and events go out in that order as the
+// replies come back in it. Everything else waits for them and runs alone.
+bool Client::may_pipeline(Frame const& frame) const noexcept {
+  auto const* req = std::get_if<protocol::Request>(&frame);
+  if (!req || !authenticated_) return false;
+  return std::holds_alternative<protocol::MessageSend>(req->command) ||
+         std::holds_alternative<protocol::Typing>(req->command) ||
+         std::holds_alternative<protocol::Read>(req->command) ||
+         std::holds_alternative<protocol::HistoryGet>(req->command) ||
+         std::holds_alternative<protocol::ConversationAccept>(req->command) ||
+         std::holds_alternative<protocol::ConversationDecline>(req->command);
+}
+
+asio::awaitable<void> Client::drain(std::shared_ptr<Client> self) {
+  while (inbox_head_ < inbox_.size() && !closed_) {
+    Frame frame = std::move(inbox_[inbox_head_++]);
+    if (inbox_head_ == inbox_.size()) {
+      inbox_.clear();
+      inbox_head_ = 0;
     }
+    if (may_pipeline(frame)) {
+      ++in_flight_;
+      asio::co_spawn(app_.executor(), pipelined(self, std::move(frame)), asio::detached);
+      continue;
+    }
+    // A request that is not pipelined sees every earlier one finished.
+    while (in_flight_ > 0 && !closed_) {
+      timer_.expires_at(asio::steady_timer::time_point::max());
+      co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (closed_) break;
+    co_await handle_guarded(std::move(frame));
   }
   draining_ = false;
 }
 
-asio::awaitable<void> Client::handle(std::string frame) {
-  auto decoded = protocol::decode(frame);
-  if (auto* bad = std::get_if<protocol::DecodeError>(&decoded)) {
+asio::awaitable<void> Client::pipelined([[maybe_unused]] std::shared_ptr<Client> self, Frame frame) {
+  co_await handle_guarded(std::move(frame));
+  if (--in_flight_ == 0) timer_.cancel();
+}
+
+asio::awaitable<void> Client::handle_guarded(Frame frame) {
+  try {
+    co_await handle(std::move(frame));
+  } catch (std::exception const& e) {
+    spdlog::error("ws {}: handler failed: {}", id(), e.what());
+    send(protocol::encode_error(nullptr, error::internal, "internal error"));
+  }
+}
+
+asio::awaitable<void> Client::handle(Frame frame) {
+  if (auto* bad = std::get_if<protocol::DecodeError>(&frame)) {
     if (!hello_seen_) {
       send(protocol::encode_error(bad->id, error::unauthorized, "the first frame must be hello"));
       close(protocol::close_code::unauthorized, "hello expected");
@@ -106,7 +147,7 @@ asio::awaitable<void> Client::handle(std::string frame) {
     if (bad->code == error::bad_request) count_invalid();
     co_return;
   }
-  auto& req = std::get<protocol::Request>(decoded);
+  auto& req = std::get<protocol::Request>(frame);
   bool is_hello = std::holds_alternative<protocol::Hello>(req.command);
   if (!hello_seen_) {
     if (!is_hello) {
@@ -115,7 +156,7 @@ asio::awaitable<void> Client::handle(std::string frame) {
       co_return;
     }
     hello_seen_ = true;
-    hello_timer_.cancel();
+    timer_.cancel();
     co_await app_.hello(*this, req);
     co_return;
   }
@@ -145,8 +186,9 @@ void Client::count_invalid() {
 void Client::on_close() {
   if (closed_) return;
   closed_ = true;
-  hello_timer_.cancel();
+  timer_.cancel();
   inbox_.clear();
+  inbox_head_ = 0;
   app_.client_closed(*this);
 }
 

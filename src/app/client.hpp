@@ -4,16 +4,17 @@
 
 #include "core/domain.hpp"
 #include "net/server.hpp"
+#include "protocol/codec.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/value.hpp>
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 namespace exceed::app {
@@ -48,18 +49,30 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   void authenticate(core::Role role, std::string user_id, std::string name, std::vector<std::string> teams);
 
  private:
+  using Frame = std::variant<protocol::Request, protocol::DecodeError>;
+
   // `self` keeps the client alive until its inbox is handled.
   boost::asio::awaitable<void> drain(std::shared_ptr<Client> self);
-  boost::asio::awaitable<void> handle(std::string frame);
+  boost::asio::awaitable<void> pipelined(std::shared_ptr<Client> self, Frame frame);
+  boost::asio::awaitable<void> handle(Frame frame);
+  boost::asio::awaitable<void> handle_guarded(Frame frame);
+  bool may_pipeline(Frame const& frame) const noexcept;
+  std::size_t pending() const noexcept { return inbox_.size() - inbox_head_ + in_flight_; }
   void count_invalid();
 
   App& app_;
   std::shared_ptr<net::WebSocket> ws_;
-  boost::asio::steady_timer hello_timer_;
+  // The hello timeout; after hello, the wait of a request that must see the
+  // pipelined ones before it finished.
+  boost::asio::steady_timer timer_;
   core::TokenBucket bucket_;
   core::FloodGuard flood_;
   core::FloodGuard invalid_;  // frames answered bad_request: past the budget, close 4400
-  std::deque<std::string> inbox_;
+  // Decoded frames not yet started: a vector read from inbox_head_ (a deque
+  // would allocate even while empty, and most sessions are idle).
+  std::vector<Frame> inbox_;
+  std::size_t inbox_head_ = 0;
+  std::uint32_t in_flight_ = 0;  // pipelined frames started and not finished
   bool draining_ = false;
   bool closed_ = false;
   bool hello_seen_ = false;

@@ -3,6 +3,12 @@
 #include "app/lua_scripts.hpp"  // generated from src/app/lua
 #include "app/scripts.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -24,6 +30,27 @@ std::optional<protocol::error> code_from(std::string_view word) {
   for (auto const& [name, code] : codes)
     if (name == word) return code;
   return std::nullopt;
+}
+
+// The calls of one run_all: their outcomes, how many are still out, and the
+// timer run_all waits on until that count reaches zero.
+struct Batch {
+  explicit Batch(boost::asio::any_io_executor ex, std::size_t n) : out(n), left(n), done(std::move(ex)) {}
+  std::vector<Outcome> out;
+  std::size_t left;
+  boost::asio::steady_timer done;
+};
+
+boost::asio::awaitable<void> run_one(Db& db, store::Script const& script, std::vector<std::string> args,
+                                     std::shared_ptr<Batch> batch, std::size_t i) {
+  try {
+    batch->out[i] = co_await db.run(script, std::move(args));
+  } catch (std::exception const& e) {
+    spdlog::error("store: a batched call failed: {}", e.what());
+    batch->out[i].error = protocol::error::internal;
+    batch->out[i].message = "internal error";
+  }
+  if (--batch->left == 0) batch->done.cancel();
 }
 
 }  // namespace
@@ -82,6 +109,21 @@ boost::asio::awaitable<Outcome> Db::run(store::Script const& script, std::vector
   auto [ec, reply] = co_await script.run(*conn_, no_keys, args);
   record(started);
   co_return to_outcome(ec, std::move(reply));
+}
+
+boost::asio::awaitable<std::vector<Outcome>> Db::run_all(store::Script const& script,
+                                                         std::vector<std::vector<std::string>> calls) {
+  namespace asio = boost::asio;
+  auto ex = co_await asio::this_coro::executor;
+  auto batch = std::make_shared<Batch>(ex, calls.size());
+  // co_spawn dispatches: each call runs up to its write before the next starts.
+  for (std::size_t i = 0; i < calls.size(); ++i)
+    asio::co_spawn(ex, run_one(*this, script, std::move(calls[i]), batch, i), asio::detached);
+  while (batch->left > 0) {
+    batch->done.expires_at(asio::steady_timer::time_point::max());
+    co_await batch->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return std::move(batch->out);
 }
 
 boost::asio::awaitable<Outcome> Db::exec(store::Args args) {

@@ -55,6 +55,11 @@ class Db {
   boost::asio::awaitable<Outcome> call(store::Script const& script, A&&... a) {
     return run(script, std::vector<std::string>{std::string(std::forward<A>(a))...});
   }
+  // Runs `script` once per argument list, every call written before the
+  // first reply is awaited (one round trip for the lot, executed by Redis in
+  // list order); the outcomes come back in the same order.
+  boost::asio::awaitable<std::vector<Outcome>> run_all(store::Script const& script,
+                                                       std::vector<std::vector<std::string>> calls);
   // Fire-and-forget (PUBLISH and the like): failures are only logged.
   void post(store::Args const& args);
 

@@ -21,7 +21,7 @@ namespace json = boost::json;
 
 namespace {
 constexpr int max_plan_chats = 100;    // chats read per team per planning round
-constexpr int max_plan_rounds = 5;     // re-plans after lost compare-and-sets
+constexpr int max_plan_rounds = 5;     // re-plans after lost compare-and-sets, per dispatch
 constexpr int max_positions = 500;     // waiting customers told their place
 constexpr auto heartbeat_every = std::chrono::milliseconds(2000);
 constexpr core::Millis process_dead_after = 15'000;
@@ -73,9 +73,13 @@ asio::awaitable<void> Routing::guarded_dispatch(std::string team) {
 asio::awaitable<void> Routing::run_dispatch(std::string team) {
   auto& db = app_.db();
   bool placed_any = false;
-  for (int round = 0; round < max_plan_rounds; ++round) {
+  // Rounds go on while each placed a full view of the queue (a burst of
+  // chats is placed max_plan_chats per round trip pair, not one view per
+  // replan tick) and, after lost compare-and-sets, up to max_plan_rounds.
+  for (int lost_rounds = 0; lost_rounds < max_plan_rounds;) {
     auto snap = co_await db.call(db.scripts().snapshot, team, std::to_string(max_plan_chats));
     if (!snap || snap.reply.elements.size() < 2) co_return;
+    bool const more_queued = snap.reply.elements[0].elements.size() >= static_cast<std::size_t>(max_plan_chats);
     std::vector<core::QueuedChat> queue;
     for (auto const& row : snap.reply.elements[0].elements) {
       core::QueuedChat chat;
@@ -103,11 +107,23 @@ asio::awaitable<void> Routing::run_dispatch(std::string team) {
     auto now = now_ms();
     auto offers = core::plan_offers(std::move(queue), std::move(agents), rules_, now);
     if (offers.empty()) break;
+    // Every offer of the round in one pipeline: each is a compare-and-set,
+    // so one that lost to another process or request only means a re-plan.
+    std::vector<std::vector<std::string>> calls;
+    calls.reserve(offers.size());
+    for (auto const& offer : offers)
+      calls.push_back({offer.conversation_id, offer.agent_id, std::to_string(offer.expires_at), std::to_string(now)});
+    auto results = co_await db.run_all(db.scripts().offer, std::move(calls));
     bool lost = false;
-    for (auto const& offer : offers) {
-      auto o = co_await db.call(db.scripts().offer, offer.conversation_id, offer.agent_id,
-                                                    std::to_string(offer.expires_at), std::to_string(now));
-      if (!o) co_return;
+    bool failed = false;  // the store went away: the rest waits for the next dispatch
+    for (std::size_t i = 0; i < offers.size(); ++i) {
+      auto const& offer = offers[i];
+      auto const& o = results[i];
+      if (!o) {
+        spdlog::warn("routing: offer of {} to {} failed: {}", offer.conversation_id, offer.agent_id, o.message);
+        failed = true;
+        continue;
+      }
       if (int_at(o.reply, 0) != 1) {
         lost = true;  // another process (or request) changed the chat or the agent first
         continue;
@@ -119,7 +135,9 @@ asio::awaitable<void> Routing::run_dispatch(std::string team) {
                                 str_at(o.reply, 4), str_at(o.reply, 5), str_at(o.reply, 6),
                                 (offer.expires_at - now + 999) / 1000}));
     }
-    if (!lost) break;
+    if (failed) break;
+    if (lost) ++lost_rounds;
+    else if (!more_queued) break;
   }
   if (placed_any) positions(team);
 }
