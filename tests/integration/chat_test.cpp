@@ -264,3 +264,60 @@ TEST_CASE("a retried message is told to the other side again, as stored, under i
   CHECK(repeated.at("client_msg_id").as_string() == "c-9");
   CHECK(history(ann, conv).size() == static_cast<std::size_t>(seq));
 }
+
+TEST_CASE("messages sent without waiting for acks are stored, acked and relayed in the order typed") {
+  // The server starts a connection's message.send scripts without waiting
+  // for each reply: they share one Redis connection, which keeps their order.
+  // A burst above the default frame budget: the limit is not what is tested.
+  Deployment d(Env{{"EXCEED_LIMITS_MESSAGES_PER_S", "1000"}, {"EXCEED_LIMITS_BURST", "1000"}});
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "hello");
+  accept(ann, conv);
+  constexpr int n = 40;
+  for (int i = 0; i < n; ++i)
+    casey->send(frame({{"type", "message.send"}, {"id", "m" + std::to_string(i)}, {"conversation_id", conv},
+                       {"client_msg_id", "burst-" + std::to_string(i)}, {"text", "line " + std::to_string(i)}}));
+
+  std::int64_t last_seq = 1;  // the opening message
+  for (int i = 0; i < n; ++i) {
+    auto ack = casey->expect([](Frame const& f) { return is_type(f, "ack") || is_type(f, "error"); }, 5s, "an ack");
+    REQUIRE(ok(ack));
+    CHECK(ack.at("id").as_string() == "m" + std::to_string(i));
+    CHECK(ack.at("seq").as_int64() == last_seq + 1);
+    last_seq = ack.at("seq").as_int64();
+  }
+  for (int i = 0; i < n; ++i) {
+    auto m = message_event(ann, conv, 2 + i);
+    CHECK(m.at("text").as_string() == "line " + std::to_string(i));
+  }
+  auto h = history(ann, conv);
+  REQUIRE(h.size() == static_cast<std::size_t>(n + 1));
+  for (std::size_t i = 1; i < h.size(); ++i) CHECK(h[i].at("seq").as_int64() == h[i - 1].at("seq").as_int64() + 1);
+}
+
+TEST_CASE("a request that is not pipelined sees every pipelined request before it finished") {
+  // A burst above the default frame budget: the limit is not what is tested.
+  Deployment d(Env{{"EXCEED_LIMITS_MESSAGES_PER_S", "1000"}, {"EXCEED_LIMITS_BURST", "1000"}});
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "hello");
+  accept(ann, conv);
+  constexpr int n = 30;
+  for (int i = 0; i < n; ++i)
+    ann->send(frame({{"type", "message.send"}, {"id", "a" + std::to_string(i)}, {"conversation_id", conv},
+                     {"client_msg_id", "ann-" + std::to_string(i)}, {"text", "answer " + std::to_string(i)}}));
+  // Resolving is not pipelined: every message above is stored and acked first.
+  ann->send(frame({{"type", "conversation.resolve"}, {"id", "resolve"}, {"conversation_id", conv}}));
+  for (int i = 0; i < n; ++i) {
+    auto ack = ann->expect([](Frame const& f) { return is_type(f, "ack") || is_type(f, "error"); }, 5s, "an ack");
+    REQUIRE(ok(ack));
+    CHECK(ack.at("id").as_string() == "a" + std::to_string(i));
+  }
+  auto resolved = ann->expect([](Frame const& f) { return is_type(f, "ack") || is_type(f, "error"); }, 5s, "the resolve");
+  REQUIRE(ok(resolved));
+  CHECK(resolved.at("id").as_string() == "resolve");
+  CHECK(history(casey, conv).size() == static_cast<std::size_t>(n + 1));
+}
