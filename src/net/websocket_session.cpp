@@ -27,6 +27,11 @@ using asio::as_tuple;
 using asio::use_awaitable;
 using boost::system::error_code;
 
+// The TCP socket under a session's stream: a plain session runs its
+// WebSocket on the bare socket, a TLS one on Beast's tcp_stream.
+inline asio::ip::tcp::socket& tcp_socket(asio::ip::tcp::socket& s) { return s; }
+inline asio::ip::tcp::socket& tcp_socket(beast::tcp_stream& s) { return s.socket(); }
+
 void report(std::exception_ptr e) {
   if (!e) return;
   try {
@@ -119,6 +124,9 @@ class WsSession final : public WebSocket,
 
  private:
   asio::awaitable<void> serve(Request req, HttpRequest app_req);
+  void read_next();
+  void on_read(error_code ec);
+  void finish();
   void start_writer();
   void pump();
   void written(error_code ec);
@@ -131,6 +139,7 @@ class WsSession final : public WebSocket,
   asio::steady_timer close_timer_;
   std::optional<ConnectionGuard> guard_;  // reset when the socket is gone
   std::shared_ptr<WebSocketHandler> app_;
+  beast::flat_buffer buffer_;  // the message being read
 
   // FIFO of frames: a vector and the index of its head. libstdc++'s deque
   // allocates a 512-byte block when it is constructed, which every idle
@@ -148,11 +157,11 @@ class WsSession final : public WebSocket,
   bool gone_ = false;     // read loop over, on_close delivered
   bool writing_ = false;
   bool stop_pending_ = false;
+  bool discarding_ = false;  // an oversize message: close requested, read on
+  bool first_read_done_ = false;
 };
 
-// Handshake, then one read loop for the connection's life. Ends by closing the
-// socket, calling on_close exactly once (when on_ws_open ran) and releasing
-// the connection count, whatever ended the loop.
+// The handshake, then the app's handler, then the read loop (read_next).
 template <class Stream>
 asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req) {
   auto const& lim = state_->opt.limits;
@@ -174,73 +183,92 @@ asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req)
   if (aec) {
     fail(aec, "ws accept", id_);
     gone_ = true;
-    beast::get_lowest_layer(ws_).close();
+    error_code ignored;
+    tcp_socket(beast::get_lowest_layer(ws_)).close(ignored);
     guard_.reset();
     co_return;
   }
   open_ = true;
   ws_.text(true);
   spdlog::debug("net: ws {} from {} open", id_, ip_);
-  // The upgrade request lives in this coroutine's frame for the whole
-  // connection: free its headers once they have served.
-  { Request done = std::move(req); }
 
   try {
     app_ = state_->handler.on_ws_open(this->shared_from_this(), app_req);
   } catch (std::exception const& e) {
     spdlog::error("net: ws {} on_ws_open threw: {}", id_, e.what());
   }
-  { HttpRequest done = std::move(app_req); }
   if (!app_)
     close(websocket::close_code::internal_error, "");
   else if (stop_pending_ || state_->stopping)
     close(websocket::close_code::going_away, "going away");
 
-  // The message limit is enforced here rather than by read_message_max:
-  // Beast 1.81 fails an oversize message by sending 1009 and then closing
-  // the socket after one read, so the unread rest of the message turns into
-  // a RST that can destroy the close frame before the peer sees it. Reading
-  // in bounded pieces lets us close with 1009 and discard the rest until
-  // the peer's close frame arrives (the close timer bounds how long).
-  auto const max = lim.max_frame_bytes;
-  beast::flat_buffer buffer;
-  bool discarding = false;  // an oversize message: close requested, read on
-  for (;;) {
-    std::size_t const room = discarding ? 16 * 1024 : max + 1 - buffer.size();
-    auto [ec, n] = co_await ws_.async_read_some(buffer, room, as_tuple(use_awaitable));
-    if (ec) {
-      fail(ec, "ws read", id_);
-      break;
-    }
-    if (discarding || !app_ || closing_ || dropped_) {
-      buffer.consume(buffer.size());
-      continue;
-    }
-    if (buffer.size() > max) {
-      spdlog::warn("net: ws {} from {} sent a message over {} bytes: closing 1009", id_, ip_,
-                   max);
-      buffer.consume(buffer.size());
-      discarding = true;
-      close(websocket::close_code::too_big, "message too big");
-      continue;
-    }
-    if (!ws_.is_message_done()) continue;
-    auto const* data = static_cast<char const*>(buffer.data().data());
+  read_next();
+}
+
+// The read loop, on completion handlers like the writer: a coroutine frame
+// per connection (with the upgrade request and the handshake's state in it)
+// was most of an idle session's memory.
+//
+// The message limit is enforced here rather than by read_message_max:
+// Beast 1.81 fails an oversize message by sending 1009 and then closing
+// the socket after one read, so the unread rest of the message turns into
+// a RST that can destroy the close frame before the peer sees it. Reading
+// in bounded pieces lets us close with 1009 and discard the rest until
+// the peer's close frame arrives (the close timer bounds how long).
+template <class Stream>
+void WsSession<Stream>::read_next() {
+  std::size_t const room = discarding_ ? 16 * 1024 : state_->opt.limits.max_frame_bytes + 1 - buffer_.size();
+  ws_.async_read_some(buffer_, room,
+                      [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+template <class Stream>
+void WsSession<Stream>::on_read(error_code ec) {
+  if (ec) {
+    fail(ec, "ws read", id_);
+    finish();
+    return;
+  }
+  auto const max = state_->opt.limits.max_frame_bytes;
+  if (discarding_ || !app_ || closing_ || dropped_) {
+    buffer_.consume(buffer_.size());
+  } else if (buffer_.size() > max) {
+    spdlog::warn("net: ws {} from {} sent a message over {} bytes: closing 1009", id_, ip_, max);
+    buffer_.consume(buffer_.size());
+    discarding_ = true;
+    close(websocket::close_code::too_big, "message too big");
+  } else if (ws_.is_message_done()) {
+    auto const* data = static_cast<char const*>(buffer_.data().data());
     try {
-      app_->on_message(std::string_view{data, buffer.size()}, ws_.got_text());
+      app_->on_message(std::string_view{data, buffer_.size()}, ws_.got_text());
     } catch (std::exception const& e) {
       spdlog::error("net: ws {} on_message threw: {}", id_, e.what());
       close(websocket::close_code::internal_error, "");
     }
-    buffer.consume(buffer.size());
+    buffer_.consume(buffer_.size());
+    // Most sessions send hello and then wait (a widget on an open page):
+    // they should not keep the buffer the token needed.
+    if (!first_read_done_) {
+      first_read_done_ = true;
+      buffer_.shrink_to_fit();
+    }
   }
+  read_next();
+}
 
+// The end of a connection, whatever ended the read loop: closes the socket,
+// calls on_close exactly once (when on_ws_open ran) and releases the
+// connection count.
+template <class Stream>
+void WsSession<Stream>::finish() {
   gone_ = true;
-  beast::get_lowest_layer(ws_).close();
+  error_code ignored;
+  tcp_socket(beast::get_lowest_layer(ws_)).close(ignored);
   close_timer_.cancel();
   queue_.clear();
   head_ = 0;
   queued_bytes_ = 0;
+  buffer_ = beast::flat_buffer{};
   spdlog::debug("net: ws {} from {} closed", id_, ip_);
   // Moved out first: the app's handler usually holds our shared_ptr, and
   // releasing it here breaks that cycle.
@@ -316,7 +344,7 @@ void WsSession<Stream>::drop() {
   if (dropped_ || gone_) return;
   dropped_ = true;
   error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  tcp_socket(beast::get_lowest_layer(ws_)).close(ignored);
 }
 
 template <class Stream>
@@ -330,9 +358,12 @@ void spawn(Stream stream, Request req, HttpRequest app_req, ConnectionGuard guar
 
 }  // namespace
 
+// Plain sessions drop the tcp_stream the HTTP session used for its
+// timeouts: the WebSocket has its own timer, and an idle session saves the
+// stream's two timers and its shared state.
 void start_websocket_session(PlainStream stream, Request req, HttpRequest app_req,
                              ConnectionGuard guard) {
-  spawn(std::move(stream), std::move(req), std::move(app_req), std::move(guard));
+  spawn(stream.release_socket(), std::move(req), std::move(app_req), std::move(guard));
 }
 
 void start_websocket_session(TlsStream stream, Request req, HttpRequest app_req,
