@@ -739,6 +739,36 @@ awaitable<void> pace(std::vector<std::function<void()>> const& senders, double r
 
 std::uint64_t after_s(double s) { return now_ns() + static_cast<std::uint64_t>(s * 1e9); }
 
+// The instant the measured window opens, `lead_s` from now, the same for
+// every shard (CLOCK_MONOTONIC is the machine's): shard 0 picks it and
+// the others read it from the barrier folder. A message counts if it was
+// sent inside the window, by the sender's shard and by the receiver's
+// alike; with a window per shard, the few sent at its edges were counted
+// as sent by one shard and not as delivered by the other ("lost").
+awaitable<std::uint64_t> window_opening(double lead_s) {
+  auto const& o = g_net->opt;
+  if (o.shards <= 1 || o.barrier.empty()) co_return after_s(lead_s);
+  std::string const path = o.barrier + "/window.at";
+  if (o.shard == 0) {
+    auto at = after_s(lead_s);
+    {
+      std::FILE* f = std::fopen((path + ".tmp").c_str(), "w");
+      if (!f) throw std::runtime_error("cannot write " + path);
+      std::fprintf(f, "%llu\n", static_cast<unsigned long long>(at));
+      std::fclose(f);
+    }
+    std::filesystem::rename(path + ".tmp", path);
+    co_return at;
+  }
+  if (!co_await wait_until([&path]() { return std::filesystem::exists(path); }, 600))
+    throw std::runtime_error("the window's opening was not published");
+  unsigned long long at = 0;
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (!f || std::fscanf(f, "%llu", &at) != 1) throw std::runtime_error("cannot read " + path);
+  std::fclose(f);
+  co_return static_cast<std::uint64_t>(at);
+}
+
 awaitable<void> exceed_relay(Result& r) {
   auto const& o = g_net->opt;
   co_await make_agents(o.agents);
@@ -758,11 +788,13 @@ awaitable<void> exceed_relay(Result& r) {
     senders.push_back([c, cv]() { send_message(*c, *cv); });
   }
   double customer_rate = o.rate / o.shards / (o.reply ? 2.0 : 1.0);
-  auto ws0 = after_s(o.warmup);
+  // Set before the warm-up ends, so that a message sent between the
+  // opening and the moment pace() returns counts as sent, as its ack will.
+  auto ws0 = co_await window_opening(o.warmup);
+  g_stats.window_start = ws0;
+  g_stats.window_end = ws0 + static_cast<std::uint64_t>(o.duration * 1e9);
   co_await pace(senders, customer_rate, ws0);
   Window w;
-  g_stats.window_start = now_ns();
-  g_stats.window_end = g_stats.window_start + static_cast<std::uint64_t>(o.duration * 1e9);
   w.begin();
   co_await pace(senders, customer_rate, g_stats.window_end);
   w.end(r);
@@ -1030,10 +1062,13 @@ awaitable<void> mqtt_relay(Result& r) {
     senders.push_back([cv]() { mqtt_send_message(*cv->customer, *cv); });
   }
   double customer_rate = o.rate / o.shards / (o.reply ? 2.0 : 1.0);
-  co_await pace(senders, customer_rate, after_s(o.warmup));
+  // Set before the warm-up ends, so that a message sent between the
+  // opening and the moment pace() returns counts as sent, as its ack will.
+  auto ws0 = co_await window_opening(o.warmup);
+  g_stats.window_start = ws0;
+  g_stats.window_end = ws0 + static_cast<std::uint64_t>(o.duration * 1e9);
+  co_await pace(senders, customer_rate, ws0);
   Window w;
-  g_stats.window_start = now_ns();
-  g_stats.window_end = g_stats.window_start + static_cast<std::uint64_t>(o.duration * 1e9);
   w.begin();
   co_await pace(senders, customer_rate, g_stats.window_end);
   w.end(r);

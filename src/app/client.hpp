@@ -54,6 +54,7 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   // `self` keeps the client alive until its inbox is handled.
   boost::asio::awaitable<void> drain(std::shared_ptr<Client> self);
   boost::asio::awaitable<void> pipelined(std::shared_ptr<Client> self, Frame frame);
+  boost::asio::awaitable<void> settle();
   boost::asio::awaitable<void> handle(Frame frame);
   boost::asio::awaitable<void> handle_guarded(Frame frame);
   bool may_pipeline(Frame const& frame) const noexcept;
@@ -74,6 +75,7 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   std::size_t inbox_head_ = 0;
   std::uint32_t in_flight_ = 0;  // pipelined frames started and not finished
   bool draining_ = false;
+  bool settling_ = false;  // drain waits on timer_ for a pipelined frame to finish
   bool closed_ = false;
   bool hello_seen_ = false;
   bool authenticated_ = false;
