@@ -8,6 +8,7 @@
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,7 +29,11 @@ core::Millis now_ms() {
 }
 
 App::App(asio::io_context& io, Config config)
-    : io_(io), config_(std::move(config)), process_id_(random_id("p_")), tokens_(config_.auth.token_secret) {}
+    : io_(io),
+      config_(std::move(config)),
+      process_id_(random_id("p_")),
+      tokens_(config_.auth.token_secret),
+      join_timer_(io) {}
 
 App::~App() { hashing_.join(); }
 
@@ -56,6 +61,13 @@ void App::start() {
   bus_ = store::Subscriber::create(
       io_.get_executor(), *ep, [this](std::string_view, std::string_view payload) { on_bus(payload); }, opt);
   bus_->subscribe(db_->key("bus"));
+  // Sessions wait for the join at most this long (Redis may be down).
+  join_timer_.expires_after(std::chrono::seconds(3));
+  bus_->on_up([this] {
+    if (join_started_) return;
+    join_started_ = true;
+    asio::co_spawn(io_, join(), asio::detached);
+  });
   bus_->start();
 
   routing_->start();
@@ -212,6 +224,7 @@ void App::publish(Targets targets, std::string frame) {
   } else {
     deliver(targets, shared);
   }
+  if (!peers_) return;
   std::string payload;
   payload.reserve(process_id_.size() + shared->size() + 64);
   payload += process_id_;
@@ -249,6 +262,21 @@ void App::on_bus(std::string_view payload) {
   auto targets_text = payload.substr(nl1 + 1, nl2 - nl1 - 1);
   auto frame = payload.substr(nl2 + 1);
   if (origin == process_id_) return;
+  peer_heard_at_ = now_ms();
+  if (!peers_) {
+    peers_ = true;
+    spdlog::info("bus: process {} is here: events go on the bus again", origin);
+  }
+  if (targets_text == "@join") {
+    db_->post({"PUBLISH", db_->key("bus"), process_id_ + "\n@here\n" + std::string(origin)});
+    return;
+  }
+  if (targets_text == "@here") {
+    if (frame == process_id_ && join_heard_.insert(std::string(origin)).second && join_heard_.size() >= join_expected_ &&
+        join_expected_ > 0)
+      finish_join();
+    return;
+  }
   if (targets_text == "@positions") return deliver_positions(frame);
   Targets targets;
   for (std::size_t start = 0; start <= targets_text.size();) {
@@ -258,6 +286,72 @@ void App::on_bus(std::string_view payload) {
     start = end + 1;
   }
   deliver(targets, std::make_shared<std::string const>(frame));
+}
+
+// ------------------------------------------------------------ processes
+//
+// Events cross processes on one pub/sub channel, and each process used to
+// publish every event and read back its own: about a tenth of the server's
+// CPU and a sixth of Redis's per message. A process that knows it is alone
+// publishes nothing. Knowing is the hard part: a process that starts must
+// never hold a session the others skip. So:
+// - a process starts publishing (peers_) and stops only when its heartbeat
+//   counts no other live process and it heard none on the bus for
+//   process_dead_after_ms;
+// - any bus message from another process turns publishing back on at once;
+// - a starting process, once subscribed, counts the bus's other subscribers
+//   (PUBSUB NUMSUB: a killed process's subscription is gone with its
+//   socket), says "@join" and waits (at most 3 s) until as many answered
+//   "@here"; its hellos wait for that (App::joined), so every process
+//   already publishes by the time this one's sessions can be targets.
+
+void App::observe_processes(std::int64_t live) {
+  bool others = live > 1 || (peer_heard_at_ > 0 && now_ms() - peer_heard_at_ < process_dead_after_ms);
+  if (others == peers_) return;
+  peers_ = others;
+  if (others)
+    spdlog::info("bus: {} live processes: events go on the bus", live);
+  else
+    spdlog::info("bus: the only live process: events stay in this process");
+}
+
+asio::awaitable<void> App::join() {
+  // The other subscribers of the bus are the live processes: a killed one's
+  // subscription ends with its socket, whatever `procs` still says. (The
+  // command link may come up a little after the subscriber: retry.)
+  Outcome subs;
+  asio::steady_timer pause(io_);
+  for (int attempt = 0; attempt < 40 && !joined_; ++attempt) {
+    subs = co_await db_->cmd("PUBSUB", "NUMSUB", db_->key("bus"));
+    if (subs) break;
+    pause.expires_after(std::chrono::milliseconds(50));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+  if (!subs || joined_) co_return;  // the deadline decides
+  auto subscribers = int_at(subs.reply, 1);
+  if (subscribers <= 1) {  // only this process
+    finish_join();
+    co_return;
+  }
+  join_expected_ = static_cast<std::size_t>(subscribers - 1);
+  spdlog::info("bus: telling {} other subscriber(s) that this process is here", join_expected_);
+  db_->post({"PUBLISH", db_->key("bus"), process_id_ + "\n@join\n"});
+}
+
+void App::finish_join() {
+  if (joined_) return;
+  joined_ = true;
+  if (join_heard_.size() < join_expected_)
+    spdlog::warn("bus: {} of {} other subscriber(s) answered the join; going on", join_heard_.size(), join_expected_);
+  join_heard_.clear();
+  join_timer_.cancel();
+}
+
+asio::awaitable<void> App::joined() {
+  while (!joined_) {
+    auto [ec] = co_await join_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!ec) finish_join();  // the deadline passed
+  }
 }
 
 // Hands an event to this process's sessions, counting chat messages out.

@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,10 @@ class Tickets;
 
 // The current time as the core takes it.
 core::Millis now_ms();
+
+// A process whose heartbeat in `procs` is older than this is dead: its
+// agents' connections are reaped, and it no longer counts as a peer.
+constexpr core::Millis process_dead_after_ms = 15'000;
 
 inline constexpr std::string_view exceed_version = "0.1.0";
 
@@ -79,6 +84,16 @@ class App final : public net::Handler {
   // other process. The frame is encoded once and shared.
   void publish(Targets targets, std::string frame);
 
+  // Whether events go on the bus: not while this process knows it is the
+  // only one (see App::observe_processes).
+  bool bus_publishing() const noexcept { return peers_; }
+  // The heartbeat's count of live processes (this one included).
+  void observe_processes(std::int64_t live);
+  // Completes once this process has told the others it is here (or found
+  // none, or waited long enough): only then do its sessions become
+  // targets, so no process skips the bus while this one holds a session.
+  boost::asio::awaitable<void> joined();
+
   // Handles one decoded request of an authenticated client (app/chat.cpp).
   boost::asio::awaitable<void> handle(Client& client, protocol::Request const& req);
   // Handles hello (app/chat.cpp).
@@ -99,6 +114,8 @@ class App final : public net::Handler {
   void deliver_positions(std::string_view list);
   void deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame);
   void on_store_up();
+  boost::asio::awaitable<void> join();
+  void finish_join();
   boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
 
@@ -120,6 +137,14 @@ class App final : public net::Handler {
   std::map<std::string, int> presence_debt_;
   bool stopping_ = false;
   bool store_was_up_ = false;
+  // The bus (see observe_processes): publish until we know we are alone.
+  bool peers_ = true;
+  core::Millis peer_heard_at_ = 0;  // the last bus message from another process
+  bool join_started_ = false;
+  bool joined_ = false;
+  std::size_t join_expected_ = 0;      // other subscribers of the bus when we joined
+  std::set<std::string> join_heard_;   // processes that answered @join
+  boost::asio::steady_timer join_timer_;  // joined() waiters and join()'s wait
 };
 
 }  // namespace exceed::app

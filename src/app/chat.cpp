@@ -79,6 +79,7 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
       start = end + 1;
     }
   }
+  co_await joined();  // no-op once this process has joined the others
   if (!client.open()) co_return;
   client.authenticate(claims->role, claims->subject, name, teams);
   hub_.add(client.shared_from_this());

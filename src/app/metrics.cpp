@@ -167,6 +167,8 @@ Metrics::Metrics(App& app) : app_(app), periodic_(app, "metrics"), window_(keep_
              {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
   r.describe("exceed_errors_total", Registry::Type::counter, "Error answers given (WebSocket and HTTP), by code.");
   r.describe("exceed_redis_up", Registry::Type::gauge, "1 while this process's Redis link is up.");
+  r.describe("exceed_bus_publishing", Registry::Type::gauge,
+             "1 while this process publishes its events for other processes; 0 while it knows it is alone.");
 
   r.gauge("exceed_build_info", {{"version", std::string(exceed_version)}}) = 1;
   messages_in_ = &r.counter("exceed_messages_total", {{"direction", "in"}});
@@ -317,6 +319,7 @@ std::string Metrics::render_prometheus() {
         static_cast<double>(protocol::errors_counted(code));
   }
   r.gauge("exceed_redis_up") = app_.db().connected() ? 1 : 0;
+  r.gauge("exceed_bus_publishing") = app_.bus_publishing() ? 1 : 0;
   return r.render();
 }
 

@@ -24,7 +24,6 @@ constexpr int max_plan_chats = 100;    // chats read per team per planning round
 constexpr int max_plan_rounds = 5;     // re-plans after lost compare-and-sets, per dispatch
 constexpr int max_positions = 500;     // waiting customers told their place
 constexpr auto heartbeat_every = std::chrono::milliseconds(2000);
-constexpr core::Millis process_dead_after = 15'000;
 
 double to_double(std::string const& s) {
   try {
@@ -240,8 +239,10 @@ asio::awaitable<void> Routing::tick_heartbeat() {
   auto& db = app_.db();
   auto now = now_ms();
   co_await db.cmd("ZADD", db.key("procs"), std::to_string(now), app_.process_id());
-  co_await db.call(db.scripts().reap_procs, std::to_string(now), std::to_string(now - process_dead_after),
+  co_await db.call(db.scripts().reap_procs, std::to_string(now), std::to_string(now - process_dead_after_ms),
                                             std::to_string(rules_.grace));
+  auto live = co_await db.cmd("ZCOUNT", db.key("procs"), std::to_string(now - process_dead_after_ms), "+inf");
+  if (live && live.reply.kind == store::Reply::Kind::integer) app_.observe_processes(live.reply.integer);
 }
 
 // SLA warnings and breaches that fell due: to the agent on the chat and the

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 using namespace exceed::test;
 
@@ -320,4 +321,46 @@ TEST_CASE("a request that is not pipelined sees every pipelined request before i
   REQUIRE(ok(resolved));
   CHECK(resolved.at("id").as_string() == "resolve");
   CHECK(history(casey, conv).size() == static_cast<std::size_t>(n + 1));
+}
+
+TEST_CASE("a process alone publishes nothing on the bus and one that joins gets the other's events from its first session") {
+  Deployment d;
+  d.user("ann");
+  auto publishing = [&d](std::size_t i) {
+    return http(d.port(i), "GET", "/metrics").body.find("\nexceed_bus_publishing 1") != std::string::npos;
+  };
+  auto publishes = [&d]() {
+    auto stats = redis_cli(d.redis.port(), "INFO commandstats");
+    auto at = stats.find("cmdstat_publish:calls=");
+    return at == std::string::npos ? 0LL : std::stoll(stats.substr(at + 22));
+  };
+  // Its heartbeat (every 2 s) finds no other process; there is no event
+  // for that, so the gauge is read until it says so.
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (publishing(0) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+  REQUIRE_FALSE(publishing(0));
+
+  auto before = publishes();
+  auto ann = agent(d.port(0), "ann");
+  auto casey = customer(d.port(0));
+  auto conv = start_chat(casey, "hello");
+  accept(ann, conv);
+  REQUIRE(ok(send(ann, conv, "hi there", "a1")));
+  CHECK(message_event(casey, conv, 2).at("text").as_string() == "hi there");
+  CHECK(publishes() == before);
+
+  // A second process joins, and casey opens a second tab on it. The first
+  // event for that tab comes from the first process (ann's answer), which
+  // must publish it although, until the join, it kept events to itself:
+  // the join makes it publish before the new tab's hello is welcomed.
+  d.add_server();
+  WsClient tab(d.port(1));
+  REQUIRE(is_type(tab.hello(casey.token), "welcome"));
+  REQUIRE(ok(send(ann, conv, "answer from the first process", "a2")));
+  CHECK(message_event(casey, conv, 3).at("text").as_string() == "answer from the first process");
+  auto seen = tab.expect([&](Frame const& f) { return is_type(f, "message") && f.at("seq").as_int64() == 3; }, 5s,
+                         "ann's answer in the new tab");
+  CHECK(seen.at("text").as_string() == "answer from the first process");
+  CHECK(publishing(0));
+  CHECK(publishes() > before);
 }
