@@ -131,6 +131,7 @@ asio::awaitable<void> App::finish_stop(std::function<void()> done) {
 }
 
 void App::on_store_up() {
+  db_->load_scripts();  // first on the new link
   spdlog::info("store: connected");
   db_->post({"SADD", db_->key("teams"), config_.routing.default_team});
   db_->post({"ZADD", db_->key("procs"), std::to_string(now_ms()), process_id_});

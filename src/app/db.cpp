@@ -71,6 +71,22 @@ Scripts::Scripts()
       ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
       metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)) {}
 
+std::vector<store::Script const*> Scripts::all() const {
+  return {&start, &send, &history, &access, &snapshot, &offer, &accept, &decline, &expire_offers, &resolve,
+          &requeue, &assign, &presence, &reap_procs, &grace_due, &grace_done, &agent_status, &csat, &positions,
+          &note, &read, &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create,
+          &ticket_update, &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts};
+}
+
+// Called as the link comes up, before anything else is written on it: Redis
+// executes these first, so no EVALSHA after them meets NOSCRIPT. That
+// matters for pipelined requests: one that met NOSCRIPT would be sent again
+// (EVAL) after later ones of the same client had already run, and a burst
+// of messages would get seqs out of typing order.
+void Db::load_scripts() {
+  for (auto const* script : scripts_->all()) post({"SCRIPT", "LOAD", script->source()});
+}
+
 Db::Db(std::shared_ptr<store::Connection> conn, std::string prefix)
     : conn_(std::move(conn)), prefix_(std::move(prefix)), scripts_(std::make_unique<Scripts>()) {}
 Db::~Db() = default;

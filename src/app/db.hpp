@@ -60,6 +60,8 @@ class Db {
   // list order); the outcomes come back in the same order.
   boost::asio::awaitable<std::vector<Outcome>> run_all(store::Script const& script,
                                                        std::vector<std::vector<std::string>> calls);
+  // Writes SCRIPT LOAD for every script (see db.cpp): call as the link comes up.
+  void load_scripts();
   // Fire-and-forget (PUBLISH and the like): failures are only logged.
   void post(store::Args const& args);
 

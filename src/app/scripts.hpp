@@ -3,10 +3,14 @@
 
 #include "store/redis.hpp"
 
+#include <vector>
+
 namespace exceed::app {
 
 struct Scripts {
   Scripts();
+  // Every script, for loading them all into Redis at once.
+  std::vector<store::Script const*> all() const;
   store::Script start, send, history, access, snapshot, offer, accept, decline, expire_offers, resolve,
       requeue, assign, presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note,
       read, followup_create, followup_update, followup_finish, followup_fire, ticket_create, ticket_update,
