@@ -266,26 +266,43 @@ TEST_CASE("a retried message is told to the other side again, as stored, under i
   CHECK(history(ann, conv).size() == static_cast<std::size_t>(seq));
 }
 
+namespace {
+
+// A frame budget a burst stays within: the rate limit is not what the
+// pipelining tests are about.
+Env burst_budget() { return Env{{"EXCEED_LIMITS_MESSAGES_PER_S", "1000"}, {"EXCEED_LIMITS_BURST", "1000"}}; }
+
+// Sends n messages without waiting: request id and text "<tag><i>" and
+// "<tag> <i>", client_msg_id "<tag>-<i>".
+void send_burst(Person& p, std::string const& conv, std::string const& tag, int n) {
+  for (int i = 0; i < n; ++i)
+    p->send(frame({{"type", "message.send"}, {"id", tag + std::to_string(i)}, {"conversation_id", conv},
+                   {"client_msg_id", tag + "-" + std::to_string(i)}, {"text", tag + " " + std::to_string(i)}}));
+}
+
+Frame next_answer(Person& p, std::string const& what) {
+  return p->expect([](Frame const& f) { return is_type(f, "ack") || is_type(f, "error"); }, 5s, what);
+}
+
+}  // namespace
+
 TEST_CASE("messages sent without waiting for acks are stored, acked and relayed in the order typed") {
   // The server starts a connection's message.send scripts without waiting
   // for each reply: they share one Redis connection, which keeps their order.
-  // A burst above the default frame budget: the limit is not what is tested.
-  Deployment d(Env{{"EXCEED_LIMITS_MESSAGES_PER_S", "1000"}, {"EXCEED_LIMITS_BURST", "1000"}});
+  Deployment d(burst_budget());
   d.user("ann");
   auto ann = agent(d.port(), "ann");
   auto casey = customer(d.port());
   auto conv = start_chat(casey, "hello");
   accept(ann, conv);
   constexpr int n = 40;
-  for (int i = 0; i < n; ++i)
-    casey->send(frame({{"type", "message.send"}, {"id", "m" + std::to_string(i)}, {"conversation_id", conv},
-                       {"client_msg_id", "burst-" + std::to_string(i)}, {"text", "line " + std::to_string(i)}}));
+  send_burst(casey, conv, "line", n);
 
   std::int64_t last_seq = 1;  // the opening message
   for (int i = 0; i < n; ++i) {
-    auto ack = casey->expect([](Frame const& f) { return is_type(f, "ack") || is_type(f, "error"); }, 5s, "an ack");
+    auto ack = next_answer(casey, "an ack");
     REQUIRE(ok(ack));
-    CHECK(ack.at("id").as_string() == "m" + std::to_string(i));
+    CHECK(ack.at("id").as_string() == "line" + std::to_string(i));
     CHECK(ack.at("seq").as_int64() == last_seq + 1);
     last_seq = ack.at("seq").as_int64();
   }
@@ -299,25 +316,22 @@ TEST_CASE("messages sent without waiting for acks are stored, acked and relayed 
 }
 
 TEST_CASE("a request that is not pipelined sees every pipelined request before it finished") {
-  // A burst above the default frame budget: the limit is not what is tested.
-  Deployment d(Env{{"EXCEED_LIMITS_MESSAGES_PER_S", "1000"}, {"EXCEED_LIMITS_BURST", "1000"}});
+  Deployment d(burst_budget());
   d.user("ann");
   auto ann = agent(d.port(), "ann");
   auto casey = customer(d.port());
   auto conv = start_chat(casey, "hello");
   accept(ann, conv);
   constexpr int n = 30;
-  for (int i = 0; i < n; ++i)
-    ann->send(frame({{"type", "message.send"}, {"id", "a" + std::to_string(i)}, {"conversation_id", conv},
-                     {"client_msg_id", "ann-" + std::to_string(i)}, {"text", "answer " + std::to_string(i)}}));
+  send_burst(ann, conv, "answer", n);
   // Resolving is not pipelined: every message above is stored and acked first.
   ann->send(frame({{"type", "conversation.resolve"}, {"id", "resolve"}, {"conversation_id", conv}}));
   for (int i = 0; i < n; ++i) {
-    auto ack = ann->expect([](Frame const& f) { return is_type(f, "ack") || is_type(f, "error"); }, 5s, "an ack");
+    auto ack = next_answer(ann, "an ack");
     REQUIRE(ok(ack));
-    CHECK(ack.at("id").as_string() == "a" + std::to_string(i));
+    CHECK(ack.at("id").as_string() == "answer" + std::to_string(i));
   }
-  auto resolved = ann->expect([](Frame const& f) { return is_type(f, "ack") || is_type(f, "error"); }, 5s, "the resolve");
+  auto resolved = next_answer(ann, "the resolve");
   REQUIRE(ok(resolved));
   CHECK(resolved.at("id").as_string() == "resolve");
   CHECK(history(casey, conv).size() == static_cast<std::size_t>(n + 1));
