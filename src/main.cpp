@@ -47,6 +47,9 @@ void usage() {
                "  exceed user add USERNAME --role agent|supervisor [--name \"Full Name\"] [--teams a,b]\n"
                "                  [--capacity N] [--redis URL] [--config FILE]   (password on standard input)\n"
                "  exceed user list [--redis URL] [--config FILE]\n"
+               "  exceed user disable|enable|delete|passwd USERNAME [--redis URL] [--config FILE]\n"
+               "                  (disable, delete and passwd end every session and token of the user;\n"
+               "                   passwd reads the new password on standard input)\n"
                "  exceed version\n"
                "Settings: config file (TOML, see config/exceed.toml), then EXCEED_<SECTION>_<KEY>\n"
                "environment variables (EXCEED_REDIS_URL, EXCEED_AUTH_TOKEN_SECRET, ...), then flags.\n";
@@ -170,6 +173,45 @@ int with_store(app::Config const& config, F body) {
   return rc;
 }
 
+// exceed user disable|enable|delete|passwd USERNAME
+int account_command(std::string const& verb, std::string const& username, app::Config const& config) {
+  static std::map<std::string, app::AccountChange> const verbs{{"disable", app::AccountChange::disable},
+                                                              {"enable", app::AccountChange::enable},
+                                                              {"delete", app::AccountChange::remove},
+                                                              {"passwd", app::AccountChange::password}};
+  auto it = verbs.find(verb);
+  if (it == verbs.end()) {
+    usage();
+    return exit_usage;
+  }
+  std::string hash;
+  if (it->second == app::AccountChange::password) {
+    auto password = read_password();
+    if (password.size() < 8) {
+      std::cerr << "exceed: the password must be at least 8 characters\n";
+      return exit_usage;
+    }
+    hash = app::hash_password(password, config.auth.password_iterations);
+  }
+  auto change = it->second;
+  return with_store(config, [&](app::Db& db) -> asio::awaitable<int> {
+    auto o = co_await app::change_account(db, username, change, hash);
+    if (!o) {
+      std::cerr << "exceed: " << o.message << "\n";
+      co_return 1;
+    }
+    static std::map<app::AccountChange, char const*> const done{
+        {app::AccountChange::disable, "disabled %s: every session and token ended"},
+        {app::AccountChange::enable, "enabled %s"},
+        {app::AccountChange::remove, "deleted %s: every session and token ended"},
+        {app::AccountChange::password, "new password for %s: every session and token ended"}};
+    std::string line = done.at(change);
+    line.replace(line.find("%s"), 2, username);
+    std::cout << line << "\n";
+    co_return 0;
+  });
+}
+
 int user_command(std::vector<std::string> const& args, po::variables_map const& vm) {
   app::Config config = load(vm);
   spdlog::set_level(spdlog::level::warn);
@@ -181,7 +223,7 @@ int user_command(std::vector<std::string> const& args, po::variables_map const& 
         std::cerr << "exceed: " << o.message << "\n";
         co_return 1;
       }
-      std::cout << "username\trole\tid\tname\tteams\tcapacity\n";
+      std::cout << "username\trole\tid\tname\tteams\tcapacity\tstatus\n";
       for (auto const& r : rows) {
         for (std::size_t i = 0; i < r.size(); ++i) std::cout << (i ? "\t" : "") << r[i];
         std::cout << "\n";
@@ -189,6 +231,7 @@ int user_command(std::vector<std::string> const& args, po::variables_map const& 
       co_return 0;
     });
   }
+  if (args.size() == 3 && args[1] != "add") return account_command(args[1], args[2], config);
   if (args.size() != 3 || args[1] != "add") {
     usage();
     return exit_usage;

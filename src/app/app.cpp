@@ -7,10 +7,13 @@
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
+#include "app/throttle.hpp"
+#include "net/security.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
@@ -33,7 +36,14 @@ App::App(asio::io_context& io, Config config)
       config_(std::move(config)),
       process_id_(random_id("p_")),
       tokens_(config_.auth.token_secret),
-      join_timer_(io) {}
+      hashing_(static_cast<std::size_t>(config_.auth.hashing_threads)),
+      join_timer_(io) {
+  for (auto const& h : config_.server.public_hosts) public_hosts_.insert(h);
+  for (auto const& o : config_.server.allowed_origins)
+    if (auto parsed = net::parse_origin(o)) public_hosts_.insert(parsed->host);
+  for (auto const& a : config_.server.trusted_proxies)
+    if (auto r = net::parse_ip_range(a)) trusted_proxies_.push_back(*r);
+}
 
 App::~App() { hashing_.join(); }
 
@@ -46,6 +56,15 @@ void App::start() {
   store::Options opt;
   opt.command_timeout = std::chrono::milliseconds(config_.redis.command_timeout_ms);
 
+  static_files_ = net::StaticFiles::scan(config_.server.web_root);
+  if (static_files_.size() == 0)
+    spdlog::warn("web: no files to serve in server.web_root '{}'", config_.server.web_root);
+  else
+    spdlog::info("web: serving {} files from {}", static_files_.size(), static_files_.root());
+  if (static_files_.skipped())
+    spdlog::warn("web: {} files in {} are not served (a link out of the folder, or a name that needs URL encoding)",
+                 static_files_.skipped(), static_files_.root());
+
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   routing_ = std::make_unique<Routing>(*this);
@@ -53,6 +72,7 @@ void App::start() {
   tickets_ = std::make_unique<Tickets>(*this);
   assessments_ = std::make_unique<Assessments>(*this);
   metrics_ = std::make_unique<Metrics>(*this);
+  throttle_ = std::make_unique<Throttle>(*db_, config_);
   db_->time_commands(metrics_->redis_latency());
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
@@ -81,6 +101,7 @@ void App::start() {
   so.reuse_port = config_.server.reuse_port;
   so.tls_cert_file = config_.server.tls_cert;
   so.tls_key_file = config_.server.tls_key;
+  so.tls_ciphers = config_.server.tls_ciphers;
   so.limits.max_frame_bytes = config_.limits.max_frame_bytes;
   so.limits.max_body_bytes = config_.limits.max_body_bytes;
   so.limits.ws_idle_timeout = std::chrono::seconds(config_.limits.ws_idle_timeout_s);
@@ -154,46 +175,59 @@ asio::awaitable<void> App::resync_presence() {
 
 // --------------------------------------------------------------- WebSockets
 
-namespace {
-
-bool local_host(std::string_view host) {
-  return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1";
-}
-
-}  // namespace
-
 std::optional<net::HttpResponse> App::on_ws_upgrade(net::HttpRequest const& req) {
-  auto refuse = [](std::string_view why) {
+  auto refuse = [](unsigned status, std::string_view code, std::string_view why) {
     net::HttpResponse r;
-    r.status = 403;
-    r.body = std::string(R"({"error":{"code":"forbidden","message":")") + std::string(why) + "\"}}";
+    r.status = status;
+    r.body = std::string(R"({"error":{"code":")") + std::string(code) + R"(","message":")" + std::string(why) + "\"}}";
     return r;
   };
-  if (stopping_) {
-    net::HttpResponse r;
-    r.status = 503;
-    r.body = R"({"error":{"code":"unavailable","message":"the server is shutting down"}})";
-    return r;
-  }
+  if (stopping_) return refuse(503, "unavailable", "the server is shutting down");
+  if (!host_allowed(req)) return refuse(400, "bad_request", "this server does not answer for that Host");
   auto origin = req.header("Origin");
   if (!origin) {
     if (config_.server.allow_missing_origin) return std::nullopt;
-    return refuse("an Origin header is required");
+    return refuse(403, "forbidden", "an Origin header is required");
   }
   if (origin_allowed(*origin, req)) return std::nullopt;
-  return refuse("origin not allowed");
+  return refuse(403, "forbidden", "origin not allowed");
 }
 
 bool App::origin_allowed(std::string_view origin, net::HttpRequest const& req) const {
+  auto o = net::parse_origin(origin);
+  if (!o) return false;
   auto const& allowed = config_.server.allowed_origins;
   if (!allowed.empty())
-    return std::any_of(allowed.begin(), allowed.end(), [&](auto const& a) { return a == "*" || a == origin; });
-  // Default: the server's own origin (same host as the request) and localhost.
-  auto u = boost::urls::parse_absolute_uri(origin);
-  if (!u) return false;
+    return std::any_of(allowed.begin(), allowed.end(), [&](auto const& a) { return a == "*" || a == o->serialized; });
+  // Default: pages on loopback, and the server's own origin (the host and
+  // port the browser connected to; Host itself is checked by host_allowed).
+  if (net::is_loopback_host(o->host)) return true;
   auto host = req.header("Host");
-  std::string authority(u->encoded_authority());
-  return (host && authority == *host) || local_host(u->encoded_host());
+  auto h = host ? net::parse_host_header(*host) : std::nullopt;
+  std::uint16_t default_port = o->scheme == "https" ? 443 : 80;
+  return h && h->host == o->host && h->port.value_or(default_port) == o->port;
+}
+
+bool App::host_allowed(net::HttpRequest const& req) const {
+  auto host = req.header("Host");
+  if (!host) return true;  // HTTP/1.0 (net refuses HTTP/1.1 without one); browsers always send it
+  auto h = net::parse_host_header(*host);
+  if (!h) return false;
+  return net::is_loopback_host(h->host) || net::is_ip_literal(h->host) || public_hosts_.count(h->host) > 0;
+}
+
+std::string App::client_address(net::HttpRequest const& req) const {
+  bool trusted = std::any_of(trusted_proxies_.begin(), trusted_proxies_.end(),
+                             [&](net::IpRange const& r) { return net::in_range(r, req.remote_ip); });
+  if (!trusted) return req.remote_ip;
+  auto xff = req.header("X-Forwarded-For");
+  if (!xff) return req.remote_ip;
+  auto last = xff->substr(xff->rfind(',') == std::string_view::npos ? 0 : xff->rfind(',') + 1);
+  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+  while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(std::string(last), ec);
+  return ec ? req.remote_ip : ip.to_string();
 }
 
 std::shared_ptr<net::WebSocketHandler> App::on_ws_open(std::shared_ptr<net::WebSocket> ws, net::HttpRequest const&) {
@@ -263,6 +297,7 @@ void App::on_bus(std::string_view payload) {
   auto targets_text = payload.substr(nl1 + 1, nl2 - nl1 - 1);
   auto frame = payload.substr(nl2 + 1);
   if (origin == process_id_) return;
+  if (targets_text == "@revoke") return close_sessions_of(std::string(frame));  // also from the CLI
   peer_heard_at_ = now_ms();
   if (!peers_) {
     peers_ = true;
@@ -371,8 +406,31 @@ asio::awaitable<bool> verify_on_pool(std::string password, std::string stored) {
 }  // namespace
 
 asio::awaitable<bool> App::check_password(std::string password, std::string stored) {
-  co_return co_await asio::co_spawn(hashing_, verify_on_pool(std::move(password), std::move(stored)),
-                                    asio::use_awaitable);
+  ++hashing_in_flight_;
+  auto [e, ok] = co_await asio::co_spawn(hashing_, verify_on_pool(std::move(password), std::move(stored)),
+                                         asio::as_tuple(asio::use_awaitable));
+  --hashing_in_flight_;
+  if (e) std::rethrow_exception(e);
+  co_return ok;
+}
+
+// ------------------------------------------------------------ revocation
+//
+// `exceed user disable|delete|passwd` bumps the user's token version in
+// Redis (tokens carry the version they were signed with, so every older one
+// is refused from then on) and says "@revoke" on the bus: each process
+// closes that user's sessions at once.
+
+void App::revoke_sessions(std::string const& user_id) {
+  close_sessions_of(user_id);
+  db_->post({"PUBLISH", db_->key("bus"), process_id_ + "\n@revoke\n" + user_id});
+}
+
+void App::close_sessions_of(std::string const& user_id) {
+  for (auto const& c : hub_.sessions_of(user_id)) {
+    c->send(protocol::encode_error(nullptr, protocol::error::unauthorized, "this account's sessions were ended"));
+    c->close(protocol::close_code::unauthorized, "revoked");
+  }
 }
 
 }  // namespace exceed::app

@@ -8,6 +8,8 @@
 #include "app/db.hpp"
 #include "app/hub.hpp"
 #include "net/server.hpp"
+#include "net/security.hpp"
+#include "net/static_files.hpp"
 #include "protocol/codec.hpp"
 #include "store/redis.hpp"
 
@@ -31,6 +33,7 @@ class Client;
 class Followups;
 class Metrics;
 class Routing;
+class Throttle;
 class Tickets;
 
 // The current time as the core takes it.
@@ -70,6 +73,7 @@ class App final : public net::Handler {
   Tickets& tickets() noexcept { return *tickets_; }
   Assessments& assessments() noexcept { return *assessments_; }
   Metrics& metrics() noexcept { return *metrics_; }
+  Throttle& throttle() noexcept { return *throttle_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -79,6 +83,13 @@ class App final : public net::Handler {
   // from a browser)? server.allowed_origins, or by default the server's own
   // origin and localhost.
   bool origin_allowed(std::string_view origin, net::HttpRequest const& req) const;
+  // Does this server answer for the request's Host? Loopback names, IP
+  // addresses, server.public_hosts and the hosts of allowed_origins; a
+  // browser page on another name (DNS rebinding) is refused.
+  bool host_allowed(net::HttpRequest const& req) const;
+  // The client's address: the peer, or the last X-Forwarded-For entry when
+  // the peer is one of server.trusted_proxies.
+  std::string client_address(net::HttpRequest const& req) const;
 
   // Delivers an event to its targets here and, over Redis pub/sub, in every
   // other process. The frame is encoded once and shared.
@@ -104,14 +115,21 @@ class App final : public net::Handler {
   // A presence change Redis did not take (it was down): replayed when it is back.
   void note_presence_debt(std::string const& agent_id, int delta);
 
-  // Runs `f` on the hashing pool (password checks are slow on purpose).
+  // Checks a password on the hashing pool (slow on purpose). Callers first
+  // see hashing_full(): past auth.hashing_queue checks, they answer 503.
   boost::asio::awaitable<bool> check_password(std::string password, std::string stored);
+  bool hashing_full() const noexcept { return hashing_in_flight_ >= config_.auth.hashing_queue; }
+
+  // Closes every session of a user whose tokens were revoked (here and,
+  // over the bus, in every process).
+  void revoke_sessions(std::string const& user_id);
 
  private:
   boost::asio::awaitable<void> agent_left(std::string agent);
   boost::asio::awaitable<void> finish_stop(std::function<void()> done);
   void on_bus(std::string_view payload);
   void deliver_positions(std::string_view list);
+  void close_sessions_of(std::string const& user_id);
   void deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame);
   void on_store_up();
   boost::asio::awaitable<void> join();
@@ -132,8 +150,13 @@ class App final : public net::Handler {
   std::unique_ptr<Tickets> tickets_;
   std::unique_ptr<Assessments> assessments_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Throttle> throttle_;
   std::unique_ptr<net::Server> server_;
-  boost::asio::thread_pool hashing_{1};
+  net::StaticFiles static_files_;  // web_root, scanned at start
+  std::set<std::string, std::less<>> public_hosts_;     // lower-case host names
+  std::vector<net::IpRange> trusted_proxies_;
+  boost::asio::thread_pool hashing_;
+  int hashing_in_flight_ = 0;
   std::map<std::string, int> presence_debt_;
   bool stopping_ = false;
   bool store_was_up_ = false;

@@ -110,20 +110,13 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
 
 std::string random_id(std::string_view prefix) { return std::string(prefix) + to_hex(random_bytes(10)); }
 
-std::string time_ordered_id(std::string_view prefix, core::Millis now) {
-  static std::uint16_t counter = 0;
-  char head[17];
-  std::snprintf(head, sizeof head, "%012llx%04x", static_cast<unsigned long long>(now) & 0xffffffffffffULL,
-                static_cast<unsigned>(counter++));
-  return std::string(prefix) + head + to_hex(random_bytes(6));
-}
-
 std::string TokenSigner::sign(Claims const& c) const {
   json::object payload;
   payload["sub"] = c.subject;
   payload["role"] = core::to_string(c.role);
   payload["name"] = c.name;
   payload["exp"] = c.expires_at / 1000;
+  if (c.version) payload["ver"] = c.version;
   std::string signing_input = std::string(fixed_header) + "." + base64url_encode(json::serialize(payload));
   return signing_input + "." + base64url_encode(hmac_raw(secret_, signing_input));
 }
@@ -162,8 +155,25 @@ std::optional<Claims> TokenSigner::verify(std::string_view token, core::Millis n
   c.role = *parsed_role;
   if (name && name->is_string()) c.name = std::string(name->get_string());
   c.expires_at = exp->get_int64() * 1000;
+  if (auto const* ver = o.if_contains("ver")) {
+    if (!ver->is_int64()) return fail(TokenProblem::malformed);
+    c.version = ver->get_int64();
+  }
   if (now >= c.expires_at) return fail(TokenProblem::expired);
   return c;
+}
+
+std::optional<std::string_view> staff_token_refusal(Claims const& c, std::string_view stored_role,
+                                                    std::string_view stored_version, std::string_view disabled) {
+  if (stored_role.empty() || stored_role != core::to_string(c.role)) return "this account no longer exists";
+  if (disabled == "1") return "this account is disabled";
+  std::int64_t version = 0;
+  for (char ch : stored_version) {
+    if (ch < '0' || ch > '9' || version > (1LL << 50)) return "this token was revoked";
+    version = version * 10 + (ch - '0');
+  }
+  if (version != c.version) return "this token was revoked";
+  return std::nullopt;
 }
 
 // "<payload b64>.<signature b64>", signed over "csat." + payload so a CSAT

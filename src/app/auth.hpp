@@ -17,6 +17,9 @@ struct Claims {
   core::Role role = core::Role::customer;
   std::string name;
   core::Millis expires_at = 0;  // ms since epoch
+  // Staff tokens: the user's token version when it was signed ("ver"). A
+  // token whose version is not the user's current one has been revoked.
+  std::int64_t version = 0;
 };
 
 enum class TokenProblem { malformed, bad_signature, expired };
@@ -31,6 +34,13 @@ class TokenSigner {
  private:
   std::string secret_;
 };
+
+// Why a staff token no longer admits its user, from the user's record as
+// stored: the account is gone (no role), has another role now, is disabled,
+// or its tokens were revoked (the stored token version moved on). nullopt:
+// the token stands.
+std::optional<std::string_view> staff_token_refusal(Claims const& c, std::string_view stored_role,
+                                                    std::string_view stored_version, std::string_view disabled);
 
 // A signed link for answering the CSAT question later (in an e-mail): it
 // names the conversation and its customer and expires with the CSAT window.
@@ -59,12 +69,6 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
 // A random id: prefix + 20 hex characters (80 bits) from the OS's CSPRNG.
 std::string random_id(std::string_view prefix);
-
-// An id that sorts by creation time: prefix + 12 hex digits of `now` + 4 of
-// a per-process counter + 12 random. Redis orders equal scores by member,
-// so chats that arrive in the same millisecond still wait first come,
-// first served.
-std::string time_ordered_id(std::string_view prefix, core::Millis now);
 
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);

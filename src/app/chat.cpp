@@ -65,8 +65,9 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
       client.close(1013, "try again later");
       co_return;
     }
-    if (user.reply.elements.empty() || field(user.reply, "role") != core::to_string(claims->role)) {
-      client.send(encode_error(req.id, error::unauthorized, "this account no longer exists"));
+    if (auto why = staff_token_refusal(*claims, field(user.reply, "role"), field(user.reply, "token_version"),
+                                       field(user.reply, "disabled"))) {
+      client.send(encode_error(req.id, error::unauthorized, *why));
       client.close(close_code::unauthorized, "unauthorized");
       co_return;
     }
@@ -81,6 +82,14 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   }
   co_await joined();  // no-op once this process has joined the others
   if (!client.open()) co_return;
+  // One person keeps a few tabs and devices open, not thousands of sockets
+  // on one token (counted in this process).
+  if (hub_.sessions_of(claims->subject).size() >= static_cast<std::size_t>(config_.limits.sessions_per_user)) {
+    metrics_->rate_limited("sessions");
+    client.send(encode_error(req.id, error::rate_limited, "too many open sessions for this user"));
+    client.close(close_code::flood, "too many sessions");
+    co_return;
+  }
   client.authenticate(claims->role, claims->subject, name, teams);
   hub_.add(client.shared_from_this());
   spdlog::debug("ws {}: hello as {} {}", client.id(), core::to_string(claims->role), claims->subject);
@@ -321,7 +330,9 @@ struct Handlers {
   boost::asio::awaitable<void> operator()(ConversationStart const& st) {
     auto team = st.team.value_or(app.config().routing.default_team);
     auto t = now_ms();
-    auto id = time_ordered_id("c_", t);
+    // Random, like every id: an id that carried its time and a counter
+    // would tell anyone with two of them the shop's chat volume.
+    auto id = random_id("c_");
     auto ticket_id = random_id("t_");
     // Outside the team's hours the chat becomes a ticket; so it does when
     // nobody of the team is online (the start script sees that).
@@ -374,9 +385,10 @@ struct Handlers {
       co_return;
     }
     if (int_at(o.reply, 4) == 1) {
-      spdlog::debug("conversation {} queued in {}", id, team);
-      app.routing().dispatch(team);
-      co_await app.assessments().customer_returned(c.user_id(), id);
+      // New, or a conversation kept as a ticket that is live again.
+      spdlog::debug("conversation {} queued in {}", str_at(o.reply, 0), str_at(o.reply, 3));
+      app.routing().dispatch(str_at(o.reply, 3));
+      co_await app.assessments().customer_returned(c.user_id(), str_at(o.reply, 0));
     }
     app.routing().positions(str_at(o.reply, 3));
   }

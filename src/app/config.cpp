@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include "core/schedule.hpp"
+#include "net/security.hpp"
 
 #include <toml++/toml.h>
 
@@ -90,8 +91,42 @@ std::map<std::string, Setter> const& setters() {
        }},
       {"server.reuse_port", [](Config& c, Value const& v) { c.server.reuse_port = as_bool(v); }},
       {"server.web_root", [](Config& c, Value const& v) { c.server.web_root = as_string(v); }},
-      {"server.allowed_origins", [](Config& c, Value const& v) { c.server.allowed_origins = as_list(v); }},
+      {"server.allowed_origins",
+       [](Config& c, Value const& v) {
+         c.server.allowed_origins.clear();
+         for (auto const& o : as_list(v)) {
+           if (o == "*") {
+             c.server.allowed_origins.push_back(o);
+             continue;
+           }
+           auto parsed = net::parse_origin(o);
+           if (!parsed) throw Bad{"'" + o + "' is not an origin (scheme://host[:port], no path)"};
+           c.server.allowed_origins.push_back(parsed->serialized);
+         }
+       }},
       {"server.allow_missing_origin", [](Config& c, Value const& v) { c.server.allow_missing_origin = as_bool(v); }},
+      {"server.public_hosts",
+       [](Config& c, Value const& v) {
+         c.server.public_hosts.clear();
+         for (auto const& h : as_list(v)) {
+           auto parsed = net::parse_host_header(h);
+           if (!parsed || parsed->port) throw Bad{"'" + h + "' is not a host name (no scheme, port or path)"};
+           c.server.public_hosts.push_back(parsed->host);
+         }
+       }},
+      {"server.trusted_proxies",
+       [](Config& c, Value const& v) {
+         c.server.trusted_proxies.clear();
+         for (auto const& a : as_list(v)) {
+           if (!net::parse_ip_range(a)) throw Bad{"'" + a + "' is not an IP address or range (10.0.0.0/8)"};
+           c.server.trusted_proxies.push_back(a);
+         }
+       }},
+      {"server.tls_ciphers",
+       [](Config& c, Value const& v) {
+         c.server.tls_ciphers = as_string(v);
+         if (c.server.tls_ciphers.empty()) throw Bad{"must not be empty"};
+       }},
       {"server.tls_cert", [](Config& c, Value const& v) { c.server.tls_cert = as_string(v); }},
       {"server.tls_key", [](Config& c, Value const& v) { c.server.tls_key = as_string(v); }},
       {"server.shutdown_grace_s",
@@ -119,6 +154,20 @@ std::map<std::string, Setter> const& setters() {
        [](Config& c, Value const& v) { c.auth.password_iterations = static_cast<int>(as_int(v, 1000, 10'000'000)); }},
       {"auth.identity_secret", [](Config& c, Value const& v) { c.auth.identity_secret = as_string(v); }},
       {"auth.require_identity", [](Config& c, Value const& v) { c.auth.require_identity = as_bool(v); }},
+      {"auth.login_free_failures_per_user",
+       [](Config& c, Value const& v) { c.auth.login_free_failures_per_user = static_cast<int>(as_int(v, 1, 1000)); }},
+      {"auth.login_free_failures_per_address",
+       [](Config& c, Value const& v) { c.auth.login_free_failures_per_address = static_cast<int>(as_int(v, 1, 100'000)); }},
+      {"auth.login_backoff_max_s",
+       [](Config& c, Value const& v) { c.auth.login_backoff_max_s = static_cast<int>(as_int(v, 1, 86400)); }},
+      {"auth.login_window_s",
+       [](Config& c, Value const& v) { c.auth.login_window_s = static_cast<int>(as_int(v, 60, 7 * 86400)); }},
+      {"auth.hashing_threads",
+       [](Config& c, Value const& v) { c.auth.hashing_threads = static_cast<int>(as_int(v, 1, 64)); }},
+      {"auth.hashing_queue",
+       [](Config& c, Value const& v) { c.auth.hashing_queue = static_cast<int>(as_int(v, 1, 10'000)); }},
+      {"auth.visitor_idle_ttl_s",
+       [](Config& c, Value const& v) { c.auth.visitor_idle_ttl_s = static_cast<int>(as_int(v, 60, 365 * 86400)); }},
       {"routing.strategy",
        [](Config& c, Value const& v) {
          auto s = as_string(v);
@@ -162,6 +211,14 @@ std::map<std::string, Setter> const& setters() {
        [](Config& c, Value const& v) { c.limits.max_connections = as_int(v, 1, 10'000'000); }},
       {"limits.max_connections_per_ip",
        [](Config& c, Value const& v) { c.limits.max_connections_per_ip = as_int(v, 0, 10'000'000); }},
+      {"limits.sessions_per_user",
+       [](Config& c, Value const& v) { c.limits.sessions_per_user = static_cast<int>(as_int(v, 1, 1'000'000)); }},
+      {"limits.visitors_per_address_per_min",
+       [](Config& c, Value const& v) { c.limits.visitors_per_address_per_min = static_cast<int>(as_int(v, 1, 10'000'000)); }},
+      {"limits.logins_per_address_per_min",
+       [](Config& c, Value const& v) { c.limits.logins_per_address_per_min = static_cast<int>(as_int(v, 1, 10'000'000)); }},
+      {"limits.tickets_per_customer_per_hour",
+       [](Config& c, Value const& v) { c.limits.tickets_per_customer_per_hour = static_cast<int>(as_int(v, 1, 10'000'000)); }},
       {"followups.check_in_after_s",
        [](Config& c, Value const& v) { c.followups.check_in_after_s = static_cast<int>(as_int(v, 0, 365 * 86400)); }},
       {"followups.check_in_stages", [](Config& c, Value const& v) { c.followups.check_in_stages = as_list(v); }},
@@ -452,8 +509,8 @@ void validate(Config const& c, std::string const& source) {
   if (c.auth.require_identity && c.auth.identity_secret.empty())
     throw ConfigError(source, "auth.require_identity", "needs auth.identity_secret");
   if (c.limits.burst < 1) throw ConfigError(source, "limits.burst", "must be at least 1");
-  if (!c.metrics.prometheus_public && c.metrics.prometheus_token.size() < 16)
-    throw ConfigError(source, "metrics.token", "with metrics.public = false, set a token of at least 16 characters");
+  if (!c.metrics.prometheus_token.empty() && c.metrics.prometheus_token.size() < 16)
+    throw ConfigError(source, "metrics.token", "must be at least 16 characters");
 }
 
 }  // namespace exceed::app

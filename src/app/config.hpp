@@ -24,8 +24,20 @@ struct Config {
     std::string web_root = "web";
     std::vector<std::string> allowed_origins;  // empty: own address and localhost
     bool allow_missing_origin = true;
+    // Names this server answers for in Host (besides loopback names, IP
+    // addresses and the hosts of allowed_origins): a browser page on any
+    // other name is refused (DNS rebinding).
+    std::vector<std::string> public_hosts;
+    // Proxies (addresses or ranges, "10.0.0.0/8") whose X-Forwarded-For
+    // names the client (its last entry), for the per-address limits and logs.
+    std::vector<std::string> trusted_proxies;
     std::string tls_cert;
     std::string tls_key;
+    // TLS 1.2 suites (OpenSSL names): forward-secret AEAD only; TLS 1.3
+    // keeps OpenSSL's own (all AEAD with ephemeral keys).
+    std::string tls_ciphers =
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
     int shutdown_grace_s = 5;
   } server;
   struct Redis {
@@ -44,6 +56,21 @@ struct Config {
     int password_iterations = 200'000;
     std::string identity_secret;
     bool require_identity = false;
+    // Password guessing: after this many failures a username (an address)
+    // waits 1 s, then twice as long after each further failure, at most
+    // login_backoff_max_s; failures are forgotten login_window_s after the last.
+    int login_free_failures_per_user = 5;
+    int login_free_failures_per_address = 20;
+    int login_backoff_max_s = 300;
+    int login_window_s = 900;
+    // Password checks run on this many threads; past hashing_queue checks
+    // waiting or running, a login is answered 503 at once (so a flood of
+    // guesses cannot make staff wait for minutes).
+    int hashing_threads = 2;
+    int hashing_queue = 16;
+    // A visitor record (and its token) that never started a chat or ticket
+    // is dropped after this long.
+    int visitor_idle_ttl_s = 30 * 24 * 3600;
   } auth;
   struct Routing {
     core::Strategy strategy = core::Strategy::least_busy;
@@ -66,7 +93,11 @@ struct Config {
     int hello_timeout_s = 10;
     int header_timeout_s = 10;  // an HTTP request head must arrive within this (slowloris)
     std::size_t max_connections = 19000;
-    std::size_t max_connections_per_ip = 0;
+    std::size_t max_connections_per_ip = 256;  // behind a proxy: 0, and limit per client there
+    int sessions_per_user = 20;                // WebSocket sessions one user or visitor keeps at once
+    int visitors_per_address_per_min = 30;     // POST /api/v1/visitors
+    int logins_per_address_per_min = 60;       // POST /api/v1/login, failed or not
+    int tickets_per_customer_per_hour = 10;    // tickets a customer opens (REST or a chat kept as a ticket)
   } limits;
   // [teams.<name>]: a team's business hours in its time zone. Teams not
   // listed are always open.
@@ -102,9 +133,9 @@ struct Config {
     int window_s = 3600;             // the rolling window of the live figures
     std::string time_zone = "UTC";   // where "today" starts for the per-agent figures and report days
     core::TimeZone zone = core::TimeZone::utc();
-    // GET /metrics: open to anyone (the default, for a scraper on a private
-    // network), or only with `Authorization: Bearer <token>` when public is false.
-    bool prometheus_public = true;
+    // GET /metrics: only with `Authorization: Bearer <token>` (the default;
+    // without a token set it answers 401), or open to anyone with public = true.
+    bool prometheus_public = false;
     std::string prometheus_token;
   } metrics;
   struct Log {

@@ -8,6 +8,8 @@
 #include "app/tickets.hpp"
 #include "app/http_util.hpp"
 #include "app/scripts.hpp"
+#include "app/throttle.hpp"
+#include "app/users.hpp"
 #include "app/wire.hpp"
 #include "net/security.hpp"
 
@@ -16,29 +18,13 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 #include <string_view>
 
 namespace exceed::app {
 namespace json = boost::json;
-namespace fs = std::filesystem;
 using protocol::error;
 
 namespace {
-
-std::string_view content_type(fs::path const& p) {
-  auto ext = p.extension().string();
-  if (ext == ".html") return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
-  if (ext == ".css") return "text/css; charset=utf-8";
-  if (ext == ".json") return "application/json";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".png") return "image/png";
-  if (ext == ".ico") return "image/x-icon";
-  if (ext == ".woff2") return "font/woff2";
-  if (ext == ".mp3") return "audio/mpeg";
-  return "application/octet-stream";
-}
 
 struct Target {
   std::string path;
@@ -115,6 +101,13 @@ net::HttpResponse error_response(error code, std::string_view message) {
 
 net::HttpResponse from_outcome(Outcome const& o) { return error_response(*o.error, o.message); }
 
+net::HttpResponse refusal(Verdict const& v, std::string_view message) {
+  if (v.failure) return from_outcome(*v.failure);
+  auto r = error_response(error::rate_limited, message);
+  r.headers.push_back({"Retry-After", std::to_string(core::retry_after_seconds(v.wait))});
+  return r;
+}
+
 std::optional<long long> parse_number(std::string const& s, long long lo, long long hi) {
   try {
     std::size_t used = 0;
@@ -129,7 +122,14 @@ std::optional<long long> parse_number(std::string const& s, long long lo, long l
 // CORS: the widget runs on a shop's own pages, so the API answers browsers
 // from the allowed origins (server.allowed_origins) with the CORS headers,
 // preflight included; other origins get none, so browsers keep them out.
+// Host: a name this server does not answer for is refused before anything
+// else (DNS rebinding), except on the operators' paths, which probes and
+// scrapers reach by service names.
 boost::asio::awaitable<net::HttpResponse> App::on_http(net::HttpRequest req) {
+  auto path = std::string_view(req.target).substr(0, req.target.find('?'));
+  bool operators = path == "/healthz" || path == "/readyz" || path == "/metrics";
+  if (!operators && !host_allowed(req))
+    co_return error_response(error::bad_request, "this server does not answer for that Host (server.public_hosts)");
   auto origin = req.header("Origin");
   bool api = req.target.rfind("/api/", 0) == 0;
   std::string allow_origin;
@@ -182,6 +182,8 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     auto const& m = config_.metrics;
     if (!m.prometheus_public) {
       auto token = bearer(req);
+      if (m.prometheus_token.empty())
+        co_return error_response(error::unauthorized, "GET /metrics needs metrics.token to be set (or metrics.public)");
       if (!token || !constant_time_equal(*token, m.prometheus_token))
         co_return error_response(error::unauthorized, "GET /metrics needs the metrics token");
     }
@@ -227,6 +229,16 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       } else if (config_.auth.require_identity) {
         co_return error_response(error::unauthorized, "identity verification is required: give user_id and user_hash");
       }
+      auto now = now_ms();
+      auto rate = co_await throttle_->take("visitors", client_address(req), config_.limits.visitors_per_address_per_min,
+                                           60'000, now);
+      if (rate.refused()) {
+        if (!rate.failure) metrics_->rate_limited("visitors");
+        co_return refusal(rate, "too many new visitors from this address");
+      }
+      // A visitor who never starts a chat or a ticket is forgotten (see
+      // visitor_save.lua); one who did is kept.
+      std::string ttl = std::to_string(config_.auth.visitor_idle_ttl_s);
       std::string visitor_id;
       if (verified) {
         // A verified customer keeps one visitor id, and with it their history.
@@ -240,11 +252,10 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       std::string display = name->empty() ? "Visitor" : *name;
       // g++ 12 mis-destroys temporaries of a ?: inside a co_await: name them first.
       std::string linked_user = verified ? *user_id : std::string();
-      auto o = co_await db_->cmd("HSET", db_->key("visitor:" + visitor_id), "id", visitor_id, "name", display,
-                                   "email", *email, "user_id", linked_user,
-                                   "created_at", std::to_string(now_ms()));
+      auto o = co_await db_->call(db_->scripts().visitor_save, visitor_id, display, *email, linked_user,
+                                  std::to_string(now), ttl);
       if (!o) co_return from_outcome(o);
-      Claims c{visitor_id, core::Role::customer, display, now_ms() + config_.auth.visitor_token_ttl_s * 1000LL};
+      Claims c{visitor_id, core::Role::customer, display, now + config_.auth.visitor_token_ttl_s * 1000LL};
       json::object out;
       out["visitor_id"] = visitor_id;
       out["token"] = tokens_.sign(c);
@@ -258,6 +269,24 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       auto password = str("password", 1024);
       if (!username || !password || username->empty() || password->empty())
         co_return error_response(error::bad_request, "username and password are required strings");
+      auto const address = client_address(req);
+      // What the log says of a name an attacker typed: only a valid username.
+      std::string const shown = valid_username(*username) ? *username : std::string("(not a username)");
+      auto rate = co_await throttle_->take("login", address, config_.limits.logins_per_address_per_min, 60'000,
+                                           now_ms());
+      if (rate.refused()) {
+        if (!rate.failure) metrics_->login_refused("rate_limited");
+        co_return refusal(rate, "too many logins from this address");
+      }
+      auto wait = co_await throttle_->login_wait(*username, address);
+      if (wait.refused()) {
+        if (!wait.failure) {
+          metrics_->login_refused("throttled");
+          spdlog::warn("login: {} from {} refused for {} s after failed attempts", shown, address,
+                       core::retry_after_seconds(wait.wait));
+        }
+        co_return refusal(wait, "too many failed logins: try again later");
+      }
       auto id = co_await db_->cmd("GET", db_->key("username:" + *username));
       if (!id) co_return from_outcome(id);
       store::Reply user;
@@ -269,17 +298,33 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       // Unknown users cost a hash too, so timing does not tell which names exist.
       std::string stored(field(user, "password"));
       std::string against = stored.empty() ? unmatchable_password_hash(config_.auth.password_iterations) : stored;
+      // A full hashing queue answers at once rather than making everyone
+      // wait (checked right before the check joins it: no await between).
+      if (hashing_full()) {
+        metrics_->login_refused("busy");
+        auto r = error_response(error::unavailable, "too many logins at once: try again in a moment");
+        r.headers.push_back({"Retry-After", "1"});
+        co_return r;
+      }
       bool ok = co_await check_password(*password, against);
-      if (!ok || stored.empty()) co_return error_response(error::unauthorized, "wrong username or password");
+      bool disabled = field(user, "disabled") == "1";
+      if (!ok || stored.empty() || disabled) {
+        co_await throttle_->login_failed(*username, address);
+        metrics_->login_refused(disabled && ok ? "disabled" : "password");
+        spdlog::warn("login: failed for {} from {}{}", shown, address, disabled && ok ? " (account disabled)" : "");
+        co_return error_response(error::unauthorized, "wrong username or password");
+      }
+      co_await throttle_->login_succeeded(*username);
       auto role = core::parse_role(field(user, "role")).value_or(core::Role::agent);
       Claims c{id.reply.str, role, std::string(field(user, "name")), now_ms() + config_.auth.token_ttl_s * 1000LL};
+      c.version = to_int(field(user, "token_version"));
       json::object out;
       out["token"] = tokens_.sign(c);
       out["role"] = core::to_string(role);
       out["agent_id"] = id.reply.str;
       out["name"] = c.name;
       out["expires_at"] = c.expires_at;
-      spdlog::info("login: {} ({})", *username, core::to_string(role));
+      spdlog::info("login: {} ({}) from {}", shown, core::to_string(role), address);
       co_return json_response(200, out);
     }
 
@@ -317,10 +362,15 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
                                why == TokenProblem::expired ? "the token has expired" : "the token is not valid");
     std::string role(core::to_string(claims->role));
     std::string teams;
-    if (claims->role == core::Role::agent) {
-      auto t = co_await db_->cmd("HGET", db_->key("user:" + claims->subject), "teams");
-      if (!t) co_return from_outcome(t);
-      teams = t.reply.str;
+    if (claims->role != core::Role::customer) {
+      // As at a WebSocket hello: the account must still exist, with this
+      // role, enabled, and the token must not have been revoked.
+      auto u = co_await db_->cmd("HMGET", db_->key("user:" + claims->subject), "role", "teams", "token_version",
+                                 "disabled");
+      if (!u) co_return from_outcome(u);
+      if (auto why = staff_token_refusal(*claims, str_at(u.reply, 0), str_at(u.reply, 2), str_at(u.reply, 3)))
+        co_return error_response(error::unauthorized, *why);
+      teams = str_at(u.reply, 1);
     }
 
     if (path == "/api/v1/reports/sla") {
@@ -467,28 +517,24 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     co_return error_response(error::not_found, "no such endpoint");
   }
 
-  // Static web clients.
+  // Static web clients: only the files found in web_root at start.
   if (method != "GET" && method != "HEAD") co_return error_response(error::not_found, "no such endpoint");
-  std::string rel = path;
-  if (rel.find("..") != std::string::npos || rel.find('\0') != std::string::npos)
-    co_return error_response(error::not_found, "no such file");
-  if (rel.empty() || rel.back() == '/') rel += "index.html";
-  fs::path file = fs::path(config_.server.web_root) / rel.substr(1);
-  std::error_code ec;
-  if (fs::is_directory(file, ec)) {
+  auto raw_path = std::string_view(req.target).substr(0, req.target.find('?'));
+  auto found = static_files_.find(raw_path);
+  if (found.kind == net::StaticFiles::Found::Kind::redirect) {
     net::HttpResponse r;
     r.status = 301;
-    r.headers.push_back({"Location", path + "/"});
+    r.headers.push_back({"Location", found.location});
     secure_headers(r);
     co_return r;
   }
-  if (!fs::is_regular_file(file, ec)) co_return error_response(error::not_found, "no such file");
+  if (found.kind != net::StaticFiles::Found::Kind::file) co_return error_response(error::not_found, "no such file");
   net::HttpResponse r;
-  r.content_type = std::string(content_type(file));
-  r.file_path = file.string();
+  r.content_type = found.file->content_type;
+  r.file_path = found.file->disk_path;
   r.headers.push_back({"X-Content-Type-Options", "nosniff"});
   r.headers.push_back({"Cache-Control", "no-cache"});
-  if (file.extension() == ".html") {
+  if (found.file->page) {
     // Pages may be framed only by this origin (clickjacking of the console
     // and the dashboard); widget.js is a script, not a page, and any site
     // may load it.

@@ -20,6 +20,10 @@ void secure_headers(net::HttpResponse& r);
 net::HttpResponse json_response(unsigned status, boost::json::value const& body);
 net::HttpResponse error_response(protocol::error code, std::string_view message);
 net::HttpResponse from_outcome(Outcome const& o);
+// A limit's refusal (app/throttle.hpp): 429 rate_limited with Retry-After,
+// or the store's error when it could not be asked.
+struct Verdict;
+net::HttpResponse refusal(Verdict const& v, std::string_view message);
 
 // Who is calling, as routing and access rules need it.
 struct Actor {

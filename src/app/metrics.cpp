@@ -166,6 +166,11 @@ Metrics::Metrics(App& app) : app_(app), periodic_(app, "metrics"), window_(keep_
   r.describe("exceed_redis_command_seconds", Registry::Type::histogram, "Round trip of one Redis command or script.",
              {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
   r.describe("exceed_errors_total", Registry::Type::counter, "Error answers given (WebSocket and HTTP), by code.");
+  r.describe("exceed_login_failures_total", Registry::Type::counter,
+             "Logins refused, by reason: password (wrong or unknown user), disabled, throttled (waiting after "
+             "failures), rate_limited (too many from one address), busy (the hashing queue was full).");
+  r.describe("exceed_rate_limited_total", Registry::Type::counter,
+             "Requests refused by a rate limit, by what was limited.");
   r.describe("exceed_redis_up", Registry::Type::gauge, "1 while this process's Redis link is up.");
   r.describe("exceed_bus_publishing", Registry::Type::gauge,
              "1 while this process publishes its events for other processes; 0 while it knows it is alone.");
@@ -178,6 +183,8 @@ Metrics::Metrics(App& app) : app_(app), periodic_(app, "metrics"), window_(keep_
   redis_latency_ = &r.histogram("exceed_redis_command_seconds");
   for (char const* m : {"first_response", "next_response", "resolution"}) r.counter("exceed_sla_breaches_total", {{"metric", m}});
   for (char const* l : {"exceeded", "met", "below"}) r.counter("exceed_assessments_total", {{"level", l}});
+  for (char const* why : {"password", "disabled", "throttled", "rate_limited", "busy"})
+    r.counter("exceed_login_failures_total", {{"reason", why}});
   r.gauge("exceed_followups_overdue");
 }
 
@@ -193,6 +200,14 @@ void Metrics::sla_breach(std::string_view metric) {
 
 void Metrics::assessed(std::string_view level) {
   registry_.counter("exceed_assessments_total", {{"level", std::string(level)}}) += 1;
+}
+
+void Metrics::login_refused(std::string_view reason) {
+  registry_.counter("exceed_login_failures_total", {{"reason", std::string(reason)}}) += 1;
+}
+
+void Metrics::rate_limited(std::string_view what) {
+  registry_.counter("exceed_rate_limited_total", {{"limit", std::string(what)}}) += 1;
 }
 
 void Metrics::subscribe(std::shared_ptr<Client> const& client) {

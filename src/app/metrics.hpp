@@ -53,6 +53,10 @@ class Metrics {
   void first_response(core::Millis ms) { first_response_->observe(static_cast<double>(ms) / 1000.0); }
   void sla_breach(std::string_view metric);
   void assessed(std::string_view level);
+  // A login refused: password, disabled, throttled, rate_limited or busy.
+  void login_refused(std::string_view reason);
+  // A request refused by a rate limit (visitors, tickets, sessions).
+  void rate_limited(std::string_view what);
   core::prom::Histogram* redis_latency() noexcept { return redis_latency_; }
 
   // GET /metrics (reads the deployment's gauges first when the last

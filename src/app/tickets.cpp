@@ -1,9 +1,11 @@
 #include "app/tickets.hpp"
 
 #include "app/app.hpp"
+#include "app/metrics.hpp"
 #include "app/assessments.hpp"
 #include "app/routing.hpp"
 #include "app/scripts.hpp"
+#include "app/throttle.hpp"
 #include "app/wire.hpp"
 #include "core/schedule.hpp"
 #include "core/ticket.hpp"
@@ -237,6 +239,16 @@ asio::awaitable<net::HttpResponse> Tickets::http(Actor actor, std::string method
   co_return error_response(error::not_found, "no such endpoint");
 }
 
+// A customer opens at most limits.tickets_per_customer_per_hour tickets;
+// nullopt: this one may go ahead.
+asio::awaitable<std::optional<net::HttpResponse>> Tickets::customer_ticket_allowance(std::string const& customer) {
+  auto v = co_await app_.throttle().take("tickets", customer, app_.config().limits.tickets_per_customer_per_hour,
+                                         3'600'000, now_ms());
+  if (!v.refused()) co_return std::nullopt;
+  if (!v.failure) app_.metrics().rate_limited("tickets");
+  co_return refusal(v, "too many new tickets: please wait before opening another");
+}
+
 asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::object const& body) {
   auto& db = app_.db();
   auto subject = text_field(body, "subject", max_subject * 4);
@@ -290,6 +302,10 @@ asio::awaitable<net::HttpResponse> Tickets::create(Actor const& actor, json::obj
   }
   if (subject_text.empty()) co_return error_response(error::bad_request, "a ticket needs a subject");
   if (customer && assignee.value) co_return error_response(error::forbidden, "customers cannot assign tickets");
+  if (customer) {
+    auto limit = co_await customer_ticket_allowance(actor.user_id);
+    if (limit) co_return std::move(*limit);
+  }
 
   auto id = random_id("t_");
   auto now = std::to_string(now_ms());
@@ -462,6 +478,7 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   auto o = co_await add_comment(ticket, actor.role, actor.user_id, "", is_public, *text.value, true);
   if (!o && o.error == error::conflict && actor.role == core::Role::customer) {
     // Closed is final: the customer's new message opens a follow-up ticket.
+    if (auto limit = co_await customer_ticket_allowance(actor.user_id)) co_return std::move(*limit);
     ticket = random_id("t_");
     auto subject = "Follow-up: " + utf8_prefix(field(rec.reply, "subject"), max_subject - 12);
     std::string team(field(rec.reply, "team")), priority(field(rec.reply, "priority"));

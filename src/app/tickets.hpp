@@ -50,6 +50,7 @@ class Tickets {
  private:
   boost::asio::awaitable<void> close_solved();
   boost::asio::awaitable<net::HttpResponse> create(Actor const& actor, boost::json::object const& body);
+  boost::asio::awaitable<std::optional<net::HttpResponse>> customer_ticket_allowance(std::string const& customer);
   boost::asio::awaitable<net::HttpResponse> list(Actor const& actor, Query const& query);
   boost::asio::awaitable<net::HttpResponse> update(Actor const& actor, std::string const& id,
                                                    boost::json::object const& body);

@@ -55,14 +55,64 @@ boost::asio::awaitable<Outcome> add_user(Db& db, NewUser const& u) {
   co_return ok;
 }
 
+boost::asio::awaitable<Outcome> change_account(Db& db, std::string const& username, AccountChange change,
+                                               std::string const& password_hash) {
+  auto id = co_await db.cmd("GET", db.key("username:" + username));
+  if (!id) co_return id;
+  if (id.reply.is_nil()) {
+    Outcome none;
+    none.error = protocol::error::not_found;
+    none.message = "no user named '" + username + "'";
+    co_return none;
+  }
+  std::string const user = db.key("user:" + id.reply.str);
+  Outcome o;
+  switch (change) {
+    case AccountChange::enable:
+      co_return co_await db.cmd("HDEL", user, "disabled");
+    case AccountChange::disable:
+      o = co_await db.cmd("HSET", user, "disabled", "1");
+      break;
+    case AccountChange::password:
+      o = co_await db.cmd("HSET", user, "password", password_hash);
+      break;
+    case AccountChange::remove: {
+      auto teams = co_await db.cmd("HGET", user, "teams");
+      if (!teams) co_return teams;
+      o = co_await db.cmd("HSET", user, "disabled", "1", "deleted", "1");
+      if (!o) co_return o;
+      o = co_await db.cmd("HDEL", user, "password");
+      if (!o) co_return o;
+      std::string csv = teams.reply.str;
+      for (std::size_t start = 0; start < csv.size();) {
+        auto comma = csv.find(',', start);
+        auto end = comma == std::string::npos ? csv.size() : comma;
+        if (end > start) co_await db.cmd("SREM", db.key("team:" + csv.substr(start, end - start) + ":agents"), id.reply.str);
+        start = end + 1;
+      }
+      co_await db.cmd("SREM", db.key("users"), id.reply.str);
+      o = co_await db.cmd("DEL", db.key("username:" + username));
+      break;
+    }
+  }
+  if (!o) co_return o;
+  o = co_await db.cmd("HINCRBY", user, "token_version", "1");
+  if (!o) co_return o;
+  // The servers close the user's sessions (App::on_bus).
+  co_await db.cmd("PUBLISH", db.key("bus"), "cli\n@revoke\n" + id.reply.str);
+  co_return o;
+}
+
 boost::asio::awaitable<Outcome> list_users(Db& db, std::vector<std::vector<std::string>>& rows) {
   auto ids = co_await db.cmd("SMEMBERS", db.key("users"));
   if (!ids) co_return ids;
   for (auto const& id : ids.reply.elements) {
-    auto u = co_await db.cmd("HMGET", db.key("user:" + id.str), "username", "role", "id", "name", "teams", "capacity");
+    auto u = co_await db.cmd("HMGET", db.key("user:" + id.str), "username", "role", "id", "name", "teams", "capacity",
+                             "disabled");
     if (!u) co_return u;
     std::vector<std::string> row;
     for (auto const& e : u.reply.elements) row.push_back(e.str);
+    row.back() = row.back() == "1" ? "disabled" : "active";
     rows.push_back(std::move(row));
   }
   std::sort(rows.begin(), rows.end());

@@ -23,7 +23,22 @@ struct NewUser {
 // memberships). Fails with conflict when the username is taken.
 boost::asio::awaitable<Outcome> add_user(Db& db, NewUser const& u);
 
-// One line per user: username, role, id, name, teams, capacity.
+// What an administrator does to an existing account. Every change but
+// enable revokes the user's tokens (their token version moves on) and, over
+// the bus, closes their open sessions in every process.
+//   disable:  no login until enabled again
+//   enable:   logins work again (older tokens stay revoked)
+//   remove:   as disable, and the username is freed; the records stay for
+//             the conversations and tickets that name this person
+//   password: a new password hash (a stolen or shared password)
+enum class AccountChange { disable, enable, remove, password };
+
+// Fails with not_found when there is no such username.
+boost::asio::awaitable<Outcome> change_account(Db& db, std::string const& username, AccountChange change,
+                                               std::string const& password_hash = {});
+
+// One line per user: username, role, id, name, teams, capacity, status
+// (active or disabled).
 boost::asio::awaitable<Outcome> list_users(Db& db, std::vector<std::vector<std::string>>& rows);
 
 // Usernames: 1-64 of [A-Za-z0-9._@-]; team names: 1-64 of [A-Za-z0-9._-].

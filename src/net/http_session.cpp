@@ -86,6 +86,27 @@ std::optional<HttpResponse> refusal_for(error_code ec) {
   return error_response(400, "bad_request", "malformed request");
 }
 
+// What a request head must look like beyond what Beast's parser checks:
+// HTTP/1.1 names exactly one Host (RFC 9112 3.2), HTTP/1.0 at most one; a
+// Transfer-Encoding is exactly "chunked" (anything else is a framing a
+// proxy in front may read differently: request smuggling).
+std::optional<HttpResponse> refusal_of_head(Request const& head) {
+  std::size_t hosts = 0, encodings = 0;
+  bool chunked_only = true;
+  for (auto const& f : head) {
+    if (f.name() == http::field::host) ++hosts;
+    if (f.name() == http::field::transfer_encoding) {
+      ++encodings;
+      chunked_only = chunked_only && beast::iequals(f.value(), "chunked");
+    }
+  }
+  if (hosts > 1) return error_response(400, "bad_request", "more than one Host header");
+  if (hosts == 0 && head.version() >= 11) return error_response(400, "bad_request", "an HTTP/1.1 request needs a Host header");
+  if (encodings > 1 || !chunked_only)
+    return error_response(400, "bad_request", "the only Transfer-Encoding accepted is chunked");
+  return std::nullopt;
+}
+
 // Every answer carries the security headers (see net/security.hpp); the
 // app's own headers win.
 template <class Body>
@@ -93,7 +114,6 @@ void fill_head(http::response<Body>& res, HttpResponse const& app, unsigned vers
                bool keep_alive, bool tls) {
   res.version(version);
   res.result(app.status);
-  res.set(http::field::server, "exceed");
   if (!app.content_type.empty()) res.set(http::field::content_type, app.content_type);
   auto headers = app.headers;
   add_security_headers(headers, tls);
@@ -214,6 +234,15 @@ asio::awaitable<typename HttpSession<Stream>::Next> HttpSession<Stream>::serve_o
   lowest.expires_after(lim.header_timeout);
   auto [hec, hn] = co_await http::async_read_header(stream_, buffer, parser, as_tuple(use_awaitable));
   idle_ = false;
+  if (!hec) {
+    if (auto refusal = refusal_of_head(parser.get())) {
+      spdlog::debug("net: conn {} refused request head: {}", id, refusal->body);
+      auto ec = co_await respond(*refusal, 11, false, false);
+      if (ec) fail(ec, "write", id);
+      else co_await close_gracefully(true);
+      co_return Next::close;
+    }
+  }
   if (!hec && !parser.is_done()) {
     // curl and other clients wait (about a second) for this before a body.
     auto const& head = parser.get();
@@ -404,6 +433,11 @@ ParsedRequest parse_request_in_memory(std::string_view bytes, Limits const& limi
   }
   if (!parser.is_done()) {
     out.kind = ParsedRequest::Kind::incomplete;
+    return out;
+  }
+  if (auto refusal = refusal_of_head(parser.get())) {
+    out.refusal = std::move(refusal);
+    out.kind = ParsedRequest::Kind::refused;
     return out;
   }
   Request req = parser.release();

@@ -259,6 +259,13 @@ std::unique_ptr<Server> Server::create(boost::asio::any_io_executor ex, ServerOp
     ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    // TLS 1.2 with the configured suites only (forward-secret AEAD by
+    // default), chosen in the server's order; no renegotiation, no
+    // compression. TLS 1.3 keeps OpenSSL's suites, all of them AEAD.
+    SSL_CTX_set_options(ctx.native_handle(),
+                        SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    if (SSL_CTX_set_cipher_list(ctx.native_handle(), o.tls_ciphers.c_str()) != 1)
+      throw std::invalid_argument("net: no usable TLS 1.2 cipher in '" + o.tls_ciphers + "'");
     try {
       ctx.use_certificate_chain_file(o.tls_cert_file);
       ctx.use_private_key_file(o.tls_key_file, asio::ssl::context::pem);

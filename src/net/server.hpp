@@ -110,6 +110,8 @@ struct ServerOptions {
   std::string ws_path = "/ws";
   std::string tls_cert_file;  // both set: serve https/wss only
   std::string tls_key_file;
+  // OpenSSL cipher list for TLS 1.2 (see Config::Server::tls_ciphers).
+  std::string tls_ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
   Limits limits;
 };
 

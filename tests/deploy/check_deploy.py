@@ -34,6 +34,7 @@ Exits 0 when every assertion holds; otherwise prints each failure and exits 1.
 
 import argparse
 import base64
+import json
 import os
 import re
 import shutil
@@ -877,6 +878,56 @@ def http_status(port, path):
         return e.code
 
 
+# ------------------------------------------------------------------ tls
+
+def check_tls(repo, args):
+    """testssl.sh against the server's own TLS listener (server.tls_cert):
+    every suite forward secret, TLS 1.2 and 1.3 only, nothing vulnerable."""
+    testssl = shutil.which("testssl") or shutil.which("testssl.sh")
+    if not testssl:
+        print("skip tls: testssl.sh is not installed (Debian package testssl.sh; scripts/setup installs it)")
+        return
+    openssl = need("openssl")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                        "-keyout", f"{tmp}/key.pem", "-out", f"{tmp}/cert.pem"], check=True, capture_output=True)
+        redis_port, port = free_ports(2)
+        procs = Procs()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EXCEED_")}
+        env.update(EXCEED_AUTH_TOKEN_SECRET="deploy-test-secret-0123456789",
+                   EXCEED_REDIS_URL=f"redis://127.0.0.1:{redis_port}",
+                   EXCEED_SERVER_LISTEN=f"127.0.0.1:{port}",
+                   EXCEED_SERVER_WEB_ROOT=os.path.join(repo, "web"),
+                   EXCEED_ASSESSMENT_RULES_FILE=os.path.join(repo, "config/assessment.toml"))
+        try:
+            procs.start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                         "--appendonly", "no", "--dir", tmp], ready=r"Ready to accept connections")
+            server = procs.start([args.exceed, "serve", "--tls-cert", f"{tmp}/cert.pem", "--tls-key", f"{tmp}/key.pem"],
+                                 env=env, ready=r"listening on")
+            wait_port(port, server)
+            report = os.path.join(tmp, "testssl.json")
+            r = subprocess.run([testssl, "--quiet", "--color", "0", "--warnings", "off", "--protocols", "--each-cipher",
+                                "--fs", "--vulnerable", "--jsonfile", report, f"127.0.0.1:{port}"],
+                               capture_output=True, text=True, timeout=500)
+            with open(report) as f:
+                findings = json.load(f)
+            by_id = {f["id"]: f["finding"] for f in findings}
+            check(by_id.get("TLS1") == "not offered" and by_id.get("TLS1_1") == "not offered",
+                  f"tls: no TLS 1.0 or 1.1 ({by_id.get('TLS1')}, {by_id.get('TLS1_1')})")
+            ciphers = [f["finding"] for f in findings if f["id"].startswith("cipher_")]
+            check(len(ciphers) >= 2, f"tls: testssl.sh listed the suites offered ({len(ciphers)}; exit {r.returncode})")
+            # "<hex> <name> <key exchange> <bits> <encryption> ...": ECDH or DH is forward secret.
+            without_fs = [c for c in ciphers if len(c.split()) < 3 or c.split()[2] not in ("ECDH", "DH")]
+            check(not without_fs, f"tls: every suite has forward secrecy (without: {without_fs})")
+            not_aead = [c for c in ciphers if not re.search(r"AESGCM|ChaCha20|AESCCM", c)]
+            check(not not_aead, f"tls: every suite is AEAD (not: {not_aead})")
+            bad = [f"{f['id']}: {f['finding']}" for f in findings
+                   if "VULNERABLE" in f["finding"] or f.get("severity") in ("MEDIUM", "HIGH", "CRITICAL")]
+            check(not bad, f"tls: no VULNERABLE or medium-or-worse finding ({bad})")
+        finally:
+            procs.stop_all()
+
+
 CHECKS = {
     "compose": check_compose,
     "k8s": check_k8s,
@@ -886,6 +937,7 @@ CHECKS = {
     "prometheus": check_prometheus,
     "redis": check_redis,
     "config": check_config,
+    "tls": check_tls,
 }
 
 
@@ -895,7 +947,7 @@ def main():
     ap.add_argument("--repo", required=True)
     ap.add_argument("--exceed", help="the built exceed binary")
     args = ap.parse_args()
-    if args.check in ("systemd", "nginx", "config") and not (args.exceed and os.access(args.exceed, os.X_OK)):
+    if args.check in ("systemd", "nginx", "config", "tls") and not (args.exceed and os.access(args.exceed, os.X_OK)):
         print(f"FAIL the exceed binary is needed: --exceed {args.exceed}", file=sys.stderr)
         return 1
     try:

@@ -19,6 +19,7 @@
 
 #include <poll.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -159,6 +160,24 @@ RawAnswer https(std::uint16_t port, std::string const& method, std::string const
   bhttp::response<bhttp::string_body> res;
   bhttp::read(stream, buf, res);
   return answer_of(res);
+}
+
+// A TLS 1.2 handshake offering only `ciphers`: the suite the server chose,
+// or "" when it refused them all.
+std::string tls12_suite(std::uint16_t port, std::string const& ciphers) {
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_verify_mode(asio::ssl::verify_none);
+  SSL_CTX_set_max_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_security_level(tls.native_handle(), 0);  // offer even the weak ones
+  REQUIRE(SSL_CTX_set_cipher_list(tls.native_handle(), ciphers.c_str()) == 1);
+  beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+  beast::get_lowest_layer(stream).expires_after(5s);
+  beast::get_lowest_layer(stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  beast::error_code ec;
+  stream.handshake(asio::ssl::stream_base::client, ec);
+  if (ec) return "";
+  return SSL_get_cipher_name(stream.native_handle());
 }
 
 }  // namespace
@@ -461,7 +480,7 @@ TEST_CASE("slowloris: request heads trickled byte by byte are cut off at the hea
   }
   auto const start = std::chrono::steady_clock::now();
   std::vector<std::optional<std::chrono::steady_clock::duration>> closed_after(n);
-  std::string const head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  std::string const head = "GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
   std::size_t sent = 0;
   int open = n;
   // Every 100 ms each connection gets one more byte of a head that never
@@ -543,7 +562,7 @@ TEST_CASE("many connections from one address: past max_connections_per_ip they a
 
 TEST_CASE("security headers: nosniff and no referrer everywhere, a CSP and no framing by others on the pages, the widget loadable anywhere") {
   Deployment d;
-  auto page = [&](std::string const& path) { return raw_http(d.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); };
+  auto page = [&](std::string const& path) { return raw_http(d.port(), "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); };
   for (std::string path : {"/", "/console/", "/dashboard/", "/demo/shop.html"}) {
     INFO(path);
     auto r = page(path);
@@ -576,6 +595,31 @@ TEST_CASE("security headers: nosniff and no referrer everywhere, a CSP and no fr
   auto api = http(d.port(), "GET", "/healthz");
   REQUIRE(api.header("X-Content-Type-Options") == "nosniff");
   REQUIRE(api.header("Referrer-Policy") == "no-referrer");
+}
+
+TEST_CASE("no spelling of a request path reads a file outside the web clients") {
+  Deployment d;
+  auto probe = customer(d.port(), "Probe");
+  auto const file = std::filesystem::canonical(EXCEED_REPO_DIR "/CMakeLists.txt").string();  // "/..../CMakeLists.txt"
+  std::vector<std::string> const spellings{
+      "/" + file, "//" + file, "/%2f" + file.substr(1), "/%2F" + file.substr(1), "/../CMakeLists.txt",
+      "/%2e%2e/CMakeLists.txt", "/console/../../CMakeLists.txt", "/..%2fCMakeLists.txt", "/web/../CMakeLists.txt",
+      "//etc/passwd", "/" + file + "?x=1"};
+  for (auto const& target : spellings) {
+    for (std::string method : {"GET", "HEAD"}) {
+      INFO(method << " " << target);
+      auto a = raw_http(d.port(), method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+      REQUIRE(a.status == 404);
+      REQUIRE(a.body.find("cmake_minimum_required") == std::string::npos);
+      REQUIRE(a.body.find("root:") == std::string::npos);
+    }
+  }
+  // The clients themselves are still there.
+  auto page = raw_http(d.port(), "GET /console HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  REQUIRE(page.status == 301);
+  REQUIRE(page.headers["location"] == "/console/");
+  REQUIRE(raw_http(d.port(), "GET /console/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").status == 200);
+  still_serves(d.port(), probe.token);
 }
 
 TEST_CASE("the page policy hashes inline scripts only") {
@@ -659,10 +703,16 @@ TEST_CASE("exceed serve --tls-cert --tls-key serves https and wss only, with HST
   REQUIRE(ack.at("type").as_string() == "ack");
   ws.close(websocket::close_code::normal);
 
+  // TLS 1.2: forward-secret AEAD suites only, in the server's order.
+  REQUIRE(tls12_suite(port, "AES128-SHA256:AES256-GCM-SHA384:AES128-SHA").empty());            // RSA key exchange
+  REQUIRE(tls12_suite(port, "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA384").empty());           // CBC
+  REQUIRE(tls12_suite(port, "DHE-RSA-AES128-GCM-SHA256").empty());                               // finite-field DH
+  REQUIRE(tls12_suite(port, "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256") == "ECDHE-RSA-AES128-GCM-SHA256");
+
   // Plain HTTP on the TLS port gets no HTTP answer.
   RawAnswer plain;
   try {
-    plain = raw_http(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 3s);
+    plain = raw_http(port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", 3s);
   } catch (std::exception const&) {
   }
   REQUIRE(plain.status == 0);

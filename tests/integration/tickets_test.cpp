@@ -85,12 +85,24 @@ TEST_CASE("a chat nobody online can take becomes a ticket, and the customer is t
   REQUIRE(comments.size() == 1);
   REQUIRE(api("GET", "/api/v1/tickets/" + ticket + "/events", casey.token).status == 403);
 
-  SECTION("once someone is online, the customer can start a live chat beside the ticket") {
+  SECTION("starting again while nobody is online answers the same ticket, and opens no other") {
+    auto again = casey->request(frame({{"type", "conversation.start"}, {"text", "Hello?"}}));
+    REQUIRE(str(again, "status") == "ticket");
+    REQUIRE(str(again, "conversation_id") == conv);
+    REQUIRE(str(again, "ticket_id") == ticket);
+    REQUIRE(api("GET", "/api/v1/tickets", casey.token).json().at("items").as_array().size() == 1);
+  }
+  SECTION("once someone is online, starting again makes the same conversation live, its ticket still linked") {
     REQUIRE(ok(ann->request(frame({{"type", "agent.status"}, {"status", "online"}}))));
     auto again = casey->request(frame({{"type", "conversation.start"}, {"text", "Anyone there now?"}}));
     REQUIRE(str(again, "status") == "queued");
-    REQUIRE(str(again, "conversation_id") != conv);
-    offer_for(ann, str(again, "conversation_id"));
+    REQUIRE(str(again, "conversation_id") == conv);
+    REQUIRE(str(again, "ticket_id") == ticket);
+    accept(ann, conv);
+    auto h = history(ann, conv);
+    REQUIRE(h.back().at("text").as_string() == "Anyone there now?");
+    REQUIRE(ok(send(ann, conv, "I am here: your parcel ships today.", "a-live")));
+    REQUIRE(api("GET", "/api/v1/tickets/" + ticket, ann.token).json().at("conversation_id").as_string() == conv);
   }
   SECTION("the customer's reply reopens a pending ticket") {
     REQUIRE(api("PATCH", "/api/v1/tickets/" + ticket, ann.token, R"({"status":"pending"})").json().at("status") == "pending");

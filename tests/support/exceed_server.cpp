@@ -2,6 +2,7 @@
 
 #include "support/ws_client.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -22,12 +23,29 @@ ExceedServer::~ExceedServer() = default;
 
 void ExceedServer::start() {
   if (proc_ && proc_->running()) return;
-  Env env{{"EXCEED_REDIS_URL", redis_url_},
-          {"EXCEED_SERVER_LISTEN", "127.0.0.1:" + std::to_string(port_)},
-          {"EXCEED_AUTH_TOKEN_SECRET", test_token_secret},
-          {"EXCEED_SERVER_WEB_ROOT", EXCEED_SOURCE_DIR "/web"},
-          {"EXCEED_LOG_LEVEL", "debug"},
-          {"EXCEED_REDIS_COMMAND_TIMEOUT_MS", "2000"}};
+  // Every test client comes from 127.0.0.1: the per-address and per-user
+  // limits are lifted unless a test sets them (the shipped defaults have a
+  // test of their own, with the binary started bare).
+  Env defaults{{"EXCEED_REDIS_URL", redis_url_},
+               {"EXCEED_SERVER_LISTEN", "127.0.0.1:" + std::to_string(port_)},
+               {"EXCEED_AUTH_TOKEN_SECRET", test_token_secret},
+               {"EXCEED_SERVER_WEB_ROOT", EXCEED_SOURCE_DIR "/web"},
+               {"EXCEED_LOG_LEVEL", "debug"},
+               {"EXCEED_REDIS_COMMAND_TIMEOUT_MS", "2000"},
+               {"EXCEED_METRICS_PUBLIC", "true"},
+               {"EXCEED_LIMITS_MAX_CONNECTIONS_PER_IP", "0"},
+               {"EXCEED_LIMITS_SESSIONS_PER_USER", "100000"},
+               {"EXCEED_LIMITS_VISITORS_PER_ADDRESS_PER_MIN", "1000000"},
+               {"EXCEED_LIMITS_LOGINS_PER_ADDRESS_PER_MIN", "1000000"},
+               {"EXCEED_LIMITS_TICKETS_PER_CUSTOMER_PER_HOUR", "1000000"},
+               {"EXCEED_AUTH_LOGIN_FREE_FAILURES_PER_ADDRESS", "100000"}};
+  // A test's own setting replaces the default (the first of two equal
+  // names would win in the child's environment).
+  Env env;
+  for (auto const& kv : defaults) {
+    bool overridden = std::any_of(env_.begin(), env_.end(), [&](auto const& o) { return o.first == kv.first; });
+    if (!overridden) env.push_back(kv);
+  }
   for (auto const& kv : env_) env.push_back(kv);
   proc_.emplace(std::vector<std::string>{exceed_binary(), "serve"}, env, log_path_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);

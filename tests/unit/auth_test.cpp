@@ -98,12 +98,35 @@ TEST_CASE("CSAT links are signed, expire, and never pass as session tokens") {
   REQUIRE_FALSE(verify_csat_link("a-secret-of-at-least-16", session.substr(session.find('.') + 1), now));
 }
 
-TEST_CASE("time-ordered ids sort by creation, also within one millisecond") {
-  auto a = time_ordered_id("c_", now);
-  auto b = time_ordered_id("c_", now);
-  auto c = time_ordered_id("c_", now + 1);
-  REQUIRE(a.rfind("c_", 0) == 0);
-  REQUIRE(a.size() == 2 + 12 + 4 + 12);
-  REQUIRE(a < b);
-  REQUIRE(b < c);
+
+TEST_CASE("a staff token carries its user's token version, and an older version is revoked") {
+  TokenSigner signer("a-secret-of-at-least-16");
+  auto claims = agent_claims();
+  claims.version = 3;
+  auto back = signer.verify(signer.sign(claims), now);
+  REQUIRE(back);
+  REQUIRE(back->version == 3);
+  REQUIRE_FALSE(staff_token_refusal(*back, "agent", "3", ""));
+  SECTION("the user's tokens were revoked since") {
+    REQUIRE(staff_token_refusal(*back, "agent", "4", "").value() == "this token was revoked");
+  }
+  SECTION("a user who never had a version, and a token without one") {
+    REQUIRE_FALSE(staff_token_refusal(*signer.verify(signer.sign(agent_claims()), now), "agent", "", ""));
+  }
+  SECTION("the account is disabled, deleted, or has another role now") {
+    REQUIRE(staff_token_refusal(*back, "agent", "3", "1").value() == "this account is disabled");
+    REQUIRE(staff_token_refusal(*back, "", "", "").value() == "this account no longer exists");
+    REQUIRE(staff_token_refusal(*back, "supervisor", "3", "").value() == "this account no longer exists");
+  }
+  SECTION("a stored version that is not a number refuses") {
+    REQUIRE(staff_token_refusal(*back, "agent", "3x", ""));
+  }
+}
+
+TEST_CASE("ids are random: two made at once share nothing but their prefix") {
+  auto a = random_id("c_");
+  auto b = random_id("c_");
+  REQUIRE(a.size() == 22);
+  REQUIRE(a.substr(0, 2) == "c_");
+  REQUIRE(a.substr(2, 8) != b.substr(2, 8));  // no common time or counter head
 }

@@ -48,6 +48,17 @@ end
 
 -- Writes a new ticket, its indexes, its first timeline entry and the link
 -- from its conversation (checks are the caller's).
+-- A visitor with a chat or a ticket is kept for good: the record (and the
+-- verified user's link to it) loses the expiry a new visitor gets.
+local function keep_visitor(visitor)
+  local vk = P .. 'visitor:' .. visitor
+  if redis.call('HGET', vk, 'kept') == '1' then return end
+  redis.call('HSET', vk, 'id', visitor, 'kept', '1')
+  redis.call('PERSIST', vk)
+  local uid = redis.call('HGET', vk, 'user_id')
+  if uid and uid ~= '' then redis.call('PERSIST', P .. 'visitor_by_user:' .. uid) end
+end
+
 local function create_ticket(id, subject, requester, rname, status, priority, team, assignee, aname, tags, via, conv,
                              follow, actor, now)
   local tk = P .. 'ticket:' .. id
@@ -56,7 +67,10 @@ local function create_ticket(id, subject, requester, rname, status, priority, te
     'tags', tags, 'via', via, 'conversation', conv, 'follow_up_of', follow, 'created_at', now, 'updated_at', now)
   redis.call('ZADD', P .. 'tickets', now, id)
   redis.call('ZADD', P .. 'tickets:updated', now, id)
-  if requester ~= '' then redis.call('ZADD', P .. 'visitor:' .. requester .. ':tickets', now, id) end
+  if requester ~= '' then
+    redis.call('ZADD', P .. 'visitor:' .. requester .. ':tickets', now, id)
+    keep_visitor(requester)
+  end
   if conv ~= '' then
     redis.call('HSET', ck(conv), 'ticket', id)
     redis.call('SADD', tk .. ':convs', conv)

@@ -1,20 +1,55 @@
 -- ARGV: prefix, conv_id, visitor, visitor_name, team, priority, context, now, score, text, stage,
 --       hours_open ('1'|'0'), ticket_id, subject, offline_text, after_hours_text, ticket_when_offline ('1'|'0'),
 --       sla_policy, first_response_ms, next_response_ms, resolution_ms, warning_ratio
--- A customer has one open conversation at a time: starting again answers
--- the open one. When the team is outside its hours, or none of its agents
--- is online, the chat is kept as a ticket instead of waiting in a queue,
--- and the customer is told so in a system message.
+-- A customer has one open conversation at a time, whatever its status:
+-- starting again answers the open one (a conversation kept as a ticket is
+-- open until its ticket is solved). When the team is outside its hours, or
+-- none of its agents is online, the chat is kept as a ticket instead of
+-- waiting in a queue, and the customer is told so in a system message.
 -- Returns {conv_id, status, queue_position, team, created(0|1), ticket_id, reason}.
 local id, visitor, vname, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, score, text = ARGV[8], ARGV[9], ARGV[10]
 local vconvs = P .. 'visitor:' .. visitor .. ':convs'
+
+-- Why a chat of `t` cannot be live now: 'after_hours', 'offline' or ''.
+local function not_live(t)
+  if ARGV[12] ~= '1' then return 'after_hours' end
+  if ARGV[17] ~= '1' then return '' end
+  for _, a in ipairs(redis.call('SMEMBERS', P .. 'team:' .. t .. ':agents')) do
+    local f = redis.call('HMGET', ak(a), 'status', 'conns')
+    if f[1] == 'online' and num(f[2]) > 0 then return '' end
+  end
+  return 'offline'
+end
+
+-- Appends the customer's text to a conversation and starts its response clock.
+local function customer_text(cid)
+  local seq = redis.call('HINCRBY', ck(cid), 'seq', 1)
+  redis.call('XADD', ck(cid) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'customer', 'uid', visitor,
+    'name', vname, 'text', text, 'cmid', '')
+  if not redis.call('HGET', ck(cid), 'first_customer_at') then redis.call('HSET', ck(cid), 'first_customer_at', now) end
+  redis.call('HSET', ck(cid), 'waiting_since', now)
+  sla_arm(cid, 'first_response', tonumber(now))
+end
+
 for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
-  local c = redis.call('HMGET', ck(cid), 'status', 'team')
-  -- A conversation kept as a ticket goes on by itself: a new chat may start.
-  if c[1] and c[1] ~= 'resolved' and c[1] ~= 'ticket' then
+  local c = redis.call('HMGET', ck(cid), 'status', 'team', 'ticket')
+  if c[1] == 'ticket' then
+    -- Kept as a ticket: it stays the customer's one open conversation until
+    -- the ticket is solved. Starting again when the team can chat makes it
+    -- live again (the ticket stays linked); otherwise it is answered as is.
+    local ts = c[3] and c[3] ~= '' and redis.call('HGET', P .. 'ticket:' .. c[3], 'status')
+    if ts and ts ~= 'solved' and ts ~= 'closed' then
+      if not_live(c[2]) ~= '' then return {cid, 'ticket', 0, c[2], 0, c[3], ''} end
+      redis.call('HSET', ck(cid), 'status', 'queued', 'score', score, 'offered_to', '')
+      redis.call('ZADD', qk(c[2]), score, cid)
+      sla_arm(cid, 'resolution', tonumber(now))
+      if text ~= '' then customer_text(cid) end
+      return {cid, 'queued', redis.call('ZRANK', qk(c[2]), cid) + 1, c[2], 1, c[3], ''}
+    end
+  elseif c[1] and c[1] ~= 'resolved' then
     local pos = redis.call('ZRANK', qk(c[2]), cid)
-    return {cid, c[1], pos and (pos + 1) or 0, c[2], 0, redis.call('HGET', ck(cid), 'ticket') or '', ''}
+    return {cid, c[1], pos and (pos + 1) or 0, c[2], 0, c[3] or '', ''}
   end
 end
 if redis.call('SISMEMBER', P .. 'teams', team) == 0 then return err('bad_request', 'unknown team') end
@@ -25,24 +60,13 @@ redis.call('HSET', ck(id), 'id', id, 'visitor', visitor, 'visitor_name', vname, 
   'sla_ratio', ARGV[22])
 redis.call('ZADD', vconvs, now, id)
 redis.call('ZADD', P .. 'convs', now, id)
+keep_visitor(visitor)
 if text ~= '' then
   redis.call('HSET', ck(id), 'seq', 1, 'first_customer_at', now)
   redis.call('XADD', ck(id) .. ':msgs', '0-1', 'ts', now, 'role', 'customer', 'uid', visitor,
     'name', vname, 'text', text, 'cmid', '')
 end
-local reason = ''
-if ARGV[12] ~= '1' then
-  reason = 'after_hours'
-elseif ARGV[17] == '1' then
-  reason = 'offline'
-  for _, a in ipairs(redis.call('SMEMBERS', P .. 'team:' .. team .. ':agents')) do
-    local f = redis.call('HMGET', ak(a), 'status', 'conns')
-    if f[1] == 'online' and num(f[2]) > 0 then
-      reason = ''
-      break
-    end
-  end
-end
+local reason = not_live(team)
 if reason == '' then
   redis.call('ZADD', qk(team), score, id)
   sla_arm(id, 'resolution', tonumber(now))
