@@ -14,25 +14,31 @@ namespace asio = boost::asio;
 using protocol::error;
 
 namespace {
-// Frames received and not yet finished (queued or pipelined); past this the
-// client is told to slow down (each frame is still answered, so nothing is
-// silently dropped).
-constexpr std::size_t max_inbox = 64;
-// Pipelined requests of one connection in flight at once. Each holds its
-// coroutine frames and its store command (a few KB): without a cap, clients
-// sending faster than Redis answers made every connection hold 64 of them
-// (550 MB at 20,000 msgs/s offered to 2,000 connections). Eight in flight
-// still lets one connection go as fast as a few thousand requests a second.
-constexpr std::uint32_t max_pipelined = 8;
+
+core::GateLimits gate_limits(Config::Limits const& l) {
+  core::GateLimits g;
+  g.messages_per_s = l.messages_per_s;
+  g.burst = l.burst;
+  g.flood_rejections = l.flood_rejections;
+  g.invalid_frames = l.invalid_frames;
+  // Frames received and not yet finished (queued or pipelined); past this
+  // the client is told to slow down (each frame is still answered, so
+  // nothing is silently dropped).
+  g.max_pending = 64;
+  // Pipelined requests of one connection in flight at once. Each holds its
+  // coroutine frames and its store command (a few KB): without a cap,
+  // clients sending faster than Redis answers made every connection hold 64
+  // of them (550 MB at 20,000 msgs/s offered to 2,000 connections). Eight
+  // in flight still lets one connection go as fast as a few thousand
+  // requests a second.
+  g.max_pipelined = 8;
+  return g;
+}
+
 }  // namespace
 
 Client::Client(App& app, std::shared_ptr<net::WebSocket> ws)
-    : app_(app),
-      ws_(std::move(ws)),
-      timer_(app.executor()),
-      bucket_(app.config().limits.messages_per_s, app.config().limits.burst, now_ms()),
-      flood_(app.config().limits.flood_rejections, 10'000),
-      invalid_(app.config().limits.invalid_frames, 60'000) {}
+    : app_(app), ws_(std::move(ws)), timer_(app.executor()), gate_(gate_limits(app.config().limits), now_ms()) {}
 
 void Client::start() {
   timer_.expires_after(std::chrono::seconds(app_.config().limits.hello_timeout_s));
@@ -64,15 +70,15 @@ void Client::on_message(std::string_view data, bool text) {
     count_invalid();
     return;
   }
-  auto now = now_ms();
   auto frame = protocol::decode(data);
-  if (!bucket_.take(now) || pending() >= max_inbox) {
-    if (flood_.reject(now)) {
-      spdlog::warn("ws {}: closed for flooding", id());
-      send(protocol::encode_error(nullptr, error::rate_limited, "too many frames: disconnected"));
-      close(protocol::close_code::flood, "flood");
-      return;
-    }
+  auto admission = gate_.admit(now_ms());
+  if (admission == core::ClientGate::Admission::flood) {
+    spdlog::warn("ws {}: closed for flooding", id());
+    send(protocol::encode_error(nullptr, error::rate_limited, "too many frames: disconnected"));
+    close(protocol::close_code::flood, "flood");
+    return;
+  }
+  if (admission == core::ClientGate::Admission::slow_down) {
     // Echo the id when the frame has one, so the client can match it.
     boost::json::value req_id = nullptr;
     if (auto* r = std::get_if<protocol::Request>(&frame)) req_id = r->id;
@@ -105,24 +111,26 @@ bool Client::may_pipeline(Frame const& frame) const noexcept {
          std::holds_alternative<protocol::ConversationDecline>(req->command);
 }
 
+// Runs the queued frames in the order the gate allows: a pipelined request
+// starts as soon as fewer than the cap are in flight; any other waits for
+// every earlier one to finish and runs alone.
 asio::awaitable<void> Client::drain(std::shared_ptr<Client> self) {
   while (inbox_head_ < inbox_.size() && !closed_) {
+    bool const side_by_side = may_pipeline(inbox_[inbox_head_]);
+    while (gate_.next(side_by_side) == core::ClientGate::Step::wait && !closed_) co_await settle();
+    if (closed_) break;
     Frame frame = std::move(inbox_[inbox_head_++]);
     if (inbox_head_ == inbox_.size()) {
       inbox_.clear();
       inbox_head_ = 0;
     }
-    if (may_pipeline(frame)) {
-      while (in_flight_ >= max_pipelined && !closed_) co_await settle();
-      if (closed_) break;
-      ++in_flight_;
+    gate_.started(side_by_side);
+    if (side_by_side) {
       asio::co_spawn(app_.executor(), pipelined(self, std::move(frame)), asio::detached);
       continue;
     }
-    // A request that is not pipelined sees every earlier one finished.
-    while (in_flight_ > 0 && !closed_) co_await settle();
-    if (closed_) break;
     co_await handle_guarded(std::move(frame));
+    gate_.finished(false);
   }
   draining_ = false;
 }
@@ -137,7 +145,7 @@ asio::awaitable<void> Client::settle() {
 
 asio::awaitable<void> Client::pipelined([[maybe_unused]] std::shared_ptr<Client> self, Frame frame) {
   co_await handle_guarded(std::move(frame));
-  --in_flight_;
+  gate_.finished(true);
   if (settling_) timer_.cancel();
 }
 
@@ -192,7 +200,7 @@ asio::awaitable<void> Client::handle(Frame frame) {
 // allows) is broken or probing: past limits.invalid_frames bad_request
 // answers within a minute it is closed with 4400 (PROTOCOL.md §3).
 void Client::count_invalid() {
-  if (closed_ || !invalid_.reject(now_ms())) return;
+  if (closed_ || !gate_.invalid(now_ms())) return;
   spdlog::warn("ws {}: closed after too many invalid frames", id());
   close(protocol::close_code::protocol_violation, "too many invalid frames");
 }

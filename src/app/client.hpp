@@ -2,6 +2,7 @@
 // its rate limit, and the frames it sent waiting to be handled in order.
 #pragma once
 
+#include "core/client_gate.hpp"
 #include "core/domain.hpp"
 #include "net/server.hpp"
 #include "protocol/codec.hpp"
@@ -58,7 +59,6 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   boost::asio::awaitable<void> handle(Frame frame);
   boost::asio::awaitable<void> handle_guarded(Frame frame);
   bool may_pipeline(Frame const& frame) const noexcept;
-  std::size_t pending() const noexcept { return inbox_.size() - inbox_head_ + in_flight_; }
   void count_invalid();
 
   App& app_;
@@ -66,14 +66,12 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   // The hello timeout; after hello, the wait of a request that must see the
   // pipelined ones before it finished.
   boost::asio::steady_timer timer_;
-  core::TokenBucket bucket_;
-  core::FloodGuard flood_;
-  core::FloodGuard invalid_;  // frames answered bad_request: past the budget, close 4400
+  // Admission, flood and invalid-frame budgets, and the order requests run in.
+  core::ClientGate gate_;
   // Decoded frames not yet started: a vector read from inbox_head_ (a deque
   // would allocate even while empty, and most sessions are idle).
   std::vector<Frame> inbox_;
   std::size_t inbox_head_ = 0;
-  std::uint32_t in_flight_ = 0;  // pipelined frames started and not finished
   bool draining_ = false;
   bool settling_ = false;  // drain waits on timer_ for a pipelined frame to finish
   bool closed_ = false;
