@@ -3,6 +3,7 @@
 #include "app/app.hpp"
 #include "app/followups.hpp"
 #include "app/metrics.hpp"
+#include "app/scripts.hpp"
 #include "app/client.hpp"
 #include "app/wire.hpp"
 #include "core/assessment.hpp"
@@ -327,6 +328,30 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
   }
   auto c = core::consistency(items, bucket);
   co_return json_response(200, consistency_json(c, team, agent, from, to, bucket_name));
+}
+
+asio::awaitable<Outcome> Assessments::answer_csat(std::string visitor, protocol::CsatSubmit const& a) {
+  auto& db = app_.db();
+  auto window = std::to_string(app_.config().assessment.csat_window_s * 1000LL);
+  // Named, not conditional temporaries inside co_await: g++ 12 destroys
+  // the branch never built.
+  std::string rating = a.rating ? std::to_string(*a.rating) : std::string();
+  std::string solved = a.solved ? (*a.solved ? "yes" : "no") : "";
+  std::string expectation = a.expectation.value_or(""), comment = a.comment.value_or(""), now = std::to_string(now_ms());
+  auto o = co_await db.call(db.scripts().csat, a.conversation_id, visitor, rating, expectation, comment, now, window, solved);
+  if (o) co_await assess(a.conversation_id, "csat");
+  co_return o;
+}
+
+json::object Assessments::csat_json(std::string const& conversation_id, store::Reply const& stored) {
+  auto part = [&](std::size_t i) { return str_at(stored, i); };
+  json::object out;
+  out["conversation_id"] = conversation_id;
+  out["rating"] = part(0).empty() ? json::value(nullptr) : json::value(to_int(part(0)));
+  out["expectation"] = part(1).empty() ? json::value(nullptr) : json::value(part(1));
+  out["comment"] = part(2).empty() ? json::value(nullptr) : json::value(part(2));
+  out["solved"] = part(3).empty() ? json::value(nullptr) : json::value(part(3) == "yes");
+  return out;
 }
 
 asio::awaitable<void> Assessments::customer_returned(std::string visitor, std::string new_conversation) {

@@ -69,13 +69,14 @@ Scripts::Scripts()
       followup_fire(with_prelude(lua::followup_fire)), ticket_create(with_prelude(lua::ticket_create)),
       ticket_update(with_prelude(lua::ticket_update)), ticket_comment(with_prelude(lua::ticket_comment)),
       ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
-      metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)) {}
+      metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)),
+      outcome(with_prelude(lua::outcome)) {}
 
 std::vector<store::Script const*> Scripts::all() const {
   return {&start, &send, &history, &access, &snapshot, &offer, &accept, &decline, &expire_offers, &resolve,
           &requeue, &assign, &presence, &reap_procs, &grace_due, &grace_done, &agent_status, &csat, &positions,
           &note, &read, &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create,
-          &ticket_update, &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts};
+          &ticket_update, &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &outcome};
 }
 
 // Called as the link comes up, before anything else is written on it: Redis
