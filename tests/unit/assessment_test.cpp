@@ -219,7 +219,7 @@ TEST_CASE("hard failures cap the level: routine points never lift them to met") 
   }
 }
 
-TEST_CASE("a rough start that ends warm is a recovery; a cold message on the way that does not is frustration") {
+TEST_CASE("a rough start that ends warm is a recovery, and a cold message on the way that does not is frustration") {
   AssessmentRules rules;
   auto s = plain();
   s.voice.lowest = -0.6;
