@@ -344,13 +344,9 @@ asio::awaitable<Outcome> Assessments::answer_csat(std::string visitor, protocol:
 }
 
 json::object Assessments::csat_json(std::string const& conversation_id, store::Reply const& stored) {
-  auto part = [&](std::size_t i) { return str_at(stored, i); };
-  json::object out;
-  out["conversation_id"] = conversation_id;
-  out["rating"] = part(0).empty() ? json::value(nullptr) : json::value(to_int(part(0)));
-  out["expectation"] = part(1).empty() ? json::value(nullptr) : json::value(part(1));
-  out["comment"] = part(2).empty() ? json::value(nullptr) : json::value(part(2));
-  out["solved"] = part(3).empty() ? json::value(nullptr) : json::value(part(3) == "yes");
+  json::object out{{"conversation_id", conversation_id}};
+  for (auto& part : app::csat_json(str_at(stored, 0), str_at(stored, 1), str_at(stored, 2), str_at(stored, 3)))
+    out[part.key()] = part.value();
   return out;
 }
 
