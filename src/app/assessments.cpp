@@ -46,16 +46,6 @@ void read_answers(store::Reply const& c, core::ChatRecord& record) {
   record.went_beyond = std::string(field(c, "went_beyond"));
 }
 
-// What people said of the outcome, for the review list and the events:
-// {customer_solved: true|false|null, outcome: "solved"|...|null, went_beyond: "..."|null}.
-json::object facts_json(store::Reply const& c) {
-  json::object f;
-  auto solved = field(c, "csat_solved");
-  f["customer_solved"] = solved.empty() ? json::value(nullptr) : json::value(solved == "yes");
-  f["outcome"] = field(c, "outcome").empty() ? json::value(nullptr) : json::value(field(c, "outcome"));
-  f["went_beyond"] = field(c, "went_beyond").empty() ? json::value(nullptr) : json::value(field(c, "went_beyond"));
-  return f;
-}
 
 json::value ms_to_s(std::optional<core::Millis> ms) {
   return ms ? json::value(static_cast<double>(*ms) / 1000.0) : json::value(nullptr);

@@ -351,6 +351,11 @@ TEST_CASE("a chat with nothing to go on is assessed with low confidence and gets
   for (auto const& f : items)
     check_in = check_in || (f.at("kind") == "check_in" && f.at("note").as_string().find("exceeding your needs") != std::string::npos);
   REQUIRE(check_in);
+  // Reports count them apart.
+  auto token = login(d.port(), "boss", "password123");
+  auto summary = http(d.port(), "GET", "/api/v1/reports/summary", "", {{"Authorization", "Bearer " + token}});
+  REQUIRE(summary.status == 200);
+  REQUIRE(summary.json().at("totals").at("assessments").at("low_confidence").as_int64() == 1);
 }
 
 TEST_CASE("two transfers are a hard failure, whatever the routine points") {
