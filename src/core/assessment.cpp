@@ -249,8 +249,14 @@ Assessment assess(Signals const& s, AssessmentRules const& r) {
     } else hard("rating_1_2", rating, r.w_rating_1_2, text);
   }
 
-  std::stable_sort(a.reasons.begin(), a.reasons.end(),
-                   [](Reason const& x, Reason const& y) { return std::fabs(x.points) > std::fabs(y.points); });
+  // What capped the level first, then by weight.
+  auto capped = [&](Reason const& x) {
+    return std::any_of(a.hard_failures.begin(), a.hard_failures.end(), [&](Reason const& h) { return h.code == x.code; });
+  };
+  std::stable_sort(a.reasons.begin(), a.reasons.end(), [&](Reason const& x, Reason const& y) {
+    if (capped(x) != capped(y)) return capped(x);
+    return std::fabs(x.points) > std::fabs(y.points);
+  });
 
   // ---------------------------------------------------------------- confidence
   if (s.expectation || s.rating) a.confidence = Confidence::high;

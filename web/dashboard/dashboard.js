@@ -226,7 +226,7 @@ function reviewItem(it) {
   });
   const meta = [it.team, it.agent ? 'agent ' + (it.agent.name || it.agent.id || it.agent) : null,
     it.resolved_at ? 'resolved ' + new Date(it.resolved_at).toLocaleString() : null,
-    it.score != null ? 'score ' + it.score : null].filter(Boolean).join(' · ');
+    it.score != null ? 'score ' + Number(it.score).toFixed(1) : null].filter(Boolean).join(' · ');
   const reasons = it.reasons || [];
   const better = it.would_have_exceeded || [];
   const confidence = it.confidence || 'medium';
