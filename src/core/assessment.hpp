@@ -98,13 +98,13 @@ struct AssessmentRules {
   double w_agent_refusal = -1.5;           // the agent could not give what was asked, and the close is not warm
   double w_closing_tone = 2.5;             // times the closing words' tone (-1 .. +1)
   double w_mood = 1;                       // times the mood over the chat (-1 .. +1)
-  double delight_sum = 2.5;                // closing words at least this strong (courtesies aside) are delight ...
+  double delight_sum = 2.2;                // closing words at least this strong (courtesies aside) are delight ...
   double w_delight = 1.5;                  // ... and add this
-  double w_praise = 1.5;                   // warm words aimed at the agent
+  double w_praise = 2;                     // warm words aimed at the agent
   double w_recovered = 1;                  // a rough start that ended warm
   double w_frustration = -1;               // a cold message on the way (at or below frustration_at)
   double frustration_at = -0.4;
-  double dissatisfied_at = -0.3;           // closing words this cold are a hard failure
+  double dissatisfied_at = -0.25;          // closing words this cold are a hard failure
   double recovered_cap_at = 0.5;           // closing words this warm lift a recoverable failure's cap to `met`
   double w_rating_5 = 3;
   double w_rating_4 = 0;                   // 3 and 4 cap the level at `met`
