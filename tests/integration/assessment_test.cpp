@@ -45,6 +45,12 @@ Floor floor_with_chat(Deployment& d, std::string const& first_message) {
   return f;
 }
 
+// Ann answers and resolves the floor's chat.
+void answer_and_resolve(Floor& f, std::string const& answer) {
+  REQUIRE(ok(send(f.people.ann, f.conv, answer, "a-1")));
+  REQUIRE(ok(f.people.ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", f.conv}}))));
+}
+
 }  // namespace
 
 TEST_CASE("a chat answered after the first-response target only met the need, with that reason, and is reviewed") {
@@ -100,8 +106,7 @@ TEST_CASE("the customer's own verdict decides, also when it comes late, and leav
   auto floor = floor_with_chat(d, "Can I return this?");
   auto& [ann, boss, casey] = floor.people;
   auto conv = floor.conv;
-  REQUIRE(ok(send(ann, conv, "Of course, here is the label.", "a-1")));
-  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  answer_and_resolve(floor, "Of course, here is the label.");
   auto first = boss->expect(assessment_of(conv), 5s);
   REQUIRE(first.at("level").as_string() == "met");  // correct, nothing more, as far as signals tell
   REQUIRE(boss->request(frame({{"type", "review.list"}})).at("items").as_array().size() == 1);
@@ -231,8 +236,7 @@ TEST_CASE("any part of the CSAT answer counts on its own, each part once, over W
   auto floor = floor_with_chat(d, "Can I swap my order to size L?");
   auto& [ann, boss, casey] = floor.people;
   auto conv = floor.conv;
-  REQUIRE(ok(send(ann, conv, "Done, it's now an L.", "a-1")));
-  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  answer_and_resolve(floor, "Done, it's now an L.");
   auto link = str(casey->expect_type("csat.request"), "link");
   boss->expect(assessment_of(conv), 5s, "the first assessment");
   auto csat = [&](std::initializer_list<std::pair<json::string_view, json::value_ref>> parts) {
@@ -336,8 +340,7 @@ TEST_CASE("a chat with nothing to go on is assessed with low confidence and gets
   auto floor = floor_with_chat(d, "Do you deliver to Ireland?");
   auto& [ann, boss, casey] = floor.people;
   auto conv = floor.conv;
-  REQUIRE(ok(send(ann, conv, "We do, 3-5 working days.", "a-1")));
-  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  answer_and_resolve(floor, "We do, 3-5 working days.");
   auto judged = boss->expect(assessment_of(conv), 5s, "the assessment");
   REQUIRE(judged.at("confidence").as_string() == "low");
   REQUIRE(judged.at("check_in").as_bool());
@@ -360,15 +363,11 @@ TEST_CASE("a chat with nothing to go on is assessed with low confidence and gets
 
 TEST_CASE("two transfers are a hard failure, whatever the routine points") {
   Deployment d;
-  d.user("ann");
+  auto floor = floor_with_chat(d, "I need my tax certificate");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
   d.user("bob");
   d.user("cat");
-  d.user("boss", "supervisor");
-  auto ann = agent(d.port(), "ann");
-  auto boss = agent(d.port(), "boss", false);
-  auto casey = customer(d.port());
-  auto conv = start_chat(casey, "I need my tax certificate");
-  accept(ann, conv);
   auto bob = agent(d.port(), "bob");
   auto cat = agent(d.port(), "cat");
   REQUIRE(ok(ann->request(frame({{"type", "conversation.transfer"}, {"conversation_id", conv}, {"to_agent_id", bob.id}}))));
