@@ -491,6 +491,11 @@ bool sarcastic_shape(std::vector<Token> const& tokens, std::vector<double> const
   if (first < n && s[first] > 0 && tokens[first].comma_after)
     for (std::size_t i = first + 1; i < n; ++i)
       if (tokens[i].text == "delays" || tokens[i].text == "waiting" || tokens[i].text == "delay") return true;
+  // "perfect. just perfect.", "just great.": flat praise, said again.
+  for (std::size_t i = 0; i + 1 < n; ++i)
+    if (tokens[i].text == "just" && s[i + 1] > 0 && tokens[i + 1].sentence_end && !tokens[i + 1].exclaimed &&
+        i + 2 == n)
+      return true;
   // Praise in scare quotes: your "amazing" express delivery.
   for (std::size_t i = 0; i < n; ++i)
     if (tokens[i].quoted && s[i] > 0) return true;
@@ -553,7 +558,8 @@ Tone read_tone(std::string_view text, Lexicon const& lexicon) {
     bool negated = false;
     for (std::size_t back = 1; back <= 3 && back <= i; ++back) {
       auto const& prev = tokens[i - back];
-      if (prev.sentence_end) break;  // another sentence
+      // Modifiers stay in their clause: "no worries, thanks" does not negate the thanks.
+      if (prev.sentence_end || prev.comma_after) break;
       if (!is_valenced(i - back) || bst.count(prev.text)) {
         double b = booster_effect(prev, valence, caps_differ);
         if (b != 0) {
@@ -561,7 +567,10 @@ Tone read_tone(std::string_view text, Lexicon const& lexicon) {
           span_from[i] = i - back;
         }
       }
-      if (!negated && neg.count(prev.text) && !in_phrase[i - back]) {
+      // "no" negates the word right after it ("no problem"), not one further on
+      // unless it is "no one".
+      if (!negated && neg.count(prev.text) && !in_phrase[i - back] &&
+          (back == 1 || prev.text != "no" || tokens[i - back + 1].text == "one")) {
         // "never so good" intensifies instead
         if (back >= 2 && prev.text == "never" && (tokens[i - back + 1].text == "so" || tokens[i - back + 1].text == "this")) {
           valence *= 1.25;

@@ -22,6 +22,13 @@ std::optional<std::string> praise_of_agent(std::string const& text, std::vector<
                                            Lexicon const& lexicon) {
   static std::unordered_set<std::string> const address{"you", "youre", "youve", "u", "ya", "yall", "guys", "youare"};
   static std::unordered_set<std::string> const negation{"not", "arent", "werent", "never", "no", "isnt", "dont", "didnt"};
+  // "great service", "excellent support", "top job": praise of the service itself.
+  static std::unordered_set<std::string> const service{"service", "support", "job", "team", "work", "customer"};
+  for (std::size_t j = 0; j + 1 < tokens.size(); ++j) {
+    auto const* v = lexicon.word(tokens[j].text);
+    if (v && *v >= 2 && service.count(tokens[j + 1].text) && !(j > 0 && negation.count(tokens[j - 1].text)))
+      return text.substr(tokens[j].from, tokens[j + 1].to - tokens[j].from);
+  }
   for (std::size_t j = 0; j < tokens.size(); ++j) {
     if (!address.count(tokens[j].text)) continue;
     if (j > 0 && (tokens[j - 1].text == "thank" || tokens[j - 1].text == "thanks")) continue;

@@ -88,6 +88,11 @@ TEST_CASE("the tone of a message, read the way VADER reads it") {
     REQUIRE(tone("this is not useless").compound > 0);
     REQUIRE(tone("not amazing").coldest == "not amazing");
   }
+  SECTION("negation stays in its clause, and \"no\" negates the next word only") {
+    REQUIRE(tone("no worries, thanks").compound > 0.3);
+    REQUIRE(tone("no one was helpful").compound < 0);
+    REQUIRE(tone("no time, great").compound > 0);
+  }
   SECTION("contrast: what follows but weighs more") {
     REQUIRE(tone("thanks, but that's useless").compound < 0);
   }
@@ -105,7 +110,7 @@ TEST_CASE("the tone of a message, read the way VADER reads it") {
   }
   SECTION("the shapes of sarcasm") {
     for (char const* text : {"Brilliant service, really.", "great, thanks a lot for nothing", "your \"amazing\" delivery",
-                             "great...", "oh great. another week without a phone", "so helpful /s", "super helpful, not",
+                             "great...", "oh great. another week without a phone", "so helpful /s", "super helpful, not", "great. just great.",
                              "thanks so much for your help. really."}) {
       INFO(text);
       auto t = tone(text);
@@ -200,6 +205,9 @@ TEST_CASE("the voice of a chat: every message, the close weighing most, and what
     REQUIRE(*read_voice({line(true, 0, "hi"), line(false, 5, "Done"), line(true, 9, "you're a legend")}, "", lang).praise ==
             "you're a legend");
     REQUIRE_FALSE(read_voice({line(true, 0, "hi"), line(false, 5, "Done"), line(true, 9, "thank you, great")}, "", lang).praise);
+    REQUIRE(*read_voice({line(true, 0, "hi"), line(false, 5, "Done"), line(true, 9, "amazing service!")}, "", lang).praise ==
+            "amazing service");
+    REQUIRE_FALSE(read_voice({line(true, 0, "hi"), line(false, 5, "Done"), line(true, 9, "not amazing service")}, "", lang).praise);
   }
   SECTION("the agent's last answer could not give what was asked") {
     auto v = read_voice({line(true, 0, "can I return it?"), line(false, 5, "Unfortunately not, it was on sale.")}, "", lang);
