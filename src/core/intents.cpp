@@ -31,7 +31,8 @@ std::unordered_set<std::string> const& stop_words() {
       "if", "then", "than", "as", "just", "also", "too", "very", "really", "actually", "please", "hi", "hello",
       "hey", "thanks", "thank", "ok", "okay", "yes", "no", "not", "what", "when", "where", "why", "how", "which",
       "who", "there", "here", "get", "got", "there", "some", "any", "all", "again", "still", "asking", "ask",
-      "want", "know", "need", "like", "one", "up", "out", "into", "over", "now", "yet"};
+      "want", "know", "need", "like", "one", "up", "out", "into", "over", "now", "yet", "good", "morning",
+      "afternoon", "evening", "anyone", "anybody", "someone", "somebody", "quick", "question", "hiya", "yo"};
   return words;
 }
 
@@ -119,6 +120,8 @@ std::optional<std::string> CueList::find(std::string_view text, std::vector<Toke
     }
   return std::nullopt;
 }
+
+std::size_t content_word_count(std::string_view text) { return content_words(text).size(); }
 
 double similarity(std::string_view a, std::string_view b, std::size_t min_words) {
   auto x = content_words(a);

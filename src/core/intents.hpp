@@ -63,4 +63,8 @@ struct IntentCues {
 // than `min_words` content words.
 double similarity(std::string_view a, std::string_view b, std::size_t min_words = 3);
 
+// The content words of a message (stop words dropped): "hi" has none,
+// "my parcel never arrived" three.
+std::size_t content_word_count(std::string_view text);
+
 }  // namespace exceed::core

@@ -110,14 +110,22 @@ Voice read_voice(std::vector<ChatLine> const& lines, std::string const& comment,
     }
   v.recovered = v.has_closing && v.lowest <= rules.recovery_low && v.closing >= rules.recovery_high;
 
-  // Intents. The first message is the request itself ("I need to cancel my
-  // order" is not giving up), so it never counts as one.
+  // Intents. The request itself ("I need to cancel my order", "my app is
+  // still not working"): the customer's first message, or after a bare
+  // greeting ("hi", "good morning") their first one after the agent's.
+  std::size_t request = 0;
+  if (!said.empty() && content_word_count(lines[said[0].line].text) == 0)
+    for (std::size_t k = 1; k < said.size(); ++k)
+      if (after_reply(said[k])) {
+        request = k;
+        break;
+      }
   constexpr auto none = static_cast<std::size_t>(-1);
   std::size_t broken_at = none;
   for (std::size_t k = 0; k < said.size(); ++k) {
     auto const& text = lines[said[k].line].text;
     auto const& tokens = said[k].tokens;
-    if (k > 0 && !v.gave_up)
+    if (k > request && !v.gave_up)
       if (auto m = cues.give_up.find(text, tokens)) v.gave_up = m;
     if (auto m = cues.repeat_complaint.find(text, tokens); m && !v.repeat_complaint) v.repeat_complaint = m;
     if (said[k].tone.sarcastic && !v.sarcasm) v.sarcasm = text;
@@ -126,7 +134,7 @@ Voice read_voice(std::vector<ChatLine> const& lines, std::string const& comment,
       v.works_now = m;
       broken_at = none;
       v.still_broken.reset();
-    } else if (auto b = cues.still_broken.find(text, tokens)) {
+    } else if (auto b = k > request ? cues.still_broken.find(text, tokens) : std::nullopt) {
       v.still_broken = b;
       broken_at = k;
     }

@@ -180,6 +180,13 @@ TEST_CASE("the voice of a chat: every message, the close weighing most, and what
     REQUIRE_FALSE(read_voice({line(true, 0, "I need to cancel my order")}, "", lang).gave_up);
     auto v = read_voice({line(true, 0, "is it in stock?"), line(true, 300, "never mind, I'll buy it elsewhere")}, "", lang);
     REQUIRE(*v.gave_up == "never mind");
+    // After a bare "hi" and the agent's greeting, the next message is the request.
+    auto greeted = read_voice({line(true, 0, "hi"), line(false, 5, "Hi! How can I help?"),
+                               line(true, 9, "my speaker is still not working after the update"),
+                               line(false, 20, "Hold the reset button for ten seconds."), line(true, 40, "ok thanks")},
+                              "", lang);
+    REQUIRE_FALSE(greeted.still_broken);
+    REQUIRE_FALSE(greeted.gave_up);
   }
   SECTION("still broken, unless they later say it works") {
     auto broken = read_voice({line(true, 0, "no sound"), line(false, 10, "Restart it."), line(true, 20, "still not working")},
