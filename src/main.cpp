@@ -1,7 +1,10 @@
 // The exceed command: `serve` runs the server; `user add|list` manage the
-// agents and supervisors stored in Redis. Command-line and config loading
+// agents and supervisors stored in Redis; `assess-eval` measures the
+// assessment against a labelled corpus. Command-line and config loading
 // only; everything else lives in the layers below.
 #include "app/app.hpp"
+#include "app/assess_eval.hpp"
+#include "app/assessment_rules.hpp"
 #include "app/config.hpp"
 #include "app/users.hpp"
 
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -50,6 +54,10 @@ void usage() {
                "  exceed user disable|enable|delete|passwd USERNAME [--redis URL] [--config FILE]\n"
                "                  (disable, delete and passwd end every session and token of the user;\n"
                "                   passwd reads the new password on standard input)\n"
+               "  exceed assess-eval FILE... [--rules FILE] [--lexicon FILE --lexicon-format vader|afinn]\n"
+               "                  [--min-explicit PCT] [--min-inferred PCT] [--verbose]\n"
+               "      agreement of the assessment with a labelled corpus (tests/assessment/); exits 1\n"
+               "      when explicit or inferred agreement is below the given minimum\n"
                "  exceed version\n"
                "Settings: config file (TOML, see config/exceed.toml), then EXCEED_<SECTION>_<KEY>\n"
                "environment variables (EXCEED_REDIS_URL, EXCEED_AUTH_TOKEN_SECRET, ...), then flags.\n";
@@ -83,6 +91,9 @@ int serve(po::variables_map const& vm) {
   app::validate(config, vm.count("config") ? vm["config"].as<std::string>() : "configuration");
   app::load_assessment_rules(config);
   setup_logging(config);
+  if (!config.assessment.rules.language)
+    spdlog::warn("assessment: no sentiment lexicon ({} missing or without [language]): the customer's words are not read",
+                 config.assessment.rules_file);
   spdlog::info("exceed {}: strategy {}, default team '{}', offer timeout {}s, grace {}s, max frame {} bytes",
                version, config.routing.strategy == core::Strategy::least_busy ? "least_busy" : "round_robin",
                config.routing.default_team, config.routing.offer_timeout_s, config.routing.agent_grace_s,
@@ -279,6 +290,57 @@ int user_command(std::vector<std::string> const& args, po::variables_map const& 
   });
 }
 
+// exceed assess-eval FILE...: agreement with the corpus' labels, printed;
+// exit 1 below the --min-* bars.
+int assess_eval(std::vector<std::string> const& args, po::variables_map const& vm) {
+  if (args.size() < 2) {
+    usage();
+    return exit_usage;
+  }
+  std::string rules_file = vm.count("rules") ? vm["rules"].as<std::string>() : load(vm).assessment.rules_file;
+  if (!std::ifstream(rules_file)) {
+    std::cerr << "exceed: cannot read the assessment rules " << rules_file << " (--rules FILE)\n";
+    return exit_usage;
+  }
+  std::optional<app::LexiconChoice> lexicon;
+  if (vm.count("lexicon"))
+    lexicon = app::LexiconChoice{vm["lexicon"].as<std::string>(),
+                                 vm.count("lexicon-format") ? vm["lexicon-format"].as<std::string>() : "vader"};
+  auto rules = app::read_assessment_rules(rules_file, lexicon);
+  std::vector<app::LabelledChat> chats;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::ifstream in(args[i], std::ios::binary);
+    if (!in) {
+      std::cerr << "exceed: cannot read " << args[i] << "\n";
+      return exit_usage;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      auto more = app::parse_corpus(text.str(), args[i]);
+      for (auto& c : more) chats.push_back(std::move(c));
+    } catch (std::runtime_error const& e) {
+      std::cerr << "exceed: " << e.what() << "\n";
+      return exit_usage;
+    }
+  }
+  auto agreement = app::evaluate(chats, rules);
+  app::print(std::cout, agreement, vm.count("verbose") > 0);
+  int rc = 0;
+  auto bar = [&](char const* name, char const* flag, int agreed, int total) {
+    if (!vm.count(flag)) return;
+    double min = vm[flag].as<double>();
+    double pct = 100.0 * agreement.share(agreed, total);
+    if (pct + 1e-9 < min) {
+      std::cerr << "exceed: " << name << " agreement " << pct << "% is below the minimum " << min << "%\n";
+      rc = 1;
+    }
+  };
+  bar("explicit", "min-explicit", agreement.explicit_agreed, agreement.explicit_total);
+  bar("inferred", "min-inferred", agreement.inferred_agreed, agreement.inferred_total);
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -287,6 +349,8 @@ int main(int argc, char** argv) {
       "redis", po::value<std::string>())("log-level", po::value<std::string>())("tls-cert", po::value<std::string>())(
       "tls-key", po::value<std::string>())("role", po::value<std::string>())(
       "name", po::value<std::string>())("teams", po::value<std::string>())("capacity", po::value<int>())(
+      "rules", po::value<std::string>())("lexicon", po::value<std::string>())("lexicon-format", po::value<std::string>())(
+      "min-explicit", po::value<double>())("min-inferred", po::value<double>())("verbose,v", "")(
       "args", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("args", -1);
@@ -307,6 +371,7 @@ int main(int argc, char** argv) {
   try {
     if (args[0] == "serve" && args.size() == 1) return serve(vm);
     if (args[0] == "user") return user_command(args, vm);
+    if (args[0] == "assess-eval") return assess_eval(args, vm);
     if (args[0] == "version") {
       std::cout << "exceed " << version << "\n";
       return 0;

@@ -458,27 +458,36 @@
   }
 
   // ------------------------------------------------------------------ CSAT
+  // After the resolve: first the one-tap "Did this solve it?", then the CSAT
+  // question. Every part is sent as soon as it is given (the tap, a star),
+  // so a customer who answers only that still counts; "Send feedback" sends
+  // what is left (the verdict, a comment). The server takes each part once.
   const RATING_LABELS = ['Very poor', 'Poor', 'Okay', 'Good', 'Excellent'];
   function showCsat() {
     if (state.csatDone === state.conversationId || state.csatAsked) return;
     state.csatAsked = true;
     const cid = state.conversationId;
     ui.csat.innerHTML = `
+<div class="solved-ask" role="group" aria-labelledby="xc-solved-title">
+  <h3 id="xc-solved-title">Did this solve it?</h3>
+  <div class="row"><button type="button" class="solved-yes" data-solved="true">Yes</button><button type="button" class="solved-no" data-solved="false">Not really</button></div>
+</div>
 <form class="csat-form" aria-labelledby="xc-csat-title">
   <h3 id="xc-csat-title">How did we do?</h3>
   <fieldset class="stars">
     <legend>Rate this chat from 1 to 5</legend>
-    ${[1, 2, 3, 4, 5].map((n) => `<label><input type="radio" name="rating" value="${n}" required><span aria-hidden="true">★</span><span class="vh">${n} – ${RATING_LABELS[n - 1]}</span></label>`).join('')}
+    ${[1, 2, 3, 4, 5].map((n) => `<label><input type="radio" name="rating" value="${n}"><span aria-hidden="true">★</span><span class="vh">${n} – ${RATING_LABELS[n - 1]}</span></label>`).join('')}
   </fieldset>
   <fieldset class="expect">
     <legend>Did we exceed, meet, or fall below what you needed?</legend>
-    <label><input type="radio" name="expectation" value="below" required> <span>Fell below</span></label>
+    <label><input type="radio" name="expectation" value="below"> <span>Fell below</span></label>
     <label><input type="radio" name="expectation" value="met"> <span>Met</span></label>
     <label><input type="radio" name="expectation" value="exceeded"> <span>Exceeded</span></label>
   </fieldset>
   <label class="cmt">Anything we could do better? (optional)
     <textarea name="comment" rows="2" maxlength="2000"></textarea>
   </label>
+  <p class="csat-saved" role="status" hidden></p>
   <p class="csat-err" role="alert" hidden></p>
   <div class="row"><button type="submit" class="primary">Send feedback</button><button type="button" class="skip">Skip</button></div>
 </form>`;
@@ -486,26 +495,73 @@
     renderEnded();
     const form = ui.csat.querySelector('form');
     const err = ui.csat.querySelector('.csat-err');
+    const saved = ui.csat.querySelector('.csat-saved');
+    const sent = new Set(); // parts the server has
+    let queue = Promise.resolve();
+    // Sends one part of the answer, after any part still on its way.
+    function sendPart(part, value) {
+      queue = queue.then(async () => {
+        if (sent.has(part)) return;
+        try {
+          await request({ type: 'csat.submit', conversation_id: cid, [part]: value });
+          sent.add(part);
+        } catch (ex) {
+          if (ex.code === 'conflict') { sent.add(part); return; } // answered already (another tab)
+          throw ex;
+        }
+      });
+      return queue;
+    }
+    function failed(ex) {
+      err.textContent = ex.code === 'disconnected' ? 'Not connected. Your answer will be sent when you press the button again after reconnecting.' : 'Could not send your feedback: ' + ex.message;
+      err.hidden = false;
+      queue = Promise.resolve();
+    }
     ui.csat.querySelector('.skip').addEventListener('click', () => { ui.csat.hidden = true; renderEnded(); });
+    ui.csat.querySelectorAll('.solved-ask button').forEach((btn) => btn.addEventListener('click', async () => {
+      const solved = btn.dataset.solved === 'true';
+      ui.csat.querySelectorAll('.solved-ask button').forEach((b) => { b.disabled = true; });
+      try {
+        await sendPart('solved', solved);
+        ui.csat.querySelector('.solved-ask').innerHTML = `<p class="solved-noted" role="status">${solved ? 'Glad it is solved.' : 'Sorry it is not solved yet: we will see it.'}</p>`;
+      } catch (ex) {
+        ui.csat.querySelectorAll('.solved-ask button').forEach((b) => { b.disabled = false; });
+        failed(ex);
+      }
+    }));
+    // One tap on a star counts on its own.
+    form.querySelectorAll('input[name=rating]').forEach((input) => input.addEventListener('change', async () => {
+      err.hidden = true;
+      try {
+        await sendPart('rating', Number(input.value));
+        form.querySelectorAll('input[name=rating]').forEach((i) => { i.disabled = true; });
+        saved.textContent = 'Rating saved. Tell us more if you like.';
+        saved.hidden = false;
+      } catch (ex) { failed(ex); }
+    }));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const fd = new FormData(form);
-      const rating = Number(fd.get('rating'));
       const expectation = fd.get('expectation');
-      if (!rating || !expectation) { err.textContent = 'Please choose a rating and an answer.'; err.hidden = false; return; }
-      const frame = { type: 'csat.submit', conversation_id: cid, rating, expectation };
       const comment = String(fd.get('comment') || '').trim();
-      if (comment) frame.comment = comment;
       const btn = form.querySelector('button[type=submit]');
       btn.disabled = true;
       err.hidden = true;
       try {
-        await request(frame);
+        await queue;
+        const frame = { type: 'csat.submit', conversation_id: cid };
+        if (expectation && !sent.has('expectation')) frame.expectation = expectation;
+        if (comment && !sent.has('comment')) frame.comment = comment;
+        if (Object.keys(frame).length > 2) {
+          try {
+            await request(frame);
+          } catch (ex) {
+            if (ex.code !== 'conflict') throw ex;
+          }
+        }
         thanks();
       } catch (ex) {
-        if (ex.code === 'conflict') { thanks(); return; } // answered already (another tab)
-        err.textContent = ex.code === 'disconnected' ? 'Not connected. Your answer will be sent when you press the button again after reconnecting.' : 'Could not send your feedback: ' + ex.message;
-        err.hidden = false;
+        failed(ex);
         btn.disabled = false;
       }
     });
@@ -1038,6 +1094,11 @@ legend { padding: 0; margin-bottom: 4px; font-weight: 600; font-size: 13px; colo
 .cmt { display: block; font-size: 13px; color: #2a3244; }
 .cmt textarea { display: block; width: 100%; margin-top: 4px; }
 .csat-err { color: #a1122e; margin: 4px 0; font-size: 12.5px; }
+.solved-ask { margin: 0 0 10px; padding-bottom: 10px; border-bottom: 1px solid #e3e6ef; }
+.solved-ask .row { display: flex; gap: 8px; }
+.solved-ask button { flex: 1; padding: 8px; border: 1px solid #c9cfdd; border-radius: 8px; background: #fff; cursor: pointer; font: inherit; }
+.solved-ask button:hover { border-color: #2b50d8; }
+.solved-noted, .csat-saved { margin: 0; color: #1e6b3a; font-size: 13px; }
 .row { display: flex; align-items: center; gap: 8px; margin-top: 8px; }
 .thanks { margin: 0; color: #1e6b3a; font-weight: 600; }
 .leave { border-top: 1px solid #e3e6ef; background: #fff; padding: 12px 14px; max-height: 70%; overflow-y: auto; flex: none; }

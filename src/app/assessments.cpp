@@ -1,7 +1,9 @@
 #include "app/assessments.hpp"
 
 #include "app/app.hpp"
+#include "app/followups.hpp"
 #include "app/metrics.hpp"
+#include "app/scripts.hpp"
 #include "app/client.hpp"
 #include "app/wire.hpp"
 #include "core/assessment.hpp"
@@ -24,19 +26,26 @@ using protocol::error;
 
 namespace {
 
-std::string normalized(std::string_view text) {
-  std::string out;
-  for (char c : text)
-    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+json::array reasons_json(std::vector<core::Reason> const& reasons) {
+  json::array out;
+  for (auto const& r : reasons) {
+    json::object o{{"code", r.code}, {"value", r.value}, {"points", r.points}, {"text", r.text}};
+    if (!r.evidence.empty()) o["evidence"] = r.evidence;
+    out.push_back(std::move(o));
+  }
   return out;
 }
 
-json::array reasons_json(std::vector<core::Reason> const& reasons) {
-  json::array out;
-  for (auto const& r : reasons)
-    out.push_back(json::object{{"code", r.code}, {"value", r.value}, {"points", r.points}, {"text", r.text}});
-  return out;
+// The customer's CSAT parts and the facts people gave, from a conversation record.
+void read_answers(store::Reply const& c, core::ChatRecord& record) {
+  if (auto rating = field(c, "csat_rating"); !rating.empty()) record.rating = static_cast<int>(to_int(rating));
+  record.expectation = core::parse_level(field(c, "csat_expectation"));
+  record.comment = std::string(field(c, "csat_comment"));
+  if (auto solved = field(c, "csat_solved"); !solved.empty()) record.customer_solved = solved == "yes";
+  record.outcome = core::parse_outcome(field(c, "outcome"));
+  record.went_beyond = std::string(field(c, "went_beyond"));
 }
+
 
 json::value ms_to_s(std::optional<core::Millis> ms) {
   return ms ? json::value(static_cast<double>(*ms) / 1000.0) : json::value(nullptr);
@@ -103,6 +112,11 @@ json::object assessment_json(core::Assessment const& a, std::string const& polic
   out["level"] = core::to_string(a.level);
   out["score"] = a.score;
   out["by_customer"] = a.by_customer;
+  out["confidence"] = core::to_string(a.confidence);
+  out["check_in"] = a.check_in;
+  json::array hard;
+  for (auto const& r : a.hard_failures) hard.push_back(json::value(r.code));
+  out["hard_failures"] = std::move(hard);
   out["reasons"] = reasons_json(a.reasons);
   out["would_have_exceeded"] = reasons_json(a.would_have_exceeded);
   out["sla_policy"] = policy;
@@ -144,10 +158,8 @@ asio::awaitable<void> Assessments::assess_ticket(std::string ticket, std::string
   std::vector<core::ClockEvent> clock{{K::started, to_int(field(t, "created_at"))}};
   // A chat kept as a ticket began with the customer's message in the chat.
   if (field(t, "via") == "chat") clock.push_back({K::customer_message, to_int(field(t, "created_at"))});
-  core::Signals s;
-  std::set<std::string> agents;
+  core::ChatRecord record;
   int assignments = 0;
-  bool replied = false;
   for (auto const& e : events.reply.elements) {
     auto const& f = e.elements.at(1);
     auto ts = to_int(field(f, "ts"));
@@ -162,15 +174,9 @@ asio::awaitable<void> Assessments::assess_ticket(std::string ticket, std::string
     auto const& f = e.elements.at(1);
     if (field(f, "public") != "1") continue;  // notes are not answers
     auto ts = to_int(field(f, "ts"));
-    if (field(f, "role") == "customer") {
-      clock.push_back({K::customer_message, ts});
-      if (!replied) ++s.customer_messages_before_reply;
-      s.closing_words = std::string(field(f, "text"));
-    } else {
-      clock.push_back({K::agent_reply, ts});
-      agents.insert(std::string(field(f, "uid")));
-      replied = true;
-    }
+    bool customer = field(f, "role") == "customer";
+    clock.push_back({customer ? K::customer_message : K::agent_reply, ts});
+    record.lines.push_back({customer, customer ? std::string() : std::string(field(f, "uid")), ts, std::string(field(f, "text"))});
   }
   std::stable_sort(clock.begin(), clock.end(), [](auto const& a, auto const& b) { return a.at < b.at; });
   auto const& cfg = app_.config();
@@ -183,19 +189,14 @@ asio::awaitable<void> Assessments::assess_ticket(std::string ticket, std::string
   }
   auto times = core::measure(clock, hours, zone);
   auto const& policy = cfg.sla_for(team, std::string(field(t, "priority")));
-  s.first_response = times.first_response;
-  s.first_response_target = policy.first_response;
-  if (policy.next_response > 0)
-    s.next_response_breaches = static_cast<int>(std::count_if(times.next_responses.begin(), times.next_responses.end(),
-                                                              [&](auto ms) { return ms > policy.next_response; }));
-  s.reopened = times.reopens > 0;
-  s.agents_seen = static_cast<int>(agents.size());
-  s.transfers = std::max(0, assignments - 1);
+  record.transfers = std::max(0, assignments - 1);
+  record.reopened = times.reopens > 0;
   if (auto conv = field(t, "conversation"); !conv.empty()) {
-    auto csat = co_await db.cmd("HMGET", db.key("conv:" + std::string(conv)), "csat_rating", "csat_expectation");
-    if (!str_at(csat.reply, 0).empty()) s.rating = static_cast<int>(int_at(csat.reply, 0));
-    s.expectation = core::parse_level(str_at(csat.reply, 1));
+    auto csat = co_await db.cmd("HGETALL", db.key("conv:" + std::string(conv)));
+    read_answers(csat.reply, record);
   }
+  auto s = core::observe(record, times, policy, cfg.assessment.rules);
+  s.queue_wait.reset();  // a ticket waits in no chat queue
   auto a = core::assess(s, cfg.assessment.rules);
   auto now = now_ms();
   auto out = assessment_json(a, policy.name, now, trigger);
@@ -217,33 +218,27 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
   auto msgs = co_await db.cmd("XRANGE", db.key("conv:" + conv + ":msgs"), "-", "+", "COUNT", "5000");
   if (!msgs) co_return;
 
-  // The response clock, replayed from what is stored.
-  std::vector<core::ClockEvent> events;
-  using K = core::ClockEvent::Kind;
-  auto created = to_int(field(c, "created_at"));
-  events.push_back({K::started, created});
-  if (auto assigned = field(c, "assigned_at"); !assigned.empty()) events.push_back({K::assigned, to_int(assigned)});
-  core::Signals s;
-  std::set<std::string> agents, asked;
-  bool replied = false;
+  // The conversation as stored, then its clock replayed from it.
+  core::ChatRecord record;
+  record.created_at = to_int(field(c, "created_at"));
+  if (auto assigned = field(c, "assigned_at"); !assigned.empty()) record.assigned_at = to_int(assigned);
+  record.resolved_at = to_int(field(c, "resolved_at"));
   for (auto const& e : msgs.reply.elements) {
     auto const& f = e.elements.at(1);
-    auto ts = to_int(field(f, "ts"));
     auto role = field(f, "role");
-    if (role == "customer") {
-      events.push_back({K::customer_message, ts});
-      if (!replied) ++s.customer_messages_before_reply;
-      auto key = normalized(field(f, "text"));
-      if (key.size() >= 8 && !asked.insert(key).second) ++s.repeated_questions;
-      s.closing_words = std::string(field(f, "text"));
-    } else if (role == "agent" || role == "supervisor") {
-      events.push_back({K::agent_reply, ts});
-      agents.insert(std::string(field(f, "uid")));
-      replied = true;
-    }
+    bool customer = role == "customer";
+    if (!customer && role != "agent" && role != "supervisor") continue;
+    record.lines.push_back({customer, customer ? std::string() : std::string(field(f, "uid")), to_int(field(f, "ts")),
+                            std::string(field(f, "text"))});
   }
-  std::sort(events.begin(), events.end(), [](auto const& a, auto const& b) { return a.at < b.at; });
-  events.push_back({K::resolved, to_int(field(c, "resolved_at"))});
+  record.transfers = static_cast<int>(to_int(field(c, "transfers")));
+  record.reopened = !field(c, "returned_at").empty();
+  auto followups = co_await db.cmd("SMEMBERS", db.key("conv:" + conv + ":followups"));
+  for (auto const& id : followups.reply.elements) {
+    auto f = co_await db.cmd("HMGET", db.key("followup:" + id.str), "status", "done_at");
+    if (str_at(f.reply, 0) == "done" && int_at(f.reply, 1) >= record.resolved_at) record.followup_done = true;
+  }
+  read_answers(c, record);
   auto const& cfg = app_.config();
   std::string team(field(c, "team"));
   core::BusinessHours hours;
@@ -252,37 +247,20 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
     hours = it->second.business;
     zone = it->second.zone;
   }
-  auto times = core::measure(events, hours, zone);
+  auto times = core::measure(core::clock_events(record), hours, zone);
   auto const& policy = cfg.sla_for(team, std::string(field(c, "priority")));
-
-  s.first_response = times.first_response;
-  s.first_response_target = policy.first_response;
-  if (policy.next_response > 0)
-    s.next_response_breaches = static_cast<int>(std::count_if(times.next_responses.begin(), times.next_responses.end(),
-                                                              [&](auto ms) { return ms > policy.next_response; }));
-  s.queue_wait = times.queue_wait;
-  s.agents_seen = static_cast<int>(agents.size());
-  s.transfers = std::max(0, s.agents_seen - 1);
-  auto resolved_at = to_int(field(c, "resolved_at"));
-  auto followups = co_await db.cmd("SMEMBERS", db.key("conv:" + conv + ":followups"));
-  for (auto const& id : followups.reply.elements) {
-    auto f = co_await db.cmd("HMGET", db.key("followup:" + id.str), "status", "done_at");
-    if (str_at(f.reply, 0) == "done" && int_at(f.reply, 1) >= resolved_at) s.followup_done = true;
-  }
-  if (auto rating = field(c, "csat_rating"); !rating.empty()) s.rating = static_cast<int>(to_int(rating));
-  s.expectation = core::parse_level(field(c, "csat_expectation"));
-
-  s.reopened = !field(c, "returned_at").empty();
-  auto a = core::assess(s, cfg.assessment.rules);
+  auto a = core::assess(core::observe(record, times, policy, cfg.assessment.rules), cfg.assessment.rules);
+  auto resolved_at = record.resolved_at;
   auto now = now_ms();
   auto out = assessment_json(a, policy.name, now, trigger);
   auto t = times_json(times);
   auto text = json::serialize(out);
   std::string level(core::to_string(a.level));
-  co_await db.cmd("HSET", db.key("conv:" + conv), "assessment", text, "assessment_level", level, "times",
-                  json::serialize(t), "sla_policy", policy.name);
+  std::string confidence(core::to_string(a.confidence));
+  co_await db.cmd("HSET", db.key("conv:" + conv), "assessment", text, "assessment_level", level, "assessment_confidence",
+                  confidence, "times", json::serialize(t), "sla_policy", policy.name);
   co_await db.cmd("XADD", db.key("conv:" + conv + ":assessments"), "*", "ts", std::to_string(now), "level", level,
-                  "score", std::to_string(a.score), "trigger", trigger);
+                  "score", std::to_string(a.score), "confidence", confidence, "trigger", trigger);
   // Only-met and below go to the supervisors until one marks them reviewed.
   co_await db.cmd("ZADD", db.key("assessed"), std::to_string(resolved_at), conv);
   bool reviewed = !field(c, "reviewed_at").empty();
@@ -294,11 +272,15 @@ asio::awaitable<void> Assessments::assess(std::string conv, std::string trigger)
   std::string agent(field(c, "agent"));
   co_await db.cmd("XADD", db.key("metrics:samples"), "MINID", "~", std::to_string(now - 26 * 3600 * 1000LL), "*", "k",
                   "assess", "c", conv, "t", team, "a", agent, "v", level, "at", std::to_string(now));
-  spdlog::info("conversation {} assessed {} ({:.1f}) on {}", conv, level, a.score, trigger);
+  spdlog::info("conversation {} assessed {} ({:.1f}, {} confidence) on {}", conv, level, a.score, confidence, trigger);
+  // Nothing to go on: the check-in follow-up asks the customer ("am I
+  // exceeding your needs?"), once, when the chat is first assessed.
+  if (a.check_in && trigger == "resolved") co_await app_.followups().check_in(conv, agent);
 
   json::object ev = out;
   ev["conversation_id"] = conv;
   ev["team"] = team;
+  ev["facts"] = facts_json(c);
   if (field(c, "agent").empty()) ev["agent"] = nullptr;
   else ev["agent"] = json::object{{"id", field(c, "agent")}, {"name", field(c, "agent_name")}};
   app_.publish({"sup"}, protocol::encode_event("assessment", std::move(ev)));
@@ -336,6 +318,26 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
   }
   auto c = core::consistency(items, bucket);
   co_return json_response(200, consistency_json(c, team, agent, from, to, bucket_name));
+}
+
+asio::awaitable<Outcome> Assessments::answer_csat(std::string visitor, protocol::CsatSubmit const& a) {
+  auto& db = app_.db();
+  auto window = std::to_string(app_.config().assessment.csat_window_s * 1000LL);
+  // Named, not conditional temporaries inside co_await: g++ 12 destroys
+  // the branch never built.
+  std::string rating = a.rating ? std::to_string(*a.rating) : std::string();
+  std::string solved = a.solved ? (*a.solved ? "yes" : "no") : "";
+  std::string expectation = a.expectation.value_or(""), comment = a.comment.value_or(""), now = std::to_string(now_ms());
+  auto o = co_await db.call(db.scripts().csat, a.conversation_id, visitor, rating, expectation, comment, now, window, solved);
+  if (o) co_await assess(a.conversation_id, "csat");
+  co_return o;
+}
+
+json::object Assessments::csat_json(std::string const& conversation_id, store::Reply const& stored) {
+  json::object out{{"conversation_id", conversation_id}};
+  for (auto& part : app::csat_json(str_at(stored, 0), str_at(stored, 1), str_at(stored, 2), str_at(stored, 3)))
+    out[part.key()] = part.value();
+  return out;
 }
 
 asio::awaitable<void> Assessments::customer_returned(std::string visitor, std::string new_conversation) {
@@ -386,6 +388,9 @@ asio::awaitable<json::array> Assessments::items(Query const& q, bool reviewed, s
     item["score"] = ao.at("score");
     item["reasons"] = ao.at("reasons");
     item["would_have_exceeded"] = ao.at("would_have_exceeded");
+    item["confidence"] = ao.contains("confidence") ? ao.at("confidence") : json::value("medium");
+    item["check_in"] = ao.contains("check_in") && ao.at("check_in").as_bool();
+    item["facts"] = facts_json(r);
     item["team"] = field(r, "team");
     item["agent"] = field(r, "agent").empty() ? json::value(nullptr)
                                               : json::value(json::object{{"id", field(r, "agent")}, {"name", field(r, "agent_name")}});

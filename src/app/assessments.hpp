@@ -28,6 +28,13 @@ class Assessments {
   // "csat", "followup_done"). Does nothing for one not resolved.
   boost::asio::awaitable<void> assess(std::string conversation_id, std::string trigger);
 
+  // The customer's CSAT answer, any part of it (WebSocket csat.submit and
+  // the signed link): each part stored once within the window, then the
+  // conversation re-assessed. The reply holds the parts now stored.
+  boost::asio::awaitable<Outcome> answer_csat(std::string visitor_id, protocol::CsatSubmit const& answer);
+  // {conversation_id, rating, expectation, comment, solved}: the ack of an answer.
+  static boost::json::object csat_json(std::string const& conversation_id, store::Reply const& stored);
+
   // A customer started a new chat: if their last conversation was resolved
   // within assessment.reopen_days, it did not help in one contact.
   boost::asio::awaitable<void> customer_returned(std::string visitor_id, std::string new_conversation_id);

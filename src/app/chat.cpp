@@ -394,14 +394,22 @@ struct Handlers {
   }
 
   boost::asio::awaitable<void> operator()(CsatSubmit const& cs) {
-    auto window = std::to_string(app.config().assessment.csat_window_s * 1000LL);
-    auto o = co_await db().call(s().csat, cs.conversation_id, c.user_id(), std::to_string(cs.rating),
-                                          cs.expectation, cs.comment, now(), window);
+    auto o = co_await app.assessments().answer_csat(c.user_id(), cs);
+    if (!o) co_return fail(o);
+    ack(Assessments::csat_json(cs.conversation_id, o.reply));
+  }
+
+  // The agent's record of how it ended; a resolved chat is assessed again.
+  boost::asio::awaitable<void> operator()(ConversationOutcome const& r) {
+    std::string outcome = r.outcome.value_or(""), beyond = r.went_beyond.value_or("");
+    auto o = co_await db().call(s().outcome, r.conversation_id, role(), c.user_id(), c.teams_csv(), outcome, beyond, now());
     if (!o) co_return fail(o);
     json::object result;
-    result["conversation_id"] = cs.conversation_id;
+    result["conversation_id"] = r.conversation_id;
+    result["outcome"] = str_at(o.reply, 1).empty() ? json::value(nullptr) : json::value(str_at(o.reply, 1));
+    result["went_beyond"] = str_at(o.reply, 2).empty() ? json::value(nullptr) : json::value(str_at(o.reply, 2));
     ack(std::move(result));
-    co_await app.assessments().assess(cs.conversation_id, "csat");
+    if (str_at(o.reply, 0) == "resolved") co_await app.assessments().assess(r.conversation_id, "outcome");
   }
 
   boost::asio::awaitable<void> operator()(AgentStatusSet const& a) {

@@ -360,63 +360,6 @@ core::SlaPolicy const& Config::sla_for(std::string const& team, std::string cons
   return sla.at("default");
 }
 
-void load_assessment_rules(Config& c) {
-  auto const& path = c.assessment.rules_file;
-  std::ifstream probe(path);
-  if (path.empty() || !probe) return;  // the built-in defaults (documented in config/assessment.toml)
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (toml::parse_error const& e) {
-    throw ConfigError(path, "line " + std::to_string(e.source().begin.line), std::string(e.description()));
-  }
-  auto& r = c.assessment.rules;
-  std::map<std::string, double*> numbers{
-      {"signals.fast_first_response_ratio", &r.fast_first_response_ratio},
-      {"weights.fast_first_response", &r.w_fast_first_response},
-      {"weights.first_response_breach", &r.w_first_response_breach},
-      {"weights.next_response_breach", &r.w_next_response_breach},
-      {"weights.no_next_response_breach", &r.w_no_next_response_breach},
-      {"weights.one_contact", &r.w_one_contact},
-      {"weights.reopened", &r.w_reopened},
-      {"weights.no_transfer", &r.w_no_transfer},
-      {"weights.transfer", &r.w_transfer},
-      {"weights.short_queue_wait", &r.w_short_queue_wait},
-      {"weights.long_queue_wait", &r.w_long_queue_wait},
-      {"weights.unanswered_messages", &r.w_unanswered_messages},
-      {"weights.repeated_question", &r.w_repeated_question},
-      {"weights.many_agents", &r.w_many_agents},
-      {"weights.followup_done", &r.w_followup_done},
-      {"weights.delighted_words", &r.w_delighted},
-      {"weights.flat_words", &r.w_flat},
-      {"weights.rating_5", &r.w_rating_5},
-      {"weights.rating_3_4", &r.w_rating_3_4},
-      {"weights.rating_1_2", &r.w_rating_1_2},
-      {"levels.exceeded_at", &r.exceeded_at},
-      {"levels.below_under", &r.below_under},
-  };
-  for (auto const& [section, node] : root) {
-    auto const* table = node.as_table();
-    if (!table) throw ConfigError(path, std::string(section.str()), "expected a [section]");
-    for (auto const& [key, value] : *table) {
-      std::string full = std::string(section.str()) + "." + std::string(key.str());
-      auto v = from_toml(value, path, full);
-      try {
-        if (auto it = numbers.find(full); it != numbers.end()) *it->second = as_double(v, -100, 100);
-        else if (full == "signals.short_queue_wait_s") r.short_queue_wait = as_int(v, 0, 86400) * 1000;
-        else if (full == "signals.long_queue_wait_s") r.long_queue_wait = as_int(v, 0, 86400) * 1000;
-        else if (full == "signals.messages_before_reply_limit") r.messages_before_reply_limit = static_cast<int>(as_int(v, 1, 1000));
-        else if (full == "phrases.delighted") r.delighted_phrases = as_list(v);
-        else if (full == "phrases.flat") r.flat_phrases = as_list(v);
-        else throw ConfigError(path, full, "unknown setting");
-      } catch (Bad const& b) {
-        throw ConfigError(path, full, b.reason);
-      }
-    }
-  }
-  if (r.below_under > r.exceeded_at) throw ConfigError(path, "levels.below_under", "must not be above levels.exceeded_at");
-}
-
 core::RoutingRules Config::routing_rules() const {
   core::RoutingRules r;
   r.strategy = routing.strategy;

@@ -70,14 +70,15 @@ Scripts::Scripts()
       ticket_update(with_prelude(lua::ticket_update)), ticket_comment(with_prelude(lua::ticket_comment)),
       ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
       metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)),
-      count(with_prelude(lua::count)), visitor_save(with_prelude(lua::visitor_save)) {}
+      count(with_prelude(lua::count)), visitor_save(with_prelude(lua::visitor_save)),
+      outcome(with_prelude(lua::outcome)) {}
 
 std::vector<store::Script const*> Scripts::all() const {
   return {&start, &send, &history, &access, &snapshot, &offer, &accept, &decline, &expire_offers, &resolve,
           &requeue, &assign, &presence, &reap_procs, &grace_due, &grace_done, &agent_status, &csat, &positions,
           &note, &read, &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create,
           &ticket_update, &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count,
-          &visitor_save};
+          &visitor_save, &outcome};
 }
 
 // Called as the link comes up, before anything else is written on it: Redis

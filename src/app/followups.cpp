@@ -146,6 +146,25 @@ asio::awaitable<void> Followups::after_resolve(std::string conversation_id, std:
   if (!o) spdlog::warn("follow-ups: no check-in for {}: {}", conversation_id, o.message);
 }
 
+asio::awaitable<void> Followups::check_in(std::string conversation_id, std::string agent_id) {
+  auto const& cfg = app_.config().followups;
+  if (cfg.check_in_after_s <= 0 || agent_id.empty()) co_return;
+  auto& db = app_.db();
+  auto existing = co_await db.cmd("SMEMBERS", db.key("conv:" + conversation_id + ":followups"));
+  for (auto const& id : existing.reply.elements) {
+    auto kind = co_await db.cmd("HGET", db.key("followup:" + id.str), "kind");
+    if (kind.reply.str == "check_in") co_return;
+  }
+  NewFollowup f;
+  f.conversation_id = conversation_id;
+  f.due_at = now_ms() + cfg.check_in_after_s * 1000LL;
+  f.note = "Check in: am I exceeding your needs? The chat gave nothing to judge it by.";
+  f.kind = "check_in";
+  Actor agent{core::Role::agent, agent_id, ""};
+  auto o = co_await create(agent, f);
+  if (!o) spdlog::warn("follow-ups: no check-in for {}: {}", conversation_id, o.message);
+}
+
 json::object Followups::to_json(store::Reply const& flat, core::Millis now) {
   auto f = [&](std::string_view name) { return field(flat, name); };
   json::object j;

@@ -48,6 +48,11 @@ class Followups {
   // for its stage: owned by the agent who had the chat.
   boost::asio::awaitable<void> after_resolve(std::string conversation_id, std::string agent_id, std::string stage);
 
+  // The assessment had nothing to go on (the customer said nothing after the
+  // answer, no CSAT): a check-in follow-up asks them, "am I exceeding your
+  // needs?", unless one is already on the conversation.
+  boost::asio::awaitable<void> check_in(std::string conversation_id, std::string agent_id);
+
   // /api/v1/followups[/...]: `rest` is what follows /api/v1/followups.
   boost::asio::awaitable<net::HttpResponse> http(Actor actor, std::string method, std::string rest, Query query,
                                                  boost::json::object body);

@@ -46,13 +46,6 @@ std::optional<std::string> bearer(net::HttpRequest const& req) {
   return std::string(h->substr(7));
 }
 
-std::size_t utf8_chars(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
 // Met, breached and the share met, per SLA metric, from a counters hash.
 // (A plain function: g++ 12 mishandles a class-typed range-for variable in
 // a coroutine.)
@@ -328,28 +321,22 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       co_return json_response(200, out);
     }
 
-    // POST /api/v1/csat/{link}: the CSAT answer from a signed link (no login).
+    // POST /api/v1/csat/{link}: the CSAT answer from a signed link (no login),
+    // any part of it alone; validated as the csat.submit frame is.
     if (path.rfind("/api/v1/csat/", 0) == 0) {
       if (method != "POST") co_return error_response(error::bad_request, "use POST");
       auto link = verify_csat_link(config_.auth.token_secret, path.substr(13), now_ms());
       if (!link) co_return error_response(error::unauthorized, "this link is not valid or has expired");
-      auto const* rating = body.if_contains("rating");
-      auto const* expectation = body.if_contains("expectation");
-      auto comment = str("comment", protocol::max_comment_chars * 4);
-      if (!rating || !rating->is_int64() || rating->get_int64() < 1 || rating->get_int64() > 5)
-        co_return error_response(error::bad_request, "rating must be an integer from 1 to 5");
-      if (!expectation || !expectation->is_string() || !core::parse_level(expectation->get_string()))
-        co_return error_response(error::bad_request, "expectation must be below, met or exceeded");
-      if (!comment || utf8_chars(*comment) > protocol::max_comment_chars)
-        co_return error_response(error::too_large, "comment is longer than 2000 characters");
-      std::string rating_text = std::to_string(rating->get_int64());
-      std::string expectation_text(expectation->get_string());
-      std::string window = std::to_string(config_.assessment.csat_window_s * 1000LL);
-      auto o = co_await db_->call(db_->scripts().csat, link->conversation_id, link->visitor_id, rating_text,
-                                  expectation_text, *comment, std::to_string(now_ms()), window);
+      json::object frame = body;
+      frame["type"] = "csat.submit";
+      frame["id"] = 0;
+      frame["conversation_id"] = link->conversation_id;
+      auto decoded = protocol::decode(json::serialize(frame));
+      if (auto const* bad = std::get_if<protocol::DecodeError>(&decoded)) co_return error_response(bad->code, bad->message);
+      auto const& answer = std::get<protocol::CsatSubmit>(std::get<protocol::Request>(decoded).command);
+      auto o = co_await assessments_->answer_csat(link->visitor_id, answer);
       if (!o) co_return from_outcome(o);
-      co_await assessments_->assess(link->conversation_id, "csat");
-      co_return json_response(200, json::object{{"conversation_id", link->conversation_id}});
+      co_return json_response(200, Assessments::csat_json(link->conversation_id, o.reply));
     }
 
     // Everything below needs a bearer token.

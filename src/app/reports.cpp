@@ -22,7 +22,7 @@ using protocol::error;
 
 namespace {
 
-constexpr std::size_t fact_fields = 18;  // lua/report_facts.lua's FIELDS
+constexpr std::size_t fact_fields = 19;  // lua/report_facts.lua's FIELDS
 constexpr long long page_size = 1000;
 constexpr long long max_scanned = 500'000;
 constexpr char const* metrics[] = {"first_response", "next_response", "resolution"};
@@ -49,6 +49,7 @@ core::ConversationFacts facts_of(std::vector<store::Reply> const& e, std::size_t
   f.ticketed_at_start = !at(9).empty();
   f.csat = static_cast<int>(to_int(at(10)));
   f.level = at(11);
+  f.low_confidence = at(18) == "low";
   for (std::size_t m = 0; m < 3; ++m) {
     core::ConversationFacts::Outcome o{static_cast<int>(to_int(at(12 + 2 * m))), static_cast<int>(to_int(at(13 + 2 * m)))};
     if (o.met || o.breached) f.sla[metrics[m]] = o;
@@ -88,6 +89,7 @@ json::object figures_json(core::SummaryFigures const& f) {
   levels["exceeded"] = f.exceeded;
   levels["met"] = f.met;
   levels["below"] = f.below;
+  levels["low_confidence"] = f.low_confidence;
   o["assessments"] = std::move(levels);
   return o;
 }
@@ -132,7 +134,7 @@ std::string csv_header() {
     h += m;
     h += "_attainment";
   }
-  h += ",csat_count,csat_average,csat_1,csat_2,csat_3,csat_4,csat_5,exceeded,met,below\r\n";
+  h += ",csat_count,csat_average,csat_1,csat_2,csat_3,csat_4,csat_5,exceeded,met,below,low_confidence\r\n";
   return h;
 }
 
@@ -155,7 +157,7 @@ std::string csv_row(std::string_view group, core::SummaryFigures const& f) {
   add(std::to_string(f.csat_count));
   add(csv_number(f.csat_average));
   for (long long n : f.csat_distribution) add(std::to_string(n));
-  for (long long n : {f.exceeded, f.met, f.below}) add(std::to_string(n));
+  for (long long n : {f.exceeded, f.met, f.below, f.low_confidence}) add(std::to_string(n));
   r += "\r\n";
   return r;
 }

@@ -15,7 +15,7 @@ struct Scripts {
       requeue, assign, presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note,
       read, followup_create, followup_update, followup_finish, followup_fire, ticket_create, ticket_update,
       ticket_comment, ticket_close_due, sla_due, metrics_live, report_facts, count,
-      visitor_save;
+      visitor_save, outcome;
 };
 
 }  // namespace exceed::app

@@ -119,16 +119,30 @@ json::object conversation_json(store::Reply const& flat) {
   if (auto a = parse_object(f("assessment")); !a.empty()) c["assessment"] = std::move(a);
   if (!f("ticket").empty()) c["ticket_id"] = f("ticket");
   if (!f("sla_policy").empty()) c["sla_policy"] = f("sla_policy");
-  if (f("csat_rating").empty()) {
-    c["csat"] = nullptr;
-  } else {
-    json::object csat;
-    csat["rating"] = to_int(f("csat_rating"));
-    csat["expectation"] = f("csat_expectation");
-    csat["comment"] = f("csat_comment");
-    c["csat"] = std::move(csat);
-  }
+  c["facts"] = facts_json(flat);
+  if (f("csat_at").empty() && f("csat_rating").empty()) c["csat"] = nullptr;
+  else c["csat"] = csat_json(f("csat_rating"), f("csat_expectation"), f("csat_comment"), f("csat_solved"));
   return c;
+}
+
+json::object facts_json(store::Reply const& flat) {
+  auto f = [&](std::string_view name) { return field(flat, name); };
+  json::object facts;
+  facts["customer_solved"] = f("csat_solved").empty() ? json::value(nullptr) : json::value(f("csat_solved") == "yes");
+  facts["outcome"] = f("outcome").empty() ? json::value(nullptr) : json::value(f("outcome"));
+  facts["went_beyond"] = f("went_beyond").empty() ? json::value(nullptr) : json::value(f("went_beyond"));
+  return facts;
+}
+
+json::object csat_json(std::string_view rating, std::string_view expectation, std::string_view comment,
+                       std::string_view solved) {
+  auto text = [](std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); };
+  json::object out;
+  out["rating"] = rating.empty() ? json::value(nullptr) : json::value(to_int(rating));
+  out["expectation"] = text(expectation);
+  out["comment"] = text(comment);
+  out["solved"] = solved.empty() ? json::value(nullptr) : json::value(solved == "yes");
+  return out;
 }
 
 }  // namespace exceed::app

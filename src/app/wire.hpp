@@ -20,6 +20,15 @@ boost::json::object message_json(std::string_view conversation_id, store::Reply 
 // A conversation record (HGETALL) -> the conversation object of the HTTP API.
 boost::json::object conversation_json(store::Reply const& flat);
 
+// What people said of a conversation's outcome, from its record:
+// {customer_solved, outcome, went_beyond}, null where not given.
+boost::json::object facts_json(store::Reply const& flat);
+
+// The customer's CSAT answer as stored ('' = part not given) ->
+// {rating, expectation, comment, solved}, null for a part not given.
+boost::json::object csat_json(std::string_view rating, std::string_view expectation, std::string_view comment,
+                              std::string_view solved);
+
 // The conversation.offer event an agent gets (at the offer, and again when
 // they reconnect while it is still open).
 struct OfferFields {

@@ -134,6 +134,7 @@ SummaryFigures summarize(std::vector<ConversationFacts> const& facts) {
     if (f.level == "exceeded") ++out.exceeded;
     else if (f.level == "met") ++out.met;
     else if (f.level == "below") ++out.below;
+    if (!f.level.empty() && f.low_confidence) ++out.low_confidence;
   }
   out.queue_wait_p50 = percentile(qw, 50);
   out.queue_wait_p90 = percentile(std::move(qw), 90);

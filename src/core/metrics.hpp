@@ -111,6 +111,7 @@ struct ConversationFacts {
   std::map<std::string, Outcome> sla;  // first_response, next_response, resolution
   int csat = 0;               // 1..5, 0 = none
   std::string level;          // exceeded | met | below, empty if not assessed
+  bool low_confidence = false;  // assessed with nothing to go on (no CSAT, no word after the answer)
 };
 
 struct SummaryFigures {
@@ -131,6 +132,7 @@ struct SummaryFigures {
   std::optional<double> csat_average;
   std::array<long long, 5> csat_distribution{};  // ratings 1..5
   long long exceeded = 0, met = 0, below = 0;
+  long long low_confidence = 0;  // of those assessed: judged with nothing to go on
 };
 
 enum class GroupBy : std::uint8_t { none, hour, day, agent, team };

@@ -157,13 +157,29 @@ Command decode_start(json::object const& o) {
 Command decode_csat(json::object const& o) {
   CsatSubmit c;
   c.conversation_id = conversation_id(o);
-  c.rating = static_cast<int>(int_field(o, "rating", 1, 5));
-  c.expectation = string_field(o, "expectation", 16);
-  if (c.expectation != "below" && c.expectation != "met" && c.expectation != "exceeded")
+  if (auto r = optional_int(o, "rating", 1, 5)) c.rating = static_cast<int>(*r);
+  c.expectation = optional_string(o, "expectation", 16);
+  if (c.expectation && *c.expectation != "below" && *c.expectation != "met" && *c.expectation != "exceeded")
     invalid("field 'expectation' must be one of below, met, exceeded");
-  c.comment = optional_string(o, "comment", max_comment_chars * 4, error::too_large).value_or("");
-  if (utf8_length(c.comment) > max_comment_chars)
+  c.comment = optional_string(o, "comment", max_comment_chars * 4, error::too_large);
+  if (c.comment && utf8_length(*c.comment) > max_comment_chars)
     too_large("field 'comment' is longer than " + std::to_string(max_comment_chars) + " characters");
+  if (find(o, "solved")) c.solved = bool_field(o, "solved");
+  if (!c.rating && !c.expectation && !c.comment && !c.solved)
+    invalid("give at least one of 'rating', 'expectation', 'comment' and 'solved'");
+  return c;
+}
+
+Command decode_outcome(json::object const& o) {
+  ConversationOutcome c;
+  c.conversation_id = conversation_id(o);
+  c.outcome = optional_string(o, "outcome", 16);
+  if (c.outcome && *c.outcome != "solved" && *c.outcome != "workaround" && *c.outcome != "not_solved")
+    invalid("field 'outcome' must be one of solved, workaround, not_solved");
+  c.went_beyond = optional_string(o, "went_beyond", max_went_beyond_chars * 4, error::too_large);
+  if (c.went_beyond && utf8_length(*c.went_beyond) > max_went_beyond_chars)
+    too_large("field 'went_beyond' is longer than " + std::to_string(max_went_beyond_chars) + " characters");
+  if (!c.outcome && !c.went_beyond) invalid("give at least one of 'outcome' and 'went_beyond'");
   return c;
 }
 
@@ -228,6 +244,7 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
        [](auto const& o) -> Command { return NoteAdd{conversation_id(o), message_text(o)}; }},
       {"conversation.transfer", decode_transfer},
       {"conversation.resolve", [](auto const& o) -> Command { return ConversationResolve{conversation_id(o)}; }},
+      {"conversation.outcome", decode_outcome},
       {"conversation.assign",
        [](auto const& o) -> Command {
          return ConversationAssign{conversation_id(o), string_field(o, "agent_id", max_id_chars)};
@@ -298,7 +315,7 @@ bool allowed(Command const& c, core::Role role) noexcept {
                            std::is_same_v<T, ConversationDecline>)
           return role == Role::agent;
         else if constexpr (std::is_same_v<T, NoteAdd> || std::is_same_v<T, ConversationTransfer> ||
-                           std::is_same_v<T, ConversationResolve>)
+                           std::is_same_v<T, ConversationResolve> || std::is_same_v<T, ConversationOutcome>)
           return role == Role::agent || role == Role::supervisor;
         else if constexpr (std::is_same_v<T, ConversationAssign> || std::is_same_v<T, ReviewList> ||
                            std::is_same_v<T, MetricsSubscribe>)

@@ -61,11 +61,13 @@ struct ConversationStart {
   std::string context_json = "{}";  // the context object, re-serialised
   std::optional<std::string> stage;  // context.stage when given
 };
+// The customer's answer, any part of it on its own (at least one part).
 struct CsatSubmit {
   std::string conversation_id;
-  int rating = 0;
-  std::string expectation;  // below | met | exceeded
-  std::string comment;
+  std::optional<int> rating;               // 1..5
+  std::optional<std::string> expectation;  // below | met | exceeded
+  std::optional<std::string> comment;
+  std::optional<bool> solved;              // "Did this solve it?" yes / not really
 };
 struct AgentStatusSet {
   core::AgentStatus status = core::AgentStatus::offline;
@@ -93,6 +95,14 @@ struct ConversationAssign {
   std::string conversation_id;
   std::string agent_id;
 };
+// The agent records how it ended: the outcome and/or what they gave beyond
+// the ask (at least one).
+struct ConversationOutcome {
+  std::string conversation_id;
+  std::optional<std::string> outcome;      // solved | workaround | not_solved
+  std::optional<std::string> went_beyond;  // one line of what was given
+};
+inline constexpr std::size_t max_went_beyond_chars = 300;
 
 struct FollowupCreate {
   std::optional<std::string> conversation_id;
@@ -121,7 +131,7 @@ struct MetricsSubscribe {};
 using Command = std::variant<Hello, MessageSend, Typing, Read, HistoryGet, ConversationStart,
                              CsatSubmit, AgentStatusSet, ConversationAccept, ConversationDecline,
                              NoteAdd, ConversationTransfer, ConversationResolve, ConversationAssign,
-                             FollowupCreate, FollowupComplete, ReviewList, MetricsSubscribe>;
+                             FollowupCreate, FollowupComplete, ReviewList, MetricsSubscribe, ConversationOutcome>;
 
 struct Request {
   std::string type;       // the frame's "type"

@@ -45,6 +45,12 @@ Floor floor_with_chat(Deployment& d, std::string const& first_message) {
   return f;
 }
 
+// Ann answers and resolves the floor's chat.
+void answer_and_resolve(Floor& f, std::string const& answer) {
+  REQUIRE(ok(send(f.people.ann, f.conv, answer, "a-1")));
+  REQUIRE(ok(f.people.ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", f.conv}}))));
+}
+
 }  // namespace
 
 TEST_CASE("a chat answered after the first-response target only met the need, with that reason, and is reviewed") {
@@ -100,8 +106,7 @@ TEST_CASE("the customer's own verdict decides, also when it comes late, and leav
   auto floor = floor_with_chat(d, "Can I return this?");
   auto& [ann, boss, casey] = floor.people;
   auto conv = floor.conv;
-  REQUIRE(ok(send(ann, conv, "Of course, here is the label.", "a-1")));
-  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  answer_and_resolve(floor, "Of course, here is the label.");
   auto first = boss->expect(assessment_of(conv), 5s);
   REQUIRE(first.at("level").as_string() == "met");  // correct, nothing more, as far as signals tell
   REQUIRE(boss->request(frame({{"type", "review.list"}})).at("items").as_array().size() == 1);
@@ -224,4 +229,153 @@ TEST_CASE("a customer back with a new chat within the reopen window: the last on
   REQUIRE(reopened);
   REQUIRE(after.at("score").as_double() < before.at("score").as_double());
   REQUIRE(second != first);
+}
+
+TEST_CASE("any part of the CSAT answer counts on its own, each part once, over WebSocket and the link") {
+  Deployment d;
+  auto floor = floor_with_chat(d, "Can I swap my order to size L?");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
+  answer_and_resolve(floor, "Done, it's now an L.");
+  auto link = str(casey->expect_type("csat.request"), "link");
+  boss->expect(assessment_of(conv), 5s, "the first assessment");
+  auto csat = [&](std::initializer_list<std::pair<json::string_view, json::value_ref>> parts) {
+    auto f = frame({{"type", "csat.submit"}, {"conversation_id", conv}});
+    for (auto const& [k, v] : parts) f[k] = json::value(v);
+    return casey->request(f);
+  };
+
+  SECTION("the tap, then the stars alone, then a comment alone through the link") {
+    auto tap = csat({{"solved", true}});
+    REQUIRE(ok(tap));
+    REQUIRE(tap.at("solved").as_bool());
+    REQUIRE(tap.at("rating").is_null());
+    auto after_tap = boss->expect(assessment_of(conv), 5s, "the assessment after the tap");
+    REQUIRE(after_tap.at("facts").at("customer_solved").as_bool());
+    REQUIRE(after_tap.at("confidence").as_string() == "medium");
+
+    auto stars = csat({{"rating", 5}});
+    REQUIRE(ok(stars));
+    REQUIRE(stars.at("rating").as_int64() == 5);
+    auto rated = boss->expect(assessment_of(conv), 5s, "the assessment after the stars");
+    REQUIRE(has_reason(rated, "rating_5"));
+    REQUIRE(rated.at("confidence").as_string() == "high");
+    REQUIRE_FALSE(rated.at("by_customer").as_bool());  // a rating is evidence, not the verdict
+
+    auto comment = http(d.port(), "POST", link, R"({"comment":"Quick and kind, thank you!"})");
+    REQUIRE(comment.status == 200);
+    REQUIRE(comment.json().at("comment").as_string() == "Quick and kind, thank you!");
+    REQUIRE(comment.json().at("rating").as_int64() == 5);
+
+    REQUIRE(code_of(csat({{"rating", 4}})) == "conflict");  // each part once
+    REQUIRE(http(d.port(), "POST", link, R"({"solved":false})").status == 409);
+    REQUIRE(ok(csat({{"expectation", "exceeded"}})));  // the verdict may still come
+    auto decided = boss->expect([&](Frame const& f) {
+      return is_type(f, "assessment") && f.at("conversation_id").as_string() == conv && f.at("by_customer").as_bool();
+    }, 5s, "the customer's verdict");
+    REQUIRE(decided.at("level").as_string() == "exceeded");
+  }
+  SECTION("a rating alone through the link") {
+    auto r = http(d.port(), "POST", link, R"({"rating":2})");
+    REQUIRE(r.status == 200);
+    auto judged = boss->expect(assessment_of(conv), 5s, "the assessment after the rating");
+    REQUIRE(judged.at("level").as_string() == "below");  // a 1-2 is a hard failure
+    REQUIRE(judged.at("hard_failures").at(0).as_string() == "rating_1_2");
+  }
+  SECTION("bad answers: nothing given, wrong types, wrong values") {
+    REQUIRE(code_of(csat({})) == "bad_request");
+    REQUIRE(code_of(csat({{"solved", "yes"}})) == "bad_request");
+    REQUIRE(code_of(csat({{"rating", 0}})) == "bad_request");
+    REQUIRE(code_of(csat({{"expectation", "fine"}})) == "bad_request");
+    REQUIRE(http(d.port(), "POST", link, "{}").status == 400);
+    REQUIRE(http(d.port(), "POST", link, R"({"rating":"5"})").status == 400);
+    REQUIRE(http(d.port(), "POST", link, R"({"comment":""})").status == 400);
+  }
+}
+
+TEST_CASE("the agent records the outcome and what went beyond, and the review list shows them with confidence and quoted words") {
+  Deployment d;
+  auto floor = floor_with_chat(d, "My blender jug arrived cracked");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
+  REQUIRE(ok(send(ann, conv, "Sorry! A new jug is on its way.", "a-1")));
+  REQUIRE(ok(send(casey, conv, "That took forever to sort out.", "c-1")));
+  auto outcome = [&](Person& who, std::initializer_list<std::pair<json::string_view, json::value_ref>> parts) {
+    auto f = frame({{"type", "conversation.outcome"}, {"conversation_id", conv}});
+    for (auto const& [k, v] : parts) f[k] = json::value(v);
+    return who->request(f);
+  };
+  auto recorded = outcome(ann, {{"outcome", "workaround"}});
+  REQUIRE(ok(recorded));
+  REQUIRE(recorded.at("outcome").as_string() == "workaround");
+  REQUIRE(recorded.at("went_beyond").is_null());
+  REQUIRE(code_of(outcome(ann, {})) == "bad_request");
+  REQUIRE(code_of(outcome(ann, {{"outcome", "fixed"}})) == "bad_request");
+  REQUIRE(code_of(outcome(casey, {{"outcome", "solved"}})) == "forbidden");
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  auto first = boss->expect(assessment_of(conv), 5s, "the assessment");
+  REQUIRE(first.at("level").as_string() == "below");
+  bool quoted = false;
+  for (auto const& r : first.at("reasons").as_array())
+    if (r.at("code") == "dissatisfied") quoted = r.at("evidence").as_string() == "took forever";
+  REQUIRE(quoted);
+
+  REQUIRE(ok(outcome(ann, {{"outcome", "solved"}, {"went_beyond", "Refunded the delivery fee"}})));
+  auto again = boss->expect([&](Frame const& f) {
+    return is_type(f, "assessment") && f.at("conversation_id").as_string() == conv && f.at("trigger") == "outcome";
+  }, 5s, "the assessment after the outcome");
+  REQUIRE(has_reason(again, "went_beyond"));
+  REQUIRE(again.at("facts").at("went_beyond").as_string() == "Refunded the delivery fee");
+
+  auto list = boss->request(frame({{"type", "review.list"}}));
+  REQUIRE(ok(list));
+  auto const& item = list.at("items").at(0);
+  REQUIRE(item.at("facts").at("outcome").as_string() == "solved");
+  REQUIRE(item.at("facts").at("went_beyond").as_string() == "Refunded the delivery fee");
+  REQUIRE(item.at("confidence").as_string() == "medium");
+}
+
+TEST_CASE("a chat with nothing to go on is assessed with low confidence and gets a check-in follow-up") {
+  Deployment d;
+  auto floor = floor_with_chat(d, "Do you deliver to Ireland?");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
+  answer_and_resolve(floor, "We do, 3-5 working days.");
+  auto judged = boss->expect(assessment_of(conv), 5s, "the assessment");
+  REQUIRE(judged.at("confidence").as_string() == "low");
+  REQUIRE(judged.at("check_in").as_bool());
+  auto list = boss->request(frame({{"type", "review.list"}}));
+  REQUIRE(list.at("items").at(0).at("confidence").as_string() == "low");
+  auto followups = http(d.port(), "GET", "/api/v1/followups?conversation_id=" + conv, "",
+                        {{"Authorization", "Bearer " + ann.token}});
+  REQUIRE(followups.status == 200);
+  bool check_in = false;
+  auto items = followups.json().at("items").as_array();
+  for (auto const& f : items)
+    check_in = check_in || (f.at("kind") == "check_in" && f.at("note").as_string().find("exceeding your needs") != std::string::npos);
+  REQUIRE(check_in);
+  // Reports count them apart.
+  auto token = login(d.port(), "boss", "password123");
+  auto summary = http(d.port(), "GET", "/api/v1/reports/summary", "", {{"Authorization", "Bearer " + token}});
+  REQUIRE(summary.status == 200);
+  REQUIRE(summary.json().at("totals").at("assessments").at("low_confidence").as_int64() == 1);
+}
+
+TEST_CASE("two transfers are a hard failure, whatever the routine points") {
+  Deployment d;
+  auto floor = floor_with_chat(d, "I need my tax certificate");
+  auto& [ann, boss, casey] = floor.people;
+  auto conv = floor.conv;
+  d.user("bob");
+  d.user("cat");
+  auto bob = agent(d.port(), "bob");
+  auto cat = agent(d.port(), "cat");
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.transfer"}, {"conversation_id", conv}, {"to_agent_id", bob.id}}))));
+  REQUIRE(ok(bob->request(frame({{"type", "conversation.transfer"}, {"conversation_id", conv}, {"to_agent_id", cat.id}}))));
+  REQUIRE(ok(send(cat, conv, "Here it is, attached.", "c-1")));
+  REQUIRE(ok(cat->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  auto judged = boss->expect(assessment_of(conv), 5s, "the assessment");
+  REQUIRE(judged.at("level").as_string() == "below");
+  REQUIRE(has_reason(judged, "transferred"));
+  REQUIRE(redis_cli(d.redis.port(), "HGET exceed:conv:" + conv + " transfers") == "2");
 }

@@ -72,3 +72,38 @@ TEST_CASE("a bad configuration is refused at start with the file, the key and th
   REQUIRE(bad_env.code == 2);
   REQUIRE(bad_env.output.find("EXCEED_ROUTING_OFFER_TIMEOUT_S") != std::string::npos);
 }
+
+TEST_CASE("assess-eval prints the agreement and the matrix, fails below a bar, and names a malformed line") {
+  auto bin = exceed_binary();
+  auto dir = make_temp_dir("exceed-eval-");
+  auto rules = std::string(EXCEED_PROTO_DIR) + "/../config/assessment.toml";
+  std::ofstream(dir + "/corpus.txt") << "== glad exceeded\n"
+                                        "0:00 customer: my card was charged twice\n"
+                                        "0:15 agent: Refunded, and I've also added a month free for the trouble.\n"
+                                        "0:30 customer: wow, you're a star, thank you so much!\n"
+                                        "0:35 resolve\n\n"
+                                        "== verdict met\n"
+                                        "0:00 customer: hello\n"
+                                        "0:10 agent: hi\n"
+                                        "0:20 resolve\n"
+                                        "expectation met\n";
+  auto ok = run(bin + " assess-eval " + dir + "/corpus.txt --rules " + rules + " --min-explicit 100 --min-inferred 100");
+  INFO(ok.output);
+  REQUIRE(ok.code == 0);
+  REQUIRE(ok.output.find("explicit   100.0%  (1 of 1)") != std::string::npos);
+  REQUIRE(ok.output.find("inferred   100.0%  (1 of 1)") != std::string::npos);
+  REQUIRE(ok.output.find("label \\ judged   below     met  exceeded") != std::string::npos);
+
+  std::ofstream(dir + "/wrong.txt") << "== glad below\n0:00 customer: you're a star, thank you so much!\n0:10 agent: hi\n0:20 resolve\n";
+  auto below_bar = run(bin + " assess-eval " + dir + "/wrong.txt --rules " + rules + " --min-inferred 90 --verbose");
+  REQUIRE(below_bar.code == 1);
+  REQUIRE(below_bar.output.find("labelled below, judged") != std::string::npos);
+  REQUIRE(below_bar.output.find("inferred agreement 0% is below the minimum 90%") != std::string::npos);
+
+  std::ofstream(dir + "/bad.txt") << "== x met\n0:00 customer: hi\nrating 7\n";
+  auto bad = run(bin + " assess-eval " + dir + "/bad.txt --rules " + rules);
+  REQUIRE(bad.code == 2);
+  REQUIRE(bad.output.find("bad.txt:3: rating must be 1..5") != std::string::npos);
+  REQUIRE(run(bin + " assess-eval " + dir + "/missing.txt --rules " + rules).code == 2);
+  REQUIRE(run(bin + " assess-eval " + dir + "/corpus.txt --rules " + dir + "/none.toml").code == 2);
+}

@@ -94,7 +94,14 @@ TEST_CASE("the documented assessment rules load, and a bad one is refused with f
   exceed::core::AssessmentRules defaults;
   REQUIRE(c.assessment.rules.exceeded_at == defaults.exceeded_at);
   REQUIRE(c.assessment.rules.w_rating_5 == defaults.w_rating_5);
-  REQUIRE(c.assessment.rules.delighted_phrases == defaults.delighted_phrases);
+  REQUIRE(c.assessment.rules.delight_sum == defaults.delight_sum);
+  REQUIRE(c.assessment.rules.w_went_beyond == defaults.w_went_beyond);
+  REQUIRE(c.assessment.rules.far_first_response_ratio == defaults.far_first_response_ratio);
+  // The sentiment lexicon scripts/setup installs, with the overlay and cues.
+  REQUIRE(c.assessment.rules.language);
+  REQUIRE(c.assessment.rules.language->lexicon.size() > 7000);
+  REQUIRE(*c.assessment.rules.language->lexicon.word("legend") > 2);
+  REQUIRE_FALSE(c.assessment.rules.language->cues.give_up.cues.empty());
   auto bad = write_temp("[weights]\nrating_5 = \"lots\"\n");
   c.assessment.rules_file = bad;
   try {
@@ -104,6 +111,16 @@ TEST_CASE("the documented assessment rules load, and a bad one is refused with f
     REQUIRE(e.key == "weights.rating_5");
   }
   std::remove(bad.c_str());
+  auto missing = write_temp("[language]\nlexicon = \"/nonexistent/vader_lexicon.txt\"\n");
+  c.assessment.rules_file = missing;
+  try {
+    load_assessment_rules(c);
+    FAIL("accepted a lexicon that is not there");
+  } catch (ConfigError const& e) {
+    REQUIRE(e.key == "language.lexicon");
+    REQUIRE(e.reason.find("scripts/setup") != std::string::npos);
+  }
+  std::remove(missing.c_str());
 }
 
 TEST_CASE("SLA policies: the most specific one applies") {

@@ -361,14 +361,20 @@ function addChat(id, init) {
     visitorName() { return (this.visitor && this.visitor.name) || 'Visitor'; },
   };
   chats.set(id, chat);
-  // The conversation record has the visitor, context and times.
-  api('/api/v1/conversations/' + encodeURIComponent(id), { token: session.token }).then((c) => {
+  loadRecord(chat);
+  return chat;
+}
+
+// The conversation record has the visitor, context, times, and once
+// resolved the assessment and the facts people gave.
+function loadRecord(chat) {
+  return api('/api/v1/conversations/' + encodeURIComponent(chat.id), { token: session.token }).then((c) => {
     chat.visitor = c.visitor; chat.context = c.context; chat.priority = c.priority; chat.record = c;
+    if (c.facts && !chat.outcome) chat.outcome = { outcome: c.facts.outcome, went_beyond: c.facts.went_beyond };
     if (c.status === 'resolved') { chat.open = false; chat.status = 'resolved'; chat.closedReason = chat.closedReason || 'resolved'; }
     renderLists();
     if (chat.id === selected) renderChat();
   }).catch(() => { /* the chat still works without its record */ });
-  return chat;
 }
 
 async function loadHistory(chat) {
@@ -502,10 +508,52 @@ function renderChat() {
     rows.push(['Waited in queue', Math.round(chat.record.response_times.queue_wait_s) + ' s']);
   }
   for (const [k, v] of rows) if (v) dl.append(el('dt', { text: k }), el('dd', { text: v }));
+  renderOutcome(chat);
   renderLog();
   renderTyping();
   renderSla();
 }
+
+// The agent's record of how the chat ended (conversation.outcome), kept on
+// the chat so switching chats shows what was saved.
+function renderOutcome(chat) {
+  const form = $('outcome-form');
+  const o = chat.outcome || {};
+  for (const r of form.querySelectorAll('input[name=outcome]')) r.checked = r.value === o.outcome;
+  $('went-beyond').value = o.went_beyond || '';
+  $('outcome-saved').textContent = o.outcome || o.went_beyond ? 'Saved.' : '';
+  // The assessment of a resolved chat: level, confidence, and the reasons
+  // with the customer's words they rest on.
+  const a = chat.record && chat.record.assessment;
+  $('judged').hidden = chat.open;
+  $('judged-level').textContent = a ? `${a.level} · ${a.confidence || 'medium'} confidence` : 'Not assessed yet.';
+  $('judged-level').dataset.level = a ? a.level : '';
+  $('judged-reasons').replaceChildren(...(a ? a.reasons.slice(0, 5) : []).map((r) =>
+    el('li', { dataset: { code: r.code }, text: r.text })));
+}
+
+$('judged-refresh').addEventListener('click', () => { const chat = chats.get(selected); if (chat) loadRecord(chat); });
+
+$('outcome-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const chat = chats.get(selected);
+  if (!chat) return;
+  const checked = $('outcome-form').querySelector('input[name=outcome]:checked');
+  const beyond = $('went-beyond').value.trim();
+  const frame = { type: 'conversation.outcome', conversation_id: chat.id };
+  if (checked) frame.outcome = checked.value;
+  if (beyond) frame.went_beyond = beyond;
+  if (!frame.outcome && !frame.went_beyond) { toast('Choose an outcome or write what went beyond.', true); return; }
+  try {
+    const ack = await conn.request(frame);
+    chat.outcome = { outcome: ack.outcome, went_beyond: ack.went_beyond };
+    if (chat.id === selected) renderOutcome(chat);
+    toast('Outcome saved.');
+    if (!chat.open) loadRecord(chat);
+  } catch (err) {
+    toast('Not saved: ' + explain(err), true);
+  }
+});
 
 function renderLog() {
   const chat = selected && chats.get(selected);

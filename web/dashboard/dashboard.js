@@ -226,23 +226,48 @@ function reviewItem(it) {
   });
   const meta = [it.team, it.agent ? 'agent ' + (it.agent.name || it.agent.id || it.agent) : null,
     it.resolved_at ? 'resolved ' + new Date(it.resolved_at).toLocaleString() : null,
-    it.score != null ? 'score ' + it.score : null].filter(Boolean).join(' · ');
+    it.score != null ? 'score ' + Number(it.score).toFixed(1) : null].filter(Boolean).join(' · ');
   const reasons = it.reasons || [];
   const better = it.would_have_exceeded || [];
-  return el('li', { class: 'review-item', dataset: { conversationId: id } },
+  const confidence = it.confidence || 'medium';
+  return el('li', { class: 'review-item', dataset: { conversationId: id, confidence } },
     el('div', { class: 'review-head' },
       el('span', { class: 'tag level-' + it.level, text: it.level }), ' ',
+      el('span', { class: 'tag confidence confidence-' + confidence, text: confidence + ' confidence',
+        title: confidence === 'low' ? 'Nothing to go on: the customer said nothing after the answer and gave no feedback. A check-in follow-up asks them.' : '' }), ' ',
       el('code', { text: id }), ' ',
       el('span', { class: 'muted-inline', text: meta }),
       el('button', { type: 'button', class: 'transcript-btn', text: 'Transcript', 'aria-label': `Show the transcript of ${id}`, onclick: () => showTranscript(id) })),
+    factsLine(it.facts),
     el('div', { class: 'review-cols' },
-      el('div', {}, el('h3', { text: 'Why only “met”' }),
-        el('ul', { class: 'reasons' }, ...reasons.map((r) => el('li', { dataset: { code: r.code }, text: r.text || `${r.code}: ${r.value}` }))),
+      el('div', {}, el('h3', { text: it.level === 'below' ? 'Why below' : 'Why only “met”' }),
+        el('ul', { class: 'reasons' }, ...reasons.map(reasonItem)),
         reasons.length ? null : el('p', { class: 'empty', text: 'No reasons given.' })),
       el('div', {}, el('h3', { text: 'What would have exceeded' }),
         el('ul', { class: 'exceed' }, ...better.map((w) => el('li', { text: typeof w === 'string' ? w : w.text }))),
         better.length ? null : el('p', { class: 'empty', text: 'No suggestion.' }))),
     form);
+}
+
+// A reason, with the words it rests on set apart as a quote.
+function reasonItem(r) {
+  const li = el('li', { dataset: { code: r.code } });
+  const text = r.text || `${r.code}: ${r.value}`;
+  const at = r.evidence ? text.lastIndexOf('"' + r.evidence + '"') : -1;
+  if (at < 0) { li.textContent = text; return li; }
+  li.append(text.slice(0, at), el('q', { class: 'evidence', text: r.evidence }), text.slice(at + r.evidence.length + 2));
+  return li;
+}
+
+// Outcome facts people gave: the customer's tap, the agent's record and extra.
+function factsLine(f) {
+  if (!f) return null;
+  const parts = [];
+  if (f.customer_solved != null) parts.push(el('span', { class: 'fact solved-' + f.customer_solved, text: 'Customer: ' + (f.customer_solved ? 'solved' : 'not really solved') }));
+  if (f.outcome) parts.push(el('span', { class: 'fact outcome', text: 'Agent: ' + f.outcome.replace('_', ' ') }));
+  if (f.went_beyond) parts.push(el('span', { class: 'fact beyond', text: 'Went beyond: ' + f.went_beyond }));
+  if (!parts.length) parts.push(el('span', { class: 'fact none', text: 'No outcome recorded' }));
+  return el('p', { class: 'facts' }, ...parts);
 }
 
 async function showTranscript(id) {

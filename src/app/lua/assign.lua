@@ -22,6 +22,8 @@ local name = redis.call('HGET', P .. 'user:' .. to, 'name') or to
 local previous = c[2] or ''
 if c[1] == 'active' then
   unload(c[2], conv)
+  -- The customer is handed from one agent to another: the assessment counts it.
+  redis.call('HINCRBY', ck(conv), 'transfers', 1)
 elseif c[1] == 'queued' then
   redis.call('ZREM', qk(c[3]), conv)
 elseif c[1] == 'offered' then

@@ -5,7 +5,7 @@
 local FIELDS = {'id', 'team', 'agent', 'created_at', 'first_customer_at', 'assigned_at', 'first_response_at',
   'resolved_at', 'status', 'ticketed_at_start', 'csat_rating', 'assessment_level',
   'out_first_response_met', 'out_first_response_breached', 'out_next_response_met', 'out_next_response_breached',
-  'out_resolution_met', 'out_resolution_breached'}
+  'out_resolution_met', 'out_resolution_breached', 'assessment_confidence'}
 local from, to, offset, count, team, agent = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ids = redis.call('ZRANGEBYSCORE', P .. 'convs', from, to, 'LIMIT', offset, count)
 local out = {#ids}

@@ -9,6 +9,7 @@ if not c[1] then return err('not_found', 'no such conversation') end
 if c[1] ~= 'active' or c[2] ~= from then return err('conflict', 'the conversation changed hands') end
 if redis.call('SISMEMBER', P .. 'teams', team) == 0 then return err('bad_request', 'unknown team') end
 unload(from, conv)
+redis.call('HINCRBY', ck(conv), 'transfers', 1)  -- handed on: the assessment counts it
 redis.call('HSET', ck(conv), 'status', 'queued', 'agent', '', 'agent_name', '', 'team', team, 'score', score)
 redis.call('ZADD', qk(team), score, conv)
 return {c[3], team}
