@@ -463,6 +463,13 @@ bool sarcastic_shape(std::vector<Token> const& tokens, std::vector<double> const
   for (std::size_t i = 0; i < n; ++i) {
     auto const& w = tokens[i].text;
     if (w == "/s") return true;
+    // An eye-roll, an unamused or an upside-down face beside praise is its
+    // oldest marker: "thanks so much for your help 🙄".
+    static std::string const eye_roll = "\U0001F644", unamused = "\U0001F612", upside_down = "\U0001F643",
+                             expressionless = "\U0001F611", facepalm = "\U0001F926";
+    if (auto face = bare_emoji(w); face == eye_roll || face == unamused || face == upside_down || face == expressionless ||
+                                   face == facepalm)
+      return true;
     // "thanks for nothing", "thanks a lot for nothing"
     if (w == "for" && i + 1 < n && tokens[i + 1].text == "nothing" && i > 0) return true;
     // "great..." : praise trailing off

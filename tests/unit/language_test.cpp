@@ -111,7 +111,8 @@ TEST_CASE("the tone of a message, read the way VADER reads it") {
   SECTION("the shapes of sarcasm") {
     for (char const* text : {"Brilliant service, really.", "great, thanks a lot for nothing", "your \"amazing\" delivery",
                              "great...", "oh great. another week without a phone", "so helpful /s", "super helpful, not", "great. just great.",
-                             "thanks so much for your help. really."}) {
+                             "thanks so much for your help. really.", "wow, thanks so much for your help \U0001F644",
+                             "great service \U0001F612"}) {
       INFO(text);
       auto t = tone(text);
       REQUIRE(t.sarcastic);
