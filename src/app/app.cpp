@@ -6,7 +6,7 @@
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/throttle.hpp"
 #include "net/security.hpp"
 

@@ -3,7 +3,7 @@
 #include "app/app.hpp"
 #include "app/followups.hpp"
 #include "app/metrics.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/client.hpp"
 #include "app/wire.hpp"
 #include "core/assessment.hpp"

@@ -9,7 +9,7 @@
 #include "app/tickets.hpp"
 #include "core/hours.hpp"
 #include "app/routing.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/wire.hpp"
 #include "core/router.hpp"
 
@@ -180,7 +180,7 @@ struct Handlers {
   Request const& req;
 
   Db& db() { return app.db(); }
-  Scripts const& s() { return app.db().scripts(); }
+  store::Scripts const& s() { return app.db().scripts(); }
   std::string role() { return std::string(core::to_string(c.role())); }
   std::string now() { return std::to_string(now_ms()); }
   void ack(json::object result = {}) { c.send(encode_ack(req.id, std::move(result))); }

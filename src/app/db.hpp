@@ -4,7 +4,9 @@
 
 #include "core/prometheus.hpp"
 #include "protocol/errors.hpp"
+#include "store/db.hpp"
 #include "store/redis.hpp"
+#include "store/scripts.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -28,18 +30,21 @@ struct Outcome {
   explicit operator bool() const noexcept { return !error; }
 };
 
-struct Scripts;  // app/scripts.cpp
-
+// The app's handle on the store: store::Db with its results turned into
+// Outcomes (the contract's error codes). Features still being moved onto
+// typed store modules call scripts and commands through it.
 class Db {
  public:
   Db(std::shared_ptr<store::Connection> conn, std::string prefix);
   ~Db();
 
-  std::string const& prefix() const noexcept { return prefix_; }
-  std::string key(std::string_view suffix) const { return prefix_ + std::string(suffix); }
-  store::Connection& connection() noexcept { return *conn_; }
-  bool connected() const noexcept { return conn_->connected(); }
-  Scripts const& scripts() const noexcept { return *scripts_; }
+  store::Db& store() noexcept { return store_; }
+  store::Keys const& keys() const noexcept { return store_.keys(); }
+  std::string const& prefix() const noexcept { return store_.keys().prefix(); }
+  std::string key(std::string_view suffix) const { return prefix() + std::string(suffix); }
+  store::Connection& connection() noexcept { return store_.connection(); }
+  bool connected() const noexcept { return store_.connected(); }
+  store::Scripts const& scripts() const noexcept { return store_.scripts(); }
 
   // Runs a script with ARGV = {prefix, args...}.
   boost::asio::awaitable<Outcome> run(store::Script const& script, std::vector<std::string> args);
@@ -55,29 +60,23 @@ class Db {
   boost::asio::awaitable<Outcome> call(store::Script const& script, A&&... a) {
     return run(script, std::vector<std::string>{std::string(std::forward<A>(a))...});
   }
-  // Runs `script` once per argument list, every call written before the
-  // first reply is awaited (one round trip for the lot, executed by Redis in
-  // list order); the outcomes come back in the same order.
+  // See store::Db::run_all.
   boost::asio::awaitable<std::vector<Outcome>> run_all(store::Script const& script,
                                                        std::vector<std::vector<std::string>> calls);
-  // Writes SCRIPT LOAD for every script (see db.cpp): call as the link comes up.
-  void load_scripts();
-  // Fire-and-forget (PUBLISH and the like): failures are only logged.
-  void post(store::Args const& args);
+  void load_scripts() { store_.load_scripts(); }
+  void post(store::Args const& args) { store_.post(args); }
 
-  // Where run() and exec() record how long each round trip took (seconds).
-  void time_commands(core::prom::Histogram* h) noexcept { latency_ = h; }
+  // Where each round trip's time is recorded (seconds).
+  void time_commands(core::prom::Histogram* h);
 
  private:
-  void record(std::chrono::steady_clock::time_point started);
-
-  std::shared_ptr<store::Connection> conn_;
-  std::string prefix_;
-  std::unique_ptr<Scripts> scripts_;
-  core::prom::Histogram* latency_ = nullptr;
+  store::Db store_;
 };
 
-Outcome to_outcome(std::error_code ec, store::Reply reply);
+// A store result as the contract's outcome: a refusal keeps its code and
+// text, an unreachable store is unavailable, an unreadable reply internal.
+Outcome to_outcome(store::Result<store::Reply> r);
+
 
 // Reply helpers: a string view of element i of an array reply ("" if absent).
 std::string const& str_at(store::Reply const& r, std::size_t i);

@@ -3,7 +3,7 @@
 #include "app/app.hpp"
 #include "app/assessments.hpp"
 #include "app/client.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/tickets.hpp"
 #include "core/schedule.hpp"
 

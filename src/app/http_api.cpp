@@ -7,7 +7,7 @@
 #include "app/followups.hpp"
 #include "app/tickets.hpp"
 #include "app/http_util.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/throttle.hpp"
 #include "app/users.hpp"
 #include "app/wire.hpp"

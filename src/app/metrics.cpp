@@ -2,7 +2,7 @@
 
 #include "app/app.hpp"
 #include "app/client.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/wire.hpp"
 #include "protocol/codec.hpp"
 

@@ -6,7 +6,7 @@
 #include "app/reports.hpp"
 
 #include "app/app.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/wire.hpp"
 #include "core/metrics.hpp"
 #include "core/schedule.hpp"

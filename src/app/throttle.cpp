@@ -1,23 +1,16 @@
 #include "app/throttle.hpp"
 
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 
 #include <algorithm>
 
 namespace exceed::app {
-namespace {
-
-// Keys: throttle:<kind>:<who> (counts), login:fails:<subject> and
-// login:wait:<subject> with subject "user:<name>" or "addr:<ip>".
-std::string fails_key(std::string const& subject) { return "login:fails:" + subject; }
-std::string wait_key(std::string const& subject) { return "login:wait:" + subject; }
-
-}  // namespace
+// Login subjects: "user:<name>" or "addr:<ip>" (store::Keys::login_*).
 
 boost::asio::awaitable<Verdict> Throttle::take(std::string kind, std::string who, long long limit,
                                                core::Millis window_ms, core::Millis now) {
   Verdict v;
-  auto o = co_await db_.call(db_.scripts().count, "throttle:" + kind + ":" + who, std::to_string(window_ms), "0");
+  auto o = co_await count(db_.keys().throttle(kind, who), window_ms, false);
   if (!o) {
     v.failure = std::move(o);
     co_return v;
@@ -32,7 +25,7 @@ boost::asio::awaitable<Verdict> Throttle::login_wait(std::string username, std::
   // (No range-for over strings here: g++ 12 mishandles one in a coroutine.)
   std::string const subjects[] = {"user:" + username, "addr:" + address};
   for (std::size_t i = 0; i < 2; ++i) {
-    auto o = co_await db_.cmd("PTTL", db_.key(wait_key(subjects[i])));
+    auto o = co_await db_.cmd("PTTL", db_.keys().login_wait(subjects[i]));
     if (!o) {
       v.failure = std::move(o);
       co_return v;
@@ -43,11 +36,10 @@ boost::asio::awaitable<Verdict> Throttle::login_wait(std::string username, std::
 }
 
 boost::asio::awaitable<void> Throttle::fail_one(std::string subject, core::Backoff b) {
-  auto window = std::to_string(config_.auth.login_window_s * 1000LL);
-  auto o = co_await db_.call(db_.scripts().count, fails_key(subject), window, "1");
+  auto o = co_await count(db_.keys().login_failures(subject), config_.auth.login_window_s * 1000LL, true);
   if (!o) co_return;
   auto wait = core::wait_after_failure(static_cast<int>(int_at(o.reply, 0)), b);
-  if (wait > 0) co_await db_.cmd("SET", db_.key(wait_key(subject)), "1", "PX", std::to_string(wait));
+  if (wait > 0) co_await db_.cmd("SET", db_.keys().login_wait(subject), "1", "PX", std::to_string(wait));
 }
 
 boost::asio::awaitable<void> Throttle::login_failed(std::string username, std::string address) {
@@ -57,7 +49,13 @@ boost::asio::awaitable<void> Throttle::login_failed(std::string username, std::s
 }
 
 boost::asio::awaitable<void> Throttle::login_succeeded(std::string username) {
-  co_await db_.cmd("DEL", db_.key(fails_key("user:" + username)), db_.key(wait_key("user:" + username)));
+  co_await db_.cmd("DEL", db_.keys().login_failures("user:" + username), db_.keys().login_wait("user:" + username));
+}
+
+boost::asio::awaitable<Outcome> Throttle::count(std::string key, core::Millis window_ms, bool restart) {
+  std::vector<std::string> keys{std::move(key)};
+  std::vector<std::string> args{std::to_string(window_ms), restart ? "1" : "0"};
+  co_return to_outcome(co_await db_.store().run_keys(db_.scripts().count, std::move(keys), std::move(args)));
 }
 
 }  // namespace exceed::app

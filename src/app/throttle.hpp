@@ -43,6 +43,9 @@ class Throttle {
 
  private:
   boost::asio::awaitable<void> fail_one(std::string subject, core::Backoff b);
+  // One more event on a counter that expires window_ms after its first
+  // event (restart: after its last); the reply is {count, ms left}.
+  boost::asio::awaitable<Outcome> count(std::string key, core::Millis window_ms, bool restart);
 
   Db& db_;
   Config const& config_;

@@ -4,7 +4,7 @@
 #include "app/metrics.hpp"
 #include "app/assessments.hpp"
 #include "app/routing.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "app/throttle.hpp"
 #include "app/wire.hpp"
 #include "core/schedule.hpp"

@@ -1,4 +1,5 @@
 #include "core/domain.hpp"
+#include "core/refusal.hpp"
 
 #include <algorithm>
 #include <array>
@@ -22,9 +23,14 @@ constexpr std::array<std::pair<std::string_view, AgentStatus>, 3> agent_statuses
 constexpr std::array<std::pair<std::string_view, Priority>, 4> priorities{{
     {"low", Priority::low}, {"normal", Priority::normal}, {"high", Priority::high},
     {"urgent", Priority::urgent}}};
-constexpr std::array<std::pair<std::string_view, ConversationStatus>, 4> conversation_statuses{{
+constexpr std::array<std::pair<std::string_view, ConversationStatus>, 5> conversation_statuses{{
     {"queued", ConversationStatus::queued}, {"offered", ConversationStatus::offered},
-    {"active", ConversationStatus::active}, {"resolved", ConversationStatus::resolved}}};
+    {"active", ConversationStatus::active}, {"resolved", ConversationStatus::resolved},
+    {"ticket", ConversationStatus::ticket}}};
+constexpr std::array<std::pair<std::string_view, Refusal>, 7> refusals{{
+    {"bad_request", Refusal::bad_request}, {"unauthorized", Refusal::unauthorized},
+    {"forbidden", Refusal::forbidden}, {"not_found", Refusal::not_found}, {"conflict", Refusal::conflict},
+    {"rate_limited", Refusal::rate_limited}, {"too_large", Refusal::too_large}}};
 
 template <class E, std::size_t N>
 std::string_view name_of(std::array<std::pair<std::string_view, E>, N> const& table, E e) noexcept {
@@ -48,6 +54,9 @@ std::optional<Priority> parse_priority(std::string_view s) noexcept { return loo
 std::optional<ConversationStatus> parse_conversation_status(std::string_view s) noexcept {
   return lookup(conversation_statuses, s);
 }
+std::string_view to_string(Refusal r) noexcept { return name_of(refusals, r); }
+std::optional<Refusal> parse_refusal(std::string_view s) noexcept { return lookup(refusals, s); }
+
 
 bool TokenBucket::take(Millis now) noexcept {
   if (now > last_) {

@@ -17,8 +17,12 @@ enum class Priority : std::uint8_t { low, normal, high, urgent };
 
 // queued -> offered -> active -> resolved; offered -> queued on decline or
 // expiry; active -> queued on transfer to a team or when the agent is gone
-// past the grace period; active -> active on transfer to an agent.
-enum class ConversationStatus : std::uint8_t { queued, offered, active, resolved };
+// past the grace period; active -> active on transfer to an agent. Any live
+// status -> ticket when the chat is kept as a ticket (nobody online, after
+// hours, or an agent turned it into one); ticket -> queued when the customer
+// starts again while someone can take it. Only resolved is final.
+enum class ConversationStatus : std::uint8_t { queued, offered, active, resolved, ticket };
+
 
 std::string_view to_string(Role r) noexcept;
 std::string_view to_string(AgentStatus s) noexcept;
@@ -30,8 +34,17 @@ std::optional<AgentStatus> parse_agent_status(std::string_view s) noexcept;
 std::optional<Priority> parse_priority(std::string_view s) noexcept;
 std::optional<ConversationStatus> parse_conversation_status(std::string_view s) noexcept;
 
-// True while the customer is still being served (the chat counts as open).
+// True while the customer is still being served: the customer's one open
+// conversation is any that is not resolved (a ticket too).
 constexpr bool is_open(ConversationStatus s) noexcept { return s != ConversationStatus::resolved; }
+// Messages may be written to any conversation that is not resolved (in a
+// ticket they are also replies on it).
+constexpr bool takes_messages(ConversationStatus s) noexcept { return s != ConversationStatus::resolved; }
+constexpr bool in_queue(ConversationStatus s) noexcept { return s == ConversationStatus::queued; }
+// Queued, offered or active: the chat part is going on.
+constexpr bool chat_is_live(ConversationStatus s) noexcept {
+  return s == ConversationStatus::queued || s == ConversationStatus::offered || s == ConversationStatus::active;
+}
 
 // A token bucket: `rate` tokens a second up to `burst`. take() spends one
 // token if there is one. Used per connection against floods.

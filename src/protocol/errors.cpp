@@ -46,6 +46,19 @@ std::string_view code_name(error e) noexcept {
   return "internal";
 }
 
+error code_of(core::Refusal r) noexcept {
+  switch (r) {
+    case core::Refusal::bad_request: return error::bad_request;
+    case core::Refusal::unauthorized: return error::unauthorized;
+    case core::Refusal::forbidden: return error::forbidden;
+    case core::Refusal::not_found: return error::not_found;
+    case core::Refusal::conflict: return error::conflict;
+    case core::Refusal::rate_limited: return error::rate_limited;
+    case core::Refusal::too_large: return error::too_large;
+  }
+  return error::internal;
+}
+
 unsigned http_status(error e) noexcept {
   switch (e) {
     case error::bad_request: return 400;

@@ -2,6 +2,8 @@
 // statuses, as an error_code category so they travel as values.
 #pragma once
 
+#include "core/refusal.hpp"
+
 #include <cstdint>
 #include <string_view>
 #include <system_error>
@@ -24,6 +26,7 @@ std::error_category const& category() noexcept;
 inline std::error_code make_error_code(error e) noexcept { return {static_cast<int>(e), category()}; }
 
 std::string_view code_name(error e) noexcept;  // "bad_request", ...
+error code_of(core::Refusal r) noexcept;       // the domain's refusal as the contract spells it
 unsigned http_status(error e) noexcept;        // 400, 401, ...
 inline constexpr int error_count = 9;          // codes are 1..error_count
 

@@ -2,7 +2,7 @@
 // redis-server with a fake clock: every script takes "now" as an argument,
 // so offer expiry and the grace period are tested to the millisecond.
 #include "app/db.hpp"
-#include "app/scripts.hpp"
+#include "store/scripts.hpp"
 #include "support/redis_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -32,7 +32,7 @@ class Store {
     io_.run_for(200ms);
   }
 
-  app::Scripts const& s() const { return db_.scripts(); }
+  store::Scripts const& s() const { return db_.scripts(); }
 
   template <class... A>
   app::Outcome call(store::Script const& script, A&&... a) {

@@ -1,4 +1,5 @@
 #include "core/domain.hpp"
+#include "core/refusal.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,10 +12,28 @@ TEST_CASE("domain names round-trip through their wire spelling") {
   for (auto p : {Priority::low, Priority::normal, Priority::high, Priority::urgent})
     REQUIRE(parse_priority(to_string(p)) == p);
   for (auto s : {ConversationStatus::queued, ConversationStatus::offered, ConversationStatus::active,
-                 ConversationStatus::resolved})
+                 ConversationStatus::resolved, ConversationStatus::ticket})
     REQUIRE(parse_conversation_status(to_string(s)) == s);
+  for (auto r : {Refusal::bad_request, Refusal::unauthorized, Refusal::forbidden, Refusal::not_found,
+                 Refusal::conflict, Refusal::rate_limited, Refusal::too_large})
+    REQUIRE(parse_refusal(to_string(r)) == r);
   REQUIRE_FALSE(parse_agent_status("busy"));
   REQUIRE_FALSE(parse_role(""));
+  REQUIRE_FALSE(parse_refusal("internal"));
+}
+
+TEST_CASE("a conversation is open until resolved; a ticket is open but not a live chat") {
+  REQUIRE(is_open(ConversationStatus::ticket));
+  REQUIRE(takes_messages(ConversationStatus::ticket));
+  REQUIRE_FALSE(chat_is_live(ConversationStatus::ticket));
+  REQUIRE_FALSE(is_open(ConversationStatus::resolved));
+  REQUIRE_FALSE(takes_messages(ConversationStatus::resolved));
+  for (auto s : {ConversationStatus::queued, ConversationStatus::offered, ConversationStatus::active}) {
+    REQUIRE(is_open(s));
+    REQUIRE(chat_is_live(s));
+  }
+  REQUIRE(in_queue(ConversationStatus::queued));
+  REQUIRE_FALSE(in_queue(ConversationStatus::offered));
 }
 
 TEST_CASE("a token bucket allows a burst, then the rate") {

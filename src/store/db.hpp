@@ -1,0 +1,77 @@
+// The store's own view of Redis: the key layout, the scripts, and replies
+// turned into Result: a script's refusal ("<refusal> <text>", see
+// core/refusal.hpp) into Failure::refused, a lost or slow link into
+// Failure::unavailable. The typed modules (conversations.hpp, ...) are built
+// on it; nothing outside src/store reads a Reply.
+#pragma once
+
+#include "store/keys.hpp"
+#include "store/redis.hpp"
+#include "store/result.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace exceed::store {
+
+struct Scripts;
+
+class Db {
+ public:
+  Db(std::shared_ptr<Connection> conn, std::string prefix);
+  ~Db();
+  Db(Db const&) = delete;
+  Db& operator=(Db const&) = delete;
+
+  Keys const& keys() const noexcept { return keys_; }
+  Scripts const& scripts() const noexcept { return *scripts_; }
+  Connection& connection() noexcept { return *conn_; }
+  bool connected() const noexcept { return conn_->connected(); }
+
+  // Runs a script with ARGV = {prefix, args...}.
+  boost::asio::awaitable<Result<Reply>> run(Script const& script, std::vector<std::string> args);
+  // Runs a script that names its keys (KEYS) and takes no prefix.
+  boost::asio::awaitable<Result<Reply>> run_keys(Script const& script, std::vector<std::string> keys,
+                                                 std::vector<std::string> args);
+  // Runs `script` once per argument list, every call written before the
+  // first reply is awaited (one round trip for the lot, executed by Redis in
+  // list order); the results come back in the same order.
+  boost::asio::awaitable<std::vector<Result<Reply>>> run_all(Script const& script,
+                                                             std::vector<std::vector<std::string>> calls);
+  // One plain command.
+  boost::asio::awaitable<Result<Reply>> exec(Args args);
+  // The same with the arguments listed (g++ 12 cannot compile a braced list
+  // inside a co_await expression, so call sites use these instead).
+  template <class... A>
+  boost::asio::awaitable<Result<Reply>> cmd(A&&... a) {
+    return exec(Args{std::string(std::forward<A>(a))...});
+  }
+  template <class... A>
+  boost::asio::awaitable<Result<Reply>> call(Script const& script, A&&... a) {
+    return run(script, std::vector<std::string>{std::string(std::forward<A>(a))...});
+  }
+  // Fire-and-forget (PUBLISH and the like): failures are only logged.
+  void post(Args const& args);
+  // Writes SCRIPT LOAD for every script: call as the link comes up.
+  void load_scripts();
+  // Told how long each round trip of run() and exec() took.
+  void on_round_trip(std::function<void(std::chrono::steady_clock::duration)> f) { round_trip_ = std::move(f); }
+
+ private:
+  void record(std::chrono::steady_clock::time_point started);
+
+  std::shared_ptr<Connection> conn_;
+  Keys keys_;
+  std::unique_ptr<Scripts> scripts_;
+  std::function<void(std::chrono::steady_clock::duration)> round_trip_;
+};
+
+// A finished command as a Result (exposed for the tests of the decoding).
+Result<Reply> to_result(std::error_code ec, Reply reply);
+
+}  // namespace exceed::store

@@ -1,0 +1,73 @@
+// Every Redis key and channel Exceed uses, built in one place from the
+// deployment's prefix (redis.prefix, "exceed:" by default). The Lua scripts
+// build the keys they discover while they run (a conversation's agent, its
+// team's queue) with the same spellings: ck/ak/qk and friends in
+// lua/prelude.lua mirror conversation()/agent()/queue() here.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace exceed::store {
+
+class Keys {
+ public:
+  explicit Keys(std::string prefix) : p_(std::move(prefix)) {}
+  std::string const& prefix() const noexcept { return p_; }
+
+  // Conversations: the record (hash), its messages (stream, ids "0-<seq>"),
+  // the client_msg_ids seen (hash), the agents who declined it (hash).
+  std::string conversation(std::string_view id) const { return p_ + "conv:" + std::string(id); }
+  std::string messages(std::string_view id) const { return conversation(id) + ":msgs"; }
+  std::string conversations() const { return p_ + "convs"; }  // every conversation by creation time
+
+  // People: staff accounts and their login names, visitors (customers).
+  std::string user(std::string_view id) const { return p_ + "user:" + std::string(id); }
+  std::string username(std::string_view name) const { return p_ + "username:" + std::string(name); }
+  std::string users() const { return p_ + "users"; }
+  std::string visitor(std::string_view id) const { return p_ + "visitor:" + std::string(id); }
+  std::string visitor_conversations(std::string_view id) const { return visitor(id) + ":convs"; }
+  std::string visitor_tickets(std::string_view id) const { return visitor(id) + ":tickets"; }
+  std::string visitor_of_user(std::string_view user_id) const { return p_ + "visitor_by_user:" + std::string(user_id); }
+
+  // Routing: agents (their routing record), their offers and chats, teams.
+  std::string agent(std::string_view id) const { return p_ + "agent:" + std::string(id); }
+  std::string agent_offers(std::string_view id) const { return agent(id) + ":offers"; }
+  std::string agent_conversations(std::string_view id) const { return agent(id) + ":convs"; }
+  std::string teams() const { return p_ + "teams"; }
+  std::string team_agents(std::string_view team) const { return p_ + "team:" + std::string(team) + ":agents"; }
+  std::string queue(std::string_view team) const { return p_ + "queue:" + std::string(team); }
+
+  // Tickets and follow-ups.
+  std::string ticket(std::string_view id) const { return p_ + "ticket:" + std::string(id); }
+  std::string tickets() const { return p_ + "tickets"; }
+  std::string tickets_updated() const { return p_ + "tickets:updated"; }
+  std::string followup(std::string_view id) const { return p_ + "followup:" + std::string(id); }
+  std::string followups_open() const { return p_ + "followups:open"; }
+
+  // Assessments and their review list.
+  std::string assessed() const { return p_ + "assessed"; }
+  std::string reviews() const { return p_ + "reviews"; }
+  std::string reviews_done() const { return p_ + "reviews:done"; }
+
+  // Figures: SLA counts, the live samples stream.
+  std::string sla_team(std::string_view team) const { return p_ + "sla:team:" + std::string(team); }
+  std::string sla_agent(std::string_view agent) const { return p_ + "sla:agent:" + std::string(agent); }
+  std::string metric_samples() const { return p_ + "metrics:samples"; }
+
+  // Processes and the bus between them.
+  std::string processes() const { return p_ + "procs"; }
+  std::string bus() const { return p_ + "bus"; }
+
+  // Limits: counted events and login waits (app/throttle).
+  std::string throttle(std::string_view kind, std::string_view who) const {
+    return p_ + "throttle:" + std::string(kind) + ":" + std::string(who);
+  }
+  std::string login_failures(std::string_view subject) const { return p_ + "login:fails:" + std::string(subject); }
+  std::string login_wait(std::string_view subject) const { return p_ + "login:wait:" + std::string(subject); }
+
+ private:
+  std::string p_;
+};
+
+}  // namespace exceed::store

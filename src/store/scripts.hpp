@@ -1,0 +1,24 @@
+// The Lua scripts of src/store/lua, compiled into the binary. Each runs a
+// step that must be atomic; the typed functions of the store modules
+// (conversations.hpp, routing.hpp, ...) are their only callers outside tests.
+// Every script but the small ones that take KEYS gets lua/prelude.lua
+// prepended and ARGV[1] = the key prefix.
+#pragma once
+
+#include "store/redis.hpp"
+
+#include <vector>
+
+namespace exceed::store {
+
+struct Scripts {
+  Scripts();
+  // Every script, for loading them all into Redis at once.
+  std::vector<Script const*> all() const;
+  Script start, send, history, access, snapshot, offer, accept, decline, expire_offers, resolve, requeue, assign,
+      presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note, read, followup_create,
+      followup_update, followup_finish, followup_fire, ticket_create, ticket_update, ticket_comment,
+      ticket_close_due, sla_due, metrics_live, report_facts, count, visitor_save, outcome;
+};
+
+}  // namespace exceed::store
