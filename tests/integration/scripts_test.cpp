@@ -224,3 +224,19 @@ TEST_CASE("an answer in time stops the clock and counts as met, and the next wai
   REQUIRE(st.call(st.s().send, conv, "customer", "v_c1", "Visitor", "", "c-1", "One more thing", "200000"));
   REQUIRE(st.cmd("ZSCORE", "exceed:sla", conv + "|next_response|breach").reply.str == "320000");
 }
+
+TEST_CASE("chats started in the same millisecond wait in the order they arrived, whatever their ids") {
+  test::RedisServer redis;
+  Store st(redis);
+  st.agent("ann");  // someone online: the chats wait in the queue
+  // Ids sort the other way round from arrival: only the score keeps the order.
+  for (auto const* id : {"c_zz", "c_mm", "c_aa"}) st.chat(id, 1'700'000'000'000);
+  auto queue = st.cmd("ZRANGE", "exceed:queue:support", "0", "-1").reply;
+  REQUIRE(queue.elements.size() == 3);
+  REQUIRE(queue.elements[0].str == "c_zz");
+  REQUIRE(queue.elements[1].str == "c_mm");
+  REQUIRE(queue.elements[2].str == "c_aa");
+  // A chat of the next millisecond still comes after them.
+  st.chat("c_00", 1'700'000'000'001);
+  REQUIRE(st.cmd("ZRANGE", "exceed:queue:support", "-1", "-1").reply.elements[0].str == "c_00");
+}

@@ -11,6 +11,18 @@ local id, visitor, vname, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, score, text = ARGV[8], ARGV[9], ARGV[10]
 local vconvs = P .. 'visitor:' .. visitor .. ':convs'
 
+-- Chats that arrive in the same millisecond wait first come, first served
+-- (ids are random, so Redis's order of equal scores would not be): a new
+-- chat's score is above the last one waiting in that millisecond by a
+-- sixteenth (still exact at the scores' magnitude), written with its fraction.
+local function arrival_score(q)
+  local s = tonumber(score)
+  local last = redis.call('ZREVRANGEBYSCORE', q, '(' .. string.format('%.4f', s + 1), string.format('%.4f', s),
+    'WITHSCORES', 'LIMIT', 0, 1)
+  if last[2] then s = math.max(s, tonumber(last[2]) + 0.0625) end
+  return string.format('%.4f', s)
+end
+
 -- Why a chat of `t` cannot be live now: 'after_hours', 'offline' or ''.
 local function not_live(t)
   if ARGV[12] ~= '1' then return 'after_hours' end
@@ -41,8 +53,9 @@ for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
     local ts = c[3] and c[3] ~= '' and redis.call('HGET', P .. 'ticket:' .. c[3], 'status')
     if ts and ts ~= 'solved' and ts ~= 'closed' then
       if not_live(c[2]) ~= '' then return {cid, 'ticket', 0, c[2], 0, c[3], ''} end
-      redis.call('HSET', ck(cid), 'status', 'queued', 'score', score, 'offered_to', '')
-      redis.call('ZADD', qk(c[2]), score, cid)
+      local s = arrival_score(qk(c[2]))
+      redis.call('HSET', ck(cid), 'status', 'queued', 'score', s, 'offered_to', '')
+      redis.call('ZADD', qk(c[2]), s, cid)
       sla_arm(cid, 'resolution', tonumber(now))
       if text ~= '' then customer_text(cid) end
       return {cid, 'queued', redis.call('ZRANK', qk(c[2]), cid) + 1, c[2], 1, c[3], ''}
@@ -68,7 +81,9 @@ if text ~= '' then
 end
 local reason = not_live(team)
 if reason == '' then
-  redis.call('ZADD', qk(team), score, id)
+  local s = arrival_score(qk(team))
+  redis.call('HSET', ck(id), 'score', s)
+  redis.call('ZADD', qk(team), s, id)
   sla_arm(id, 'resolution', tonumber(now))
   if text ~= '' then
     redis.call('HSET', ck(id), 'waiting_since', now)
