@@ -4,7 +4,7 @@
 import { before, after } from 'node:test';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, mkdir, copyFile, readFile } from 'node:fs/promises';
-import { existsSync, createWriteStream } from 'node:fs';
+import { existsSync, createWriteStream, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,12 +20,34 @@ export const ARTIFACTS = path.join(E2E_DIR, 'artifacts');
 export const CHROMIUM = process.env.EXCEED_CHROMIUM || '/usr/bin/chromium';
 export const PASSWORD = 'password123';
 
+// True when `version` (e.g. "18.20.4") meets an npm engines range made of
+// ">=X[.Y[.Z]]" terms, the only form playwright-core uses.
+export function meetsEngines(version, range) {
+  const parts = (v) => v.replace(/^v/, '').split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const have = parts(version);
+  return range.split(/\s+/).filter(Boolean).every((term) => {
+    const m = /^>=\s*(\S+)$/.exec(term);
+    if (!m) return true;
+    const want = parts(m[1]);
+    for (let i = 0; i < 3; i++) if ((have[i] || 0) !== (want[i] || 0)) return (have[i] || 0) > (want[i] || 0);
+    return true;
+  });
+}
+
 export async function loadPlaywright() {
   const require = createRequire(import.meta.url);
+  let manifest;
   try {
-    require.resolve('playwright-core', { paths: [E2E_DIR] });
+    manifest = require.resolve('playwright-core/package.json', { paths: [E2E_DIR] });
   } catch {
     throw new Error('playwright-core is not installed in tests/e2e/node_modules: run scripts/setup (or `npm ci` in tests/e2e)');
+  }
+  // A playwright-core too new for this Node calls process.exit() as it loads:
+  // say so here, as a test failure, instead.
+  const { version, engines = {} } = JSON.parse(readFileSync(manifest, 'utf8'));
+  if (engines.node && !meetsEngines(process.versions.node, engines.node)) {
+    throw new Error(`playwright-core ${version} needs Node ${engines.node}, this is Node ${process.versions.node} ` +
+      `(${process.execPath}): run scripts/setup, which checks both`);
   }
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (scripts/setup does)`);
   return import('playwright-core');
