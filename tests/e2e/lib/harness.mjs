@@ -20,6 +20,9 @@ export const WEB_ROOT = process.env.EXCEED_WEB_ROOT || path.join(REPO, 'web');
 export const ARTIFACTS = path.join(E2E_DIR, 'artifacts');
 export const CHROMIUM = process.env.EXCEED_CHROMIUM || '/usr/bin/chromium';
 export const PASSWORD = 'password123';
+// How long a page action or wait may take unless the test gives its own
+// timeout: Playwright's default is 30 s; a failing test should fail sooner.
+export const WAIT_MS = Number(process.env.EXCEED_E2E_WAIT_MS) || 15000;
 
 // True when `version` (e.g. "18.20.4") meets an npm engines range made of
 // ">=X[.Y[.Z]]" terms, the only form playwright-core uses.
@@ -223,6 +226,13 @@ export class Stack {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
+    // Playwright has no browser-wide default timeout: each new context gets WAIT_MS.
+    const newContext = this.browser.newContext.bind(this.browser);
+    this.browser.newContext = async (options) => {
+      const context = await newContext(options);
+      context.setDefaultTimeout(WAIT_MS);
+      return context;
+    };
     return this.browser;
   }
 
