@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +31,35 @@ int decode_status(int st) {
   return -1;
 }
 
+// The child's side of the fork: only async-signal-safe calls. An errno that
+// stops it before the exec goes to err_fd (close-on-exec, so the parent
+// reads nothing once the program runs).
+[[noreturn]] void exit_with_errno(int err_fd) {
+  int err = errno;
+  [[maybe_unused]] auto n = ::write(err_fd, &err, sizeof err);
+  ::_exit(127);
+}
+
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, char const* log_file, pid_t parent, int err_fd) {
+  // The kernel SIGKILLs the child when the test process ends without running
+  // its destructors (a crash, an abort, ctest's kill at the timeout), so no
+  // server outlives its test or holds ctest's output pipe. If the parent is
+  // already gone, getppid() tells.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) exit_with_errno(err_fd);
+  if (::getppid() != parent) ::_exit(127);
+  // Own process group: a Ctrl-C meant for the test runner reaches the
+  // runner, whose destructors then stop the children in order.
+  if (::setpgid(0, 0) != 0) exit_with_errno(err_fd);
+  int in = ::open("/dev/null", O_RDONLY);
+  if (in < 0 || ::dup2(in, 0) < 0) exit_with_errno(err_fd);
+  if (log_file != nullptr) {
+    int out = ::open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (out < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) exit_with_errno(err_fd);
+  }
+  ::execvpe(argv[0], argv, envp);
+  exit_with_errno(err_fd);
+}
+
 }  // namespace
 
 Process::Process(std::vector<std::string> argv, std::vector<std::pair<std::string, std::string>> extra_env,
@@ -53,25 +82,30 @@ Process::Process(std::vector<std::string> argv, std::vector<std::pair<std::strin
   for (auto& e : env) cenv.push_back(e.data());
   cenv.push_back(nullptr);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (!log_file.empty()) {
-    posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  // fork + exec rather than posix_spawn, which cannot set the parent-death
+  // signal (see exec_child).
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw sys_error(errno, "pipe2");
+  pid_t const parent = ::getpid();
+  char const* log = log_file.empty() ? nullptr : log_file.c_str();
+  pid_ = ::fork();
+  if (pid_ == 0) exec_child(cargv.data(), cenv.data(), log, parent, err_pipe[1]);
+  int const fork_err = errno;
+  ::close(err_pipe[1]);
+  if (pid_ < 0) {
+    ::close(err_pipe[0]);
+    throw sys_error(fork_err, "fork for " + argv[0]);
   }
-  // Own process group: a Ctrl-C meant for the test runner reaches the
-  // runner, whose destructors then stop the children in order.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  int rc = posix_spawnp(&pid_, cargv[0], &actions, &attr, cargv.data(), cenv.data());
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
+  int child_err = 0;
+  ssize_t n;
+  do {
+    n = ::read(err_pipe[0], &child_err, sizeof child_err);
+  } while (n == -1 && errno == EINTR);
+  ::close(err_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof child_err)) {
+    reap(true);
     pid_ = -1;
-    throw sys_error(rc, "spawn " + argv[0]);
+    throw sys_error(child_err, "spawn " + argv[0]);
   }
 }
 

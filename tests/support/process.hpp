@@ -1,4 +1,4 @@
-// Test support: start and supervise child processes (POSIX only).
+// Test support: start and supervise child processes (Linux: prctl).
 #pragma once
 
 #include <chrono>
@@ -11,9 +11,12 @@
 
 namespace exceed::test {
 
-// One child process started with posix_spawnp (argv[0] looked up in PATH).
+// One child process (argv[0] looked up in PATH), in its own process group.
 // The destructor SIGKILLs and reaps it if it is still running, so a failing
-// test never leaks servers.
+// test never leaks servers; and the kernel SIGKILLs it if the test process
+// dies without running destructors (a crash, ctest's kill at the timeout).
+// That signal follows the thread that started the child: start children
+// from a thread that lives as long as they do (the test's own thread).
 class Process {
  public:
   // extra_env adds to (or overrides) the parent's environment. With a
