@@ -3,6 +3,7 @@
 #include "app/assessments.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
+#include "store/followups.hpp"
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
@@ -68,7 +69,11 @@ void App::start() {
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   routing_ = std::make_unique<Routing>(*this);
-  followups_ = std::make_unique<Followups>(*this);
+  followup_store_ = std::make_unique<store::FollowupStore>(db_->store());
+  followups_ = std::make_unique<Followups>(Followups::Deps{
+      *followup_store_, *this, *this, clock_, config_.followups, io_.get_executor(),
+      [this] { return db_->connected(); },
+      [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); }});
   tickets_ = std::make_unique<Tickets>(*this);
   assessments_ = std::make_unique<Assessments>(*this);
   metrics_ = std::make_unique<Metrics>(*this);
@@ -248,6 +253,20 @@ void App::client_closed(Client& client) {
         },
         asio::detached);
   }
+}
+
+// --------------------------------------------------------------- access
+
+asio::awaitable<store::Result<store::Done>> App::conversation(core::Actor const& actor, std::string id) {
+  auto o = co_await db_->store().call(db_->scripts().access, id, actor.role_name(), actor.user_id, actor.teams_csv);
+  if (!o) co_return o.failure();
+  co_return store::Done{};
+}
+
+asio::awaitable<store::Result<store::Done>> App::ticket(core::Actor const& actor, std::string id) {
+  auto o = co_await tickets_->visible(actor, id);
+  if (!o) co_return to_failure(o);
+  co_return store::Done{};
 }
 
 // --------------------------------------------------------------- events

@@ -7,6 +7,8 @@
 #include "app/config.hpp"
 #include "app/db.hpp"
 #include "app/hub.hpp"
+#include "app/services.hpp"
+#include "core/clock.hpp"
 #include "net/server.hpp"
 #include "net/security.hpp"
 #include "net/static_files.hpp"
@@ -26,6 +28,10 @@
 #include <string>
 #include <string_view>
 
+namespace exceed::store {
+class FollowupStore;
+}
+
 namespace exceed::app {
 
 class Assessments;
@@ -39,13 +45,19 @@ class Tickets;
 // The current time as the core takes it.
 core::Millis now_ms();
 
+// The wall clock, for the parts that take a core::Clock.
+class SystemClock final : public core::Clock {
+ public:
+  core::Millis now() const noexcept override { return now_ms(); }
+};
+
 // A process whose heartbeat in `procs` is older than this is dead: its
 // agents' connections are reaped, and it no longer counts as a peer.
 constexpr core::Millis process_dead_after_ms = 15'000;
 
 inline constexpr std::string_view exceed_version = "0.1.0";
 
-class App final : public net::Handler {
+class App final : public net::Handler, public Publisher, public Visibility {
  public:
   App(boost::asio::io_context& io, Config config);
   ~App() override;
@@ -66,6 +78,7 @@ class App final : public net::Handler {
 
   // Services for sessions, routing and the HTTP API.
   Config const& config() const noexcept { return config_; }
+  core::Clock const& clock() const noexcept { return clock_; }
   Db& db() noexcept { return *db_; }
   Hub& hub() noexcept { return hub_; }
   Routing& routing() noexcept { return *routing_; }
@@ -91,9 +104,12 @@ class App final : public net::Handler {
   // the peer is one of server.trusted_proxies.
   std::string client_address(net::HttpRequest const& req) const;
 
-  // Delivers an event to its targets here and, over Redis pub/sub, in every
-  // other process. The frame is encoded once and shared.
-  void publish(Targets targets, std::string frame);
+  // Publisher: delivers an event to its targets here and, over Redis
+  // pub/sub, in every other process. The frame is encoded once and shared.
+  void publish(Targets targets, std::string frame) override;
+  // Visibility: the store's access rules.
+  boost::asio::awaitable<store::Result<store::Done>> conversation(core::Actor const& actor, std::string id) override;
+  boost::asio::awaitable<store::Result<store::Done>> ticket(core::Actor const& actor, std::string id) override;
 
   // Whether events go on the bus: not while this process knows it is the
   // only one (see App::observe_processes).
@@ -146,6 +162,8 @@ class App final : public net::Handler {
   std::unique_ptr<Db> db_;
   Hub hub_;
   std::unique_ptr<Routing> routing_;
+  SystemClock clock_;
+  std::unique_ptr<store::FollowupStore> followup_store_;
   std::unique_ptr<Followups> followups_;
   std::unique_ptr<Tickets> tickets_;
   std::unique_ptr<Assessments> assessments_;

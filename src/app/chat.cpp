@@ -205,21 +205,20 @@ struct Handlers {
     n.kind = f.kind;
     n.owner_id = f.owner_id.value_or("");
     auto o = co_await app.followups().create(actor(), std::move(n));
-    if (!o) co_return fail(o);
+    if (!o) co_return fail(to_outcome(o.failure()));
     json::object result;
-    result["followup_id"] = field(o.reply, "id");
+    result["followup_id"] = o->id;
     result["due_at"] = f.due_at;
     ack(std::move(result));
   }
 
   boost::asio::awaitable<void> operator()(FollowupComplete const& f) {
     auto o = co_await app.followups().finish(actor(), f.followup_id, "done");
-    if (!o) co_return fail(o);
+    if (!o) co_return fail(to_outcome(o.failure()));
     json::object result;
     result["followup_id"] = f.followup_id;
     ack(std::move(result));
-    if (auto conv = field(o.reply, "conversation_id"); !conv.empty())
-      co_await app.assessments().assess(std::string(conv), "followup_done");
+    if (!o->conversation_id.empty()) co_await app.assessments().assess(o->conversation_id, "followup_done");
   }
 
   boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }

@@ -10,12 +10,14 @@ Db::Db(std::shared_ptr<store::Connection> conn, std::string prefix) : store_(std
 Db::~Db() = default;
 
 Outcome to_outcome(store::Result<store::Reply> r) {
+  if (!r) return to_outcome(r.failure());
   Outcome out;
-  if (r) {
-    out.reply = std::move(*r);
-    return out;
-  }
-  auto const& f = r.failure();
+  out.reply = std::move(*r);
+  return out;
+}
+
+Outcome to_outcome(store::Failure const& f) {
+  Outcome out;
   switch (f.kind) {
     case store::Failure::Kind::refused:
       out.error = protocol::code_of(f.refusal);
@@ -32,6 +34,22 @@ Outcome to_outcome(store::Result<store::Reply> r) {
       break;
   }
   return out;
+}
+
+store::Failure to_failure(Outcome const& o) {
+  using protocol::error;
+  switch (o.error.value_or(error::internal)) {
+    case error::bad_request: return store::Failure::refused(core::Refusal::bad_request, o.message);
+    case error::unauthorized: return store::Failure::refused(core::Refusal::unauthorized, o.message);
+    case error::forbidden: return store::Failure::refused(core::Refusal::forbidden, o.message);
+    case error::not_found: return store::Failure::refused(core::Refusal::not_found, o.message);
+    case error::conflict: return store::Failure::refused(core::Refusal::conflict, o.message);
+    case error::rate_limited: return store::Failure::refused(core::Refusal::rate_limited, o.message);
+    case error::too_large: return store::Failure::refused(core::Refusal::too_large, o.message);
+    case error::unavailable: return store::Failure::unavailable(o.message);
+    case error::internal: break;
+  }
+  return store::Failure::protocol(o.message);
 }
 
 boost::asio::awaitable<Outcome> Db::run(store::Script const& script, std::vector<std::string> args) {

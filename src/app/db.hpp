@@ -73,8 +73,13 @@ class Db {
   store::Db store_;
 };
 
-// A store result as the contract's outcome: a refusal keeps its code and
-// text, an unreachable store is unavailable, an unreadable reply internal.
+// A store failure as the contract's error: a refusal keeps its code and
+// text, an unreachable store is unavailable, an unreadable reply internal
+// (logged here, never shown).
+Outcome to_outcome(store::Failure const& f);
+// The other way round, for the features not yet on typed store calls.
+store::Failure to_failure(Outcome const& o);
+// A store result as the contract's outcome.
 Outcome to_outcome(store::Result<store::Reply> r);
 
 

@@ -1,11 +1,9 @@
 #include "app/followups.hpp"
 
-#include "app/app.hpp"
-#include "app/assessments.hpp"
+#include "app/auth.hpp"
 #include "app/client.hpp"
-#include "store/scripts.hpp"
-#include "app/tickets.hpp"
 #include "core/schedule.hpp"
+#include "protocol/codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -26,12 +24,7 @@ namespace {
 constexpr auto fire_every = std::chrono::milliseconds(500);
 constexpr int fire_batch = 200;
 
-Outcome failure(error code, std::string message) {
-  Outcome o;
-  o.error = code;
-  o.message = std::move(message);
-  return o;
-}
+store::Failure refused(core::Refusal why, std::string message) { return store::Failure::refused(why, std::move(message)); }
 
 // Characters (code points) of UTF-8 text.
 std::size_t characters(std::string_view s) {
@@ -53,135 +46,128 @@ std::optional<core::Millis> due_from(json::value const* v) {
 
 }  // namespace
 
-Followups::Followups(App& app) : app_(app), periodic_(app, "followups") {}
+Followups::Followups(Deps deps)
+    : d_(std::move(deps)), periodic_(d_.executor, d_.store_up, "followups") {}
 
 void Followups::start() { periodic_.every(fire_every, this, &Followups::fire); }
 
 void Followups::stop() { periodic_.stop(); }
 
 asio::awaitable<void> Followups::fire() {
-  auto& db = app_.db();
-  auto o = co_await db.call(db.scripts().followup_fire, std::to_string(now_ms()), std::to_string(fire_batch));
-  if (!o) co_return;
-  for (std::size_t i = 0; i + 2 < o.reply.elements.size(); i += 3) {
-    auto const& id = o.reply.elements[i].str;
-    auto const& owner = o.reply.elements[i + 1].str;
-    spdlog::info("follow-up {} due for {}", id, owner);
-    if (o.reply.elements[i + 2].integer == 1) co_await send_due(id, owner);
+  auto fired = co_await d_.store.fire_due(d_.clock.now(), fire_batch);
+  if (!fired) co_return;
+  for (std::size_t i = 0; i < fired->size(); ++i) {
+    auto const& f = (*fired)[i];
+    spdlog::info("follow-up {} due for {}", f.id, f.owner);
+    if (f.owner_connected) co_await send_due(f.id, f.owner);
   }
 }
 
 asio::awaitable<void> Followups::send_due(std::string id, std::string owner) {
-  auto& db = app_.db();
-  auto rec = co_await db.cmd("HGETALL", db.key("followup:" + id));
-  if (!rec || rec.reply.elements.empty()) co_return;
-  auto f = to_json(rec.reply, now_ms());
+  auto rec = co_await d_.store.get(id);
+  if (!rec || !*rec) co_return;
+  auto const& f = **rec;
+  auto now = d_.clock.now();
   json::object ev;
   ev["followup_id"] = id;
-  if (!f["conversation_id"].is_null()) ev["conversation_id"] = f["conversation_id"];
-  if (!f["ticket_id"].is_null()) ev["ticket_id"] = f["ticket_id"];
-  ev["due_at"] = f["due_at"];
-  ev["note"] = f["note"];
-  ev["kind"] = f["kind"];
-  ev["overdue_s"] = std::max<std::int64_t>(0, (now_ms() - f["due_at"].as_int64()) / 1000);
-  app_.publish({"u:" + owner}, protocol::encode_event("followup.due", std::move(ev)));
+  if (!f.conversation_id.empty()) ev["conversation_id"] = f.conversation_id;
+  if (!f.ticket_id.empty()) ev["ticket_id"] = f.ticket_id;
+  ev["due_at"] = f.due_at;
+  ev["note"] = f.note;
+  ev["kind"] = f.kind;
+  ev["overdue_s"] = std::max<std::int64_t>(0, (now - f.due_at) / 1000);
+  d_.publisher.publish({"u:" + owner}, protocol::encode_event("followup.due", std::move(ev)));
 }
 
 asio::awaitable<void> Followups::deliver_pending(Client& client) {
-  auto& db = app_.db();
-  auto key = db.key("agent:" + client.user_id() + ":due_pending");
-  auto pending = co_await db.cmd("SMEMBERS", key);
-  for (auto const& id : pending.reply.elements) {
-    co_await send_due(id.str, client.user_id());
-    co_await db.cmd("SREM", key, id.str);
+  auto pending = co_await d_.store.pending(client.user_id());
+  if (!pending) co_return;
+  for (std::size_t i = 0; i < pending->size(); ++i) {
+    co_await send_due((*pending)[i], client.user_id());
+    co_await d_.store.take_pending(client.user_id(), (*pending)[i]);
   }
 }
 
-asio::awaitable<Outcome> Followups::create(Actor const& actor, NewFollowup f) {
-  if (actor.role == core::Role::customer) co_return failure(error::forbidden, "customers have no follow-ups");
+asio::awaitable<store::Result<store::Followup>> Followups::create(Actor const& actor, NewFollowup f) {
+  if (actor.role == core::Role::customer) co_return refused(core::Refusal::forbidden, "customers have no follow-ups");
   if (f.conversation_id.empty() == f.ticket_id.empty())
-    co_return failure(error::bad_request, "give exactly one of conversation_id and ticket_id");
-  auto now = now_ms();
+    co_return refused(core::Refusal::bad_request, "give exactly one of conversation_id and ticket_id");
+  auto now = d_.clock.now();
   switch (core::check_due(f.due_at, now)) {
-    case core::DueProblem::in_the_past: co_return failure(error::bad_request, "due_at is in the past");
-    case core::DueProblem::too_far: co_return failure(error::bad_request, "due_at is more than three years ahead");
+    case core::DueProblem::in_the_past: co_return refused(core::Refusal::bad_request, "due_at is in the past");
+    case core::DueProblem::too_far:
+      co_return refused(core::Refusal::bad_request, "due_at is more than three years ahead");
     case core::DueProblem::none: break;
   }
-  if (f.note.empty()) co_return failure(error::bad_request, "a follow-up needs a note");
-  auto& db = app_.db();
-  if (!f.ticket_id.empty()) {
-    auto ticket = co_await app_.tickets().visible(actor, f.ticket_id);
-    if (!ticket) co_return ticket;
-  }
-  if (!f.conversation_id.empty()) {
-    auto access = co_await db.call(db.scripts().access, f.conversation_id, actor.role_name(), actor.user_id,
-                                   actor.teams_csv);
-    if (!access) co_return access;
-  }
-  std::string owner = f.owner_id.empty() ? actor.user_id : f.owner_id;
-  auto id = random_id("f_");
-  co_return co_await db.call(db.scripts().followup_create, id, owner, actor.user_id, f.conversation_id, f.ticket_id,
-                             std::to_string(f.due_at), f.kind, f.note, std::to_string(now));
+  if (f.note.empty()) co_return refused(core::Refusal::bad_request, "a follow-up needs a note");
+  store::Result<store::Done> seen;
+  if (f.ticket_id.empty()) seen = co_await d_.visibility.conversation(actor, f.conversation_id);
+  else seen = co_await d_.visibility.ticket(actor, f.ticket_id);
+  if (!seen) co_return seen.failure();
+  store::NewFollowupRecord rec;
+  rec.id = random_id("f_");
+  rec.owner = f.owner_id.empty() ? actor.user_id : f.owner_id;
+  rec.created_by = actor.user_id;
+  rec.conversation_id = std::move(f.conversation_id);
+  rec.ticket_id = std::move(f.ticket_id);
+  rec.due_at = f.due_at;
+  rec.kind = std::move(f.kind);
+  rec.note = std::move(f.note);
+  rec.now = now;
+  co_return co_await d_.store.create(rec);
 }
 
-asio::awaitable<Outcome> Followups::finish(Actor const& actor, std::string id, std::string status) {
-  auto& db = app_.db();
-  co_return co_await db.call(db.scripts().followup_finish, id, actor.user_id, actor.role_name(), status,
-                             std::to_string(now_ms()));
+asio::awaitable<store::Result<store::Followup>> Followups::finish(Actor const& actor, std::string id,
+                                                                  std::string status) {
+  co_return co_await d_.store.finish(id, actor, status, d_.clock.now());
 }
 
 asio::awaitable<void> Followups::after_resolve(std::string conversation_id, std::string agent_id, std::string stage) {
-  auto const& cfg = app_.config().followups;
+  auto const& cfg = d_.config;
   if (cfg.check_in_after_s <= 0 || agent_id.empty()) co_return;
   if (!cfg.check_in_stages.empty() &&
       std::find(cfg.check_in_stages.begin(), cfg.check_in_stages.end(), stage) == cfg.check_in_stages.end())
     co_return;
-  NewFollowup f;
-  f.conversation_id = conversation_id;
-  f.due_at = now_ms() + cfg.check_in_after_s * 1000LL;
-  f.note = cfg.check_in_note;
-  f.kind = "check_in";
-  Actor agent{core::Role::agent, agent_id, ""};
-  auto o = co_await create(agent, f);
-  if (!o) spdlog::warn("follow-ups: no check-in for {}: {}", conversation_id, o.message);
+  co_await make_check_in(std::move(conversation_id), std::move(agent_id), cfg.check_in_note);
 }
 
 asio::awaitable<void> Followups::check_in(std::string conversation_id, std::string agent_id) {
-  auto const& cfg = app_.config().followups;
-  if (cfg.check_in_after_s <= 0 || agent_id.empty()) co_return;
-  auto& db = app_.db();
-  auto existing = co_await db.cmd("SMEMBERS", db.key("conv:" + conversation_id + ":followups"));
-  for (auto const& id : existing.reply.elements) {
-    auto kind = co_await db.cmd("HGET", db.key("followup:" + id.str), "kind");
-    if (kind.reply.str == "check_in") co_return;
-  }
-  NewFollowup f;
-  f.conversation_id = conversation_id;
-  f.due_at = now_ms() + cfg.check_in_after_s * 1000LL;
-  f.note = "Check in: am I exceeding your needs? The chat gave nothing to judge it by.";
-  f.kind = "check_in";
-  Actor agent{core::Role::agent, agent_id, ""};
-  auto o = co_await create(agent, f);
-  if (!o) spdlog::warn("follow-ups: no check-in for {}: {}", conversation_id, o.message);
+  if (d_.config.check_in_after_s <= 0 || agent_id.empty()) co_return;
+  auto existing = co_await d_.store.of_conversation(conversation_id);
+  if (!existing) co_return;
+  for (std::size_t i = 0; i < existing->size(); ++i)
+    if ((*existing)[i].kind == "check_in") co_return;
+  co_await make_check_in(std::move(conversation_id), std::move(agent_id),
+                         "Check in: am I exceeding your needs? The chat gave nothing to judge it by.");
 }
 
-json::object Followups::to_json(store::Reply const& flat, core::Millis now) {
-  auto f = [&](std::string_view name) { return field(flat, name); };
+asio::awaitable<void> Followups::make_check_in(std::string conversation_id, std::string agent_id, std::string note) {
+  NewFollowup f;
+  f.conversation_id = conversation_id;
+  f.due_at = d_.clock.now() + d_.config.check_in_after_s * 1000LL;
+  f.note = std::move(note);
+  f.kind = "check_in";
+  Actor agent{core::Role::agent, std::move(agent_id), ""};
+  auto o = co_await create(agent, f);
+  if (!o) spdlog::warn("follow-ups: no check-in for {}: {}", conversation_id, o.failure().message);
+}
+
+json::object Followups::to_json(store::Followup const& f, core::Millis now) {
   json::object j;
-  j["id"] = f("id");
-  j["conversation_id"] = or_null(f("conversation_id"));
-  j["ticket_id"] = or_null(f("ticket_id"));
-  j["owner_id"] = f("owner");
-  j["created_by"] = f("created_by");
-  j["due_at"] = to_int(f("due_at"));
-  j["kind"] = f("kind");
-  j["note"] = f("note");
-  j["status"] = f("status");
-  j["created_at"] = to_int(f("created_at"));
-  j["fired"] = f("fired") == "1";
-  j["overdue"] = f("status") == "open" && to_int(f("due_at")) <= now;
-  j["done_at"] = f("done_at").empty() ? json::value(nullptr) : json::value(to_int(f("done_at")));
-  j["done_by"] = or_null(f("done_by"));
+  j["id"] = f.id;
+  j["conversation_id"] = or_null(f.conversation_id);
+  j["ticket_id"] = or_null(f.ticket_id);
+  j["owner_id"] = f.owner;
+  j["created_by"] = f.created_by;
+  j["due_at"] = f.due_at;
+  j["kind"] = f.kind;
+  j["note"] = f.note;
+  j["status"] = f.status;
+  j["created_at"] = f.created_at;
+  j["fired"] = f.fired;
+  j["overdue"] = f.status == "open" && f.due_at <= now;
+  j["done_at"] = f.done_at ? json::value(*f.done_at) : json::value(nullptr);
+  j["done_by"] = or_null(f.done_by);
   return j;
 }
 
@@ -190,7 +176,7 @@ json::object Followups::to_json(store::Reply const& flat, core::Millis now) {
 asio::awaitable<net::HttpResponse> Followups::http(Actor actor, std::string method, std::string rest, Query query,
                                                    json::object body) {
   if (actor.role == core::Role::customer) co_return error_response(error::forbidden, "customers have no follow-ups");
-  auto& db = app_.db();
+  auto now = d_.clock.now();
   if (rest.empty() || rest == "/") {
     if (method == "GET") co_return co_await list(actor, query);
     if (method != "POST") co_return error_response(error::bad_request, "use GET or POST");
@@ -212,19 +198,17 @@ asio::awaitable<net::HttpResponse> Followups::http(Actor actor, std::string meth
     if (characters(f.kind) > protocol::max_kind_chars)
       co_return error_response(error::bad_request, "kind is longer than 64 characters");
     auto o = co_await create(actor, f);
-    if (!o) co_return from_outcome(o);
-    co_return json_response(201, to_json(o.reply, now_ms()));
+    if (!o) co_return from_failure(o.failure());
+    co_return json_response(201, to_json(*o, now));
   }
   if (rest == "/stats") {
-    auto now = std::to_string(now_ms());
-    std::string key = actor.role == core::Role::supervisor ? db.key("followups:open")
-                                                           : db.key("agent:" + actor.user_id + ":followups");
-    auto open = co_await db.cmd("ZCARD", key);
-    auto overdue = co_await db.cmd("ZCOUNT", key, "-inf", now);
-    if (!open) co_return from_outcome(open);
+    // (The owner named first: g++ 12 mis-destroys a ?: temporary inside co_await.)
+    std::string owner = actor.role == core::Role::supervisor ? std::string() : actor.user_id;
+    auto counts = co_await d_.store.counts(owner, now);
+    if (!counts) co_return from_failure(counts.failure());
     json::object out;
-    out["open"] = open.reply.integer;
-    out["overdue"] = overdue.reply.integer;
+    out["open"] = counts->open;
+    out["overdue"] = counts->overdue;
     co_return json_response(200, out);
   }
   // /{id}, /{id}/complete, /{id}/cancel
@@ -235,46 +219,50 @@ asio::awaitable<net::HttpResponse> Followups::http(Actor actor, std::string meth
   if (action == "/complete" || action == "/cancel") {
     if (method != "POST") co_return error_response(error::bad_request, "use POST");
     auto o = co_await finish(actor, id, action == "/complete" ? "done" : "cancelled");
-    if (!o) co_return from_outcome(o);
-    if (auto conv = field(o.reply, "conversation_id"); action == "/complete" && !conv.empty())
-      co_await app_.assessments().assess(std::string(conv), "followup_done");
-    co_return json_response(200, to_json(o.reply, now_ms()));
+    if (!o) co_return from_failure(o.failure());
+    if (action == "/complete" && !o->conversation_id.empty() && d_.done_on_conversation)
+      co_await d_.done_on_conversation(o->conversation_id);
+    co_return json_response(200, to_json(*o, d_.clock.now()));
   }
   if (!action.empty()) co_return error_response(error::not_found, "no such endpoint");
   if (method == "GET") {
-    auto rec = co_await db.cmd("HGETALL", db.key("followup:" + id));
-    if (!rec) co_return from_outcome(rec);
-    if (rec.reply.elements.empty()) co_return error_response(error::not_found, "no such follow-up");
-    if (actor.role != core::Role::supervisor && field(rec.reply, "owner") != actor.user_id &&
-        field(rec.reply, "created_by") != actor.user_id)
+    auto rec = co_await d_.store.get(id);
+    if (!rec) co_return from_failure(rec.failure());
+    if (!*rec) co_return error_response(error::not_found, "no such follow-up");
+    auto const& f = **rec;
+    if (actor.role != core::Role::supervisor && f.owner != actor.user_id && f.created_by != actor.user_id)
       co_return error_response(error::forbidden, "not your follow-up");
-    co_return json_response(200, to_json(rec.reply, now_ms()));
+    co_return json_response(200, to_json(f, now));
   }
-  if (method == "PATCH") {
-    std::string due, owner, set_note = "0", note;
-    if (body.contains("due_at")) {
-      auto d = due_from(body.if_contains("due_at"));
-      if (!d) co_return error_response(error::bad_request, "due_at must be ms since the epoch or an RFC 3339 time");
-      if (core::check_due(*d, now_ms()) != core::DueProblem::none)
-        co_return error_response(error::bad_request, "due_at is in the past or too far ahead");
-      due = std::to_string(*d);
-    }
-    if (auto const* o = body.if_contains("owner_id")) {
-      if (!o->is_string()) co_return error_response(error::bad_request, "owner_id must be a string");
-      owner = std::string(o->get_string());
-    }
-    if (auto const* n = body.if_contains("note")) {
-      if (!n->is_string() || n->get_string().empty() || n->get_string().size() > protocol::max_note_chars * 4)
-        co_return error_response(error::bad_request, "note must be a non-empty string");
-      set_note = "1";
-      note = std::string(n->get_string());
-    }
-    auto o = co_await db.call(db.scripts().followup_update, id, actor.user_id, actor.role_name(), due, owner,
-                              set_note, note, std::to_string(now_ms()));
-    if (!o) co_return from_outcome(o);
-    co_return json_response(200, to_json(o.reply, now_ms()));
-  }
+  if (method == "PATCH") co_return co_await change(actor, id, std::move(body));
   co_return error_response(error::bad_request, "use GET or PATCH");
+}
+
+asio::awaitable<net::HttpResponse> Followups::change(Actor const& actor, std::string id, json::object body) {
+  auto now = d_.clock.now();
+  store::FollowupChange c;
+  c.id = std::move(id);
+  c.by = actor;
+  c.now = now;
+  if (body.contains("due_at")) {
+    auto d = due_from(body.if_contains("due_at"));
+    if (!d) co_return error_response(error::bad_request, "due_at must be ms since the epoch or an RFC 3339 time");
+    if (core::check_due(*d, now) != core::DueProblem::none)
+      co_return error_response(error::bad_request, "due_at is in the past or too far ahead");
+    c.due_at = *d;
+  }
+  if (auto const* o = body.if_contains("owner_id")) {
+    if (!o->is_string()) co_return error_response(error::bad_request, "owner_id must be a string");
+    if (!o->get_string().empty()) c.owner = std::string(o->get_string());
+  }
+  if (auto const* n = body.if_contains("note")) {
+    if (!n->is_string() || n->get_string().empty() || n->get_string().size() > protocol::max_note_chars * 4)
+      co_return error_response(error::bad_request, "note must be a non-empty string");
+    c.note = std::string(n->get_string());
+  }
+  auto o = co_await d_.store.update(c);
+  if (!o) co_return from_failure(o.failure());
+  co_return json_response(200, to_json(*o, now));
 }
 
 // Lists follow-ups by due time, soonest first. Agents see theirs (owner);
@@ -282,8 +270,7 @@ asio::awaitable<net::HttpResponse> Followups::http(Actor actor, std::string meth
 // states via `status=done|cancelled` (those come from the conversation or
 // ticket index). The cursor is the last item's "<due_at>:<id>".
 asio::awaitable<net::HttpResponse> Followups::list(Actor const& actor, Query const& query) {
-  auto& db = app_.db();
-  auto now = now_ms();
+  auto now = d_.clock.now();
   auto limit = parse_number(query_value(query, "limit").empty() ? "50" : query_value(query, "limit"), 1, 200);
   if (!limit) co_return error_response(error::bad_request, "limit must be 1..200");
   std::string status = query_value(query, "status").empty() ? "open" : query_value(query, "status");
@@ -297,49 +284,38 @@ asio::awaitable<net::HttpResponse> Followups::list(Actor const& actor, Query con
   auto ticket = query_value(query, "ticket_id");
   auto conv = query_value(query, "conversation_id");
 
-  std::vector<store::Reply> records;
+  store::Result<std::vector<store::Followup>> records;
   bool paged = ticket.empty() && conv.empty();  // a ticket's or conversation's few follow-ups come in one page
   if (!paged) {
-    auto set = ticket.empty() ? db.key("conv:" + conv + ":followups") : db.key("ticket:" + ticket + ":followups");
-    auto ids = co_await db.cmd("SMEMBERS", set);
-    if (!ids) co_return from_outcome(ids);
-    for (auto const& id : ids.reply.elements) {
-      auto rec = co_await db.cmd("HGETALL", db.key("followup:" + id.str));
-      if (rec && !rec.reply.elements.empty()) records.push_back(std::move(rec.reply));
-    }
+    if (ticket.empty()) records = co_await d_.store.of_conversation(conv);
+    else records = co_await d_.store.of_ticket(ticket);
   } else {
     if (status != "open")
       co_return error_response(error::bad_request, "closed follow-ups are listed by ticket_id or conversation_id");
-    auto key = owner.empty() ? db.key("followups:open") : db.key("agent:" + owner + ":followups");
-    std::string min = "-inf";
-    std::string after_id;
+    store::FollowupStore::OpenPage page;
+    page.owner = owner;
+    page.limit = static_cast<int>(*limit);
     if (auto c = query_value(query, "cursor"); !c.empty()) {
       auto colon = c.find(':');
       if (colon == std::string::npos || !parse_number(c.substr(0, colon), 0, 1LL << 53))
         co_return error_response(error::bad_request, "malformed cursor");
-      min = c.substr(0, colon);
-      after_id = c.substr(colon + 1);
+      page.from = c.substr(0, colon);
+      page.after_id = c.substr(colon + 1);
     }
-    std::string max = overdue ? std::to_string(now) : "+inf";
-    auto page = co_await db.cmd("ZRANGEBYSCORE", key, min, max, "WITHSCORES", "LIMIT", "0", std::to_string(*limit + 50));
-    if (!page) co_return from_outcome(page);
-    for (std::size_t i = 0; i + 1 < page.reply.elements.size(); i += 2) {
-      auto const& id = page.reply.elements[i].str;
-      if (page.reply.elements[i + 1].str == min && !after_id.empty() && id <= after_id) continue;
-      auto rec = co_await db.cmd("HGETALL", db.key("followup:" + id));
-      if (rec && !rec.reply.elements.empty()) records.push_back(std::move(rec.reply));
-    }
+    if (overdue) page.to = now;
+    records = co_await d_.store.open(page);
   }
+  if (!records) co_return from_failure(records.failure());
+  auto& all = *records;
+  std::sort(all.begin(), all.end(), [](auto const& a, auto const& b) {
+    return a.due_at != b.due_at ? a.due_at < b.due_at : a.id < b.id;
+  });
   json::array items;
   std::optional<std::string> next;
-  std::sort(records.begin(), records.end(), [](auto const& a, auto const& b) {
-    auto da = to_int(field(a, "due_at")), dbv = to_int(field(b, "due_at"));
-    return da != dbv ? da < dbv : field(a, "id") < field(b, "id");
-  });
-  for (auto const& r : records) {
-    if (status != "any" && field(r, "status") != status) continue;
-    if (!owner.empty() && field(r, "owner") != owner) continue;
-    if (overdue && !(field(r, "status") == "open" && to_int(field(r, "due_at")) <= now)) continue;
+  for (auto const& r : all) {
+    if (status != "any" && r.status != status) continue;
+    if (!owner.empty() && r.owner != owner) continue;
+    if (overdue && !(r.status == "open" && r.due_at <= now)) continue;
     if (items.size() == static_cast<std::size_t>(*limit)) {
       if (!paged) break;
       auto const& last = items.back().as_object();

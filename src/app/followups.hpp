@@ -5,21 +5,21 @@
 // else on their next hello.
 #pragma once
 
+#include "app/config.hpp"
 #include "app/http_util.hpp"
 #include "app/periodic.hpp"
+#include "app/services.hpp"
+#include "core/clock.hpp"
+#include "store/followups.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
-#include <memory>
-#include <optional>
+#include <functional>
 #include <string>
-#include <vector>
 
 namespace exceed::app {
 
-class App;
 class Client;
 
 struct NewFollowup {
@@ -33,15 +33,26 @@ struct NewFollowup {
 
 class Followups {
  public:
-  explicit Followups(App& app);
+  struct Deps {
+    store::FollowupStore& store;
+    Visibility& visibility;
+    Publisher& publisher;
+    core::Clock const& clock;
+    Config::Followups const& config;
+    boost::asio::any_io_executor executor;
+    std::function<bool()> store_up;
+    // A follow-up on a conversation was done (the assessment looks again).
+    std::function<boost::asio::awaitable<void>(std::string conversation_id)> done_on_conversation;
+  };
+  explicit Followups(Deps deps);
   void start();
   void stop();
 
   // Creates a follow-up after checking the actor may see its conversation
-  // and that the due time makes sense. The reply is the record (HGETALL).
-  boost::asio::awaitable<Outcome> create(Actor const& actor, NewFollowup f);
-  // done | cancelled.
-  boost::asio::awaitable<Outcome> finish(Actor const& actor, std::string id, std::string status);
+  // or ticket and that the due time makes sense.
+  boost::asio::awaitable<store::Result<store::Followup>> create(Actor const& actor, NewFollowup f);
+  // done | cancelled (the caller tells done_on_conversation, after its answer).
+  boost::asio::awaitable<store::Result<store::Followup>> finish(Actor const& actor, std::string id, std::string status);
   // Sends an agent the follow-ups that fell due while they were away.
   boost::asio::awaitable<void> deliver_pending(Client& client);
   // The proactive check-in after a resolved conversation, when configured
@@ -57,14 +68,16 @@ class Followups {
   boost::asio::awaitable<net::HttpResponse> http(Actor actor, std::string method, std::string rest, Query query,
                                                  boost::json::object body);
 
-  static boost::json::object to_json(store::Reply const& flat, core::Millis now);
+  static boost::json::object to_json(store::Followup const& f, core::Millis now);
 
  private:
   boost::asio::awaitable<void> fire();
   boost::asio::awaitable<void> send_due(std::string id, std::string owner);
+  boost::asio::awaitable<void> make_check_in(std::string conversation_id, std::string agent_id, std::string note);
   boost::asio::awaitable<net::HttpResponse> list(Actor const& actor, Query const& query);
+  boost::asio::awaitable<net::HttpResponse> change(Actor const& actor, std::string id, boost::json::object body);
 
-  App& app_;
+  Deps d_;
   Periodic periodic_;
 };
 

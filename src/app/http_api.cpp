@@ -94,6 +94,8 @@ net::HttpResponse error_response(error code, std::string_view message) {
 
 net::HttpResponse from_outcome(Outcome const& o) { return error_response(*o.error, o.message); }
 
+net::HttpResponse from_failure(store::Failure const& f) { return from_outcome(to_outcome(f)); }
+
 net::HttpResponse refusal(Verdict const& v, std::string_view message) {
   if (v.failure) return from_outcome(*v.failure);
   auto r = error_response(error::rate_limited, message);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "app/db.hpp"
+#include "core/actor.hpp"
 #include "core/domain.hpp"
 #include "net/server.hpp"
 #include "protocol/errors.hpp"
@@ -20,18 +21,14 @@ void secure_headers(net::HttpResponse& r);
 net::HttpResponse json_response(unsigned status, boost::json::value const& body);
 net::HttpResponse error_response(protocol::error code, std::string_view message);
 net::HttpResponse from_outcome(Outcome const& o);
+net::HttpResponse from_failure(store::Failure const& f);
 // A limit's refusal (app/throttle.hpp): 429 rate_limited with Retry-After,
 // or the store's error when it could not be asked.
 struct Verdict;
 net::HttpResponse refusal(Verdict const& v, std::string_view message);
 
 // Who is calling, as routing and access rules need it.
-struct Actor {
-  core::Role role = core::Role::customer;
-  std::string user_id;
-  std::string teams_csv;  // agents only
-  std::string role_name() const { return std::string(core::to_string(role)); }
-};
+using Actor = core::Actor;
 
 using Query = std::map<std::string, std::string>;
 

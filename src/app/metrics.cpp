@@ -149,7 +149,7 @@ json::object figures_json(store::Reply const& live, core::WindowFigures const& w
 
 }  // namespace
 
-Metrics::Metrics(App& app) : app_(app), periodic_(app, "metrics"), window_(keep_samples) {
+Metrics::Metrics(App& app) : app_(app), periodic_(app.executor(), [&app] { return app.db().connected(); }, "metrics"), window_(keep_samples) {
   auto& r = registry_;
   r.describe("exceed_build_info", Registry::Type::gauge, "The running version (always 1).");
   r.describe("exceed_connections", Registry::Type::gauge, "Authenticated WebSocket sessions of this process, by role.");

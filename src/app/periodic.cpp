@@ -1,6 +1,5 @@
 #include "app/periodic.hpp"
 
-#include "app/app.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,9 +11,9 @@ namespace exceed::app {
 namespace asio = boost::asio;
 
 void Periodic::start(std::chrono::milliseconds period, Step step) {
-  auto timer = std::make_shared<asio::steady_timer>(app_.executor());
+  auto timer = std::make_shared<asio::steady_timer>(ex_);
   timers_.push_back(timer);
-  asio::co_spawn(app_.executor(), loop(std::move(timer), period, std::move(step)), asio::detached);
+  asio::co_spawn(ex_, loop(std::move(timer), period, std::move(step)), asio::detached);
 }
 
 void Periodic::stop() {
@@ -26,7 +25,7 @@ asio::awaitable<void> Periodic::loop(std::shared_ptr<asio::steady_timer> timer, 
                                      Step step) {
   while (!stopped_) {
     try {
-      if (app_.db().connected()) co_await step();
+      if (ready_()) co_await step();
     } catch (std::exception const& e) {
       spdlog::error("{}: background step failed: {}", name_, e.what());
     }

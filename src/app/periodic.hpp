@@ -4,6 +4,7 @@
 // stop() cancels them all.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -15,11 +16,12 @@
 
 namespace exceed::app {
 
-class App;
-
 class Periodic {
  public:
-  Periodic(App& app, std::string name) : app_(app), name_(std::move(name)) {}
+  // `ready` says whether the store can be reached (steps are skipped while
+  // it cannot).
+  Periodic(boost::asio::any_io_executor ex, std::function<bool()> ready, std::string name)
+      : ex_(std::move(ex)), ready_(std::move(ready)), name_(std::move(name)) {}
 
   template <class Owner>
   void every(std::chrono::milliseconds period, Owner* owner, boost::asio::awaitable<void> (Owner::*step)()) {
@@ -34,7 +36,8 @@ class Periodic {
   boost::asio::awaitable<void> loop(std::shared_ptr<boost::asio::steady_timer> timer, std::chrono::milliseconds period,
                                     Step step);
 
-  App& app_;
+  boost::asio::any_io_executor ex_;
+  std::function<bool()> ready_;
   std::string name_;
   std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;
   bool stopped_ = false;

@@ -34,7 +34,7 @@ double to_double(std::string const& s) {
 }
 }  // namespace
 
-Routing::Routing(App& app) : app_(app), rules_(app.config().routing_rules()), periodic_(app, "routing") {}
+Routing::Routing(App& app) : app_(app), rules_(app.config().routing_rules()), periodic_(app.executor(), [&app] { return app.db().connected(); }, "routing") {}
 
 void Routing::start() {
   periodic_.every(std::chrono::milliseconds(250), this, &Routing::tick_offers);

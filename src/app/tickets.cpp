@@ -81,7 +81,7 @@ std::optional<std::string> tags_csv(json::value const* v) {
 
 }  // namespace
 
-Tickets::Tickets(App& app) : app_(app), periodic_(app, "tickets") {}
+Tickets::Tickets(App& app) : app_(app), periodic_(app.executor(), [&app] { return app.db().connected(); }, "tickets") {}
 
 void Tickets::start() { periodic_.every(close_every, this, &Tickets::close_solved); }
 

@@ -43,7 +43,13 @@ class Keys {
   std::string tickets() const { return p_ + "tickets"; }
   std::string tickets_updated() const { return p_ + "tickets:updated"; }
   std::string followup(std::string_view id) const { return p_ + "followup:" + std::string(id); }
-  std::string followups_open() const { return p_ + "followups:open"; }
+  std::string followups_open() const { return p_ + "followups:open"; }  // by due time
+  std::string followups_due() const { return p_ + "followups:due"; }    // armed timers, by due time
+  std::string agent_followups(std::string_view agent_id) const { return agent(agent_id) + ":followups"; }
+  // Follow-ups that fell due while their owner had no connection.
+  std::string agent_due_pending(std::string_view agent_id) const { return agent(agent_id) + ":due_pending"; }
+  std::string conversation_followups(std::string_view id) const { return conversation(id) + ":followups"; }
+  std::string ticket_followups(std::string_view id) const { return ticket(id) + ":followups"; }
 
   // Assessments and their review list.
   std::string assessed() const { return p_ + "assessed"; }

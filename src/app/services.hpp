@@ -1,0 +1,35 @@
+// What a feature of the app needs from the rest of the process, as narrow
+// interfaces: the features are handed these (and their store module, the
+// clock and their part of the config) instead of the whole App, so none
+// knows another and each can be tested with fakes.
+#pragma once
+
+#include "app/hub.hpp"
+#include "core/actor.hpp"
+#include "store/result.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+
+namespace exceed::app {
+
+// Delivers an event to its targets in this process and, over the bus, in
+// every other (App implements it).
+class Publisher {
+ public:
+  virtual ~Publisher() = default;
+  virtual void publish(Targets targets, std::string frame) = 0;
+};
+
+// May this actor see this conversation, this ticket? (The store's access
+// rules: a customer their own, an agent their team's or theirs, a
+// supervisor all.) Refused with not_found or forbidden.
+class Visibility {
+ public:
+  virtual ~Visibility() = default;
+  virtual boost::asio::awaitable<store::Result<store::Done>> conversation(core::Actor const& actor, std::string id) = 0;
+  virtual boost::asio::awaitable<store::Result<store::Done>> ticket(core::Actor const& actor, std::string id) = 0;
+};
+
+}  // namespace exceed::app
