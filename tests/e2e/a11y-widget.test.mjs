@@ -59,6 +59,16 @@ async function onlineAgent() {
   };
 }
 
+// A customer on the demo shop: the page, the widget's parts, and the
+// browser context to close at the end.
+async function shopAt(label, options) {
+  const ctx = await suite.browser.newContext(options);
+  const shop = await ctx.newPage();
+  watchPage(shop, label, errors);
+  await shop.goto(stack.base + '/demo/shop.html');
+  return { ctx, shop, w: W(shop) };
+}
+
 async function conversation(id) {
   const boss = await stack.login('boss');
   return stack.get('/api/v1/conversations/' + encodeURIComponent(id), boss.token);
@@ -76,11 +86,7 @@ async function tabToLauncher(page) {
 
 test('axe: no serious or critical violation while nobody is online (closed, open, leave a message) at 1280 and 320 px', async () => {
   for (const width of [1280, 320]) {
-    const ctx = await suite.browser.newContext({ viewport: { width, height: 800 } });
-    const shop = await ctx.newPage();
-    watchPage(shop, `shop ${width}`, errors);
-    const w = W(shop);
-    await shop.goto(stack.base + '/demo/shop.html');
+    const { ctx, shop, w } = await shopAt(`shop ${width}`, { viewport: { width, height: 800 } });
     await w.launcher.waitFor();
     await assertAccessible(shop, `widget closed ${width}px`);
     await w.launcher.click();
@@ -114,11 +120,7 @@ test('axe: no serious or critical violation while nobody is online (closed, open
 test('axe: no serious or critical violation while chatting, in the CSAT and after it, at 1280 and 320 px', async () => {
   const agent = await onlineAgent();
   for (const width of [1280, 320]) {
-    const ctx = await suite.browser.newContext({ viewport: { width, height: 800 } });
-    const shop = await ctx.newPage();
-    watchPage(shop, `shop ${width}`, errors);
-    const w = W(shop);
-    await shop.goto(stack.base + '/demo/shop.html');
+    const { ctx, shop, w } = await shopAt(`shop ${width}`, { viewport: { width, height: 800 } });
     await w.launcher.click();
     await shop.locator('exceed-chat[data-availability="online"]').waitFor();
     assert.match(await w.intro.textContent(), /Someone from our team is online/);
@@ -149,13 +151,22 @@ test('axe: no serious or critical violation while chatting, in the CSAT and afte
   await agent.page.context().close();
 });
 
+test('axe: the start page that links the three clients, at 1280 and 320 px', async () => {
+  for (const width of [1280, 320]) {
+    const ctx = await suite.browser.newContext({ viewport: { width, height: 800 } });
+    const page = await ctx.newPage();
+    watchPage(page, `start page ${width}`, errors);
+    await page.goto(stack.base + '/');
+    await page.locator('#embed:not(:empty)').waitFor();
+    await assertAccessible(page, `start page ${width}px`);
+    await assertNoSidewaysScroll(page, `start page ${width}px`);
+    await ctx.close();
+  }
+});
+
 test('keyboard only: open, write, send, the end of the chat, the CSAT and the thanks, with focus after each step', async () => {
   const agent = await onlineAgent();
-  const ctx = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const shop = await ctx.newPage();
-  watchPage(shop, 'shop keyboard', errors);
-  const w = W(shop);
-  await shop.goto(stack.base + '/demo/shop.html');
+  const { ctx, shop, w } = await shopAt('shop keyboard', { viewport: { width: 1280, height: 800 } });
   await w.launcher.waitFor();
 
   await tabToLauncher(shop);
@@ -224,11 +235,7 @@ test('keyboard only: open, write, send, the end of the chat, the CSAT and the th
 });
 
 test('on a phone the panel is a modal dialog: Tab and Shift+Tab stay inside it', async () => {
-  const ctx = await suite.browser.newContext({ viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
-  const shop = await ctx.newPage();
-  watchPage(shop, 'shop phone', errors);
-  const w = W(shop);
-  await shop.goto(stack.base + '/demo/shop.html');
+  const { ctx, shop, w } = await shopAt('shop phone', { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
   await tabToLauncher(shop);
   await shop.keyboard.press('Enter');
   await assertFocus(shop, w.input, 'the message box');
@@ -249,11 +256,7 @@ test('on a phone the panel is a modal dialog: Tab and Shift+Tab stay inside it',
 
 test('the log speaks each message once: a sent message is kept in place, "Sent" to "Read" is not spoken', async () => {
   const agent = await onlineAgent();
-  const ctx = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const shop = await ctx.newPage();
-  watchPage(shop, 'shop log', errors);
-  const w = W(shop);
-  await shop.goto(stack.base + '/demo/shop.html');
+  const { ctx, shop, w } = await shopAt('shop log', { viewport: { width: 1280, height: 800 } });
   await w.launcher.click();
   await w.input.fill('First question');
   await w.input.press('Enter');
@@ -311,11 +314,7 @@ test('the widget speaks its own language, not the host page\'s', async () => {
 test('at 200% zoom the log keeps a readable height with the CSAT open, and nothing scrolls sideways', async () => {
   const agent = await onlineAgent();
   // 1280 x 800 at 200%: 640 x 400 CSS pixels.
-  const ctx = await suite.browser.newContext({ viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
-  const shop = await ctx.newPage();
-  watchPage(shop, 'shop zoom', errors);
-  const w = W(shop);
-  await shop.goto(stack.base + '/demo/shop.html');
+  const { ctx, shop, w } = await shopAt('shop zoom', { viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 });
   await w.launcher.click();
   await w.input.fill('Zoomed in question');
   await w.input.press('Enter');

@@ -28,15 +28,6 @@ json::object find_by(json::array const& list, char const* key, std::string const
   return {};
 }
 
-std::string today_utc(int plus_days) {
-  std::time_t t = std::time(nullptr) + plus_days * 86400;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 }  // namespace
 
 TEST_CASE("the widget learns, without signing in, whether anyone of the team is online") {
@@ -69,7 +60,8 @@ TEST_CASE("the widget learns, without signing in, whether anyone of the team is 
 TEST_CASE("outside the team's hours the widget is told it is closed and when it opens") {
   auto dir = make_temp_dir("exceed-availability-");
   std::ofstream(dir + "/exceed.toml") << "[teams.support]\ntime_zone = \"UTC\"\nhours = [\"mon-sun 00:00-24:00\"]\n"
-                                      << "days_off = [\"" << today_utc(0) << "\"]\n";
+                                      << "days_off = [\"" << today_utc(-1) << "\", \"" << today_utc() << "\", \""
+                                      << today_utc(1) << "\"]\n";
   Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
   d.user("ann", "agent", "support");
   auto ann = agent(d.port(), "ann");
