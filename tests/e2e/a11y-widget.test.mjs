@@ -74,6 +74,12 @@ async function conversation(id) {
   return stack.get('/api/v1/conversations/' + encodeURIComponent(id), boss.token);
 }
 
+// Presses a key in the widget and asserts where focus went.
+async function press(page, key, selector, what) {
+  await page.keyboard.press(key);
+  await assertFocus(page, page.locator('exceed-chat >> ' + selector), what);
+}
+
 // Tabs from the top of the shop page until the launcher has focus.
 async function tabToLauncher(page) {
   for (let i = 0; i < 30; i++) {
@@ -192,31 +198,25 @@ test('keyboard only: open, write, send, the end of the chat, the CSAT and the th
   await waitForFocus(shop, shop.locator('exceed-chat >> #xc-solved-title'), '"Did this solve it?" after the chat ended');
   assert.equal(await shop.locator('exceed-chat >> .ended-note').isVisible(), true, 'the panel says the chat has ended');
 
-  await shop.keyboard.press('Tab');
-  await assertFocus(shop, shop.locator('exceed-chat >> .solved-yes'), 'Yes');
+  await press(shop, 'Tab', '.solved-yes', 'Yes');
   await shop.keyboard.press('Enter');
   await waitForFocus(shop, shop.locator('exceed-chat >> .solved-noted'), 'the answer noted');
 
   // Stars: arrow keys move through them without sending each; leaving the stars sends the rating.
-  await shop.keyboard.press('Tab');
-  await assertFocus(shop, shop.locator('exceed-chat >> input[name=rating][value="1"]'), 'the first star');
+  await press(shop, 'Tab', 'input[name=rating][value="1"]', 'the first star');
   for (let i = 0; i < 3; i++) await shop.keyboard.press('ArrowRight');
   await assertFocus(shop, shop.locator('exceed-chat >> input[name=rating][value="4"]'), 'the fourth star');
   assert.match(await shop.locator('exceed-chat >> .rating-word').textContent(), /4 of 5 · Good/);
   await shop.keyboard.press('Tab');
   await shop.locator('exceed-chat >> .csat-saved:has-text("Rating saved")').waitFor();
   await assertFocus(shop, shop.locator('exceed-chat >> input[name=expectation][value="below"]'), 'the first answer of "Did we exceed…"');
-  await shop.keyboard.press('ArrowRight');
-  await assertFocus(shop, shop.locator('exceed-chat >> input[name=expectation][value="met"]'), '"Met"');
-  await shop.keyboard.press('Tab');
-  await assertFocus(shop, shop.locator('exceed-chat >> textarea[name=comment]'), 'the comment');
+  await press(shop, 'ArrowRight', 'input[name=expectation][value="met"]', '"Met"');
+  await press(shop, 'Tab', 'textarea[name=comment]', 'the comment');
   await shop.keyboard.type('Quick and clear.');
-  await shop.keyboard.press('Tab');
-  await assertFocus(shop, shop.locator('exceed-chat >> .csat-form button[type=submit]'), 'Send feedback');
+  await press(shop, 'Tab', '.csat-form button[type=submit]', 'Send feedback');
   await shop.keyboard.press('Enter');
   await waitForFocus(shop, shop.locator('exceed-chat >> .csat .thanks'), 'the thanks after sending');
-  await shop.keyboard.press('Tab');
-  await assertFocus(shop, shop.locator('exceed-chat >> .newchat'), 'Start a new chat');
+  await press(shop, 'Tab', '.newchat', 'Start a new chat');
 
   const conv = await conversation(await shop.evaluate(() => window.__exceedWidget.state.conversationId));
   assert.equal(conv.csat.rating, 4, 'the keyboard rating is the one the customer settled on');
