@@ -73,6 +73,11 @@ test('a chat being offered counts as waiting: tiles, teams table and queue table
   assert.match(await dash.locator('.tile[data-key="queue_length"] .w').textContent(), /1 being offered/);
   await dash.locator('#teams tr[data-team="support"] td:nth-of-type(1):text-is("2")').waitFor();
   assert.equal(await dash.locator('#queue tr').count(), 2);
+  await assertAccessible(dash, 'dashboard live, a chat being offered');
+  // Ann takes it now (an offer left to expire would not come back to her soon).
+  await ann.locator('.offer button:has-text("Accept")').click();
+  await ann.locator('.msg.customer:has-text("First customer")').waitFor();
+  await dash.locator('.tile[data-key="queue_length"][data-value="1"]').waitFor();
   await dash.context().close();
 });
 
@@ -116,10 +121,8 @@ test('the tables refresh in place: focus on "Assign…" stays, and no live regio
 });
 
 test('keyboard: force-assign picks the chat and the agent by name', async () => {
-  // Ann takes her chat (she is then full); Bob comes online, and the supervisor
+  // Ann is full with the first chat; Bob comes online, and the supervisor
   // gives him the second chat, whether it waits or is being offered to him.
-  await ann.locator('.offer button:has-text("Accept")').click();
-  await ann.locator('.msg.customer:has-text("First customer")').waitFor();
   const bob = await page(1360, 820);
   await agentLogin(bob, stack, 'bob');
   await goOnline(bob);
