@@ -348,10 +348,11 @@ struct Handlers {
       }
     }
     std::string subject = utf8_prefix(st.text.value_or("Chat from " + c.name()), 200);
-    std::string offline = "Nobody from our team is online right now. We kept your message as ticket " + ticket_id +
-                          " and will answer you right here: you will find the reply when you come back.";
-    std::string after_hours = "We are closed right now." + reopens + " We kept your message as ticket " + ticket_id +
-                              " and will answer you right here when we are back.";
+    // Customers are told what happens, never the ticket's internal id.
+    std::string offline = "Nobody from our team is online right now. We kept your message and will answer you right "
+                          "here: you will find the reply when you come back.";
+    std::string after_hours = "We are closed right now." + reopens +
+                              " We kept your message and will answer you right here when we are back.";
     auto const& sla = app.config().sla_for(team, std::string(core::to_string(st.priority)));
     auto o = co_await db().call(
         s().start, id, c.user_id(), c.name(), team, std::string(core::to_string(st.priority)), st.context_json,

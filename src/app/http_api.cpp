@@ -4,6 +4,7 @@
 #include "app/metrics.hpp"
 #include "app/reports.hpp"
 #include "app/assessments.hpp"
+#include "app/directory.hpp"
 #include "app/followups.hpp"
 #include "app/tickets.hpp"
 #include "app/http_util.hpp"
@@ -340,6 +341,9 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       if (!o) co_return from_outcome(o);
       co_return json_response(200, Assessments::csat_json(link->conversation_id, o.reply));
     }
+
+    auto directory = co_await directory_http(*this, req, path, target->query);
+    if (directory) co_return std::move(*directory);
 
     // Everything below needs a bearer token.
     auto token = bearer(req);

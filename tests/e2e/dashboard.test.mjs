@@ -46,16 +46,16 @@ test('dashboard lists the queue and force-assigns a chat', async () => {
   // The agent comes online (the router offers the chat), the supervisor force-assigns it.
   await agentLogin(agent, stack, 'ann');
   await goOnline(agent);
-  // A bad assignment is explained in words.
-  await dash.fill('#assign-conv', 'no-such-conversation');
-  await dash.fill('#assign-agent', stack.users.ann.id);
-  await dash.click('#assign-form button[type=submit]');
-  await dash.waitForSelector('#assign-result.bad:has-text("Not assigned")');
+  // The chat and the agent are picked by name; assigning without an agent is explained in words.
   await row.locator('button:has-text("Assign")').click();
   assert.equal(await dash.inputValue('#assign-conv'), convId);
-  await dash.fill('#assign-agent', stack.users.ann.id);
   await dash.click('#assign-form button[type=submit]');
-  await dash.waitForSelector(`#assign-result:not(.bad):has-text("Assigned ${convId}")`);
+  await dash.waitForSelector('#assign-result.bad:has-text("Choose an agent")');
+  const ann = dash.locator(`#assign-form input[name=assign-agent][value="${stack.users.ann.id}"]:not([disabled])`);
+  await ann.waitFor();
+  await ann.check();
+  await dash.click('#assign-form button[type=submit]');
+  await dash.waitForSelector('#assign-result:not(.bad):has-text("is now with Ann Agent")');
 
   // Everyone sees it: the agent has the chat, the customer the agent's name, the dashboard lists it as active.
   await agent.waitForSelector('.msg.customer:has-text("delivery address")');

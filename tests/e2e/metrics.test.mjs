@@ -44,7 +44,7 @@ test('live tiles and the agents table follow the queue and the agent', async (t)
   assert.equal((await dash.textContent('.tile[data-key="first_response_p50_s"] .v')).trim(), '—');
   assert.equal((await dash.textContent('.tile[data-key="exceeded_rate"] .v')).trim(), '—');
   const label = await dash.locator('.tile[data-key="queue_length"]').textContent();
-  assert.match(label.replace(/\s+/g, ' '), /Waiting in queue 0 now/, 'a tile reads label, value, window');
+  assert.match(label.replace(/\s+/g, ' '), /Waiting for an agent 0 now/, 'a tile reads label, value, window');
 
   // Two customers arrive: 0 -> 2, per team too.
   const c1 = await (await suite.browser.newContext()).newPage();

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <ctime>
 #include <thread>
 #include <memory>
 #include <string>
@@ -30,6 +31,17 @@ inline std::string redis_cli(std::uint16_t port, std::string const& args) {
   }
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+// Today's date in UTC, `plus_days` from now, as YYYY-MM-DD (for days off in
+// a team's business hours).
+inline std::string today_utc(int plus_days = 0) {
+  std::time_t t = std::time(nullptr) + plus_days * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
 }
 
 struct Deployment {

@@ -1,5 +1,11 @@
 // Exceed supervisor dashboard. Wire contract: proto/PROTOCOL.md.
-import { Connection, api, explain, el, fmtDuration, connWords } from '../shared/conn.js';
+// Accessibility (docs/ACCESSIBILITY.md): the tables, tiles and the review
+// list refresh every few seconds, in place (rows keyed by id), so focus
+// stays on a button and a screen reader keeps its place; nothing that
+// refreshes is a live region. The force-assign picks a chat and an agent
+// by name.
+import { Connection, api, explain, el, fmtDuration, connWords, connCountdown } from '../shared/conn.js';
+import { setText, syncChildren, Toaster, Picker } from '../shared/ui.js';
 import { drawChart } from './chart.js';
 
 const SESSION_KEY = 'exceed.dashboard.session';
@@ -10,14 +16,14 @@ let session = null;
 let conn = null;
 let connDetail = null;
 let refreshTimer = null;
+let directoryTimer = null;
 let lastMetrics = null;
 const agentsSeen = new Map(); // agent id -> {name, active}
 
-function toast(text, bad) {
-  const t = el('div', { class: 'toast' + (bad ? ' bad' : ''), role: bad ? 'alert' : 'status', text });
-  $('toasts').append(t);
-  setTimeout(() => t.remove(), bad ? 7000 : 4000);
-}
+const toaster = new Toaster($('toasts'));
+toaster.onEmpty = () => $('tiles-h').focus();
+// Information goes by itself after a while; errors stay until dismissed.
+function toast(text, bad) { return toaster.show(text, { bad }); }
 
 // "Not implemented on this server" comes as bad_request (unknown frame type /
 // not available in this version): the feature is missing, not our request.
@@ -44,8 +50,12 @@ $('login-form').addEventListener('submit', async (e) => {
     sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
     f.password.value = '';
     startApp();
+    // The login form is gone: focus goes to the top of the dashboard.
+    $('tiles-h').focus();
   } catch (ex) {
-    showLogin(ex.code === 'unauthorized' ? 'Wrong username or password.' : explain(ex));
+    showLogin(ex.code === 'unauthorized' ? 'Wrong username or password. Check both and try again.'
+      : ex.code === 'rate_limited' || ex.code === 'http_429' ? 'Too many sign-in attempts. Wait a few minutes, then try again.'
+        : 'Could not sign in. ' + explain(ex) + '.');
   } finally { btn.disabled = false; }
 });
 
@@ -54,6 +64,8 @@ function signOut(message) {
   if (conn) conn.stop();
   conn = null;
   clearInterval(refreshTimer);
+  clearInterval(directoryTimer);
+  $('toasts').replaceChildren();
   session = null;
   sessionStorage.removeItem(SESSION_KEY);
   showLogin(message);
@@ -72,13 +84,17 @@ function startApp() {
   });
   conn.start();
   refreshLists();
+  loadDirectory();
   refreshTimer = setInterval(refreshLists, REFRESH_MS);
+  directoryTimer = setInterval(loadDirectory, 10000);
 }
 
+// The state is spoken once when it changes; the countdown ticks beside it.
 function renderConn() {
   const s = conn ? conn.state : 'stopped';
   $('conn').dataset.state = s;
-  $('conn').textContent = connWords(s, connDetail);
+  setText($('conn'), connWords(s));
+  setText($('conn-countdown'), connCountdown(s, connDetail));
   $('retry').hidden = s !== 'reconnecting';
 }
 setInterval(() => { if (conn && conn.state === 'reconnecting') renderConn(); }, 1000);
@@ -106,7 +122,7 @@ async function subscribeMetrics() {
       $('metrics-state').textContent = '';
       $('metrics-state').dataset.state = 'unavailable';
     } else if (e.code !== 'disconnected') {
-      $('metrics-state').textContent = 'Live metrics failed: ' + explain(e);
+      $('metrics-state').textContent = 'Live figures are not coming in. ' + explain(e) + '.';
     }
   }
 }
@@ -134,10 +150,12 @@ function renderMetrics(m) {
   // The queue and active lists are polled; a change in the live figures
   // refreshes them at once, so the page never shows both old and new.
   if (prev && (prev.queue_length !== m.queue_length || prev.active_conversations !== m.active_conversations)) refreshLists();
+  // Who can take a chat changed: the force-assign picker learns it now.
+  if (prev && (prev.agents_online !== m.agents_online || prev.agents_available !== m.agents_available)) loadDirectory();
   $('metrics-state').textContent = '';
   $('metrics-asof').textContent = 'Live · as of ' + new Date(toMs(m.as_of) ?? Date.now()).toLocaleTimeString();
   const win = windowWords(m.window_s);
-  for (const tile of document.querySelectorAll('.tile')) {
+  for (const tile of document.querySelectorAll('.tile:not([data-from="list"])')) {
     const v = m[tile.dataset.key];
     let s = '—';
     if (v != null) {
@@ -173,16 +191,33 @@ function renderCharts(series) {
     fmt: (v) => fmtDuration(v).trim() });
 }
 
+// Per team, in place. "Waiting" and the longest wait come from the live
+// queue list, like the queue table and the tiles (waiting and being
+// offered), so all three agree; the rest comes with live metrics.
 function renderTeams(teams) {
   $('teams-empty').hidden = !!(teams && teams.length);
   if (teams && !teams.length) $('teams-empty').textContent = 'No teams yet.';
-  $('teams').replaceChildren(...(teams || []).map((t) => el('tr', { dataset: { team: t.team } },
-    el('th', { scope: 'row', text: t.team }),
-    el('td', { class: 'num', text: num(t.queue_length) }),
-    el('td', { class: 'num' + (t.longest_wait_s > 120 ? ' wait-long' : ''), text: fmtDuration(t.longest_wait_s) }),
-    el('td', { class: 'num', text: num(t.agents_online) }),
-    el('td', { class: 'num', text: num(t.agents_available) }),
-    el('td', { class: 'num', text: num(t.active_conversations) }))));
+  const waiting = waitingByTeam();
+  syncChildren($('teams'), teams || [], {
+    key: (t) => t.team,
+    create: (t) => {
+      const tr = el('tr', { dataset: { team: t.team } }, el('th', { scope: 'row', text: t.team }),
+        ...[0, 1, 2, 3, 4].map(() => el('td', { class: 'num' })));
+      fillTeam(tr, t, waiting);
+      return tr;
+    },
+    update: (tr, t) => fillTeam(tr, t, waiting),
+  });
+}
+function fillTeam(tr, t, waiting) {
+  const w = waiting ? waiting.get(t.team) || { n: 0, longest: null } : { n: t.queue_length, longest: t.longest_wait_s };
+  const cells = tr.querySelectorAll('td');
+  setText(cells[0], num(w.n));
+  setText(cells[1], fmtDuration(w.longest));
+  cells[1].classList.toggle('wait-long', w.longest > 120);
+  setText(cells[2], num(t.agents_online));
+  setText(cells[3], num(t.agents_available));
+  setText(cells[4], num(t.active_conversations));
 }
 
 // ------------------------------------------------------------------ review
@@ -198,46 +233,75 @@ async function loadReview() {
     if (mine !== reviewSeq) return;
     $('review-unavailable').hidden = true;
     const items = ack.items || [];
-    $('review').replaceChildren(...items.map(reviewItem));
+    // In place: a note being typed, and focus, survive a refresh.
+    syncChildren($('review'), items, {
+      key: (it) => it.conversation_id,
+      create: reviewItem,
+      update: (li, it) => {
+        const sig = JSON.stringify(it);
+        if (li.dataset.sig === sig) return;
+        li.dataset.sig = sig;
+        li.replaceChildren(...reviewBody(it), li.querySelector('form'));
+      },
+    });
     $('review-empty').hidden = items.length > 0;
-    $('review-count').textContent = items.length ? String(items.length) : '';
+    setText($('review-count'), items.length ? String(items.length) : '');
   } catch (e) {
     if (isUnsupported(e)) { $('review-unavailable').hidden = false; $('review-empty').hidden = true; }
-    else if (e.code !== 'disconnected') toast('Review list failed: ' + explain(e), true);
+    else if (e.code !== 'disconnected') toast('The review list could not be loaded. ' + explain(e) + '.', true);
   }
 }
 
 function reviewItem(it) {
   const id = it.conversation_id;
-  const note = el('input', { class: 'review-note', placeholder: 'What the team learns (optional)', maxlength: '2000', 'aria-label': `Review note for ${id}` });
+  const note = el('input', { class: 'review-note', placeholder: 'What the team learns (optional)', maxlength: '2000', 'aria-label': 'What the team learns from this chat (optional)' });
   const mark = el('button', { type: 'submit', class: 'primary', text: 'Mark reviewed' });
   const form = el('form', { class: 'review-form' }, note, mark);
+  const li = el('li', { class: 'review-item', dataset: { conversationId: id, confidence: it.confidence || 'medium', sig: JSON.stringify(it) } },
+    ...reviewBody(it), form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     mark.disabled = true;
+    const next = li.nextElementSibling || li.previousElementSibling;
+    const done = async (words) => {
+      toast(words);
+      await loadReview();
+      // The item is gone: focus goes to the next one, or the list's heading.
+      if (!li.isConnected) {
+        const to = next && next.isConnected && next.querySelector('.review-note');
+        if (to) to.focus(); else { $('review-h').tabIndex = -1; $('review-h').focus(); }
+      }
+    };
     try {
       await api('/api/v1/reviews/' + encodeURIComponent(id), { token: session.token, method: 'POST', body: { note: note.value.trim() } });
-      toast('Marked reviewed.');
-      loadReview();
+      await done('Marked reviewed.');
     } catch (ex) {
       mark.disabled = false;
-      if (ex.code === 'not_found') { toast('Already reviewed or no longer on the list.'); loadReview(); } else toast('Not marked: ' + explain(ex), true);
+      if (ex.code === 'not_found') await done('That chat was already reviewed, or is no longer on the list.');
+      else { toast('Not marked reviewed. ' + explain(ex) + '.', true); mark.focus(); }
     }
   });
+  return li;
+}
+
+// What a review item says: level, confidence, who and when, the facts, the
+// reasons and what would have exceeded.
+function reviewBody(it) {
+  const id = it.conversation_id;
   const meta = [it.team, it.agent ? 'agent ' + (it.agent.name || it.agent.id || it.agent) : null,
     it.resolved_at ? 'resolved ' + new Date(it.resolved_at).toLocaleString() : null,
     it.score != null ? 'score ' + Number(it.score).toFixed(1) : null].filter(Boolean).join(' · ');
   const reasons = it.reasons || [];
   const better = it.would_have_exceeded || [];
   const confidence = it.confidence || 'medium';
-  return el('li', { class: 'review-item', dataset: { conversationId: id, confidence } },
+  return [
     el('div', { class: 'review-head' },
       el('span', { class: 'tag level-' + it.level, text: it.level }), ' ',
       el('span', { class: 'tag confidence confidence-' + confidence, text: confidence + ' confidence',
         title: confidence === 'low' ? 'Nothing to go on: the customer said nothing after the answer and gave no feedback. A check-in follow-up asks them.' : '' }), ' ',
       el('code', { text: id }), ' ',
       el('span', { class: 'muted-inline', text: meta }),
-      el('button', { type: 'button', class: 'transcript-btn', text: 'Transcript', 'aria-label': `Show the transcript of ${id}`, onclick: () => showTranscript(id) })),
+      el('button', { type: 'button', class: 'transcript-btn', text: 'Transcript', 'aria-label': `Show the transcript of this chat (${[it.team, it.agent && (it.agent.name || it.agent)].filter(Boolean).join(', ')})`, onclick: (e) => showTranscript(id, e.currentTarget) })),
     factsLine(it.facts),
     el('div', { class: 'review-cols' },
       el('div', {}, el('h3', { text: it.level === 'below' ? 'Why below' : 'Why only “met”' }),
@@ -246,7 +310,7 @@ function reviewItem(it) {
       el('div', {}, el('h3', { text: 'What would have exceeded' }),
         el('ul', { class: 'exceed' }, ...better.map((w) => el('li', { text: typeof w === 'string' ? w : w.text }))),
         better.length ? null : el('p', { class: 'empty', text: 'No suggestion.' }))),
-    form);
+  ].filter(Boolean);
 }
 
 // A reason, with the words it rests on set apart as a quote.
@@ -270,12 +334,17 @@ function factsLine(f) {
   return el('p', { class: 'facts' }, ...parts);
 }
 
-async function showTranscript(id) {
+// The transcript in a modal dialog: focus on its title while open, back on
+// the button that opened it when it closes (Close or Escape).
+let transcriptOpener = null;
+async function showTranscript(id, opener) {
   const dlg = $('transcript');
   $('transcript-title').textContent = 'Transcript · ' + id;
   const log = $('transcript-log');
   log.replaceChildren(el('p', { class: 'muted', text: 'Loading…' }));
+  transcriptOpener = opener || document.activeElement;
   if (!dlg.open) dlg.showModal();
+  $('transcript-title').focus();
   try {
     const r = await api('/api/v1/conversations/' + encodeURIComponent(id) + '/messages?limit=200', { token: session.token });
     const items = r.items || [];
@@ -285,10 +354,15 @@ async function showTranscript(id) {
     if (!items.length) log.append(el('p', { class: 'empty', text: 'No messages.' }));
     if (r.next_cursor) log.append(el('p', { class: 'muted', text: 'Only the first 200 messages are shown.' }));
   } catch (e) {
-    log.replaceChildren(el('p', { class: 'error', text: 'Could not load the transcript: ' + explain(e) }));
+    log.replaceChildren(el('p', { class: 'error', text: 'The transcript could not be loaded. ' + explain(e) + '.' }));
   }
 }
 $('transcript-close').addEventListener('click', () => $('transcript').close());
+$('transcript').addEventListener('close', () => {
+  if (transcriptOpener && transcriptOpener.isConnected) transcriptOpener.focus();
+  else { $('review-h').tabIndex = -1; $('review-h').focus(); }
+  transcriptOpener = null;
+});
 
 let reviewTimer = null;
 function scheduleReview() {
@@ -307,11 +381,13 @@ async function refreshLists() {
     $('list-error').hidden = true;
     renderQueue([...queued, ...offered].sort((a, b) => a.created_at - b.created_at));
     renderActive(active);
-    $('refreshed').textContent = 'Updated ' + new Date().toLocaleTimeString();
+    renderAssignChoices();
+    // Shown, not spoken: it changes every few seconds.
+    setText($('refreshed'), 'Updated ' + new Date().toLocaleTimeString());
   } catch (e) {
     if (e.code === 'unauthorized') { signOut('Your session expired. Please sign in again.'); return; }
     $('list-error').hidden = false;
-    $('list-error').textContent = 'Could not load the live lists: ' + explain(e) + '. Retrying…';
+    setText($('list-error'), 'The live lists could not be loaded. ' + explain(e) + '. Trying again every few seconds.');
   } finally { refreshing = false; }
 }
 
@@ -333,29 +409,92 @@ function now() { return Date.now() + (conn && conn.serverSkew ? conn.serverSkew 
 function stage(c) { const s = c.context && c.context.stage; return s ? s.replace('_', '-') : '—'; }
 function who(c) { return (c.visitor && c.visitor.name) || 'Visitor'; }
 
+// "Assign…" on a row: that chat in the form, and focus on finding the agent.
 function pickForAssign(id) {
   $('assign-conv').value = id;
-  $('assign-agent').focus();
+  loadDirectory();
+  assignPicker.search.focus();
+  assignPicker.search.scrollIntoView({ block: 'nearest' });
+}
+
+let queueList = null; // the live queue, once loaded
+let activeList = [];
+
+// A row per chat, kept in place; its cells are brought up to date.
+function syncRows(tbody, list, cells, action) {
+  syncChildren(tbody, list, {
+    key: (c) => c.id,
+    create: (c) => {
+      const btn = el('button', { type: 'button', text: action, onclick: () => pickForAssign(c.id) });
+      const tr = el('tr', { dataset: { conversationId: c.id } },
+        ...cells(c).map(() => el('td')), el('td', {}, btn));
+      fillRow(tr, c, cells);
+      return tr;
+    },
+    update: (tr, c) => fillRow(tr, c, cells),
+  });
+  function fillRow(tr, c, cellsOf) {
+    const tds = tr.querySelectorAll('td');
+    cellsOf(c).forEach((cell, i) => {
+      if (tds[i].className !== (cell.cls || '')) tds[i].className = cell.cls || '';
+      if (cell.node) { if (tds[i].dataset.sig !== cell.sig) { tds[i].replaceChildren(cell.node()); tds[i].dataset.sig = cell.sig; } }
+      else setText(tds[i], cell.text);
+    });
+    tr.querySelector('button').setAttribute('aria-label', `${action.replace('…', '')} ${who(c)}’s chat`);
+  }
 }
 
 function renderQueue(list) {
-  const tb = $('queue');
-  tb.replaceChildren(...list.map((c) => {
+  queueList = list;
+  syncRows($('queue'), list, (c) => {
     const wait = (now() - c.created_at) / 1000;
-    return el('tr', { dataset: { conversationId: c.id } },
-      el('td', { class: 'num' + (wait > 120 ? ' wait-long' : ''), text: fmtDuration(wait) }),
-      el('td', {}, who(c), ' ', el('code', { text: c.id })),
-      el('td', { text: c.team }),
-      el('td', {}, el('span', { class: 'tag ' + c.priority, text: c.priority })),
-      el('td', { text: stage(c) }),
-      el('td', { text: c.status === 'offered' ? 'offered to an agent' : 'queued' }),
-      el('td', {}, el('button', { type: 'button', text: 'Assign…', 'aria-label': `Assign ${who(c)}'s chat`, onclick: () => pickForAssign(c.id) })));
-  }));
-  $('queue-count').textContent = list.length ? String(list.length) : '';
+    return [
+      { cls: 'num' + (wait > 120 ? ' wait-long' : ''), text: fmtDuration(wait) },
+      { cls: 'customer', sig: who(c) + c.id, node: () => el('span', {}, who(c), ' ', el('code', { text: c.id })) },
+      { text: c.team },
+      { sig: c.priority, node: () => el('span', { class: 'tag ' + c.priority, text: c.priority }) },
+      { text: stage(c) },
+      { text: c.status === 'offered' ? 'being offered to an agent' : 'waiting' },
+    ];
+  }, 'Assign…');
+  setText($('queue-count'), list.length ? String(list.length) : '');
   $('queue-empty').hidden = list.length > 0;
+  // The tiles count what the table lists: waiting and being offered.
+  let longest = null;
+  let offered = 0;
+  for (const c of list) {
+    const wait = (now() - c.created_at) / 1000;
+    if (longest == null || wait > longest) longest = wait;
+    if (c.status === 'offered') offered++;
+  }
+  listTile('queue_length', String(list.length), list.length, offered ? `now · ${offered} being offered` : 'now');
+  listTile('longest_wait_s', longest == null ? '—' : fmtDuration(longest), longest == null ? '' : Math.round(longest), 'now');
+  if (lastMetrics) renderTeams(Array.isArray(lastMetrics.teams) ? lastMetrics.teams : null);
+}
+
+function listTile(key, shown, value, window) {
+  const tile = document.querySelector(`.tile[data-key="${key}"]`);
+  setText(tile.querySelector('.v'), shown);
+  tile.dataset.value = String(value);
+  setText(tile.querySelector('.w'), window);
+}
+
+// Per team from the queue list: how many wait and the longest wait.
+function waitingByTeam() {
+  if (!queueList) return null;
+  const out = new Map();
+  for (const c of queueList) {
+    const w = out.get(c.team) || { n: 0, longest: null };
+    const wait = (now() - c.created_at) / 1000;
+    w.n++;
+    if (w.longest == null || wait > w.longest) w.longest = wait;
+    out.set(c.team, w);
+  }
+  return out;
 }
 
 function renderActive(list) {
+  activeList = list;
   for (const a of agentsSeen.values()) a.active = 0;
   for (const c of list) {
     if (!c.agent) continue;
@@ -363,19 +502,18 @@ function renderActive(list) {
     a.active++; a.name = c.agent.name;
     agentsSeen.set(c.agent.id, a);
   }
-  const tb = $('active');
-  tb.replaceChildren(...list.map((c) => {
+  syncRows($('active'), list, (c) => {
     const rt = c.response_times || {};
-    return el('tr', { dataset: { conversationId: c.id } },
-      el('td', { class: 'num', text: c.assigned_at ? fmtDuration((now() - c.assigned_at) / 1000) : '—' }),
-      el('td', {}, who(c), ' ', el('code', { text: c.id })),
-      el('td', { text: c.team }),
-      el('td', { text: c.agent ? c.agent.name : '—' }),
-      el('td', { class: 'num', text: fmtDuration(rt.queue_wait_s) }),
-      el('td', { class: 'num', text: rt.first_response_s == null ? 'not yet' : fmtDuration(rt.first_response_s) }),
-      el('td', {}, el('button', { type: 'button', text: 'Reassign…', 'aria-label': `Reassign ${who(c)}'s chat`, onclick: () => pickForAssign(c.id) })));
-  }));
-  $('active-count').textContent = list.length ? String(list.length) : '';
+    return [
+      { cls: 'num', text: c.assigned_at ? fmtDuration((now() - c.assigned_at) / 1000) : '—' },
+      { cls: 'customer', sig: who(c) + c.id, node: () => el('span', {}, who(c), ' ', el('code', { text: c.id })) },
+      { text: c.team },
+      { text: c.agent ? c.agent.name : '—' },
+      { cls: 'num', text: fmtDuration(rt.queue_wait_s) },
+      { cls: 'num', text: rt.first_response_s == null ? 'not yet' : fmtDuration(rt.first_response_s) },
+    ];
+  }, 'Reassign…');
+  setText($('active-count'), list.length ? String(list.length) : '');
   $('active-empty').hidden = list.length > 0;
   renderAgents();
 }
@@ -393,41 +531,99 @@ function renderAgents() {
   } else {
     rows = [...agentsSeen.entries()].map(([id, a]) => ({ id, name: a.name, active: a.active })).sort((a, b) => b.active - a.active);
   }
-  $('agents').replaceChildren(...rows.map((a) => el('tr', { dataset: { agentId: a.id, status: a.status || '' } },
-    el('th', { scope: 'row' }, a.name || a.id, ' ', el('code', { text: a.id })),
-    el('td', { text: a.teams && a.teams.length ? a.teams.join(', ') : '—' }),
-    el('td', {}, a.status ? el('span', { class: 'status status-' + a.status, text: STATUS_WORDS[a.status] || a.status }) : '—'),
-    el('td', { class: 'num', text: a.capacity != null ? `${num(a.active)} / ${a.capacity}` : num(a.active) }),
-    el('td', { class: 'num', text: fmtDuration(a.fr) }),
-    el('td', { class: 'num', text: pct(a.ex) }),
-    el('td', { class: 'num', text: num(a.fo) }),
-    el('td', { class: 'num' + (a.fd > 0 ? ' wait-long' : ''), text: num(a.fd) }))));
-  $('agents-note').textContent = fromMetrics ? '“Today” counts from midnight, server time.'
-    : 'Agents with active chats, from the live list. The status of idle agents arrives with live metrics.';
-  $('agent-ids').replaceChildren(...rows.map((a) => el('option', { value: a.id, text: a.name || a.id })));
+  syncChildren($('agents'), rows, {
+    key: (a) => a.id,
+    create: (a) => {
+      const tr = el('tr', { dataset: { agentId: a.id } }, el('th', { scope: 'row' }), el('td'), el('td'),
+        ...[0, 1, 2, 3, 4].map(() => el('td', { class: 'num' })));
+      fillAgent(tr, a);
+      return tr;
+    },
+    update: fillAgent,
+  });
+  setText($('agents-note'), fromMetrics ? '“Today” counts from midnight, server time.'
+    : 'Agents with active chats, from the live list. The status of idle agents arrives with live metrics.');
+}
+function fillAgent(tr, a) {
+  tr.dataset.status = a.status || '';
+  const th = tr.querySelector('th');
+  if (th.dataset.sig !== a.name + a.id) { th.replaceChildren(a.name || a.id, ' ', el('code', { text: a.id })); th.dataset.sig = a.name + a.id; }
+  const td = tr.querySelectorAll('td');
+  setText(td[0], a.teams && a.teams.length ? a.teams.join(', ') : '—');
+  if (td[1].dataset.sig !== (a.status || '')) {
+    td[1].replaceChildren(a.status ? el('span', { class: 'status status-' + a.status, text: STATUS_WORDS[a.status] || a.status }) : '—');
+    td[1].dataset.sig = a.status || '';
+  }
+  setText(td[2], a.capacity != null ? `${num(a.active)} / ${a.capacity}` : num(a.active));
+  setText(td[3], fmtDuration(a.fr));
+  setText(td[4], pct(a.ex));
+  setText(td[5], num(a.fo));
+  setText(td[6], num(a.fd));
+  td[6].classList.toggle('wait-long', a.fd > 0);
 }
 
 // ------------------------------------------------------------ force-assign
+// The chat from the live lists, the agent from the directory, both by name.
+const assignPicker = new Picker($('assign-picker'), {
+  name: 'assign-agent', searchLabel: 'Find an agent', groups: [{ key: 'agent', label: 'Agents' }],
+  noneText: 'No agent matches. Try another name.',
+});
+
+async function loadDirectory() {
+  if (!session) return;
+  try {
+    const d = await api('/api/v1/directory', { token: session.token });
+    assignPicker.update((d.agents || []).map((a) => ({
+      value: a.id, group: 'agent', label: a.name, keywords: (a.teams || []).join(' '),
+      detail: `${(STATUS_WORDS[a.status] || a.status).toLowerCase()}, ${a.active} of ${a.capacity} chats` + (a.teams && a.teams.length ? ` · ${a.teams.join(', ')}` : ''),
+      disabled: !a.available,
+    })));
+  } catch (e) {
+    if (e.code === 'unauthorized') signOut('Your session expired. Please sign in again.');
+  }
+}
+
+function renderAssignChoices() {
+  const option = (c, words) => ({ c, words });
+  const fill = (group, list, words) => syncChildren(group, list.map((c) => option(c, words(c))), {
+    key: (o) => o.c.id,
+    create: (o) => el('option', { value: o.c.id, text: o.words }),
+    update: (node, o) => setText(node, o.words),
+  });
+  const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  fill($('assign-waiting'), queueList || [], (c) => `${who(c)} · ${c.team} · waiting since ${clock(c.created_at)}`);
+  fill($('assign-active'), activeList, (c) => `${who(c)} · ${c.team} · with ${c.agent ? c.agent.name : 'nobody'}`);
+}
+
 $('assign-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const res = $('assign-result');
-  const conversation_id = $('assign-conv').value.trim();
-  const agent_id = $('assign-agent').value.trim();
+  const conversation_id = $('assign-conv').value;
+  const agent_id = assignPicker.value();
+  res.className = 'bad';
+  if (!conversation_id) { setText(res, 'Choose the chat to assign first.'); $('assign-conv').focus(); return; }
+  if (!agent_id) { setText(res, 'Choose an agent who is online with a free slot.'); assignPicker.search.focus(); return; }
+  const chatWords = $('assign-conv').selectedOptions[0].textContent.split(' · ')[0];
+  const agentWords = $('assign-picker').querySelector(`input[value="${CSS.escape(agent_id)}"]`).closest('label').querySelector('.picker-name').textContent;
   res.className = '';
-  res.textContent = 'Assigning…';
+  setText(res, 'Assigning…');
+  $('assign-go').disabled = true;
   try {
-    const ack = await conn.request({ type: 'conversation.assign', conversation_id, agent_id });
-    res.textContent = `Assigned ${ack.conversation_id} to ${ack.agent_id}.`;
+    await conn.request({ type: 'conversation.assign', conversation_id, agent_id });
+    setText(res, `${chatWords}’s chat is now with ${agentWords}.`);
     $('assign-conv').value = '';
+    assignPicker.clear();
     refreshLists();
+    loadDirectory();
   } catch (ex) {
     res.className = 'bad';
     const why = {
-      not_found: 'no such conversation or agent',
-      conflict: 'the agent is not online, has no free slot or already has it, or the chat is resolved',
+      not_found: 'that chat or agent no longer exists. Refresh and choose again.',
+      conflict: `${agentWords} is not online, has no free slot or has this chat already, or the chat has ended. Choose someone else.`,
     }[ex.code];
-    res.textContent = 'Not assigned: ' + (why ? `${why} (${ex.message})` : explain(ex));
-  }
+    setText(res, 'Not assigned: ' + (why || explain(ex) + '.'));
+    loadDirectory();
+  } finally { $('assign-go').disabled = false; }
 });
 
 // ------------------------------------------------------------------ lookup
@@ -449,7 +645,7 @@ $('lookup-form').addEventListener('submit', async (e) => {
     if (c.assessment) rows.push(['Assessment', `${c.assessment.level} (${c.assessment.score})`]);
     dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
   } catch (ex) {
-    dl.replaceChildren(el('dt', { text: 'Not found' }), el('dd', { text: explain(ex) }));
+    dl.replaceChildren(el('dt', { text: 'Not found' }), el('dd', { text: ex.code === 'not_found' ? 'No chat has that id, or you cannot see it. Check the id and try again.' : explain(ex) + '.' }));
   }
 });
 

@@ -13,23 +13,27 @@ export class ServerError extends Error {
   }
 }
 
-// Words an agent understands for each error code of PROTOCOL.md §4.
+// Words a person understands for each error code of PROTOCOL.md §4, with
+// what to do about it. The server's own message is for the logs: callers
+// that know what a code means for their action say it in their own words.
+const ERROR_WORDS = {
+  bad_request: 'That was not accepted. Check what you entered and try again',
+  unauthorized: 'Your session has ended. Please sign in again',
+  forbidden: 'You are not allowed to do that',
+  not_found: 'It no longer exists, or you cannot see it. Refresh and try again',
+  conflict: 'That is not possible right now: it may have changed meanwhile. Refresh and try again',
+  rate_limited: 'Too many actions at once. Wait a moment, then try again',
+  too_large: 'That is too long. Shorten it and try again',
+  unavailable: 'The service is busy or restarting. Try again in a moment',
+  internal: 'Something went wrong on the server. Try again; if it keeps happening, tell your administrator',
+  disconnected: 'You are not connected. Try again once the connection is back',
+};
 export function explain(err) {
   const code = err && err.code;
-  const words = {
-    bad_request: 'The server did not accept the request',
-    unauthorized: 'Your session is no longer valid; please sign in again',
-    forbidden: 'You are not allowed to do that',
-    not_found: 'Not found',
-    conflict: 'Not possible in the current state',
-    rate_limited: 'Too many actions at once; slow down a moment',
-    too_large: 'Too long',
-    unavailable: 'The service is temporarily unavailable; try again shortly',
-    internal: 'The server hit an unexpected error',
-    disconnected: 'Not connected to the server; try again once reconnected',
-  }[code];
-  if (!words) return err && err.message ? err.message : String(err);
-  return err.message && err.message !== code && code !== 'disconnected' ? `${words}: ${err.message}` : words;
+  if (ERROR_WORDS[code]) return ERROR_WORDS[code];
+  if (code === 'http_429') return ERROR_WORDS.rate_limited;
+  if (/^http_5/.test(code || '')) return ERROR_WORDS.unavailable;
+  return 'Something went wrong. Try again in a moment';
 }
 
 export class Connection {
@@ -192,14 +196,18 @@ export function fmtDuration(s) {
   return Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
 }
 
-export function connWords(state, detail) {
+// The connection's state in words; the countdown to the next try is apart
+// (connCountdown), so a status region can speak the state once and the
+// seconds can tick outside it.
+export function connWords(state) {
   if (state === 'online') return 'Connected';
   if (state === 'connecting') return 'Connecting…';
-  if (state === 'reconnecting' && detail && detail.retryAt) {
-    return `Connection lost · retrying in ${Math.max(1, Math.round((detail.retryAt - Date.now()) / 1000))} s`;
-  }
-  if (state === 'reconnecting') return 'Reconnecting…';
+  if (state === 'reconnecting') return 'Connection lost';
   if (state === 'unauthorized') return 'Signed out: session expired';
   if (state === 'stopped') return 'Disconnected';
   return state;
+}
+export function connCountdown(state, detail) {
+  if (state !== 'reconnecting' || !detail || !detail.retryAt) return '';
+  return `retrying in ${Math.max(1, Math.round((detail.retryAt - Date.now()) / 1000))} s`;
 }
