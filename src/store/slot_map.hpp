@@ -10,6 +10,7 @@
 #include "store/redis.hpp"
 #include "store/slots.hpp"
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,7 +25,7 @@ struct NodeAddress {
   std::uint16_t port = 0;
 
   std::string describe() const;  // "host:port", "[v6]:port"
-  friend bool operator==(NodeAddress const&, NodeAddress const&) = default;
+  friend auto operator<=>(NodeAddress const&, NodeAddress const&) = default;
 };
 
 class SlotMap {
