@@ -166,7 +166,7 @@ class ClusterImpl final : public Cluster, public ClusterView {
 
   asio::awaitable<std::pair<std::error_code, Reply>> exec(Args args) override {
     auto keep = shared_from_this();  // the Cluster outlives every awaiting caller
-    auto send = [&](std::unique_ptr<Completion> done) { issue(args, std::nullopt, std::move(done)); };
+    auto send = [&](std::unique_ptr<Completion> done) { issue(std::move(args), std::nullopt, std::move(done)); };
     auto result = co_await await_command(send);
     co_return result;
   }
@@ -179,7 +179,7 @@ class ClusterImpl final : public Cluster, public ClusterView {
 
   asio::awaitable<std::pair<std::error_code, Reply>> exec_at(std::string key, Args args) override {
     auto keep = shared_from_this();
-    auto send = [&](std::unique_ptr<Completion> done) { issue(args, key_slot(key), std::move(done)); };
+    auto send = [&](std::unique_ptr<Completion> done) { issue(std::move(args), key_slot(key), std::move(done)); };
     auto result = co_await await_command(send);
     co_return result;
   }
@@ -239,15 +239,17 @@ class ClusterImpl final : public Cluster, public ClusterView {
  private:
   // ------------------------------------------------------------ commands
 
-  void issue(Args const& args, std::optional<std::uint16_t> slot, std::unique_ptr<Completion> done) {
+  // The command is kept (moved in, or copied from exec_cb's reference) for
+  // the redirections that may send it again.
+  void issue(Args args, std::optional<std::uint16_t> slot, std::unique_ptr<Completion> done) {
     auto const route = route_of(args);
     if (route.kind == CommandRoute::Kind::refused) {
       std::move(*done).post(ex_, std::make_error_code(std::errc::invalid_argument), {});
       return;
     }
-    auto cmd = std::make_shared<Command>();
-    cmd->args = args;
     if (!slot && route.kind == CommandRoute::Kind::keyed) slot = key_slot(args[route.key_index]);
+    auto cmd = std::make_shared<Command>();
+    cmd->args = std::move(args);
     cmd->slot = slot;
     cmd->done = std::move(done);
     send(cmd);
@@ -598,6 +600,7 @@ class ClusterImpl final : public Cluster, public ClusterView {
       if (failed_reads_++ == 0) spdlog::warn("redis cluster: cannot read the slot map: {}", why);
     }
     update_health();
+    if (!running_) return;  // on_up or on_down stopped us
     tell_watchers();
     if (!running_ || refreshing_ || refresh_armed_) return;
     if (!refresh_again_ && healthy_) return;
