@@ -7,6 +7,9 @@
 #include "async_test.hpp"
 #include "store/cluster.hpp"
 #include "support/redis_cluster.hpp"
+#include "support/redis_server.hpp"
+
+#include <sys/resource.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -51,23 +54,27 @@ std::vector<std::string> seeds_of(S... seeds) {
 }
 
 // A Cluster plus flags raised by its on_up / on_down.
-struct Watched {
+struct WatchedCluster {
   std::shared_ptr<store::Cluster> cluster;
   std::shared_ptr<Flag> up, down;
 };
 
-asio::awaitable<Watched> cluster_up(std::vector<std::string> seeds, store::ClusterOptions opt = {}) {
+// Creates and starts a Cluster from `seeds`; returns once on_up fired.
+asio::awaitable<WatchedCluster> cluster_up(std::vector<std::string> seeds, store::ClusterOptions opt = {}) {
   auto ex = co_await asio::this_coro::executor;
   auto eps = store::parse_cluster_seeds(seeds);
   REQUIRE(eps);
-  Watched w{store::Cluster::create(ex, *eps, opt), std::make_shared<Flag>(ex), std::make_shared<Flag>(ex)};
-  w.cluster->on_up([f = w.up] { f->set(); });
-  w.cluster->on_down([f = w.down] { f->set(); });
-  w.cluster->start();
-  bool const up = co_await w.up->wait(15s);
-  REQUIRE(up);
-  REQUIRE(w.cluster->connected());
-  co_return w;
+  auto cluster = store::Cluster::create(ex, *eps, opt);
+  auto w = co_await start_watched(cluster, 15s);
+  co_return WatchedCluster{cluster, w.up, w.down};
+}
+
+// A slot's primary, and another primary to move the slot to.
+std::pair<std::uint16_t, std::uint16_t> owner_and_other(RedisCluster const& rc, std::uint16_t slot) {
+  auto const from = rc.owner(slot);
+  for (auto p : rc.primaries())
+    if (p != from) return {from, p};
+  throw std::runtime_error("a single primary");
 }
 
 // What a load saw, command by command.
@@ -100,7 +107,7 @@ struct Tally {
 // Issues make(i) for i = 0, 1, ... keeping `window` commands in flight,
 // until `more(issued)` says stop; returns once every one is answered.
 // `seen(i, ec, reply)` runs for each answer.
-asio::awaitable<void> pump(store::Cluster& c, std::size_t window, std::function<bool(std::size_t)> more,
+asio::awaitable<void> pump(store::Connection& c, std::size_t window, std::function<bool(std::size_t)> more,
                            std::function<store::Args(std::size_t)> make,
                            std::function<void(std::size_t, std::error_code, Reply const&)> seen,
                            std::shared_ptr<Tally> tally) {
@@ -260,10 +267,7 @@ asio::awaitable<void> migration_under_load(RedisCluster& rc) {
   auto w = co_await cluster_up(seeds_of(rc.seed(0)));
   auto& cluster = *w.cluster;
   std::uint16_t const slot = store::key_slot("moving");
-  auto const from = rc.owner(slot);
-  std::uint16_t to = 0;
-  for (auto p : rc.primaries())
-    if (p != from) to = p;
+  auto const [from, to] = owner_and_other(rc, slot);
   constexpr std::size_t lists = 100;
   auto list = [](std::size_t i) { return "{moving}:" + std::to_string(i % lists); };
 
@@ -327,10 +331,7 @@ asio::awaitable<void> ask_during_migration(RedisCluster& rc) {
   auto w = co_await cluster_up(seeds_of(rc.seed(0)));
   auto& cluster = *w.cluster;
   std::uint16_t const slot = store::key_slot("asked");
-  auto const from = rc.owner(slot);
-  std::uint16_t to = 0;
-  for (auto p : rc.primaries())
-    if (p != from) to = p;
+  auto const [from, to] = owner_and_other(rc, slot);
   Result r = co_await cluster.exec(cmd("SET", "{asked}:stays", "here"));
   r = co_await cluster.exec(cmd("SET", "{asked}:goes", "there"));
   REQUIRE(r.second.str == "OK");
@@ -558,7 +559,48 @@ asio::awaitable<void> seeds(RedisCluster& rc) {
   none->stop();
 }
 
+double cpu_ms() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto ms = [](timeval t) { return t.tv_sec * 1000.0 + t.tv_usec / 1000.0; };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
+
+// `n` SETs on distinct keys, `window` in flight: the client's side of
+// throughput, on one Connection or on a Cluster.
+asio::awaitable<void> set_rate(store::Connection& c, char const* what, std::size_t n, std::size_t window) {
+  auto tally = std::make_shared<Tally>();
+  std::string const value(16, 'v');
+  auto const t0 = Clock::now();
+  auto const cpu0 = cpu_ms();
+  co_await pump(
+      c, window, [n](std::size_t i) { return i < n; },
+      [&](std::size_t i) { return cmd("SET", "bench:" + std::to_string(i), value); }, nullptr, tally);
+  double const wall = ms_since(t0), cpu = cpu_ms() - cpu0;
+  std::printf("CLUSTER bench %s: %zu SET, %zu in flight: %.0f/s, client CPU %.2f us per command\n", what, n,
+              window, n / wall * 1000.0, cpu * 1000.0 / static_cast<double>(n));
+  CHECK(tally->ok == n);
+}
+
+asio::awaitable<void> throughput(RedisServer& single, RedisCluster& rc) {
+  constexpr std::size_t n = 300'000, window = 1000;
+  auto one = co_await connect_up(single.url());
+  co_await set_rate(*one.conn, "one Connection, standalone redis-server", n, window);
+  one.conn->stop();
+  auto w = co_await cluster_up(seeds_of(rc.seed(0)));
+  co_await set_rate(*w.cluster, "Cluster, 3 primaries", n, window);
+  w.cluster->stop();
+}
+
 }  // namespace
+
+// Hidden (not run by ctest): ./store_cluster_test "[.bench]"
+TEST_CASE("Cluster throughput beside one Connection", "[.bench]") {
+  RedisServer single;  // AOF every second, as the cluster's nodes
+  RedisCluster rc;
+  asio::io_context ioc;
+  run_coro(ioc, throughput(single, rc), 120s);
+}
 
 TEST_CASE("Cluster: commands spread over the three primaries, routed by key slot, pipelined in order",
           "[store][cluster]") {
@@ -602,7 +644,7 @@ TEST_CASE("Cluster pub/sub: sharded channels on their slot's primary, followed a
   run_coro(ioc, sharded_pubsub(rc), 90s);
 }
 
-TEST_CASE("Cluster: the map comes from any live seed; with none, commands fail at once and the reason is told",
+TEST_CASE("Cluster: the map comes from any live seed, and with none commands fail at once and the reason is told",
           "[store][cluster]") {
   RedisCluster rc;
   asio::io_context ioc;

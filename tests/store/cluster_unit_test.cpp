@@ -1,5 +1,6 @@
 // The sans-io parts of the cluster client: key slots, the slot map, the
 // redirect decision and the per-slot order fence. No Redis, no socket.
+#include "store/cluster.hpp"
 #include "store/redirect.hpp"
 #include "store/slot_map.hpp"
 #include "store/slots.hpp"
@@ -330,5 +331,32 @@ TEST_CASE("The slot fence holds a slot's new commands until those sent before it
     CHECK_FALSE(fence.answered(slot, b));
     CHECK(fence.answered(slot, a));
     CHECK_FALSE(fence.closed(slot));
+  }
+}
+
+TEST_CASE("Cluster seeds are host:port items or redis:// URLs, whose credentials serve every node", "[cluster]") {
+  std::string why;
+  auto seeds = parse_cluster_seeds({"10.0.0.1:7000", "redis://app:s3cret@10.0.0.2:7001", "cache", "[::1]:7002"}, &why);
+  REQUIRE(seeds);
+  REQUIRE(seeds->size() == 4);
+  CHECK((*seeds)[0].host == "10.0.0.1");
+  CHECK((*seeds)[0].port == 7000);
+  CHECK((*seeds)[2].host == "cache");
+  CHECK((*seeds)[2].port == 6379);
+  CHECK((*seeds)[3].host == "::1");
+  for (auto const& s : *seeds) {
+    CHECK(s.username == "app");
+    CHECK(s.password == "s3cret");
+  }
+
+  SECTION("a database, a unix socket, an empty list or a malformed item is refused with a reason") {
+    std::vector<std::vector<std::string>> bad = {
+        {}, {"h:7000/1"}, {"redis://h:7000/2"}, {"unix:///run/redis.sock"}, {"h:0"}, {"h:"}, {"ftp://h"}};
+    for (auto const& items : bad) {
+      INFO(items.size());
+      why.clear();
+      CHECK_FALSE(parse_cluster_seeds(items, &why));
+      CHECK_FALSE(why.empty());
+    }
   }
 }

@@ -146,6 +146,8 @@ void RedisCluster::start_node(Node& n) {
                                   "--cluster-require-full-coverage", opt_.require_full_coverage ? "yes" : "no",
                                   "--dir", n.dir,
                                   "--appendonly", "yes",
+                                  // A replica's first sync starts at once (Redis waits 5 s for more by default).
+                                  "--repl-diskless-sync-delay", "0",
                                   "--save", "",
                                   "--protected-mode", "no",
                                   "--daemonize", "no",
