@@ -276,10 +276,10 @@ asio::awaitable<void> migration_under_load(RedisCluster& rc) {
   std::size_t issued_when_done = 0;
   auto tally = std::make_shared<Tally>();
   auto const t0 = Clock::now();
-  std::thread mover;
+  std::jthread mover;  // joined on every way out, a failed REQUIRE's too
   auto more = [&](std::size_t issued) {
     if (issued >= 2000 && !mover.joinable() && !migrated)  // the load flows: move the slot under it
-      mover = std::thread([&] {
+      mover = std::jthread([&] {
         try {
           rc.begin_migration(slot, to);
           while (rc.migrate_keys(slot, to, 2) > 0) {
@@ -410,7 +410,7 @@ asio::awaitable<void> failover_under_load(RedisCluster& rc) {
   rc.kill9(victim);
   // The cluster's own view of the failover, watched beside the client's.
   double promoted_ms = -1;
-  std::thread watcher([&] {
+  std::jthread watcher([&] {
     if (rc.wait_for_failover(store::key_slot(keys[0]), victim, 30s) == heir) promoted_ms = ms_since(t0);
   });
   bool const went_down = co_await w.down->wait(5s);
@@ -592,6 +592,13 @@ asio::awaitable<void> throughput(RedisServer& single, RedisCluster& rc) {
   w.cluster->stop();
 }
 
+// Runs `body` on a cluster of its own, formed for it and killed after it.
+void on_a_new_cluster(asio::awaitable<void> (*body)(RedisCluster&), std::chrono::seconds limit = 60s) {
+  RedisCluster rc;
+  asio::io_context ioc;
+  run_coro(ioc, body(rc), limit);
+}
+
 }  // namespace
 
 // Hidden (not run by ctest): ./store_cluster_test "[.bench]"
@@ -604,49 +611,35 @@ TEST_CASE("Cluster throughput beside one Connection", "[.bench]") {
 
 TEST_CASE("Cluster: commands spread over the three primaries, routed by key slot, pipelined in order",
           "[store][cluster]") {
-  RedisCluster rc;
-  asio::io_context ioc;
-  run_coro(ioc, spread(rc));
+  on_a_new_cluster(spread);
 }
 
 TEST_CASE("Cluster: scripts are loaded on every primary and run on the primary of their first key",
           "[store][cluster]") {
-  RedisCluster rc;
-  asio::io_context ioc;
-  run_coro(ioc, scripts(rc));
+  on_a_new_cluster(scripts);
 }
 
 TEST_CASE("Cluster: a slot migrated under load: MOVED and ASK followed, nothing lost, order kept",
           "[store][cluster]") {
-  RedisCluster rc;
-  asio::io_context ioc;
-  run_coro(ioc, migration_under_load(rc));
+  on_a_new_cluster(migration_under_load);
 }
 
 TEST_CASE("Cluster: ASK during a migration in progress reaches the importing primary, MOVED after it",
           "[store][cluster]") {
-  RedisCluster rc;
-  asio::io_context ioc;
-  run_coro(ioc, ask_during_migration(rc));
+  on_a_new_cluster(ask_during_migration);
 }
 
 TEST_CASE("Cluster: a primary killed under load: its replica takes over and commands succeed again",
           "[store][cluster]") {
-  RedisCluster rc;
-  asio::io_context ioc;
-  run_coro(ioc, failover_under_load(rc), 90s);
+  on_a_new_cluster(failover_under_load, 90s);
 }
 
 TEST_CASE("Cluster pub/sub: sharded channels on their slot's primary, followed across a migration and a failover",
           "[store][cluster]") {
-  RedisCluster rc;
-  asio::io_context ioc;
-  run_coro(ioc, sharded_pubsub(rc), 90s);
+  on_a_new_cluster(sharded_pubsub, 90s);
 }
 
 TEST_CASE("Cluster: the map comes from any live seed, and with none commands fail at once and the reason is told",
           "[store][cluster]") {
-  RedisCluster rc;
-  asio::io_context ioc;
-  run_coro(ioc, seeds(rc));
+  on_a_new_cluster(seeds);
 }
