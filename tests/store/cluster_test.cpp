@@ -106,14 +106,23 @@ struct Tally {
 
 // Issues make(i) for i = 0, 1, ... keeping `window` commands in flight,
 // until `more(issued)` says stop; returns once every one is answered.
-// `seen(i, ec, reply)` runs for each answer.
+// `seen(i, ec, reply)` runs for each answer. After a failure the load
+// pauses `backoff` before it refills, as a client would: commands failing
+// at once would otherwise spin a core the servers need.
 asio::awaitable<void> pump(store::Connection& c, std::size_t window, std::function<bool(std::size_t)> more,
                            std::function<store::Args(std::size_t)> make,
                            std::function<void(std::size_t, std::error_code, Reply const&)> seen,
-                           std::shared_ptr<Tally> tally) {
-  auto room = std::make_shared<Flag>(co_await asio::this_coro::executor);
+                           std::shared_ptr<Tally> tally, std::chrono::milliseconds backoff = 0ms) {
+  auto const ex = co_await asio::this_coro::executor;
+  auto room = std::make_shared<Flag>(ex);
+  asio::steady_timer pause(ex);
   auto const deadline = Clock::now() + 60s;
-  for (;;) {
+  for (std::size_t failed = 0;;) {
+    if (backoff > 0ms && tally->failed() > failed) {
+      failed = tally->failed();
+      pause.expires_after(backoff);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     while (more(tally->issued) && tally->issued - tally->answered < window) {
       auto const i = tally->issued++;
       c.exec_cb(make(i), [tally, room, seen, i](std::error_code ec, Reply r) {
@@ -399,7 +408,7 @@ asio::awaitable<void> failover_under_load(RedisCluster& rc) {
           bool const ok = !ec && !r.is_error();
           if (i >= issued_at_up) (ok ? k.ok_after_up : k.failed_after_up)++;
         },
-        tally);
+        tally, 5ms);
     load_done->set();
   };
   asio::co_spawn(ex, load(), asio::detached);
