@@ -2,6 +2,7 @@
 
 #include "store/cluster_view.hpp"
 #include "store/link.hpp"
+#include "store/map_query.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
@@ -15,7 +16,6 @@ namespace {
 
 using namespace detail;
 
-Args const cluster_slots{"CLUSTER", "SLOTS"};
 Args const asking{"ASKING"};
 
 std::error_code disconnected() { return make_error_code(error::disconnected); }
@@ -45,86 +45,6 @@ struct Node {
   asio::steady_timer first_deadline;
 };
 using NodePtr = std::shared_ptr<Node>;
-
-// Asks every candidate node at once for CLUSTER SLOTS: the first non-empty
-// map wins. Used at start (the seeds) and whenever no primary's link is up
-// (the seeds and every node a map ever named), bounded by connect_timeout +
-// command_timeout. `done` runs once, never after cancel().
-class MapQuery final : public std::enable_shared_from_this<MapQuery> {
- public:
-  using Done = std::function<void(std::optional<SlotMap>, std::string const& why)>;
-
-  MapQuery(asio::any_io_executor ex, std::vector<Endpoint> candidates, Options opt, Done done)
-      : ex_(ex), candidates_(std::move(candidates)), opt_(opt), done_(std::move(done)), timer_(ex) {}
-  MapQuery(MapQuery const&) = delete;
-  MapQuery& operator=(MapQuery const&) = delete;
-  ~MapQuery() {
-    for (auto& c : conns_) c->stop();
-  }
-
-  void start() {
-    for (auto const& ep : candidates_) {
-      auto conn = Connection::create(ex_, ep, opt_);
-      conn->on_up([w = weak_from_this(), wc = std::weak_ptr<Connection>(conn), host = ep.host] {
-        auto self = w.lock();
-        auto c = wc.lock();
-        if (!self || !c) return;
-        c->exec_cb(cluster_slots, [w, host](std::error_code ec, Reply r) {
-          if (auto self = w.lock()) self->answer(host, ec, r);
-        });
-      });
-      conns_.push_back(conn);
-      conn->start();
-    }
-    timer_.expires_after(opt_.connect_timeout + opt_.command_timeout);
-    timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
-      if (auto self = w.lock(); self && !ec) self->timed_out();
-    });
-  }
-
-  void cancel() {
-    done_ = nullptr;
-    timer_.cancel();
-    for (auto& c : conns_) c->stop();
-  }
-
- private:
-  void answer(std::string const& host, std::error_code ec, Reply const& r) {
-    if (!done_) return;
-    std::string why = ec ? ec.message() : "";
-    auto map = ec ? std::nullopt : SlotMap::from_cluster_slots(r, host, &why);
-    if (map && !map->empty()) return finish(std::move(map));
-    note(host + ": " + (why.empty() ? "no slot is assigned" : why));
-    if (++answered_ == conns_.size()) finish(std::nullopt);
-  }
-
-  void timed_out() {
-    for (std::size_t i = 0; i < conns_.size(); ++i)
-      if (auto e = conns_[i]->last_error(); !e.empty()) note(candidates_[i].describe() + ": " + e);
-    if (errors_.empty()) note("no node answered CLUSTER SLOTS in time");
-    finish(std::nullopt);
-  }
-
-  void note(std::string const& why) { errors_ += (errors_.empty() ? "" : "; ") + why; }
-
-  void finish(std::optional<SlotMap> map) {
-    timer_.cancel();
-    for (auto& c : conns_) c->stop();
-    auto done = std::move(done_);
-    done_ = nullptr;
-    auto keep = shared_from_this();  // done() may drop the owner's reference to us
-    if (done) done(std::move(map), errors_);
-  }
-
-  asio::any_io_executor ex_;
-  std::vector<Endpoint> candidates_;
-  Options opt_;
-  Done done_;
-  asio::steady_timer timer_;
-  std::vector<std::shared_ptr<Connection>> conns_;
-  std::size_t answered_ = 0;
-  std::string errors_;
-};
 
 class ClusterImpl final : public Cluster, public ClusterView {
  public:
