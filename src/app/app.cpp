@@ -2,6 +2,8 @@
 
 #include "app/assessments.hpp"
 #include "app/client.hpp"
+#include "app/conversations.hpp"
+#include "store/conversations.hpp"
 #include "app/followups.hpp"
 #include "store/followups.hpp"
 #include "app/metrics.hpp"
@@ -69,6 +71,9 @@ void App::start() {
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   routing_ = std::make_unique<Routing>(*this);
+  conversation_store_ = std::make_unique<store::ConversationStore>(db_->store());
+  conversations_ = std::make_unique<Conversations>(Conversations::Deps{
+      *conversation_store_, *this, clock_, config_, conversation_hooks()});
   followup_store_ = std::make_unique<store::FollowupStore>(db_->store());
   followups_ = std::make_unique<Followups>(Followups::Deps{
       *followup_store_, *this, *this, clock_, config_.followups, io_.get_executor(),
@@ -253,6 +258,34 @@ void App::client_closed(Client& client) {
         },
         asio::detached);
   }
+}
+
+// --------------------------------------------------------------- wiring
+
+// What the other features do when a conversation moves.
+Conversations::Hooks App::conversation_hooks() {
+  Conversations::Hooks h;
+  h.dispatch = [this](std::string const& team) { routing_->dispatch(team); };
+  h.positions = [this](std::string const& team) { routing_->positions(team); };
+  h.assess = [this](std::string conversation, std::string trigger) {
+    return assessments_->assess(std::move(conversation), std::move(trigger));
+  };
+  h.customer_returned = [this](std::string visitor, std::string conversation) {
+    return assessments_->customer_returned(std::move(visitor), std::move(conversation));
+  };
+  h.after_resolve = [this](std::string conversation, std::string agent, std::string stage) {
+    return followups_->after_resolve(std::move(conversation), std::move(agent), std::move(stage));
+  };
+  h.ticket_reply = [this](std::string ticket, std::string conversation, std::string visitor, std::string name,
+                          std::string text) {
+    return tickets_->customer_message(std::move(ticket), std::move(conversation), std::move(visitor), std::move(name),
+                                      std::move(text));
+  };
+  h.ticket_created = [this](std::string ticket) { return tickets_->announce_created(std::move(ticket)); };
+  h.message_received = [this] { metrics_->message_received(); };
+  h.first_response = [this](core::Millis ms) { metrics_->first_response(ms); };
+  h.sla_breach = [this](std::string const& metric) { metrics_->sla_breach(metric); };
+  return h;
 }
 
 // --------------------------------------------------------------- access

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "app/auth.hpp"
+#include "app/conversations.hpp"
 #include "app/config.hpp"
 #include "app/db.hpp"
 #include "app/hub.hpp"
@@ -29,6 +30,7 @@
 #include <string_view>
 
 namespace exceed::store {
+class ConversationStore;
 class FollowupStore;
 }
 
@@ -83,6 +85,7 @@ class App final : public net::Handler, public Publisher, public Visibility {
   Hub& hub() noexcept { return hub_; }
   Routing& routing() noexcept { return *routing_; }
   Followups& followups() noexcept { return *followups_; }
+  Conversations& conversations() noexcept { return *conversations_; }
   Tickets& tickets() noexcept { return *tickets_; }
   Assessments& assessments() noexcept { return *assessments_; }
   Metrics& metrics() noexcept { return *metrics_; }
@@ -152,6 +155,7 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void finish_join();
   boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
+  Conversations::Hooks conversation_hooks();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -163,6 +167,8 @@ class App final : public net::Handler, public Publisher, public Visibility {
   Hub hub_;
   std::unique_ptr<Routing> routing_;
   SystemClock clock_;
+  std::unique_ptr<store::ConversationStore> conversation_store_;
+  std::unique_ptr<Conversations> conversations_;
   std::unique_ptr<store::FollowupStore> followup_store_;
   std::unique_ptr<Followups> followups_;
   std::unique_ptr<Tickets> tickets_;
