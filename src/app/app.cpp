@@ -70,6 +70,7 @@ void App::start() {
 
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
+  db_->store().set_grouping(config_.redis.group_commit);
   routing_ = std::make_unique<Routing>(*this);
   conversation_store_ = std::make_unique<store::ConversationStore>(db_->store());
   conversations_ = std::make_unique<Conversations>(Conversations::Deps{

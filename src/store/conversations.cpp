@@ -99,8 +99,11 @@ asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
 }
 
 asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
-  auto r = co_await db_.call(db_.scripts().send, a.conversation_id, a.by.role_name(), a.by.user_id, a.name,
-                             a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now));
+  // Grouped with the other messages of this turn of the event loop: one
+  // script call appends them all (see Db::grouped and lua/send.lua).
+  std::vector<std::string> args{a.conversation_id, std::string(a.by.role_name()), a.by.user_id, a.name,
+                                a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now)};
+  auto r = co_await db_.grouped(db_.scripts().send, std::move(args));
   if (!r) co_return r.failure();
   Row row(*r, "send");
   Appended out;

@@ -57,6 +57,17 @@ store::Append write(std::string conv, core::Actor by, std::string cmid, std::str
   return store::Append{std::move(conv), std::move(by), "Someone", std::move(cmid), std::move(text), now};
 }
 
+// An append's seq (or "refused"), and the last stored text: for the tests
+// that start the two in one turn.
+boost::asio::awaitable<std::string> seq_of(ConversationStore& c, store::Append a) {
+  auto r = co_await c.append(a);
+  co_return r ? std::to_string(r->seq) : std::string("refused");
+}
+boost::asio::awaitable<std::string> last_text(ConversationStore& c, std::string conv) {
+  auto m = co_await c.last_message(conv);
+  co_return (m && *m) ? (*m)->text : std::string();
+}
+
 }  // namespace
 
 TEST_CASE("a chat starts queued with its first message, and starting again answers the open one") {
@@ -121,6 +132,47 @@ TEST_CASE("messages get gapless seqs, a retried client_msg_id its first seq, and
   REQUIRE(page->size() == 2);
   REQUIRE(page->at(0).seq == 2);
   REQUIRE(page->at(1).sender_id == "a_ann");
+}
+
+TEST_CASE("the messages of one turn are stored by one script call, each checked and numbered on its own") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  auto before = s.calls_of("evalsha");
+  // append() keeps a reference to its argument: they outlive the calls.
+  std::vector<store::Append> const writes{
+      write("c1", customer(), "m-2", "one", t0 + 1'000),
+      write("c1", customer("v_mallory"), "x-1", "not mine", t0 + 1'000),
+      write("c1", agent(), "a-1", "two", t0 + 1'000),
+      write("c1", customer(), "m-2", "one", t0 + 1'000),  // retried in the same turn
+      write("c1", customer(), "m-3", "three", t0 + 1'000)};
+  std::vector<boost::asio::awaitable<store::Result<store::Appended>>> sends;
+  for (auto const& w : writes) sends.push_back(c.append(w));
+  auto out = s.wait_all(std::move(sends));
+  REQUIRE(s.calls_of("evalsha") == before + 1);
+  REQUIRE(out[0]->seq == 2);
+  REQUIRE_FALSE(out[0]->duplicate);
+  REQUIRE(out[1].failure().refusal == core::Refusal::forbidden);
+  REQUIRE(out[2]->seq == 3);
+  REQUIRE(out[2]->first_response == 1'000);
+  REQUIRE(out[3]->seq == 2);
+  REQUIRE(out[3]->duplicate);
+  REQUIRE(out[4]->seq == 4);
+  REQUIRE(s.wait(c.message("c1", 4))->value().text == "three");
+  REQUIRE_FALSE(*s.wait(c.message("c1", 5)));
+
+  SECTION("a command issued after them in the same turn reaches Redis after them") {
+    // Started together: the append waits for the end of the turn, the read
+    // does not, yet the read's command is written after the group.
+    std::vector<boost::asio::awaitable<std::string>> both;
+    both.push_back(seq_of(c, write("c1", customer(), "m-5", "five", t0 + 2'000)));
+    both.push_back(last_text(c, "c1"));
+    auto got = s.wait_all(std::move(both));
+    REQUIRE(got[0] == "5");
+    REQUIRE(got[1] == "five");
+  }
 }
 
 TEST_CASE("a late answer is counted against its target") {
