@@ -7,6 +7,7 @@
 #include "app/followups.hpp"
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
+#include "app/visitors.hpp"
 #include "core/hours.hpp"
 #include "app/routing.hpp"
 #include "store/scripts.hpp"
@@ -223,6 +224,20 @@ struct Handlers {
 
   boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }
 
+  // Visitors browsing (app/visitors.hpp answers these itself).
+  boost::asio::awaitable<void> operator()(VisitorPage const& p) { co_await app.visitors().page(c, req, p); }
+  boost::asio::awaitable<void> operator()(VisitorTrack const& t) { co_await app.visitors().track(c, req, t); }
+  boost::asio::awaitable<void> operator()(InvitationAnswer const& a) { co_await app.visitors().answer(c, req, a); }
+  boost::asio::awaitable<void> operator()(VisitorInvite const& i) { co_await app.visitors().invite(c, req, i); }
+  boost::asio::awaitable<void> operator()(VisitorsSubscribe const& s) {
+    app.visitors().subscribe(c, req, s);
+    co_return;
+  }
+  boost::asio::awaitable<void> operator()(VisitorsUnsubscribe const&) {
+    app.visitors().unsubscribe(c, req);
+    co_return;
+  }
+
   boost::asio::awaitable<void> operator()(MetricsSubscribe const&) {
     ack();
     app.metrics().subscribe(c.shared_from_this());
@@ -326,7 +341,9 @@ struct Handlers {
     ack(std::move(result));
   }
 
-  boost::asio::awaitable<void> operator()(ConversationStart const& st) {
+  boost::asio::awaitable<void> operator()(ConversationStart const& given) {
+    // A visitor's page, cart and stage, and the invitation they answer.
+    auto const st = co_await app.visitors().enrich(c.user_id(), given);
     auto team = st.team.value_or(app.config().routing.default_team);
     auto t = now_ms();
     // Random, like every id: an id that carried its time and a counter
@@ -389,6 +406,7 @@ struct Handlers {
       spdlog::debug("conversation {} queued in {}", str_at(o.reply, 0), str_at(o.reply, 3));
       app.routing().dispatch(str_at(o.reply, 3));
       co_await app.assessments().customer_returned(c.user_id(), str_at(o.reply, 0));
+      co_await app.visitors().started(c.user_id(), str_at(o.reply, 0), st.invitation_id);
     }
     app.routing().positions(str_at(o.reply, 3));
   }

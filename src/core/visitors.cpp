@@ -115,6 +115,7 @@ Visit on_page(std::optional<Visit> const& stored, PageView const& p, PresenceTim
   v.pages_seen += 1;
   v.in_checkout = p.in_checkout;
   if (p.new_tab) v.connections += 1;
+  v.connections = std::max(v.connections, 1);  // a page comes from an open tab
   v.left_at = 0;
   v.expires_at = visit_expiry(v, t, now);
   return v;

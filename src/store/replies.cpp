@@ -112,16 +112,17 @@ asio::awaitable<Result<std::vector<std::string>>> ReplyStore::teams() {
 
 asio::awaitable<Result<ReplyContext>> ReplyStore::context(std::string const& conversation_id,
                                                           std::string const& agent_id) {
-  auto c = co_await db_.cmd("HMGET", db_.keys().conversation(conversation_id), "visitor_name", "context");
-  if (!c) co_return c.failure();
+  ReplyContext out;
   auto a = co_await db_.cmd("HGET", db_.keys().user(agent_id), "name");
   if (!a) co_return a.failure();
+  out.agent_name = a->is_nil() ? std::string() : a->str;
+  if (conversation_id.empty()) co_return out;
+  auto c = co_await db_.cmd("HMGET", db_.keys().conversation(conversation_id), "visitor_name", "context");
+  if (!c) co_return c.failure();
   Row row(*c, "conversation for a reply");
-  ReplyContext out;
   out.customer_name = row.text();
   out.context_json = row.text();
   if (!row.ok()) co_return row.failure();
-  out.agent_name = a->is_nil() ? std::string() : a->str;
   co_return out;
 }
 

@@ -50,7 +50,8 @@ class ReplyStore {
   // Every team that has shared replies is listed by its set; a supervisor
   // sees all of them.
   boost::asio::awaitable<Result<std::vector<std::string>>> teams();
-  // The customer's and the agent's names and the conversation's context.
+  // The agent's name and (for a conversation id) the customer's name and
+  // the conversation's context.
   boost::asio::awaitable<Result<ReplyContext>> context(std::string const& conversation_id, std::string const& agent_id);
 
  private:

@@ -232,6 +232,12 @@ asio::awaitable<Result<Done>> VisitorStore::keep_live(std::vector<std::pair<std:
   co_return Done{};
 }
 
+asio::awaitable<Result<bool>> VisitorStore::verified(std::string const& visitor_id) {
+  auto r = co_await db_.cmd("HGET", db_.keys().visitor(visitor_id), "user_id");
+  if (!r) co_return r.failure();
+  co_return !r->is_nil() && !r->str.empty();
+}
+
 asio::awaitable<Result<bool>> VisitorStore::team_online(std::string const& team) {
   std::vector<std::string> keys{db_.keys().team_agents(team)};
   std::vector<std::string> args{db_.keys().prefix()};

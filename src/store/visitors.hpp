@@ -61,6 +61,8 @@ class VisitorStore {
   // process that dies stops doing this, and its visitors leave the list).
   // Never shortens a time, never brings back a visit that left.
   boost::asio::awaitable<Result<Done>> keep_live(std::vector<std::pair<std::string, core::Millis>> const& until);
+  // Did the shop vouch for this visitor's identity (a verified user_id)?
+  boost::asio::awaitable<Result<bool>> verified(std::string const& visitor_id);
   // Is someone of the team online with a live session?
   boost::asio::awaitable<Result<bool>> team_online(std::string const& team);
   // The invitations counted on a day: "<rule>:<event>" -> count.
