@@ -305,6 +305,8 @@ void print_result(Result const& r) {
     kv(line, "console_frames_per_s", consoles > 0 && window > 0 ? get(r, "console_frames") / consoles / window : 0);
     kv(line, "console_rows_per_s", consoles > 0 && window > 0 ? get(r, "console_rows") / consoles / window : 0);
     kv(line, "console_kb_per_s", consoles > 0 && window > 0 ? get(r, "console_bytes") / consoles / window / 1024 : 0);
+    kv(line, "console_frame_rows_max", get(r, "console_frame_rows_max"));
+    kv(line, "console_frame_kb_max", get(r, "console_frame_bytes_max") / 1024);
     kv(line, "console_p50_ms", h.quantile(0.5) / 1000);
     kv(line, "console_p99_ms", h.quantile(0.99) / 1000);
   }
