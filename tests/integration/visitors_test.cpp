@@ -121,7 +121,7 @@ TEST_CASE("a visitor browsing appears in an agent's live list with page and cart
   }
 }
 
-TEST_CASE("a rule invites after its time on checkout; a dismissed invitation does not come back in the visit") {
+TEST_CASE("a rule invites after its time on checkout, and a dismissed invitation does not come back in the visit") {
   Deployment d(visitor_env());
   d.user("ann");
   auto ann = agent(d.port(), "ann");
