@@ -187,6 +187,27 @@ TEST_CASE("an accepted invitation starts a pre-purchase chat that carries its ru
     INFO(line);
     REQUIRE(metrics.body.find(line) != std::string::npos);
   }
+
+  // The reports split by stage: this chat is before the purchase, one
+  // started from no visit has none.
+  auto eve = customer(d.port(), "Eve");
+  REQUIRE(ok(eve->request(frame({{"type", "conversation.start"}, {"text", "Where is my parcel?"}}))));
+  d.user("sue", "supervisor");
+  std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + login(d.port(), "sue", "password123")}};
+  auto started = [&](std::string const& stage) {
+    auto r = http(d.port(), "GET", "/api/v1/reports/summary?stage=" + stage, "", auth);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    REQUIRE(str(r.json().as_object(), "stage") == stage);
+    return r.json().at("totals").at("started").as_int64();
+  };
+  REQUIRE(started("pre_purchase") == 1);
+  REQUIRE(started("none") == 1);
+  REQUIRE(started("post_purchase") == 0);
+  REQUIRE(http(d.port(), "GET", "/api/v1/reports/summary?stage=browsing", "", auth).status == 400);
+  auto consistency = http(d.port(), "GET", "/api/v1/reports/consistency?stage=pre_purchase", "", auth);
+  REQUIRE(consistency.status == 200);
+  REQUIRE(str(consistency.json().as_object(), "stage") == "pre_purchase");
 }
 
 TEST_CASE("an agent invites one visitor by hand, not twice in a row") {
