@@ -11,7 +11,11 @@
 #include "app/routing.hpp"
 #include "store/scripts.hpp"
 #include "app/throttle.hpp"
+#include "app/replies.hpp"
+#include "app/visitors.hpp"
 #include "net/security.hpp"
+#include "store/replies.hpp"
+#include "store/visitors.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -84,6 +88,14 @@ void App::start() {
   assessments_ = std::make_unique<Assessments>(*this);
   metrics_ = std::make_unique<Metrics>(*this);
   throttle_ = std::make_unique<Throttle>(*db_, config_);
+  visitor_store_ = std::make_unique<store::VisitorStore>(db_->store());
+  visitors_ = std::make_unique<Visitors>(Visitors::Deps{
+      *visitor_store_, *this, clock_, config_.visitors, config_.invitations, config_.teams,
+      config_.routing.default_team, config_.metrics.zone, io_.get_executor(), [this] { return db_->connected(); },
+      [this](std::string_view event) { metrics_->invitation(event); },
+      [this](std::size_t live) { metrics_->visitors_live(live); }});
+  reply_store_ = std::make_unique<store::ReplyStore>(db_->store());
+  replies_ = std::make_unique<Replies>(Replies::Deps{*reply_store_, *this, clock_});
   db_->time_commands(metrics_->redis_latency());
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
@@ -105,6 +117,7 @@ void App::start() {
   followups_->start();
   tickets_->start();
   metrics_->start();
+  visitors_->start();
 
   net::ServerOptions so;
   so.host = config_.server.host;
@@ -136,6 +149,7 @@ void App::stop(std::function<void()> done) {
   followups_->stop();
   tickets_->stop();
   metrics_->stop();
+  visitors_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });
@@ -249,6 +263,7 @@ std::shared_ptr<net::WebSocketHandler> App::on_ws_open(std::shared_ptr<net::WebS
 
 void App::client_closed(Client& client) {
   hub_.remove(client);
+  visitors_->closed(client);
   if (client.authenticated() && client.role() == core::Role::agent) {
     asio::co_spawn(
         io_,
@@ -286,6 +301,12 @@ Conversations::Hooks App::conversation_hooks() {
   h.message_received = [this] { metrics_->message_received(); };
   h.first_response = [this](core::Millis ms) { metrics_->first_response(ms); };
   h.sla_breach = [this](std::string const& metric) { metrics_->sla_breach(metric); };
+  h.enrich = [this](std::string visitor, protocol::ConversationStart start) {
+    return visitors_->enrich(std::move(visitor), std::move(start));
+  };
+  h.visit_started = [this](std::string visitor, std::string conversation, std::optional<std::string> invitation) {
+    return visitors_->started(std::move(visitor), std::move(conversation), std::move(invitation));
+  };
   return h;
 }
 

@@ -33,6 +33,8 @@
 namespace exceed::store {
 class ConversationStore;
 class FollowupStore;
+class ReplyStore;
+class VisitorStore;
 }
 
 namespace exceed::app {
@@ -41,9 +43,11 @@ class Assessments;
 class Client;
 class Followups;
 class Metrics;
+class Replies;
 class Routing;
 class Throttle;
 class Tickets;
+class Visitors;
 
 // The current time as the core takes it.
 core::Millis now_ms();
@@ -91,6 +95,8 @@ class App final : public net::Handler, public Publisher, public Visibility {
   Assessments& assessments() noexcept { return *assessments_; }
   Metrics& metrics() noexcept { return *metrics_; }
   Throttle& throttle() noexcept { return *throttle_; }
+  Visitors& visitors() noexcept { return *visitors_; }
+  Replies& replies() noexcept { return *replies_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -177,6 +183,10 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::unique_ptr<Assessments> assessments_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Throttle> throttle_;
+  std::unique_ptr<store::VisitorStore> visitor_store_;
+  std::unique_ptr<Visitors> visitors_;
+  std::unique_ptr<store::ReplyStore> reply_store_;
+  std::unique_ptr<Replies> replies_;
   std::unique_ptr<net::Server> server_;
   net::StaticFiles static_files_;  // web_root, scanned at start
   std::set<std::string, std::less<>> public_hosts_;     // lower-case host names

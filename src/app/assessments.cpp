@@ -291,6 +291,9 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
   if (actor.role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
   auto team = query_value(q, "team");
   auto agent = query_value(q, "agent");
+  auto stage = query_value(q, "stage");
+  if (!stage.empty() && stage != "pre_purchase" && stage != "purchase" && stage != "post_purchase" && stage != "none")
+    co_return error_response(error::bad_request, "stage must be pre_purchase, purchase, post_purchase or none");
   if (actor.role == core::Role::agent && agent != actor.user_id)
     co_return error_response(error::forbidden, "agents see their own consistency");
   auto window = report_window(q, now_ms());
@@ -305,9 +308,11 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
   if (!ids) co_return from_outcome(ids);
   std::vector<core::AssessedConversation> items;
   for (auto const& id : ids.reply.elements) {
-    auto r = co_await db.cmd("HMGET", db.key("conv:" + id.str), "assessment_level", "team", "agent", "resolved_at", "times");
+    auto r = co_await db.cmd("HMGET", db.key("conv:" + id.str), "assessment_level", "team", "agent", "resolved_at", "times",
+                             "stage");
     if (!r) co_return from_outcome(r);
     if ((!team.empty() && str_at(r.reply, 1) != team) || (!agent.empty() && str_at(r.reply, 2) != agent)) continue;
+    if (!stage.empty() && str_at(r.reply, 5) != (stage == "none" ? std::string() : stage)) continue;
     auto level = core::parse_level(str_at(r.reply, 0));
     if (!level) continue;
     core::AssessedConversation a{int_at(r.reply, 3), *level, std::nullopt};
@@ -317,7 +322,9 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
     items.push_back(a);
   }
   auto c = core::consistency(items, bucket);
-  co_return json_response(200, consistency_json(c, team, agent, from, to, bucket_name));
+  auto out = consistency_json(c, team, agent, from, to, bucket_name);
+  if (!stage.empty()) out["stage"] = stage;
+  co_return json_response(200, std::move(out));
 }
 
 asio::awaitable<Outcome> Assessments::answer_csat(std::string visitor, protocol::CsatSubmit const& a) {

@@ -8,6 +8,7 @@
 #include "app/followups.hpp"
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
+#include "app/visitors.hpp"
 #include "core/hours.hpp"
 #include "app/routing.hpp"
 #include "store/scripts.hpp"
@@ -260,6 +261,20 @@ struct Handlers {
   }
 
   boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }
+
+  // Visitors browsing (app/visitors.hpp answers these itself).
+  boost::asio::awaitable<void> operator()(VisitorPage const& p) { co_await app.visitors().page(c, req, p); }
+  boost::asio::awaitable<void> operator()(VisitorTrack const& t) { co_await app.visitors().track(c, req, t); }
+  boost::asio::awaitable<void> operator()(InvitationAnswer const& a) { co_await app.visitors().answer(c, req, a); }
+  boost::asio::awaitable<void> operator()(VisitorInvite const& i) { co_await app.visitors().invite(c, req, i); }
+  boost::asio::awaitable<void> operator()(VisitorsSubscribe const& s) {
+    app.visitors().subscribe(c, req, s);
+    co_return;
+  }
+  boost::asio::awaitable<void> operator()(VisitorsUnsubscribe const&) {
+    app.visitors().unsubscribe(c, req);
+    co_return;
+  }
 
   boost::asio::awaitable<void> operator()(MetricsSubscribe const&) {
     ack();

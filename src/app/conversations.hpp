@@ -17,6 +17,7 @@
 #include <boost/json/object.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,14 @@ class Conversations {
                                                std::string visitor_name, std::string text)>
         ticket_reply;
     std::function<boost::asio::awaitable<void>(std::string ticket)> ticket_created;
+    // A chat a visitor starts takes their visit's page, cart and stage and
+    // the invitation it answers (enrich); once made, the visit knows it.
+    std::function<boost::asio::awaitable<protocol::ConversationStart>(std::string visitor,
+                                                                      protocol::ConversationStart start)>
+        enrich;
+    std::function<boost::asio::awaitable<void>(std::string visitor, std::string conversation,
+                                               std::optional<std::string> invitation)>
+        visit_started;
     // Figures for operators.
     std::function<void()> message_received;
     std::function<void(core::Millis)> first_response;

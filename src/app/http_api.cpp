@@ -11,6 +11,8 @@
 #include "store/scripts.hpp"
 #include "app/throttle.hpp"
 #include "app/users.hpp"
+#include "app/replies.hpp"
+#include "app/visitors.hpp"
 #include "app/wire.hpp"
 #include "net/security.hpp"
 
@@ -135,7 +137,7 @@ boost::asio::awaitable<net::HttpResponse> App::on_http(net::HttpRequest req) {
     r.status = allow_origin.empty() ? 403 : 204;
     r.content_type.clear();
     if (!allow_origin.empty()) {
-      r.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS"});
+      r.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS"});
       r.headers.push_back({"Access-Control-Allow-Headers", "Authorization, Content-Type"});
       r.headers.push_back({"Access-Control-Max-Age", "600"});
     }
@@ -400,6 +402,15 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     if (path == "/api/v1/tickets" || path.rfind("/api/v1/tickets/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await tickets_->http(actor, method, path.substr(15), target->query, std::move(body));
+    }
+    if (path == "/api/v1/replies" || path.rfind("/api/v1/replies/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await replies_->http(actor, method, path.substr(15), target->query, std::move(body));
+    }
+    if (path == "/api/v1/reports/invitations") {
+      if (method != "GET") co_return error_response(error::bad_request, "use GET");
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await visitors_->report(actor, target->query);
     }
     if (path == "/api/v1/followups" || path.rfind("/api/v1/followups/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};

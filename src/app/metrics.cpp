@@ -186,7 +186,18 @@ Metrics::Metrics(App& app) : app_(app), periodic_(app.executor(), [&app] { retur
   for (char const* why : {"password", "disabled", "throttled", "rate_limited", "busy"})
     r.counter("exceed_login_failures_total", {{"reason", why}});
   r.gauge("exceed_followups_overdue");
+  r.describe("exceed_invitations_total", Registry::Type::counter,
+             "Invitations to chat: shown to a visitor, dismissed, accepted, and those that led to a chat.");
+  r.describe("exceed_visitors_live", Registry::Type::gauge, "Visitors on the shop's pages now (whole deployment).");
+  for (char const* e : {"shown", "dismissed", "accepted", "chat"}) r.counter("exceed_invitations_total", {{"event", e}});
+  r.gauge("exceed_visitors_live");
 }
+
+void Metrics::invitation(std::string_view event) {
+  registry_.counter("exceed_invitations_total", {{"event", std::string(event)}}) += 1;
+}
+
+void Metrics::visitors_live(std::size_t n) { registry_.gauge("exceed_visitors_live") = static_cast<double>(n); }
 
 Metrics::~Metrics() = default;
 

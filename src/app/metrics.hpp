@@ -57,6 +57,9 @@ class Metrics {
   void login_refused(std::string_view reason);
   // A request refused by a rate limit (visitors, tickets, sessions).
   void rate_limited(std::string_view what);
+  // Invitations to chat (shown, dismissed, accepted, chat) and the visitors on the site.
+  void invitation(std::string_view event);
+  void visitors_live(std::size_t n);
   core::prom::Histogram* redis_latency() noexcept { return redis_latency_; }
 
   // GET /metrics (reads the deployment's gauges first when the last

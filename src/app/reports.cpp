@@ -27,6 +27,12 @@ constexpr long long page_size = 1000;
 constexpr long long max_scanned = 500'000;
 constexpr char const* metrics[] = {"first_response", "next_response", "resolution"};
 
+// The stage a report is narrowed to: before, during or after a purchase,
+// 'none' for the conversations started without one, '' for all.
+bool stage_filter_ok(std::string const& stage) {
+  return stage.empty() || stage == "pre_purchase" || stage == "purchase" || stage == "post_purchase" || stage == "none";
+}
+
 // "2026-11-22T10:00:00Z" or milliseconds since the epoch.
 std::optional<core::Millis> parse_time(std::string const& text) {
   if (text.empty()) return std::nullopt;
@@ -176,7 +182,7 @@ void collect(store::Reply const& page, std::vector<core::ConversationFacts>& int
 
 net::HttpResponse render(net::HttpRequest const& req, Query const& q, std::vector<core::ConversationFacts> const& facts,
                          core::GroupBy by, core::Millis from, core::Millis to, std::string const& team,
-                         std::string const& agent, core::TimeZone const& tz) {
+                         std::string const& agent, std::string const& stage, core::TimeZone const& tz) {
   auto totals = core::summarize(facts);
   std::vector<core::SummaryGroup> groups;
   if (by != core::GroupBy::none) groups = core::summarize_by(facts, by, tz);
@@ -196,6 +202,7 @@ net::HttpResponse render(net::HttpRequest const& req, Query const& q, std::vecto
   out["to"] = to;
   out["team"] = team.empty() ? json::value(nullptr) : json::value(team);
   out["agent"] = agent.empty() ? json::value(nullptr) : json::value(agent);
+  out["stage"] = stage.empty() ? json::value(nullptr) : json::value(stage);
   static constexpr char const* names[] = {"none", "hour", "day", "agent", "team"};
   out["group_by"] = names[static_cast<int>(by)];
   out["totals"] = figures_json(totals);
@@ -224,6 +231,9 @@ asio::awaitable<net::HttpResponse> summary_report(App& app, Actor const& actor, 
   if (!by) co_return error_response(error::bad_request, "group_by must be hour, day, agent or team");
   std::string team = query_value(q, "team");
   std::string agent = query_value(q, "agent");
+  std::string stage = query_value(q, "stage");
+  if (!stage_filter_ok(stage))
+    co_return error_response(error::bad_request, "stage must be pre_purchase, purchase, post_purchase or none");
   if (actor.role == core::Role::agent) {
     // Agents see their own figures.
     if (!agent.empty() && agent != actor.user_id)
@@ -238,12 +248,12 @@ asio::awaitable<net::HttpResponse> summary_report(App& app, Actor const& actor, 
     if (offset >= max_scanned)
       co_return error_response(error::too_large, "more than 500000 conversations in the period: ask for a shorter one");
     auto page = co_await db.call(db.scripts().report_facts, from_text, to_text, std::to_string(offset),
-                                 std::to_string(page_size), team, agent);
+                                 std::to_string(page_size), team, agent, stage);
     if (!page) co_return from_outcome(page);
     collect(page.reply, facts);
     if (int_at(page.reply, 0) < page_size) break;
   }
-  co_return render(req, q, facts, *by, *from, *to, team, agent, app.config().metrics.zone);
+  co_return render(req, q, facts, *by, *from, *to, team, agent, stage, app.config().metrics.zone);
 }
 
 }  // namespace exceed::app

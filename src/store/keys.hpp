@@ -61,6 +61,22 @@ class Keys {
   std::string sla_agent(std::string_view agent) const { return p_ + "sla:agent:" + std::string(agent); }
   std::string metric_samples() const { return p_ + "metrics:samples"; }
 
+  // Visitors browsing the shop: each visitor's current visit (hash, kept
+  // visitors.retention_s), the live ones by when they leave the list
+  // (zset), the stream of changed visits every process reads on, and the
+  // invitations counted per day ("<rule>:<event>" -> n).
+  std::string visit(std::string_view visitor_id) const { return p_ + "visit:" + std::string(visitor_id); }
+  std::string visits_live() const { return p_ + "visits:live"; }
+  std::string visit_changes() const { return p_ + "visits:changes"; }
+  std::string invitation_counts(std::string_view day) const { return p_ + "invitations:" + std::string(day); }
+
+  // Saved replies: the record, the replies of a team and of an agent (sets),
+  // and each scope's shortcuts (hash shortcut -> reply id).
+  std::string reply(std::string_view id) const { return p_ + "reply:" + std::string(id); }
+  std::string team_replies(std::string_view team) const { return p_ + "replies:team:" + std::string(team); }
+  std::string agent_replies(std::string_view agent) const { return p_ + "replies:agent:" + std::string(agent); }
+  std::string shortcuts(std::string_view scope_set) const { return std::string(scope_set) + ":shortcuts"; }
+
   // Processes and the bus between them.
   std::string processes() const { return p_ + "procs"; }
   std::string bus() const { return p_ + "bus"; }
