@@ -32,6 +32,8 @@
 namespace exceed::store {
 class ConversationStore;
 class FollowupStore;
+class RoutingStore;
+class TicketStore;
 }
 
 namespace exceed::app {
@@ -52,10 +54,6 @@ class SystemClock final : public core::Clock {
  public:
   core::Millis now() const noexcept override { return now_ms(); }
 };
-
-// A process whose heartbeat in `procs` is older than this is dead: its
-// agents' connections are reaped, and it no longer counts as a peer.
-constexpr core::Millis process_dead_after_ms = 15'000;
 
 inline constexpr std::string_view exceed_version = "0.1.0";
 
@@ -131,9 +129,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   // Called when a client's socket is gone.
   void client_closed(Client& client);
 
-  // A presence change Redis did not take (it was down): replayed when it is back.
-  void note_presence_debt(std::string const& agent_id, int delta);
-
   // Checks a password on the hashing pool (slow on purpose). Callers first
   // see hashing_full(): past auth.hashing_queue checks, they answer 503.
   boost::asio::awaitable<bool> check_password(std::string password, std::string stored);
@@ -153,7 +148,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void on_store_up();
   boost::asio::awaitable<void> join();
   void finish_join();
-  boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
   Conversations::Hooks conversation_hooks();
 
@@ -165,12 +159,14 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::shared_ptr<store::Subscriber> bus_;
   std::unique_ptr<Db> db_;
   Hub hub_;
+  std::unique_ptr<store::RoutingStore> routing_store_;
   std::unique_ptr<Routing> routing_;
   SystemClock clock_;
   std::unique_ptr<store::ConversationStore> conversation_store_;
   std::unique_ptr<Conversations> conversations_;
   std::unique_ptr<store::FollowupStore> followup_store_;
   std::unique_ptr<Followups> followups_;
+  std::unique_ptr<store::TicketStore> ticket_store_;
   std::unique_ptr<Tickets> tickets_;
   std::unique_ptr<Assessments> assessments_;
   std::unique_ptr<Metrics> metrics_;
@@ -181,7 +177,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::vector<net::IpRange> trusted_proxies_;
   boost::asio::thread_pool hashing_;
   int hashing_in_flight_ = 0;
-  std::map<std::string, int> presence_debt_;
   bool stopping_ = false;
   bool store_was_up_ = false;
   // The bus (see observe_processes): publish until we know we are alone.
