@@ -81,7 +81,7 @@ TEST_CASE("a plan reads a team's waiting chats in order, and only its members on
   REQUIRE(s.wait(r.snapshot("support", 1))->queue.size() == 1);
 }
 
-TEST_CASE("an offer holds only while the chat waits and the agent has room; accepted, the chat is theirs") {
+TEST_CASE("an offer holds only while the chat waits and the agent has room, and accepted, the chat is theirs") {
   test::LiveStore s;
   agent(s, "a_ann", "Ann", 1);
   waiting_chat(s, "c1", t0);
@@ -202,7 +202,7 @@ TEST_CASE("a chat goes back to a queue only while it is still its agent's, and o
   REQUIRE(s.wait(r.requeue(back)).failure().refusal == core::Refusal::conflict);  // once
 }
 
-TEST_CASE("an agent's connections are counted across processes; the last one gone starts the grace period") {
+TEST_CASE("an agent's connections are counted across processes, and the last one gone starts the grace period") {
   test::LiveStore s;
   agent(s, "a_ann", "Ann", 2, "online", 0);
   waiting_chat(s, "c1", t0);
@@ -238,7 +238,7 @@ TEST_CASE("an agent's connections are counted across processes; the last one gon
   }
 }
 
-TEST_CASE("a process that stops beating is reaped once; the live ones are those that beat since") {
+TEST_CASE("a process that stops beating is reaped once, and the live ones are those that beat since") {
   test::LiveStore s;
   agent(s, "a_ann", "Ann", 2, "online", 0);
   RoutingStore r(s.db());

@@ -123,7 +123,7 @@ TEST_CASE("a ticket is refused for an unknown team, requester or conversation, o
   REQUIRE_FALSE(*s.wait(tickets.get("t_1")));
 }
 
-TEST_CASE("changes apply only from the status the caller saw, each recorded; solved tickets close once, later") {
+TEST_CASE("changes apply only from the status the caller saw, each recorded, and solved tickets close once, later") {
   test::LiveStore s;
   seed(s);
   TicketStore tickets(s.db());
@@ -168,7 +168,7 @@ TEST_CASE("changes apply only from the status the caller saw, each recorded; sol
   REQUIRE(record.closed_at == t0 + 5'000);
 }
 
-TEST_CASE("a public reply reaches the customer's conversation; a customer's reopens; a closed ticket takes none") {
+TEST_CASE("a public reply reaches the customer's conversation, a customer's reopens, and a closed ticket takes none") {
   test::LiveStore s;
   seed(s);
   TicketStore tickets(s.db());
