@@ -140,7 +140,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void revoke_sessions(std::string const& user_id);
 
  private:
-  boost::asio::awaitable<void> agent_left(std::string agent);
   boost::asio::awaitable<void> finish_stop(std::function<void()> done);
   void on_bus(std::string_view payload);
   void say(core::BusMessage const& m);
