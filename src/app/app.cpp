@@ -9,7 +9,9 @@
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
+#include "store/routing.hpp"
 #include "store/scripts.hpp"
+#include "store/tickets.hpp"
 #include "app/throttle.hpp"
 #include "app/replies.hpp"
 #include "app/visitors.hpp"
@@ -37,6 +39,35 @@ core::Millis now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+namespace {
+
+// What routing tells the rest of the process.
+Routing::Hooks routing_hooks(App& app) {
+  Routing::Hooks h;
+  h.processes_seen = [&app](std::int64_t live) { app.observe_processes(live); };
+  h.queue_wait = [&app](core::Millis ms) { app.metrics().queue_wait(ms); };
+  h.sla_breach = [&app](std::string const& metric) { app.metrics().sla_breach(metric); };
+  return h;
+}
+
+// What the other features do when a ticket moves.
+Tickets::Hooks ticket_hooks(App& app) {
+  Tickets::Hooks h;
+  h.dispatch = [&app](std::string const& team) { app.routing().dispatch(team); };
+  h.positions = [&app](std::string const& team) { app.routing().positions(team); };
+  h.assess = [&app](std::string ticket, std::string trigger) {
+    return app.assessments().assess_ticket(std::move(ticket), std::move(trigger));
+  };
+  h.new_ticket_allowed = [&app](std::string customer) {
+    return app.throttle().take("tickets", std::move(customer), app.config().limits.tickets_per_customer_per_hour,
+                               3'600'000, app.clock().now());
+  };
+  h.rate_limited = [&app](std::string_view what) { app.metrics().rate_limited(what); };
+  return h;
+}
+
+}  // namespace
 
 App::App(asio::io_context& io, Config config)
     : io_(io),
@@ -75,8 +106,11 @@ void App::start() {
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   db_->store().set_grouping(config_.redis.group_commit);
-  routing_ = std::make_unique<Routing>(*this);
   conversation_store_ = std::make_unique<store::ConversationStore>(db_->store());
+  routing_store_ = std::make_unique<store::RoutingStore>(db_->store());
+  routing_ = std::make_unique<Routing>(Routing::Deps{*routing_store_, *conversation_store_, *this, clock_, config_,
+                                                     io_.get_executor(), process_id_,
+                                                     [this] { return db_->connected(); }, routing_hooks(*this)});
   conversations_ = std::make_unique<Conversations>(Conversations::Deps{
       *conversation_store_, *this, clock_, config_, conversation_hooks()});
   followup_store_ = std::make_unique<store::FollowupStore>(db_->store());
@@ -84,7 +118,10 @@ void App::start() {
       *followup_store_, *this, *this, clock_, config_.followups, io_.get_executor(),
       [this] { return db_->connected(); },
       [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); }});
-  tickets_ = std::make_unique<Tickets>(*this);
+  ticket_store_ = std::make_unique<store::TicketStore>(db_->store());
+  tickets_ = std::make_unique<Tickets>(Tickets::Deps{*ticket_store_, *conversation_store_, *this, clock_, config_,
+                                                     io_.get_executor(), [this] { return db_->connected(); },
+                                                     ticket_hooks(*this)});
   assessments_ = std::make_unique<Assessments>(*this);
   metrics_ = std::make_unique<Metrics>(*this);
   throttle_ = std::make_unique<Throttle>(*db_, config_);
@@ -169,7 +206,7 @@ asio::awaitable<void> App::finish_stop(std::function<void()> done) {
       if (redis_->in_flight() == 0) break;
     }
   }
-  co_await db_->cmd("ZREM", db_->key("procs"), process_id_);
+  co_await routing_->leave();
   bus_->stop();
   redis_->stop();
   spdlog::info("stopped");
@@ -179,23 +216,7 @@ asio::awaitable<void> App::finish_stop(std::function<void()> done) {
 void App::on_store_up() {
   db_->load_scripts();  // first on the new link
   spdlog::info("store: connected");
-  db_->post({"SADD", db_->key("teams"), config_.routing.default_team});
-  db_->post({"ZADD", db_->key("procs"), std::to_string(now_ms()), process_id_});
-  if (!presence_debt_.empty()) asio::co_spawn(io_, resync_presence(), asio::detached);
-}
-
-void App::note_presence_debt(std::string const& agent_id, int delta) {
-  if ((presence_debt_[agent_id] += delta) == 0) presence_debt_.erase(agent_id);
-}
-
-asio::awaitable<void> App::resync_presence() {
-  auto debts = std::exchange(presence_debt_, {});
-  for (auto const& [agent, delta] : debts) {
-    auto o = co_await db_->call(db_->scripts().presence, agent, process_id_, std::to_string(delta),
-                                                         std::to_string(now_ms()),
-                                                         std::to_string(config_.routing.agent_grace_s * 1000LL));
-    if (!o) note_presence_debt(agent, delta);
-  }
+  routing_->store_came_up();
 }
 
 // --------------------------------------------------------------- WebSockets
@@ -264,16 +285,7 @@ std::shared_ptr<net::WebSocketHandler> App::on_ws_open(std::shared_ptr<net::WebS
 void App::client_closed(Client& client) {
   hub_.remove(client);
   visitors_->closed(client);
-  if (client.authenticated() && client.role() == core::Role::agent) {
-    asio::co_spawn(
-        io_,
-        [this, agent = client.user_id()]() -> asio::awaitable<void> {
-          auto o = co_await db_->call(db_->scripts().presence, agent, process_id_, "-1", std::to_string(now_ms()),
-                                      std::to_string(config_.routing.agent_grace_s * 1000LL));
-          if (!o) note_presence_debt(agent, -1);
-        },
-        asio::detached);
-  }
+  if (client.authenticated() && client.role() == core::Role::agent) routing_->agent_disconnected(client.user_id());
 }
 
 // --------------------------------------------------------------- wiring
@@ -320,7 +332,7 @@ asio::awaitable<store::Result<store::Done>> App::conversation(core::Actor const&
 
 asio::awaitable<store::Result<store::Done>> App::ticket(core::Actor const& actor, std::string id) {
   auto o = co_await tickets_->visible(actor, id);
-  if (!o) co_return to_failure(o);
+  if (!o) co_return o.failure();
   co_return store::Done{};
 }
 

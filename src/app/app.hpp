@@ -35,6 +35,8 @@ class ConversationStore;
 class FollowupStore;
 class ReplyStore;
 class VisitorStore;
+class RoutingStore;
+class TicketStore;
 }
 
 namespace exceed::app {
@@ -57,10 +59,6 @@ class SystemClock final : public core::Clock {
  public:
   core::Millis now() const noexcept override { return now_ms(); }
 };
-
-// A process whose heartbeat in `procs` is older than this is dead: its
-// agents' connections are reaped, and it no longer counts as a peer.
-constexpr core::Millis process_dead_after_ms = 15'000;
 
 inline constexpr std::string_view exceed_version = "0.1.0";
 
@@ -138,9 +136,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   // Called when a client's socket is gone.
   void client_closed(Client& client);
 
-  // A presence change Redis did not take (it was down): replayed when it is back.
-  void note_presence_debt(std::string const& agent_id, int delta);
-
   // Checks a password on the hashing pool (slow on purpose). Callers first
   // see hashing_full(): past auth.hashing_queue checks, they answer 503.
   boost::asio::awaitable<bool> check_password(std::string password, std::string stored);
@@ -151,7 +146,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void revoke_sessions(std::string const& user_id);
 
  private:
-  boost::asio::awaitable<void> agent_left(std::string agent);
   boost::asio::awaitable<void> finish_stop(std::function<void()> done);
   void on_bus(std::string_view payload);
   void say(core::BusMessage const& m);
@@ -161,7 +155,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void on_store_up();
   boost::asio::awaitable<void> join();
   void finish_join();
-  boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
   Conversations::Hooks conversation_hooks();
 
@@ -173,12 +166,14 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::shared_ptr<store::Subscriber> bus_;
   std::unique_ptr<Db> db_;
   Hub hub_;
+  std::unique_ptr<store::RoutingStore> routing_store_;
   std::unique_ptr<Routing> routing_;
   SystemClock clock_;
   std::unique_ptr<store::ConversationStore> conversation_store_;
   std::unique_ptr<Conversations> conversations_;
   std::unique_ptr<store::FollowupStore> followup_store_;
   std::unique_ptr<Followups> followups_;
+  std::unique_ptr<store::TicketStore> ticket_store_;
   std::unique_ptr<Tickets> tickets_;
   std::unique_ptr<Assessments> assessments_;
   std::unique_ptr<Metrics> metrics_;
@@ -193,7 +188,6 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::vector<net::IpRange> trusted_proxies_;
   boost::asio::thread_pool hashing_;
   int hashing_in_flight_ = 0;
-  std::map<std::string, int> presence_debt_;
   bool stopping_ = false;
   bool store_was_up_ = false;
   // The bus (core/bus.hpp): publish until we know we are alone; the join

@@ -13,7 +13,6 @@
 #include "app/routing.hpp"
 #include "store/scripts.hpp"
 #include "app/wire.hpp"
-#include "core/router.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -27,20 +26,6 @@ namespace {
 
 void reply_error(Client& c, json::value const& id, Outcome const& o) {
   c.send(encode_error(id, *o.error, o.message));
-}
-
-json::object person(std::string_view id, std::string_view name) {
-  json::object p;
-  p["id"] = id;
-  p["name"] = name;
-  return p;
-}
-
-
-Targets both_sides(std::string const& visitor, std::string const& agent) {
-  Targets t{"u:" + visitor};
-  if (!agent.empty()) t.push_back("u:" + agent);
-  return t;
 }
 
 }  // namespace
@@ -95,12 +80,7 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   hub_.add(client.shared_from_this());
   spdlog::debug("ws {}: hello as {} {}", client.id(), core::to_string(claims->role), claims->subject);
 
-  if (claims->role == core::Role::agent) {
-    auto p = co_await db_->call(db_->scripts().presence, client.user_id(), process_id_, "1", std::to_string(now_ms()),
-                                std::to_string(config_.routing.agent_grace_s * 1000LL));
-    if (!p) note_presence_debt(client.user_id(), 1);
-    for (auto const& t : teams) routing_->dispatch(t);
-  }
+  if (claims->role == core::Role::agent) co_await routing_->agent_connected(client.user_id(), teams);
 
   // The user's open conversations, so a client can resume without a list call.
   json::array open;
@@ -137,16 +117,8 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   // time left; and the follow-ups that fell due while they were away.
   if (claims->role == core::Role::agent) {
     co_await followups_->deliver_pending(client);
-    auto offers = co_await db_->cmd("SMEMBERS", db_->key("agent:" + client.user_id() + ":offers"));
-    for (auto const& id : offers.reply.elements) {
-      auto c = co_await db_->cmd("HMGET", db_->key("conv:" + id.str), "status", "offered_to", "offer_expires", "team",
-                                 "visitor", "visitor_name", "priority", "context", "preview");
-      if (!c || str_at(c.reply, 0) != "offered" || str_at(c.reply, 1) != client.user_id()) continue;
-      auto left = (int_at(c.reply, 2) - now_ms() + 999) / 1000;
-      if (left <= 0) continue;
-      client.send(offer_event({id.str, str_at(c.reply, 3), str_at(c.reply, 4), str_at(c.reply, 5),
-                               str_at(c.reply, 6), str_at(c.reply, 7), str_at(c.reply, 8), left}));
-    }
+    auto offers = co_await routing_->open_offers(client.user_id());
+    for (std::size_t i = 0; i < offers.size(); ++i) client.send(std::move(offers[i]));
   }
 
   // Resume: everything after each after_seq, in order, as message events.
@@ -180,18 +152,8 @@ struct Handlers {
   Client& c;
   Request const& req;
 
-  Db& db() { return app.db(); }
-  store::Scripts const& s() { return app.db().scripts(); }
-  std::string role() { return std::string(core::to_string(c.role())); }
-  std::string now() { return std::to_string(now_ms()); }
   void ack(json::object result = {}) { c.send(encode_ack(req.id, std::move(result))); }
   void fail(Outcome const& o) { reply_error(c, req.id, o); }
-  void fail(error code, std::string_view text) { c.send(encode_error(req.id, code, text)); }
-  // A script that assigned a chat for the first time answers its queue wait
-  // at `index` (-1 otherwise).
-  void observe_wait(Outcome const& o, std::size_t index) {
-    if (auto ms = int_at(o.reply, index); ms >= 0) app.metrics().queue_wait(ms);
-  }
 
   boost::asio::awaitable<void> operator()(Hello const&) { co_return; }
 
@@ -288,125 +250,27 @@ struct Handlers {
     ack(Assessments::csat_json(cs.conversation_id, o.reply));
   }
 
+  // The routing requests (app/routing_requests.cpp).
   boost::asio::awaitable<void> operator()(AgentStatusSet const& a) {
-    std::string capacity = a.capacity ? std::to_string(*a.capacity) : std::string();
-    auto o = co_await db().call(s().agent_status, c.user_id(), std::string(core::to_string(a.status)), capacity);
-    if (!o) co_return fail(o);
-    json::object result;
-    result["status"] = str_at(o.reply, 0);
-    result["capacity"] = int_at(o.reply, 1);
-    ack(std::move(result));
-    if (a.status == core::AgentStatus::online)
-      for (auto const& t : c.teams()) app.routing().dispatch(t);
+    ToClient to{c, req.id};
+    answered(co_await app.routing().set_status(sender(), a, to));
   }
-
   boost::asio::awaitable<void> operator()(ConversationAccept const& a) {
-    auto o = co_await db().call(s().accept, a.conversation_id, c.user_id(), c.name(), now());
-    if (!o) co_return fail(o);
-    observe_wait(o, 3);
-    auto const& team = str_at(o.reply, 0);
-    auto const& visitor = str_at(o.reply, 1);
-    json::object result;
-    result["conversation_id"] = a.conversation_id;
-    result["status"] = "active";
-    result["team"] = team;
-    result["visitor"] = person(visitor, str_at(o.reply, 2));
-    ack(std::move(result));
-    json::object ev;
-    ev["conversation_id"] = a.conversation_id;
-    ev["agent"] = person(c.user_id(), c.name());
-    ev["team"] = team;
-    app.publish(both_sides(visitor, c.user_id()), encode_event("conversation.assigned", std::move(ev)));
+    ToClient to{c, req.id};
+    answered(co_await app.routing().accept(sender(), a, to));
   }
-
   boost::asio::awaitable<void> operator()(ConversationDecline const& d) {
-    auto o = co_await db().call(s().decline, d.conversation_id, c.user_id(), now());
-    if (!o) co_return fail(o);
-    json::object result;
-    result["conversation_id"] = d.conversation_id;
-    ack(std::move(result));
-    app.routing().dispatch(str_at(o.reply, 0));
+    ToClient to{c, req.id};
+    answered(co_await app.routing().decline(sender(), d, to));
   }
-
-  // Announces that `conv` now belongs to `agent` (transfer or force-assign).
-  void announce_assignment(std::string const& conv, std::string const& previous_status,
-                           std::string const& previous_agent, std::string const& visitor, std::string const& team,
-                           std::string const& agent, std::string const& agent_name) {
-    if (!previous_agent.empty() && previous_agent != agent) {
-      json::object ev;
-      ev["conversation_id"] = conv;
-      if (previous_status == "offered") {
-        app.publish({"u:" + previous_agent}, encode_event("conversation.offer_expired", std::move(ev)));
-      } else {
-        ev["reason"] = c.role() == core::Role::supervisor ? "reassigned" : "transferred";
-        app.publish({"u:" + previous_agent}, encode_event("conversation.unassigned", std::move(ev)));
-      }
-    }
-    json::object ev;
-    ev["conversation_id"] = conv;
-    ev["agent"] = person(agent, agent_name);
-    ev["team"] = team;
-    app.publish(both_sides(visitor, agent), encode_event("conversation.assigned", std::move(ev)));
-    if (previous_status == "queued") app.routing().positions(team);
-    app.routing().dispatch(team);
-  }
-
   boost::asio::awaitable<void> operator()(ConversationTransfer const& t) {
-    bool supervisor = c.role() == core::Role::supervisor;
-    if (t.to_agent_id) {
-      std::string mode = supervisor ? "force" : "transfer";
-      auto o = co_await db().call(s().assign, t.conversation_id, *t.to_agent_id, now(), mode, c.user_id());
-      if (!o) co_return fail(o);
-      observe_wait(o, 5);
-      json::object result;
-      result["conversation_id"] = t.conversation_id;
-      result["status"] = "active";
-      ack(std::move(result));
-      announce_assignment(t.conversation_id, str_at(o.reply, 0), str_at(o.reply, 1), str_at(o.reply, 2),
-                          str_at(o.reply, 3), *t.to_agent_id, str_at(o.reply, 4));
-      co_return;
-    }
-    auto rec = co_await db().call(s().access, t.conversation_id, role(), c.user_id(), c.teams_csv());
-    if (!rec) co_return fail(rec);
-    std::string agent(field(rec.reply, "agent"));
-    if (field(rec.reply, "status") != "active") co_return fail(error::conflict, "only an active conversation can be transferred");
-    if (!supervisor && agent != c.user_id()) co_return fail(error::forbidden, "the conversation is not assigned to you");
-    auto priority = core::parse_priority(field(rec.reply, "priority")).value_or(core::Priority::normal);
-    core::Millis created = 0;
-    try {
-      created = std::stoll(std::string(field(rec.reply, "created_at")));
-    } catch (std::exception const&) {
-    }
-    auto old_team = std::string(field(rec.reply, "team"));
-    // The customer keeps the place their original wait earned them.
-    auto score = json::serialize(json::value(core::queue_score(priority, created)));
-    auto o = co_await db().call(s().requeue, t.conversation_id, agent, *t.to_team, score, now());
-    if (!o) co_return fail(o);
-    json::object result;
-    result["conversation_id"] = t.conversation_id;
-    result["status"] = "queued";
-    ack(std::move(result));
-    json::object ev;
-    ev["conversation_id"] = t.conversation_id;
-    ev["reason"] = "transferred";
-    app.publish({"u:" + agent}, encode_event("conversation.unassigned", std::move(ev)));
-    app.routing().dispatch(*t.to_team);
-    app.routing().positions(*t.to_team);
-    if (old_team != *t.to_team) app.routing().dispatch(old_team);
+    ToClient to{c, req.id};
+    answered(co_await app.routing().transfer(sender(), t, to));
   }
-
   boost::asio::awaitable<void> operator()(ConversationAssign const& a) {
-    auto o = co_await db().call(s().assign, a.conversation_id, a.agent_id, now(), "force", "");
-    if (!o) co_return fail(o);
-    observe_wait(o, 5);
-    json::object result;
-    result["conversation_id"] = a.conversation_id;
-    result["agent_id"] = a.agent_id;
-    ack(std::move(result));
-    announce_assignment(a.conversation_id, str_at(o.reply, 0), str_at(o.reply, 1), str_at(o.reply, 2),
-                        str_at(o.reply, 3), a.agent_id, str_at(o.reply, 4));
+    ToClient to{c, req.id};
+    answered(co_await app.routing().assign(sender(), a, to));
   }
-
 };
 
 }  // namespace

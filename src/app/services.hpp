@@ -9,8 +9,10 @@
 #include "store/result.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 
 #include <string>
+#include <vector>
 
 namespace exceed::app {
 
@@ -31,5 +33,24 @@ class Visibility {
   virtual boost::asio::awaitable<store::Result<store::Done>> conversation(core::Actor const& actor, std::string id) = 0;
   virtual boost::asio::awaitable<store::Result<store::Done>> ticket(core::Actor const& actor, std::string id) = 0;
 };
+
+// Who sends a request: the actor, as others see them by name.
+struct Sender {
+  core::Actor actor;
+  std::string name;
+  std::vector<std::string> teams;
+};
+
+// Where a request's answer goes. A step that succeeds acks (the fields of
+// its ack) before it sends the events it causes, so the sender hears of its
+// own request first; one that fails returns why and acks nothing.
+class Reply {
+ public:
+  virtual ~Reply() = default;
+  virtual void ack(boost::json::object fields) = 0;
+};
+
+// Done, or why not (then nothing was stored and no event went out).
+using Answer = store::Result<store::Done>;
 
 }  // namespace exceed::app

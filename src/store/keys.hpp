@@ -40,6 +40,8 @@ class Keys {
 
   // Tickets and follow-ups.
   std::string ticket(std::string_view id) const { return p_ + "ticket:" + std::string(id); }
+  std::string ticket_comments(std::string_view id) const { return ticket(id) + ":comments"; }  // stream
+  std::string ticket_events(std::string_view id) const { return ticket(id) + ":events"; }      // the timeline
   std::string tickets() const { return p_ + "tickets"; }
   std::string tickets_updated() const { return p_ + "tickets:updated"; }
   std::string followup(std::string_view id) const { return p_ + "followup:" + std::string(id); }
