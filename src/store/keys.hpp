@@ -51,7 +51,13 @@ class Keys {
   std::string conversation_followups(std::string_view id) const { return conversation(id) + ":followups"; }
   std::string ticket_followups(std::string_view id) const { return ticket(id) + ":followups"; }
 
-  // Assessments and their review list.
+  // Assessments and their review list; the history of a conversation's or a
+  // solved ticket's levels (stream), and what a ticket's assessment reads
+  // (its comments and its changes, streams).
+  std::string conversation_assessments(std::string_view id) const { return conversation(id) + ":assessments"; }
+  std::string ticket_assessments(std::string_view id) const { return ticket(id) + ":assessments"; }
+  std::string ticket_comments(std::string_view id) const { return ticket(id) + ":comments"; }
+  std::string ticket_events(std::string_view id) const { return ticket(id) + ":events"; }
   std::string assessed() const { return p_ + "assessed"; }
   std::string reviews() const { return p_ + "reviews"; }
   std::string reviews_done() const { return p_ + "reviews:done"; }

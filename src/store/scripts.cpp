@@ -25,7 +25,8 @@ Scripts::Scripts()
       ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
       metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)),
       count(std::string(lua::count)), visitor_save(with_prelude(lua::visitor_save)),
-      outcome(with_prelude(lua::outcome)) {}
+      outcome(with_prelude(lua::outcome)), assessment_save(with_prelude(lua::assessment_save)),
+      review_mark(with_prelude(lua::review_mark)) {}
 
 std::vector<Script const*> Scripts::all() const {
   return {&start,  &send,     &history,       &access,     &snapshot,       &offer,           &accept,
@@ -33,7 +34,7 @@ std::vector<Script const*> Scripts::all() const {
           &grace_due, &grace_done, &agent_status, &csat, &positions,      &note,            &read,
           &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create, &ticket_update,
           &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count, &visitor_save,
-          &outcome};
+          &outcome, &assessment_save, &review_mark};
 }
 
 }  // namespace exceed::store
