@@ -7,8 +7,12 @@
 #include "app/followups.hpp"
 #include "store/followups.hpp"
 #include "app/metrics.hpp"
+#include "app/reports.hpp"
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
+#include "store/accounts.hpp"
+#include "store/assessments.hpp"
+#include "store/figures.hpp"
 #include "store/scripts.hpp"
 #include "app/throttle.hpp"
 #include "net/security.hpp"
@@ -80,9 +84,9 @@ void App::start() {
       [this] { return db_->connected(); },
       [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); }});
   tickets_ = std::make_unique<Tickets>(*this);
-  assessments_ = std::make_unique<Assessments>(*this);
-  metrics_ = std::make_unique<Metrics>(*this);
-  throttle_ = std::make_unique<Throttle>(*db_, config_);
+  make_figures();
+  account_store_ = std::make_unique<store::AccountStore>(db_->store());
+  throttle_ = std::make_unique<Throttle>(*account_store_, config_.auth);
   db_->time_commands(metrics_->redis_latency());
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
@@ -286,6 +290,24 @@ Conversations::Hooks App::conversation_hooks() {
   h.first_response = [this](core::Millis ms) { metrics_->first_response(ms); };
   h.sla_breach = [this](std::string const& metric) { metrics_->sla_breach(metric); };
   return h;
+}
+
+// The assessment, the live figures and the reports, on their stores.
+void App::make_figures() {
+  assessment_store_ = std::make_unique<store::AssessmentStore>(db_->store());
+  Assessments::Hooks judged;
+  judged.check_in = [this](std::string conversation, std::string agent) {
+    return followups_->check_in(std::move(conversation), std::move(agent));
+  };
+  judged.assessed = [this](std::string_view level) { metrics_->assessed(level); };
+  assessments_ = std::make_unique<Assessments>(Assessments::Deps{*assessment_store_, *conversation_store_,
+                                                                 *followup_store_, *this, clock_, config_,
+                                                                 std::move(judged)});
+  figure_store_ = std::make_unique<store::FigureStore>(db_->store());
+  metrics_ = std::make_unique<Metrics>(Metrics::Deps{
+      *figure_store_, clock_, config_.metrics, io_.get_executor(), [this] { return db_->connected(); },
+      [this] { return bus_publishing(); }, [this](core::Role role) { return hub_.count(role); }});
+  reports_ = std::make_unique<Reports>(Reports::Deps{*figure_store_, clock_, config_.metrics});
 }
 
 // --------------------------------------------------------------- access

@@ -9,6 +9,7 @@
 #include "app/db.hpp"
 #include "app/hub.hpp"
 #include "app/services.hpp"
+#include "app/version.hpp"
 #include "core/clock.hpp"
 #include "net/server.hpp"
 #include "net/security.hpp"
@@ -30,7 +31,10 @@
 #include <string_view>
 
 namespace exceed::store {
+class AccountStore;
+class AssessmentStore;
 class ConversationStore;
+class FigureStore;
 class FollowupStore;
 }
 
@@ -40,6 +44,7 @@ class Assessments;
 class Client;
 class Followups;
 class Metrics;
+class Reports;
 class Routing;
 class Throttle;
 class Tickets;
@@ -56,8 +61,6 @@ class SystemClock final : public core::Clock {
 // A process whose heartbeat in `procs` is older than this is dead: its
 // agents' connections are reaped, and it no longer counts as a peer.
 constexpr core::Millis process_dead_after_ms = 15'000;
-
-inline constexpr std::string_view exceed_version = "0.1.0";
 
 class App final : public net::Handler, public Publisher, public Visibility {
  public:
@@ -156,6 +159,7 @@ class App final : public net::Handler, public Publisher, public Visibility {
   boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
   Conversations::Hooks conversation_hooks();
+  void make_figures();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -172,8 +176,12 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::unique_ptr<store::FollowupStore> followup_store_;
   std::unique_ptr<Followups> followups_;
   std::unique_ptr<Tickets> tickets_;
+  std::unique_ptr<store::AssessmentStore> assessment_store_;
   std::unique_ptr<Assessments> assessments_;
+  std::unique_ptr<store::FigureStore> figure_store_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Reports> reports_;
+  std::unique_ptr<store::AccountStore> account_store_;
   std::unique_ptr<Throttle> throttle_;
   std::unique_ptr<net::Server> server_;
   net::StaticFiles static_files_;  // web_root, scanned at start
