@@ -10,6 +10,7 @@
 #include "app/hub.hpp"
 #include "app/services.hpp"
 #include "app/version.hpp"
+#include "core/bus.hpp"
 #include "core/clock.hpp"
 #include "net/server.hpp"
 #include "net/security.hpp"
@@ -119,7 +120,7 @@ class App final : public net::Handler, public Publisher, public Visibility {
 
   // Whether events go on the bus: not while this process knows it is the
   // only one (see App::observe_processes).
-  bool bus_publishing() const noexcept { return peers_; }
+  bool bus_publishing() const noexcept { return publishing_.publishing(); }
   // The heartbeat's count of live processes (this one included).
   void observe_processes(std::int64_t live);
   // Completes once this process has told the others it is here (or found
@@ -150,6 +151,7 @@ class App final : public net::Handler, public Publisher, public Visibility {
   boost::asio::awaitable<void> agent_left(std::string agent);
   boost::asio::awaitable<void> finish_stop(std::function<void()> done);
   void on_bus(std::string_view payload);
+  void say(core::BusMessage const& m);
   void deliver_positions(std::string_view list);
   void close_sessions_of(std::string const& user_id);
   void deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame);
@@ -192,13 +194,11 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::map<std::string, int> presence_debt_;
   bool stopping_ = false;
   bool store_was_up_ = false;
-  // The bus (see observe_processes): publish until we know we are alone.
-  bool peers_ = true;
-  core::Millis peer_heard_at_ = 0;  // the last bus message from another process
+  // The bus (core/bus.hpp): publish until we know we are alone; the join
+  // of this process with the others.
+  core::BusPublishing publishing_;
+  core::BusJoin join_;
   bool join_started_ = false;
-  bool joined_ = false;
-  std::size_t join_expected_ = 0;      // other subscribers of the bus when we joined
-  std::set<std::string> join_heard_;   // processes that answered @join
   boost::asio::steady_timer join_timer_;  // joined() waiters and join()'s wait
 };
 

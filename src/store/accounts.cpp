@@ -1,5 +1,6 @@
 #include "store/accounts.hpp"
 
+#include "core/bus.hpp"
 #include "store/decode.hpp"
 #include "store/scripts.hpp"
 
@@ -124,7 +125,9 @@ asio::awaitable<Result<Done>> AccountStore::remove(Account const& a) {
 asio::awaitable<Result<Done>> AccountStore::revoke_tokens(std::string const& id) {
   auto r = co_await db_.cmd("HINCRBY", db_.keys().user(id), "token_version", "1");
   if (!r) co_return r.failure();
-  co_await db_.cmd("PUBLISH", db_.keys().bus(), "cli\n@revoke\n" + id);
+  // From "cli": the command line is no process of the bus (core/bus.hpp).
+  core::BusMessage revoke{core::BusMessage::Kind::revoke, "cli", {}, id};
+  co_await db_.cmd("PUBLISH", db_.keys().bus(), core::encode(revoke));
   co_return Done{};
 }
 

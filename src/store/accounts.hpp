@@ -75,7 +75,7 @@ class AccountStore {
   boost::asio::awaitable<Result<Done>> remove(Account const& a);
   // Every token signed so far is refused from now on (the token version
   // moves on), and every server process is told to close the account's
-  // sessions (the bus's "@revoke", which App::on_bus reads).
+  // sessions (a core::BusMessage revoke, which App::on_bus reads).
   boost::asio::awaitable<Result<Done>> revoke_tokens(std::string const& id);
 
   // ------------------------------------------------------------ visitors

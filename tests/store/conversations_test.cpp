@@ -134,7 +134,7 @@ TEST_CASE("a late answer is counted against its target") {
   REQUIRE(s.raw("HGET", "exceed:sla:team:support", "first_response.breached").str == "1");
 }
 
-TEST_CASE("only the conversation's people write, read and see it; a resolved one takes nothing more") {
+TEST_CASE("only the conversation's people write, read and see it, and a resolved one takes nothing more") {
   test::LiveStore s;
   team(s);
   ConversationStore c(s.db());
@@ -166,7 +166,7 @@ TEST_CASE("only the conversation's people write, read and see it; a resolved one
   REQUIRE(s.wait(c.resolve("c1", agent(), t0 + 200'000)).failure().refusal == core::Refusal::conflict);
 }
 
-TEST_CASE("the customer's answer comes in parts, each once, within its window; the agent records the outcome") {
+TEST_CASE("the customer's answer comes in parts, each once, within its window, and the agent records the outcome") {
   test::LiveStore s;
   team(s);
   ConversationStore c(s.db());
