@@ -7,9 +7,13 @@
 #include "app/followups.hpp"
 #include "store/followups.hpp"
 #include "app/metrics.hpp"
+#include "app/reports.hpp"
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
 #include "store/routing.hpp"
+#include "store/accounts.hpp"
+#include "store/assessments.hpp"
+#include "store/figures.hpp"
 #include "store/scripts.hpp"
 #include "store/tickets.hpp"
 #include "app/throttle.hpp"
@@ -122,9 +126,9 @@ void App::start() {
   tickets_ = std::make_unique<Tickets>(Tickets::Deps{*ticket_store_, *conversation_store_, *this, clock_, config_,
                                                      io_.get_executor(), [this] { return db_->connected(); },
                                                      ticket_hooks(*this)});
-  assessments_ = std::make_unique<Assessments>(*this);
-  metrics_ = std::make_unique<Metrics>(*this);
-  throttle_ = std::make_unique<Throttle>(*db_, config_);
+  make_figures();
+  account_store_ = std::make_unique<store::AccountStore>(db_->store());
+  throttle_ = std::make_unique<Throttle>(*account_store_, config_.auth);
   visitor_store_ = std::make_unique<store::VisitorStore>(db_->store());
   visitors_ = std::make_unique<Visitors>(Visitors::Deps{
       *visitor_store_, *this, clock_, config_.visitors, config_.invitations, config_.teams,
@@ -320,6 +324,24 @@ Conversations::Hooks App::conversation_hooks() {
     return visitors_->started(std::move(visitor), std::move(conversation), std::move(invitation));
   };
   return h;
+}
+
+// The assessment, the live figures and the reports, on their stores.
+void App::make_figures() {
+  assessment_store_ = std::make_unique<store::AssessmentStore>(db_->store());
+  Assessments::Hooks judged;
+  judged.check_in = [this](std::string conversation, std::string agent) {
+    return followups_->check_in(std::move(conversation), std::move(agent));
+  };
+  judged.assessed = [this](std::string_view level) { metrics_->assessed(level); };
+  assessments_ = std::make_unique<Assessments>(Assessments::Deps{*assessment_store_, *conversation_store_,
+                                                                 *followup_store_, *this, clock_, config_,
+                                                                 std::move(judged)});
+  figure_store_ = std::make_unique<store::FigureStore>(db_->store());
+  metrics_ = std::make_unique<Metrics>(Metrics::Deps{
+      *figure_store_, clock_, config_.metrics, io_.get_executor(), [this] { return db_->connected(); },
+      [this] { return bus_publishing(); }, [this](core::Role role) { return hub_.count(role); }});
+  reports_ = std::make_unique<Reports>(Reports::Deps{*figure_store_, clock_, config_.metrics});
 }
 
 // --------------------------------------------------------------- access

@@ -9,6 +9,7 @@
 #include "app/db.hpp"
 #include "app/hub.hpp"
 #include "app/services.hpp"
+#include "app/version.hpp"
 #include "core/bus.hpp"
 #include "core/clock.hpp"
 #include "net/server.hpp"
@@ -31,7 +32,10 @@
 #include <string_view>
 
 namespace exceed::store {
+class AccountStore;
+class AssessmentStore;
 class ConversationStore;
+class FigureStore;
 class FollowupStore;
 class ReplyStore;
 class VisitorStore;
@@ -46,6 +50,7 @@ class Client;
 class Followups;
 class Metrics;
 class Replies;
+class Reports;
 class Routing;
 class Throttle;
 class Tickets;
@@ -59,8 +64,6 @@ class SystemClock final : public core::Clock {
  public:
   core::Millis now() const noexcept override { return now_ms(); }
 };
-
-inline constexpr std::string_view exceed_version = "0.1.0";
 
 class App final : public net::Handler, public Publisher, public Visibility {
  public:
@@ -157,6 +160,7 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void finish_join();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
   Conversations::Hooks conversation_hooks();
+  void make_figures();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -175,8 +179,12 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::unique_ptr<Followups> followups_;
   std::unique_ptr<store::TicketStore> ticket_store_;
   std::unique_ptr<Tickets> tickets_;
+  std::unique_ptr<store::AssessmentStore> assessment_store_;
   std::unique_ptr<Assessments> assessments_;
+  std::unique_ptr<store::FigureStore> figure_store_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Reports> reports_;
+  std::unique_ptr<store::AccountStore> account_store_;
   std::unique_ptr<Throttle> throttle_;
   std::unique_ptr<store::VisitorStore> visitor_store_;
   std::unique_ptr<Visitors> visitors_;

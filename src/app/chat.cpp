@@ -11,6 +11,8 @@
 #include "app/visitors.hpp"
 #include "core/hours.hpp"
 #include "app/routing.hpp"
+#include "store/accounts.hpp"
+#include "store/conversations.hpp"
 #include "store/scripts.hpp"
 #include "app/wire.hpp"
 
@@ -45,26 +47,21 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   std::string name = claims->name;
   std::vector<std::string> teams;
   if (claims->role != core::Role::customer) {
-    auto user = co_await db_->cmd("HGETALL", db_->key("user:" + claims->subject));
-    if (!user) {
-      client.send(encode_error(req.id, *user.error, user.message));
+    auto account = co_await account_store_->account(claims->subject);
+    if (!account) {
+      auto o = to_outcome(account.failure());
+      client.send(encode_error(req.id, *o.error, o.message));
       client.close(1013, "try again later");
       co_return;
     }
-    if (auto why = staff_token_refusal(*claims, field(user.reply, "role"), field(user.reply, "token_version"),
-                                       field(user.reply, "disabled"))) {
+    auto const* stored = account->has_value() ? &**account : nullptr;
+    if (auto why = staff_token_refusal(*claims, stored)) {
       client.send(encode_error(req.id, error::unauthorized, *why));
       client.close(close_code::unauthorized, "unauthorized");
       co_return;
     }
-    name = std::string(field(user.reply, "name"));
-    std::string_view csv = field(user.reply, "teams");
-    for (std::size_t start = 0; start < csv.size();) {
-      auto comma = csv.find(',', start);
-      auto end = comma == std::string_view::npos ? csv.size() : comma;
-      if (end > start) teams.emplace_back(csv.substr(start, end - start));
-      start = end + 1;
-    }
+    name = stored->name;
+    teams = stored->teams;
   }
   co_await joined();  // no-op once this process has joined the others
   if (!client.open()) co_return;
@@ -84,23 +81,20 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
 
   // The user's open conversations, so a client can resume without a list call.
   json::array open;
-  std::string index = claims->role == core::Role::customer ? "visitor:" + client.user_id() + ":convs"
-                                                           : "agent:" + client.user_id() + ":convs";
   if (claims->role != core::Role::supervisor) {
-    Outcome ids;
-    if (claims->role == core::Role::customer)
-      ids = co_await db_->cmd("ZREVRANGE", db_->key(index), "0", "19");
-    else
-      ids = co_await db_->cmd("SMEMBERS", db_->key(index));
-    for (auto const& id : ids.reply.elements) {
-      auto c = co_await db_->cmd("HMGET", db_->key("conv:" + id.str), "status", "seq", "team");
-      if (!c || str_at(c.reply, 0).empty() || str_at(c.reply, 0) == "resolved") continue;
+    store::Result<std::vector<std::string>> ids;
+    if (claims->role == core::Role::customer) ids = co_await conversation_store_->of_visitor(client.user_id(), 20);
+    else ids = co_await conversation_store_->of_agent(client.user_id());
+    for (std::size_t i = 0; ids && i < ids->size(); ++i) {
+      auto const& id = (*ids)[i];
+      auto c = co_await conversation_store_->standing(id);
+      if (!c || !*c || !core::is_open((*c)->status)) continue;
       json::object item;
-      item["conversation_id"] = id.str;
-      item["status"] = str_at(c.reply, 0);
-      item["last_seq"] = int_at(c.reply, 1);
-      item["team"] = str_at(c.reply, 2);
-      if (str_at(c.reply, 0) == "queued") routing_->positions(str_at(c.reply, 2));
+      item["conversation_id"] = id;
+      item["status"] = core::to_string((*c)->status);
+      item["last_seq"] = (*c)->last_seq;
+      item["team"] = (*c)->team;
+      if ((*c)->status == core::ConversationStatus::queued) routing_->positions((*c)->team);
       open.push_back(std::move(item));
     }
   }
@@ -122,23 +116,22 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   }
 
   // Resume: everything after each after_seq, in order, as message events.
-  static std::vector<store::Reply> const no_entries;
-  for (auto const& r : h.resume) {
+  core::Actor reader{client.role(), client.user_id(), client.teams_csv()};
+  for (std::size_t i = 0; i < h.resume.size(); ++i) {
+    auto const& r = h.resume[i];
     std::int64_t after = r.after_seq;
     for (;;) {
-      auto o = co_await db_->call(db_->scripts().history, r.conversation_id, std::string(core::to_string(client.role())), client.user_id(),
-                                  client.teams_csv(), std::to_string(after), "200");
-      if (!o) {
+      auto page = co_await conversation_store_->history(r.conversation_id, reader, after, 200);
+      if (!page) {
+        auto o = to_outcome(page.failure());
         client.send(encode_error(nullptr, *o.error, o.message + " (resume " + r.conversation_id + ")"));
         break;
       }
-      auto const& entries = o.reply.elements.size() > 1 ? o.reply.elements[1].elements : no_entries;
-      for (auto const& e : entries) {
-        auto m = message_json(r.conversation_id, e);
-        after = m["seq"].as_int64();
-        client.send(encode_event("message", std::move(m)));
+      for (std::size_t m = 0; m < page->size(); ++m) {
+        after = (*page)[m].seq;
+        client.send(encode_event("message", Conversations::message_json((*page)[m])));
       }
-      if (entries.size() < 200) break;
+      if (page->size() < 200) break;
     }
   }
 }
@@ -222,7 +215,11 @@ struct Handlers {
     answered(co_await app.conversations().outcome(sender(), r, to));
   }
 
-  boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }
+  boost::asio::awaitable<void> operator()(ReviewList const& r) {
+    auto listed = co_await app.assessments().review_list(r);
+    if (!listed) co_return fail(to_outcome(listed.failure()));
+    ack(std::move(*listed));
+  }
 
   // Visitors browsing (app/visitors.hpp answers these itself).
   boost::asio::awaitable<void> operator()(VisitorPage const& p) { co_await app.visitors().page(c, req, p); }
@@ -246,8 +243,8 @@ struct Handlers {
 
   boost::asio::awaitable<void> operator()(CsatSubmit const& cs) {
     auto o = co_await app.assessments().answer_csat(c.user_id(), cs);
-    if (!o) co_return fail(o);
-    ack(Assessments::csat_json(cs.conversation_id, o.reply));
+    if (!o) co_return fail(to_outcome(o.failure()));
+    ack(Assessments::csat_json(cs.conversation_id, *o));
   }
 
   // The routing requests (app/routing_requests.cpp).

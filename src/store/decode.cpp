@@ -21,6 +21,15 @@ std::optional<double> parse_real(std::string_view s) noexcept {
   return v;
 }
 
+Result<std::vector<std::string>> strings_of(Result<Reply> reply, std::string_view what) {
+  if (!reply) return reply.failure();
+  Row row(*reply, what);
+  std::vector<std::string> out;
+  while (row.ok() && !row.at_end()) out.push_back(row.text());
+  if (!row.ok()) return row.failure();
+  return out;
+}
+
 Row::Row(Reply const& reply, std::string_view what) : reply_(reply), what_(what) {
   if (!reply.is_array()) problem_ = "expected an array reply";
   else size_ = reply.elements.size();

@@ -53,6 +53,10 @@ class Fields {
   std::vector<std::pair<std::string, std::string>> pairs_;
 };
 
+// An array of strings (the members of a set, the ids of a sorted set), or
+// why it could not be read.
+Result<std::vector<std::string>> strings_of(Result<Reply> reply, std::string_view what);
+
 // The leading integer of a stored text ("" and text without one: nullopt).
 std::optional<std::int64_t> parse_integer(std::string_view s) noexcept;
 // A whole text as a number (a score as Redis writes it: "17", "1.5e+16",

@@ -53,7 +53,11 @@ class Keys {
   std::string conversation_followups(std::string_view id) const { return conversation(id) + ":followups"; }
   std::string ticket_followups(std::string_view id) const { return ticket(id) + ":followups"; }
 
-  // Assessments and their review list.
+  // Assessments and their review list; the history of a conversation's or a
+  // solved ticket's levels (stream); a ticket's assessment also reads its
+  // comments and its changes (ticket_comments, ticket_events above).
+  std::string conversation_assessments(std::string_view id) const { return conversation(id) + ":assessments"; }
+  std::string ticket_assessments(std::string_view id) const { return ticket(id) + ":assessments"; }
   std::string assessed() const { return p_ + "assessed"; }
   std::string reviews() const { return p_ + "reviews"; }
   std::string reviews_done() const { return p_ + "reviews:done"; }

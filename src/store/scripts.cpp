@@ -25,7 +25,8 @@ Scripts::Scripts()
       ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
       metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)),
       count(std::string(lua::count)), visitor_save(with_prelude(lua::visitor_save)),
-      outcome(with_prelude(lua::outcome)), visit_write(std::string(lua::visit_write)),
+      outcome(with_prelude(lua::outcome)), assessment_save(with_prelude(lua::assessment_save)),
+      review_mark(with_prelude(lua::review_mark)), visit_write(std::string(lua::visit_write)),
       visits_expire(std::string(lua::visits_expire)), visits_live(std::string(lua::visits_live)),
       team_online(std::string(lua::team_online)), reply_save(std::string(lua::reply_save)),
       reply_delete(std::string(lua::reply_delete)), reply_use(std::string(lua::reply_use)),
@@ -37,8 +38,8 @@ std::vector<Script const*> Scripts::all() const {
           &grace_due, &grace_done, &agent_status, &csat, &positions,      &note,            &read,
           &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create, &ticket_update,
           &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count, &visitor_save,
-          &outcome, &visit_write, &visits_expire, &visits_live, &team_online, &reply_save, &reply_delete,
-          &reply_use, &replies_list};
+          &outcome, &assessment_save, &review_mark, &visit_write, &visits_expire, &visits_live, &team_online,
+          &reply_save, &reply_delete, &reply_use, &replies_list};
 }
 
 }  // namespace exceed::store
