@@ -4,6 +4,7 @@
 #include "core/assessment.hpp"
 #include "core/consistency.hpp"
 #include "core/response_clock.hpp"
+#include "core/visitors.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -212,7 +213,7 @@ bool review_matches(Query const& q, store::AssessedRecord const& r, json::object
   auto reason = query_value(q, "reason");
   std::string stored_level(r.level ? core::to_string(*r.level) : std::string_view());
   if ((!level.empty() && stored_level != level) || (!team.empty() && c.team != team) ||
-      (!agent.empty() && c.agent != agent))
+      (!agent.empty() && c.agent != agent) || !core::stage_matches(query_value(q, "stage"), c.stage))
     return false;
   if (reason.empty()) return true;
   auto const& rs = assessment.at("reasons").as_array();
@@ -234,6 +235,7 @@ json::object review_item(store::AssessedRecord const& r, json::object const& ao,
   item["team"] = c.team;
   item["agent"] = c.agent.empty() ? json::value(nullptr) : json::value(agent_json(c));
   item["resolved_at"] = c.resolved_at.value_or(0);
+  item["stage"] = c.stage.empty() ? json::value(nullptr) : json::value(c.stage);
   if (reviewed) {
     item["reviewed_at"] = r.reviewed_at.value_or(0);
     item["reviewed_by"] = r.reviewed_by;
@@ -332,7 +334,7 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
   auto team = query_value(q, "team");
   auto agent = query_value(q, "agent");
   auto stage = query_value(q, "stage");
-  if (!stage.empty() && stage != "pre_purchase" && stage != "purchase" && stage != "post_purchase" && stage != "none")
+  if (!core::is_stage_filter(stage))
     co_return error_response(error::bad_request, "stage must be pre_purchase, purchase, post_purchase or none");
   if (actor.role == core::Role::agent && agent != actor.user_id)
     co_return error_response(error::forbidden, "agents see their own consistency");
@@ -344,7 +346,7 @@ asio::awaitable<net::HttpResponse> Assessments::consistency_report(Actor const& 
   for (std::size_t i = 0; i < lines->size(); ++i) {
     auto const& line = (*lines)[i];
     if ((!team.empty() && line.team != team) || (!agent.empty() && line.agent != agent)) continue;
-    if (!stage.empty() && line.stage != (stage == "none" ? std::string() : stage)) continue;
+    if (!core::stage_matches(stage, line.stage)) continue;
     if (!line.level) continue;
     core::AssessedConversation a{line.resolved_at, *line.level, std::nullopt};
     auto times = parse_object(line.times_json);
@@ -422,6 +424,7 @@ asio::awaitable<store::Result<json::object>> Assessments::review_list(protocol::
   Query q;
   if (cmd.level) q["level"] = *cmd.level;
   if (cmd.team) q["team"] = *cmd.team;
+  if (cmd.stage) q["stage"] = *cmd.stage;
   auto listed = co_await items(q, false, static_cast<std::size_t>(cmd.limit));
   if (!listed) co_return listed.failure();
   json::object result;
@@ -440,6 +443,8 @@ asio::awaitable<net::HttpResponse> Assessments::http(Actor actor, std::string me
   for (auto const* key : {"from", "to"})
     if (auto v = query_value(query, key); !v.empty() && !parse_number(v, 0, 1LL << 53))
       co_return error_response(error::bad_request, std::string(key) + " must be ms since the epoch");
+  if (!core::is_stage_filter(query_value(query, "stage")))
+    co_return error_response(error::bad_request, "stage must be pre_purchase, purchase, post_purchase or none");
   auto limit = parse_number(query_value(query, "limit").empty() ? "50" : query_value(query, "limit"), 1, 200);
   if (!limit) co_return error_response(error::bad_request, "limit must be 1..200");
   auto listed = co_await items(query, query_value(query, "reviewed") == "true", static_cast<std::size_t>(*limit));

@@ -10,6 +10,7 @@
 #include "app/wire.hpp"
 #include "core/metrics.hpp"
 #include "core/schedule.hpp"
+#include "core/visitors.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -26,12 +27,6 @@ namespace {
 constexpr long long page_size = 1000;
 constexpr long long max_scanned = 500'000;
 constexpr char const* metrics[] = {"first_response", "next_response", "resolution"};
-
-// The stage a report is narrowed to: before, during or after a purchase,
-// 'none' for the conversations started without one, '' for all.
-bool stage_filter_ok(std::string const& stage) {
-  return stage.empty() || stage == "pre_purchase" || stage == "purchase" || stage == "post_purchase" || stage == "none";
-}
 
 // "2026-11-22T10:00:00Z" or milliseconds since the epoch.
 std::optional<core::Millis> parse_time(std::string const& text) {
@@ -216,7 +211,7 @@ asio::awaitable<net::HttpResponse> Reports::summary(Actor const& actor, net::Htt
   std::string team = query_value(q, "team");
   std::string agent = query_value(q, "agent");
   std::string stage = query_value(q, "stage");
-  if (!stage_filter_ok(stage))
+  if (!core::is_stage_filter(stage))
     co_return error_response(error::bad_request, "stage must be pre_purchase, purchase, post_purchase or none");
   if (actor.role == core::Role::agent) {
     // Agents see their own figures.

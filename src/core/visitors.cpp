@@ -146,6 +146,16 @@ Visit on_tab_closed(Visit v, PresenceTimes const& t, Millis now) {
 
 std::string_view stage_of(Visit const& v) noexcept { return v.purchased ? "post_purchase" : "pre_purchase"; }
 
+bool is_stage_filter(std::string_view filter) noexcept {
+  return filter.empty() || filter == "pre_purchase" || filter == "purchase" || filter == "post_purchase" ||
+         filter == "none";
+}
+
+bool stage_matches(std::string_view filter, std::string_view stage) noexcept {
+  if (filter.empty()) return true;
+  return filter == "none" ? stage.empty() : stage == filter;
+}
+
 // ------------------------------------------------------------ invitations
 
 std::string_view to_string(InviteBlock b) noexcept {

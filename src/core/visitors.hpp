@@ -126,6 +126,13 @@ Visit on_tab_closed(Visit v, PresenceTimes const& t, Millis now);
 // pre_purchase (browsing, a cart, the checkout not yet paid).
 std::string_view stage_of(Visit const& v) noexcept;
 
+// A report's or a list's narrowing to a stage: "" all conversations, one of
+// pre_purchase | purchase | post_purchase, or "none" for those that started
+// without a stage. Anything else is no filter at all (the caller refuses it).
+bool is_stage_filter(std::string_view filter) noexcept;
+// Does a conversation's stage ("" when it has none) pass the filter?
+bool stage_matches(std::string_view filter, std::string_view stage) noexcept;
+
 // ------------------------------------------------------------ invitations
 
 struct InvitationRule {

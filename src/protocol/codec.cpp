@@ -360,6 +360,10 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
          if (r.level && *r.level != "met" && *r.level != "below")
            invalid("field 'level' must be met or below (exceeded conversations are not reviewed)");
          r.team = optional_string(o, "team", max_id_chars);
+         r.stage = optional_string(o, "stage", 16);
+         if (r.stage && *r.stage != "pre_purchase" && *r.stage != "purchase" && *r.stage != "post_purchase" &&
+             *r.stage != "none")
+           invalid("field 'stage' must be one of pre_purchase, purchase, post_purchase, none");
          r.limit = static_cast<int>(optional_int(o, "limit", 1, max_history_limit).value_or(50));
          return r;
        }},

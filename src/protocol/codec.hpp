@@ -124,6 +124,7 @@ inline constexpr std::size_t max_kind_chars = 64;
 struct ReviewList {
   std::optional<std::string> level;  // met | below (default: both)
   std::optional<std::string> team;
+  std::optional<std::string> stage;  // pre_purchase | purchase | post_purchase | none
   int limit = 50;
 };
 

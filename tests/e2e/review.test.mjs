@@ -51,6 +51,23 @@ test('a "met" chat is on the review list with its reasons until marked reviewed'
   assert.ok((await item.locator('.reasons').textContent()).trim().length > 0);
   await item.locator('h3:has-text("What would have exceeded")').waitFor();
 
+  // The demo shop's page names the stage (after a purchase): the item says
+  // so, the list narrows by stage, and the table by stage counts the chat.
+  assert.equal((await item.locator('.tag.stage').textContent()).trim(), 'After purchase');
+  await dash.selectOption('#review-stage', 'pre_purchase');
+  await item.waitFor({ state: 'detached' });
+  await dash.waitForSelector('#review-empty:not([hidden])');
+  await dash.selectOption('#review-stage', 'post_purchase');
+  await item.waitFor();
+  await dash.click('#stages-refresh');
+  const after = dash.locator('#stages-rows tr[data-stage="post_purchase"]');
+  await dash.waitForFunction(() => document.querySelector('#stages-rows tr[data-stage="post_purchase"] td')?.textContent === '1');
+  const cells = await after.locator('td').allTextContents();
+  assert.deepEqual(cells.slice(0, 5), ['1', '0%', '100%', '0%', '—']);  // one day: no spread yet
+  assert.match(cells[5], /^\d+ s$/);  // the agent answered within the minute
+  assert.equal(await dash.locator('#stages-rows tr[data-stage="pre_purchase"] td').first().textContent(), '0');
+  await screenshot(dash, 'dashboard-stages');
+
   // The transcript opens in a dialog.
   await item.locator('button:has-text("Transcript")').click();
   await dash.waitForSelector('#transcript[open] .tmsg.customer:has-text("order #5150")');

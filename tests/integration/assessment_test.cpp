@@ -4,6 +4,7 @@
 #include "harness.hpp"
 
 #include <fstream>
+#include <map>
 #include <thread>
 
 using namespace exceed::test;
@@ -378,4 +379,62 @@ TEST_CASE("two transfers are a hard failure, whatever the routine points") {
   REQUIRE(judged.at("level").as_string() == "below");
   REQUIRE(has_reason(judged, "transferred"));
   REQUIRE(redis_cli(d.redis.port(), "HGET exceed:conv:" + conv + " transfers") == "2");
+}
+
+TEST_CASE("the review list carries each chat's stage of purchase and narrows to one, over WebSocket and REST") {
+  Deployment d;
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto ann = agent(d.port(), "ann");
+  auto boss = agent(d.port(), "boss", false);
+  // One chat asked before buying (the page named the stage), one with no stage.
+  auto shopper = customer(d.port());
+  auto started = shopper->request(frame({{"type", "conversation.start"},
+                                         {"text", "Does the jug fit the older base?"},
+                                         {"context", {{"stage", "pre_purchase"}}}}));
+  REQUIRE(ok(started));
+  auto before = str(started, "conversation_id");
+  accept(ann, before);
+  auto other = customer(d.port());
+  auto none = start_chat(other, "Where is my parcel?");
+  accept(ann, none);
+  // Both end with the customer unhappy, so both are on the list.
+  for (auto [who, conv] : {std::pair{&shopper, before}, std::pair{&other, none}}) {
+    REQUIRE(ok(send(ann, conv, "Let me check that for you.", "a-" + conv)));
+    REQUIRE(ok(send(*who, conv, "That took forever to sort out.", "c-" + conv)));
+    REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+    boss->expect(assessment_of(conv), 5s, "the assessment");
+  }
+
+  auto ids = [](json::value const& list) {
+    std::map<std::string, json::value> out;
+    for (auto const& it : list.at("items").as_array()) out[std::string(it.at("conversation_id").as_string())] = it.at("stage");
+    return out;
+  };
+  auto all = ids(boss->request(frame({{"type", "review.list"}})));
+  REQUIRE(all.size() == 2);
+  REQUIRE(all.at(before).as_string() == "pre_purchase");
+  REQUIRE(all.at(none).is_null());
+
+  auto pre = ids(boss->request(frame({{"type", "review.list"}, {"stage", "pre_purchase"}})));
+  REQUIRE(pre.size() == 1);
+  REQUIRE(pre.count(before) == 1);
+  REQUIRE(code_of(boss->request(frame({{"type", "review.list"}, {"stage", "browsing"}}))) == "bad_request");
+
+  auto token = login(d.port(), "boss", "password123");
+  std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + token}};
+  auto rest_none = http(d.port(), "GET", "/api/v1/reviews?stage=none", "", auth);
+  REQUIRE(rest_none.status == 200);
+  auto without = ids(rest_none.json());
+  REQUIRE(without.size() == 1);
+  REQUIRE(without.count(none) == 1);
+  REQUIRE(ids(http(d.port(), "GET", "/api/v1/reviews?stage=post_purchase", "", auth).json()).empty());
+  REQUIRE(http(d.port(), "GET", "/api/v1/reviews?stage=browsing", "", auth).status == 400);
+
+  // The consistency view splits the same way.
+  auto consistency = http(d.port(), "GET", "/api/v1/reports/consistency?stage=pre_purchase", "", auth);
+  REQUIRE(consistency.status == 200);
+  REQUIRE(consistency.json().at("stage").as_string() == "pre_purchase");
+  REQUIRE(consistency.json().at("conversations").as_int64() == 1);
+  REQUIRE(consistency.json().at("below_share").as_double() == 1.0);
 }

@@ -307,3 +307,17 @@ TEST_CASE("a visitor flooding page events is refused, then cut off") {
     for (int i = 0; i < 100; ++i) REQUIRE(calm.take(t0 + i * 2'000) == PageBudget::Answer::accept);
   }
 }
+
+TEST_CASE("a stage filter: all, one of the three stages, or none for the chats without one") {
+  using exceed::core::is_stage_filter;
+  using exceed::core::stage_matches;
+  for (auto f : {"", "pre_purchase", "purchase", "post_purchase", "none"}) REQUIRE(is_stage_filter(f));
+  for (auto f : {"browsing", "PRE_PURCHASE", "none ", "pre"}) REQUIRE_FALSE(is_stage_filter(f));
+  REQUIRE(stage_matches("", "post_purchase"));
+  REQUIRE(stage_matches("", ""));
+  REQUIRE(stage_matches("purchase", "purchase"));
+  REQUIRE_FALSE(stage_matches("purchase", "pre_purchase"));
+  REQUIRE_FALSE(stage_matches("purchase", ""));
+  REQUIRE(stage_matches("none", ""));
+  REQUIRE_FALSE(stage_matches("none", "post_purchase"));
+}

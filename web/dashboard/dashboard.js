@@ -88,6 +88,7 @@ function startApp() {
   refreshLists();
   loadDirectory();
   replyManager.load();
+  loadStages();
   refreshTimer = setInterval(refreshLists, REFRESH_MS);
   directoryTimer = setInterval(loadDirectory, 10000);
 }
@@ -228,12 +229,14 @@ function fillTeam(tr, t, waiting) {
 // review.list: conversations assessed "met", with why and what would have
 // exceeded; a supervisor reads the transcript and marks each reviewed.
 $('review-refresh').addEventListener('click', loadReview);
+$('review-stage').addEventListener('change', loadReview);
 let reviewSeq = 0;
 async function loadReview() {
   if (!conn) return;
   const mine = ++reviewSeq;
   try {
-    const ack = await conn.request({ type: 'review.list' });
+    const stageFilter = $('review-stage').value;
+    const ack = await conn.request(stageFilter ? { type: 'review.list', stage: stageFilter } : { type: 'review.list' });
     if (mine !== reviewSeq) return;
     $('review-unavailable').hidden = true;
     const items = ack.items || [];
@@ -304,6 +307,7 @@ function reviewBody(it) {
       el('span', { class: 'tag confidence confidence-' + confidence, text: confidence + ' confidence',
         title: confidence === 'low' ? 'Nothing to go on: the customer said nothing after the answer and gave no feedback. A check-in follow-up asks them.' : '' }), ' ',
       el('code', { text: id }), ' ',
+      it.stage ? el('span', { class: 'tag stage', text: STAGE_NAMES[it.stage] || it.stage }) : null, it.stage ? ' ' : null,
       el('span', { class: 'muted-inline', text: meta }),
       el('button', { type: 'button', class: 'transcript-btn', text: 'Transcript', 'aria-label': `Show the transcript of this chat (${[it.team, it.agent && (it.agent.name || it.agent)].filter(Boolean).join(', ')})`, onclick: (e) => showTranscript(id, e.currentTarget) })),
     factsLine(it.facts),
@@ -315,6 +319,42 @@ function reviewBody(it) {
         el('ul', { class: 'exceed' }, ...better.map((w) => el('li', { text: typeof w === 'string' ? w : w.text }))),
         better.length ? null : el('p', { class: 'empty', text: 'No suggestion.' }))),
   ].filter(Boolean);
+}
+
+// ------------------------------------------------------------------ stages
+// The consistency report once per stage of purchase (and for the chats
+// that started without one): the shares of exceeded / met / below, the
+// day-to-day spread of the exceeded share and the median first response.
+const STAGE_NAMES = { pre_purchase: 'Before purchase', purchase: 'Purchasing', post_purchase: 'After purchase', none: 'No stage' };
+$('stages-refresh').addEventListener('click', loadStages);
+$('stages-days').addEventListener('change', loadStages);
+let stagesSeq = 0;
+async function loadStages() {
+  if (!session) return;
+  const mine = ++stagesSeq;
+  const to = Date.now();
+  const from = to - Number($('stages-days').value) * 86400000;
+  setText($('stages-state'), 'Loading…');
+  try {
+    const rows = await Promise.all(Object.keys(STAGE_NAMES).map((stage) =>
+      api(`/api/v1/reports/consistency?stage=${stage}&from=${from}&to=${to}&bucket=day`, { token: session.token })
+        .then((r) => ({ stage, r }))));
+    if (mine !== stagesSeq) return;
+    const pct = (x) => (x * 100).toFixed(0) + '%';
+    $('stages-rows').replaceChildren(...rows.map(({ stage, r }) => {
+      const n = r.conversations || 0;
+      const cells = n ? [String(n), pct(r.exceeded_share), pct(r.met_share), pct(r.below_share),
+        r.buckets && r.buckets.length > 1 ? '±' + (r.spread.stddev * 100).toFixed(0) + ' pts' : '—',
+        fmtDuration(r.first_response_p50_s)]
+        : ['0', '—', '—', '—', '—', '—'];
+      return el('tr', { dataset: { stage } }, el('th', { scope: 'row', text: STAGE_NAMES[stage] }),
+        ...cells.map((text) => el('td', { class: 'num', text })));
+    }));
+    setText($('stages-state'), 'As of ' + new Date(to).toLocaleTimeString() + '.');
+  } catch (e) {
+    if (mine !== stagesSeq) return;
+    setText($('stages-state'), 'Not available: ' + explain(e) + '.');
+  }
 }
 
 // A reason, with the words it rests on set apart as a quote.
