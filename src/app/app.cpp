@@ -137,6 +137,7 @@ void App::start() {
       [this](std::size_t live) { metrics_->visitors_live(live); }});
   reply_store_ = std::make_unique<store::ReplyStore>(db_->store());
   replies_ = std::make_unique<Replies>(Replies::Deps{*reply_store_, *this, clock_});
+  make_routes();
   db_->time_commands(metrics_->redis_latency());
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });

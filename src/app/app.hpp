@@ -7,6 +7,7 @@
 #include "app/conversations.hpp"
 #include "app/config.hpp"
 #include "app/db.hpp"
+#include "app/http_router.hpp"
 #include "app/hub.hpp"
 #include "app/services.hpp"
 #include "app/version.hpp"
@@ -30,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace exceed::store {
 class AccountStore;
@@ -158,7 +160,15 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void on_store_up();
   boost::asio::awaitable<void> join();
   void finish_join();
+  // The HTTP API (app/http_api.cpp).
+  void make_routes();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
+  boost::asio::awaitable<std::variant<Actor, net::HttpResponse>> caller(net::HttpRequest const& req);
+  boost::asio::awaitable<net::HttpResponse> prometheus(HttpCall& call);
+  boost::asio::awaitable<net::HttpResponse> new_visitor(HttpCall& call);
+  boost::asio::awaitable<net::HttpResponse> login(HttpCall& call);
+  boost::asio::awaitable<net::HttpResponse> csat_link(HttpCall& call);
+  boost::asio::awaitable<net::HttpResponse> static_file(net::HttpRequest const& req);
   Conversations::Hooks conversation_hooks();
   void make_figures();
 
@@ -192,6 +202,7 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::unique_ptr<Replies> replies_;
   std::unique_ptr<net::Server> server_;
   net::StaticFiles static_files_;  // web_root, scanned at start
+  Router routes_;                  // the HTTP API (make_routes)
   std::set<std::string, std::less<>> public_hosts_;     // lower-case host names
   std::vector<net::IpRange> trusted_proxies_;
   boost::asio::thread_pool hashing_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "app/config.hpp"
+#include "app/http_util.hpp"
 #include "app/services.hpp"
 #include "core/clock.hpp"
 #include "protocol/codec.hpp"
@@ -72,7 +73,13 @@ class Conversations {
   // A message event as the wire carries it.
   static boost::json::object message_json(store::Message const& m);
 
+  // GET /api/v1/conversations[/{id}[/messages]] (app/conversations_http.cpp):
+  // `rest` is what follows /api/v1/conversations.
+  boost::asio::awaitable<net::HttpResponse> http(Actor actor, std::string method, std::string rest, Query query);
+
  private:
+  boost::asio::awaitable<net::HttpResponse> list(Actor const& actor, Query const& query);
+  boost::asio::awaitable<net::HttpResponse> messages(Actor const& actor, std::string const& id, Query const& query);
   boost::asio::awaitable<void> repeat_event(std::string conversation, std::int64_t seq, Targets targets);
   boost::asio::awaitable<void> announce_ticket(std::string conversation, std::string visitor, std::string ticket,
                                                std::string reason);

@@ -38,6 +38,9 @@ inline std::string query_value(Query const& q, std::string const& key) {
   return it == q.end() ? std::string() : it->second;
 }
 
+// The token of an "Authorization: Bearer <token>" header.
+std::optional<std::string> bearer_token(net::HttpRequest const& req);
+
 // An integer in [lo, hi] from text; nullopt otherwise.
 std::optional<long long> parse_number(std::string const& s, long long lo, long long hi);
 

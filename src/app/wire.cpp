@@ -74,29 +74,8 @@ json::value number_or_null(std::optional<double> v) {
   return *v;
 }
 
-json::object message_json(std::string_view conversation_id, store::Reply const& entry) {
-  // entry: [ "0-<seq>", [field, value, ...] ]
-  json::object m;
-  auto const& id = str_at(entry, 0);
-  auto dash = id.find('-');
-  m["conversation_id"] = conversation_id;
-  m["seq"] = to_int(std::string_view(id).substr(dash == std::string::npos ? 0 : dash + 1));
-  store::Reply const empty;
-  auto const& fields = entry.elements.size() > 1 ? entry.elements[1] : empty;
-  m["ts"] = to_int(field(fields, "ts"));
-  auto role = field(fields, "role");
-  json::object from;
-  from["role"] = role == "customer" ? "customer" : role == "system" ? "system" : "agent";
-  from["id"] = field(fields, "uid");
-  from["name"] = field(fields, "name");
-  m["from"] = std::move(from);
-  m["text"] = field(fields, "text");
-  if (auto cmid = field(fields, "cmid"); !cmid.empty()) m["client_msg_id"] = cmid;
-  return m;
-}
-
-json::object conversation_json(store::Reply const& flat) {
-  auto f = [&](std::string_view name) { return field(flat, name); };
+json::object conversation_json(store::Conversation const& record) {
+  auto f = [&](std::string_view name) { return record.fields.text(name); };
   json::object c;
   c["id"] = f("id");
   c["status"] = f("status");
@@ -131,11 +110,9 @@ json::object conversation_json(store::Reply const& flat) {
   if (auto a = parse_object(f("assessment")); !a.empty()) c["assessment"] = std::move(a);
   if (!f("ticket").empty()) c["ticket_id"] = f("ticket");
   if (!f("sla_policy").empty()) c["sla_policy"] = f("sla_policy");
-  auto fields = store::Fields::read(flat, "conversation");
-  auto facts = store::facts_of(fields ? *fields : store::Fields{});
-  c["facts"] = facts_json(facts);
+  c["facts"] = facts_json(record.facts);
   if (f("csat_at").empty() && f("csat_rating").empty()) c["csat"] = nullptr;
-  else c["csat"] = csat_json(facts.csat);
+  else c["csat"] = csat_json(record.facts.csat);
   return c;
 }
 

@@ -159,6 +159,47 @@ asio::awaitable<Result<Conversation>> ConversationStore::view(std::string const&
   co_return conversation_of(*r, "access");
 }
 
+asio::awaitable<Result<std::vector<std::optional<Conversation>>>> ConversationStore::views(
+    std::vector<std::string> ids, core::Actor const& viewer) {
+  std::vector<std::vector<std::string>> calls;
+  calls.reserve(ids.size());
+  for (auto& id : ids) calls.push_back({std::move(id), viewer.role_name(), viewer.user_id, viewer.teams_csv});
+  auto replies = co_await db_.run_all(db_.scripts().access, std::move(calls));
+  std::vector<std::optional<Conversation>> out;
+  out.reserve(replies.size());
+  for (auto& r : replies) {
+    if (!r) {
+      if (r.failure().kind != Failure::Kind::refused) co_return r.failure();
+      out.emplace_back();  // not this viewer's, or gone
+      continue;
+    }
+    auto c = conversation_of(*r, "access");
+    if (!c) co_return c.failure();
+    out.emplace_back(std::move(*c));
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<ConversationStore::Listed>>> ConversationStore::newest(
+    std::string const& visitor, std::string const& max_created, int count) {
+  auto index = visitor.empty() ? db_.keys().conversations() : db_.keys().visitor_conversations(visitor);
+  auto r = co_await db_.cmd("ZREVRANGEBYSCORE", index, max_created, "-inf", "WITHSCORES", "LIMIT", "0",
+                            std::to_string(count));
+  if (!r) co_return r.failure();
+  if (!r->is_array() || r->elements.size() % 2 != 0)
+    co_return Failure::protocol("conversations index: not id/score pairs");
+  std::vector<Listed> out;
+  out.reserve(r->elements.size() / 2);
+  for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    auto const& id = r->elements[i];
+    auto const& score = r->elements[i + 1];
+    if (id.kind != Reply::Kind::string || score.kind != Reply::Kind::string || !parse_real(score.str))
+      co_return Failure::protocol("conversations index: not id/score pairs");
+    out.push_back({id.str, score.str});
+  }
+  co_return out;
+}
+
 asio::awaitable<Result<std::optional<Conversation>>> ConversationStore::get(std::string const& id) {
   auto r = co_await db_.cmd("HGETALL", db_.keys().conversation(id));
   if (!r) co_return r.failure();

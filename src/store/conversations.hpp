@@ -150,6 +150,19 @@ class ConversationStore {
                                                                std::int64_t after_seq, int limit);
   // The record, if the viewer may see it.
   boost::asio::awaitable<Result<Conversation>> view(std::string const& id, core::Actor const& viewer);
+  // The records of many, in one round trip: nullopt for each the viewer may
+  // not see or that is gone; a failure only when Redis could not answer.
+  boost::asio::awaitable<Result<std::vector<std::optional<Conversation>>>> views(std::vector<std::string> ids,
+                                                                                 core::Actor const& viewer);
+  // One step of paging the conversations newest first (every one, or one
+  // visitor's with `visitor` set): up to `count` ids with their creation
+  // time, from `max_created` down (inclusive; "+inf" from the newest).
+  struct Listed {
+    std::string id;
+    std::string created;  // the index's score, as Redis wrote it
+  };
+  boost::asio::awaitable<Result<std::vector<Listed>>> newest(std::string const& visitor, std::string const& max_created,
+                                                             int count);
   // One stored message (for an event sent again), nullopt when absent.
   boost::asio::awaitable<Result<std::optional<Message>>> message(std::string const& id, std::int64_t seq);
   // The last message stored.

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace exceed;
 using store::ConversationStore;
 using Status = core::ConversationStatus;
@@ -315,4 +317,46 @@ TEST_CASE("the record tells what people said of the end: the customer's answer a
   auto open = s.wait(c.get("c2"))->value();
   REQUIRE_FALSE(open.resolved_at);
   REQUIRE_FALSE(open.facts.csat.rating);
+}
+
+TEST_CASE("the conversations newest first in steps, and many records read at once as their viewer may see them") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  // Three customers' chats, a millisecond apart.
+  for (int i = 0; i < 3; ++i) {
+    auto one = chat("c" + std::to_string(i), "Hello", t0 + i);
+    one.visitor = "v_" + std::to_string(i);
+    REQUIRE(s.wait(c.start(one)));
+  }
+  auto first = s.wait(c.newest("", "+inf", 2));
+  REQUIRE(first);
+  REQUIRE(first->size() == 2);
+  REQUIRE((*first)[0].id == "c2");
+  REQUIRE((*first)[1].id == "c1");
+  REQUIRE((*first)[1].created == std::to_string(t0 + 1));
+  // From the last one seen down: it again (inclusive), then the older one.
+  auto next = s.wait(c.newest("", (*first)[1].created, 2));
+  REQUIRE(next->size() == 2);
+  REQUIRE((*next)[1].id == "c0");
+  auto own = s.wait(c.newest("v_1", "+inf", 10));
+  REQUIRE(own->size() == 1);
+  REQUIRE((*own)[0].id == "c1");
+
+  // A customer sees their own only; a gone one is nothing, not a failure.
+  auto seen = s.wait(c.views({"c0", "c1", "gone"}, customer("v_1")));
+  REQUIRE(seen);
+  REQUIRE(seen->size() == 3);
+  REQUIRE_FALSE((*seen)[0].has_value());
+  REQUIRE((*seen)[1].has_value());
+  REQUIRE((*seen)[1]->visitor == "v_1");
+  REQUIRE_FALSE((*seen)[2].has_value());
+  auto team_view = s.wait(c.views({"c0", "c1", "c2"}, agent()));
+  REQUIRE(std::all_of(team_view->begin(), team_view->end(), [](auto const& r) { return r.has_value(); }));
+
+  // An index of the wrong shape is a protocol failure, not an empty page.
+  s.raw("DEL", "exceed:convs");
+  s.raw("SET", "exceed:convs", "not a sorted set");
+  auto odd = s.wait(c.newest("", "+inf", 2));
+  REQUIRE_FALSE(odd);
 }
