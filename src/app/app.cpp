@@ -98,18 +98,44 @@ void App::start() {
   store::Options opt;
   opt.command_timeout = std::chrono::milliseconds(config_.redis.command_timeout_ms);
 
-  static_files_ = net::StaticFiles::scan(config_.server.web_root);
-  if (static_files_.size() == 0)
-    spdlog::warn("web: no files to serve in server.web_root '{}'", config_.server.web_root);
-  else
-    spdlog::info("web: serving {} files from {}", static_files_.size(), static_files_.root());
-  if (static_files_.skipped())
-    spdlog::warn("web: {} files in {} are not served (a link out of the folder, or a name that needs URL encoding)",
-                 static_files_.skipped(), static_files_.root());
+  scan_web_root();
 
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   db_->store().set_grouping(config_.redis.group_commit);
+  make_features();
+  db_->time_commands(metrics_->redis_latency());
+  redis_->on_up([this] { on_store_up(); });
+  redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
+  redis_->start();
+
+  bus_ = store::Subscriber::create(
+      io_.get_executor(), *ep, [this](std::string_view, std::string_view payload) { on_bus(payload); }, opt);
+  bus_->subscribe(db_->key("bus"));
+  // Sessions wait for the join at most this long (Redis may be down).
+  join_timer_.expires_after(std::chrono::seconds(3));
+  bus_->on_up([this] {
+    if (join_started_) return;
+    join_started_ = true;
+    asio::co_spawn(io_, join(), asio::detached);
+  });
+  bus_->start();
+
+  routing_->start();
+  followups_->start();
+  tickets_->start();
+  metrics_->start();
+  visitors_->start();
+
+  server_ = net::Server::create(io_.get_executor(), server_options(), *this);
+  server_->start();
+  spdlog::info("exceed {} listening on {}:{} ({}), store {}, process {}", exceed_version, config_.server.host,
+               server_->port(), config_.server.tls_cert.empty() ? "http" : "https", ep->describe(), process_id_);
+}
+
+// The features, each given its store module and the narrow services it
+// needs (see docs/ARCHITECTURE.md), and the HTTP routes onto them.
+void App::make_features() {
   conversation_store_ = std::make_unique<store::ConversationStore>(db_->store());
   routing_store_ = std::make_unique<store::RoutingStore>(db_->store());
   routing_ = std::make_unique<Routing>(Routing::Deps{*routing_store_, *conversation_store_, *this, clock_, config_,
@@ -138,29 +164,21 @@ void App::start() {
   reply_store_ = std::make_unique<store::ReplyStore>(db_->store());
   replies_ = std::make_unique<Replies>(Replies::Deps{*reply_store_, *this, clock_});
   make_routes();
-  db_->time_commands(metrics_->redis_latency());
-  redis_->on_up([this] { on_store_up(); });
-  redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
-  redis_->start();
+}
 
-  bus_ = store::Subscriber::create(
-      io_.get_executor(), *ep, [this](std::string_view, std::string_view payload) { on_bus(payload); }, opt);
-  bus_->subscribe(db_->key("bus"));
-  // Sessions wait for the join at most this long (Redis may be down).
-  join_timer_.expires_after(std::chrono::seconds(3));
-  bus_->on_up([this] {
-    if (join_started_) return;
-    join_started_ = true;
-    asio::co_spawn(io_, join(), asio::detached);
-  });
-  bus_->start();
+// The static web clients: the files of server.web_root, found once.
+void App::scan_web_root() {
+  static_files_ = net::StaticFiles::scan(config_.server.web_root);
+  if (static_files_.size() == 0)
+    spdlog::warn("web: no files to serve in server.web_root '{}'", config_.server.web_root);
+  else
+    spdlog::info("web: serving {} files from {}", static_files_.size(), static_files_.root());
+  if (static_files_.skipped())
+    spdlog::warn("web: {} files in {} are not served (a link out of the folder, or a name that needs URL encoding)",
+                 static_files_.skipped(), static_files_.root());
+}
 
-  routing_->start();
-  followups_->start();
-  tickets_->start();
-  metrics_->start();
-  visitors_->start();
-
+net::ServerOptions App::server_options() const {
   net::ServerOptions so;
   so.host = config_.server.host;
   so.port = config_.server.port;
@@ -175,10 +193,7 @@ void App::start() {
   so.limits.out_queue_max_bytes = config_.limits.out_queue_bytes;
   so.limits.max_connections = config_.limits.max_connections;
   so.limits.max_connections_per_ip = config_.limits.max_connections_per_ip;
-  server_ = net::Server::create(io_.get_executor(), so, *this);
-  server_->start();
-  spdlog::info("exceed {} listening on {}:{} ({}), store {}, process {}", exceed_version, config_.server.host,
-               server_->port(), config_.server.tls_cert.empty() ? "http" : "https", ep->describe(), process_id_);
+  return so;
 }
 
 std::uint16_t App::port() const { return server_ ? server_->port() : 0; }

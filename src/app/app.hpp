@@ -23,6 +23,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <functional>
@@ -138,6 +139,8 @@ class App final : public net::Handler, public Publisher, public Visibility {
   boost::asio::awaitable<void> handle(Client& client, protocol::Request const& req);
   // Handles hello (app/chat.cpp).
   boost::asio::awaitable<void> hello(Client& client, protocol::Request const& req);
+  boost::asio::awaitable<boost::json::array> open_conversations(Client& client);
+  boost::asio::awaitable<void> resume(Client& client, std::vector<protocol::Resume> points);
   // Called when a client's socket is gone.
   void client_closed(Client& client);
 
@@ -160,6 +163,9 @@ class App final : public net::Handler, public Publisher, public Visibility {
   void on_store_up();
   boost::asio::awaitable<void> join();
   void finish_join();
+  void make_features();
+  void scan_web_root();
+  net::ServerOptions server_options() const;
   // The HTTP API (app/http_api.cpp).
   void make_routes();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);

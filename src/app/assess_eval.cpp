@@ -33,6 +33,9 @@ std::optional<core::Millis> clock_time(std::string const& t) {
 
 }  // namespace
 
+// Long on purpose: a line-by-line reader of the corpus format (one branch
+// per kind of line), whose state (the current chat and agent, the line
+// number for errors) all branches share.
 std::vector<LabelledChat> parse_corpus(std::string const& text, std::string const& source) {
   std::vector<LabelledChat> out;
   std::istringstream in(text);

@@ -58,6 +58,8 @@ std::vector<std::string> list(toml::node const& n, std::string const& source, st
 
 }  // namespace
 
+// Long on purpose: mostly the table of config/assessment.toml's keys onto
+// the rules' fields, read in the file's order.
 core::AssessmentRules read_assessment_rules(std::string const& path, std::optional<LexiconChoice> const& choice) {
   core::AssessmentRules r;
   if (path.empty() || !std::ifstream(path)) return r;  // the built-in defaults (documented in config/assessment.toml)

@@ -80,24 +80,7 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   if (claims->role == core::Role::agent) co_await routing_->agent_connected(client.user_id(), teams);
 
   // The user's open conversations, so a client can resume without a list call.
-  json::array open;
-  if (claims->role != core::Role::supervisor) {
-    store::Result<std::vector<std::string>> ids;
-    if (claims->role == core::Role::customer) ids = co_await conversation_store_->of_visitor(client.user_id(), 20);
-    else ids = co_await conversation_store_->of_agent(client.user_id());
-    for (std::size_t i = 0; ids && i < ids->size(); ++i) {
-      auto const& id = (*ids)[i];
-      auto c = co_await conversation_store_->standing(id);
-      if (!c || !*c || !core::is_open((*c)->status)) continue;
-      json::object item;
-      item["conversation_id"] = id;
-      item["status"] = core::to_string((*c)->status);
-      item["last_seq"] = (*c)->last_seq;
-      item["team"] = (*c)->team;
-      if ((*c)->status == core::ConversationStatus::queued) routing_->positions((*c)->team);
-      open.push_back(std::move(item));
-    }
-  }
+  auto open = co_await open_conversations(client);
   json::object welcome;
   welcome["role"] = core::to_string(claims->role);
   welcome["user_id"] = client.user_id();
@@ -115,10 +98,38 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
     for (std::size_t i = 0; i < offers.size(); ++i) client.send(std::move(offers[i]));
   }
 
-  // Resume: everything after each after_seq, in order, as message events.
+  co_await resume(client, h.resume);
+}
+
+// The conversations a hello lists: a customer's open ones among their
+// latest 20, an agent's current ones (none for a supervisor); a queued one
+// has its team's queue positions told again.
+boost::asio::awaitable<json::array> App::open_conversations(Client& client) {
+  json::array open;
+  if (client.role() == core::Role::supervisor) co_return open;
+  store::Result<std::vector<std::string>> ids;
+  if (client.role() == core::Role::customer) ids = co_await conversation_store_->of_visitor(client.user_id(), 20);
+  else ids = co_await conversation_store_->of_agent(client.user_id());
+  for (std::size_t i = 0; ids && i < ids->size(); ++i) {
+    auto const& id = (*ids)[i];
+    auto c = co_await conversation_store_->standing(id);
+    if (!c || !*c || !core::is_open((*c)->status)) continue;
+    json::object item;
+    item["conversation_id"] = id;
+    item["status"] = core::to_string((*c)->status);
+    item["last_seq"] = (*c)->last_seq;
+    item["team"] = (*c)->team;
+    if ((*c)->status == core::ConversationStatus::queued) routing_->positions((*c)->team);
+    open.push_back(std::move(item));
+  }
+  co_return open;
+}
+
+// Resume: everything after each after_seq, in order, as message events.
+boost::asio::awaitable<void> App::resume(Client& client, std::vector<protocol::Resume> points) {
   core::Actor reader{client.role(), client.user_id(), client.teams_csv()};
-  for (std::size_t i = 0; i < h.resume.size(); ++i) {
-    auto const& r = h.resume[i];
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    auto const& r = points[i];
     std::int64_t after = r.after_seq;
     for (;;) {
       auto page = co_await conversation_store_->history(r.conversation_id, reader, after, 200);

@@ -84,6 +84,9 @@ std::vector<std::string> as_list(Value const& v) {
 
 using Setter = std::function<void(Config&, Value const&)>;
 
+// Long on purpose: one entry per config key, in the order of
+// config/exceed.toml, so a key's type, bounds and field are found in one
+// place; it is a table, not a chain of decisions.
 std::map<std::string, Setter> const& setters() {
   static std::map<std::string, Setter> const table{
       {"server.listen",

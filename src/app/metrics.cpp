@@ -37,6 +37,8 @@ json::array csv_array(std::string_view csv) {
 }
 
 // The live figures as the `metrics` event carries them (without as_of).
+// Long on purpose: the `metrics` event's fields one by one, in the order of
+// its schema (proto/frames/metrics.schema.json).
 json::object figures_json(store::LiveReading const& live, core::WindowFigures const& w, core::Millis now) {
   json::object out;
   out["window_s"] = w.window / 1000;

@@ -83,6 +83,12 @@ std::string human_duration(Millis ms) {
   return buf;
 }
 
+// Long on purpose: the judgement reads as one list of signals (timing,
+// effort, what was given, solved or not, the customer's words, the rating,
+// then the confidence and the level under the hard failures' cap), each
+// adding its reason with its points; split, a reader would chase the shared
+// score, cap and reasons through several functions to see why a chat got
+// its level.
 Assessment assess(Signals const& s, AssessmentRules const& r) {
   Assessment a;
   std::vector<Reason> shortfalls;

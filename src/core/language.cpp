@@ -182,6 +182,9 @@ std::string normalize_word(std::string_view word) {
   return out;
 }
 
+// Long on purpose: one pass over the UTF-8 text with the state of the word
+// being read (case, apostrophes, quotes, emoticons, emoji); the state is
+// shared by every branch, which is why it is one loop and not several.
 std::vector<Token> tokenize(std::string_view text) {
   std::vector<Token> tokens;
   std::string word;
@@ -515,6 +518,10 @@ bool sarcastic_shape(std::vector<Token> const& tokens, std::vector<double> const
 
 }  // namespace
 
+// Long on purpose: VADER's scoring is a sequence of passes over the same
+// per-token arrays (boosters, negations, "but", caps, punctuation, phrases),
+// each needing the results of the one before; it follows the reference
+// implementation pass by pass so the two can be compared line for line.
 Tone read_tone(std::string_view text, Lexicon const& lexicon) {
   Tone tone;
   auto tokens = tokenize(text);
