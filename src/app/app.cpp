@@ -9,6 +9,10 @@
 #include "app/routing.hpp"
 #include "store/scripts.hpp"
 #include "app/throttle.hpp"
+#include "app/webhooks.hpp"
+#include "store/webhooks.hpp"
+#include "app/attachments.hpp"
+#include "store/attachments.hpp"
 #include "net/security.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -73,12 +77,22 @@ void App::start() {
   followups_ = std::make_unique<Followups>(Followups::Deps{
       *followup_store_, *this, *this, clock_, config_.followups, io_.get_executor(),
       [this] { return db_->connected(); },
-      [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); }});
+      [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); },
+      this});
   tickets_ = std::make_unique<Tickets>(*this);
   assessments_ = std::make_unique<Assessments>(*this);
   metrics_ = std::make_unique<Metrics>(*this);
   throttle_ = std::make_unique<Throttle>(*db_, config_);
   db_->time_commands(metrics_->redis_latency());
+  webhook_store_ = std::make_unique<store::WebhookStore>(db_->store());
+  webhooks_ = std::make_unique<Webhooks>(Webhooks::Deps{*webhook_store_, clock_, config_.webhooks, io_.get_executor(),
+                                                        [this] { return db_->connected(); }, process_id_,
+                                                        metrics_->registry()});
+  events_ = webhooks_.get();
+  attachment_store_ = std::make_unique<store::AttachmentStore>(db_->store());
+  blobs_ = std::make_unique<LocalDiskStorage>(config_.attachments.dir);
+  attachments_ = std::make_unique<Attachments>(
+      Attachments::Deps{*attachment_store_, *blobs_, *this, clock_, config_.attachments});
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   redis_->start();
@@ -99,6 +113,7 @@ void App::start() {
   followups_->start();
   tickets_->start();
   metrics_->start();
+  webhooks_->start();
 
   net::ServerOptions so;
   so.host = config_.server.host;
@@ -109,6 +124,8 @@ void App::start() {
   so.tls_ciphers = config_.server.tls_ciphers;
   so.limits.max_frame_bytes = config_.limits.max_frame_bytes;
   so.limits.max_body_bytes = config_.limits.max_body_bytes;
+  so.limits.upload_path = "/api/v1/attachments";
+  so.limits.upload_body_bytes = config_.attachments.max_bytes;
   so.limits.ws_idle_timeout = std::chrono::seconds(config_.limits.ws_idle_timeout_s);
   so.limits.header_timeout = std::chrono::seconds(config_.limits.header_timeout_s);
   so.limits.out_queue_max_bytes = config_.limits.out_queue_bytes;
@@ -130,6 +147,7 @@ void App::stop(std::function<void()> done) {
   followups_->stop();
   tickets_->stop();
   metrics_->stop();
+  webhooks_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });
@@ -273,6 +291,7 @@ asio::awaitable<store::Result<store::Done>> App::ticket(core::Actor const& actor
 
 void App::publish(Targets targets, std::string frame) {
   auto shared = std::make_shared<std::string const>(std::move(frame));
+  published(*shared);
   if (targets.size() == 1 && targets[0] == "@positions") {
     deliver_positions(*shared);
   } else {
@@ -290,6 +309,14 @@ void App::publish(Targets targets, std::string frame) {
   payload += '\n';
   payload += *shared;
   db_->post({"PUBLISH", db_->key("bus"), std::move(payload)});
+}
+
+void App::published(std::string_view frame) {
+  if (events_) events_->published(frame);
+}
+
+void App::happened(std::string_view frame) {
+  if (events_) events_->happened(frame);
 }
 
 // Positions of one queue: [[conversation, visitor, position, estimated_wait_s], ...].

@@ -30,17 +30,22 @@
 
 namespace exceed::store {
 class FollowupStore;
+class WebhookStore;
+class AttachmentStore;
 }
 
 namespace exceed::app {
 
 class Assessments;
+class Attachments;
+class BlobStorage;
 class Client;
 class Followups;
 class Metrics;
 class Routing;
 class Throttle;
 class Tickets;
+class Webhooks;
 
 // The current time as the core takes it.
 core::Millis now_ms();
@@ -57,7 +62,7 @@ constexpr core::Millis process_dead_after_ms = 15'000;
 
 inline constexpr std::string_view exceed_version = "0.1.0";
 
-class App final : public net::Handler, public Publisher, public Visibility {
+class App final : public net::Handler, public Publisher, public Visibility, public EventSink {
  public:
   App(boost::asio::io_context& io, Config config);
   ~App() override;
@@ -87,6 +92,8 @@ class App final : public net::Handler, public Publisher, public Visibility {
   Assessments& assessments() noexcept { return *assessments_; }
   Metrics& metrics() noexcept { return *metrics_; }
   Throttle& throttle() noexcept { return *throttle_; }
+  Webhooks& webhooks() noexcept { return *webhooks_; }
+  Attachments& attachments() noexcept { return *attachments_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -107,6 +114,10 @@ class App final : public net::Handler, public Publisher, public Visibility {
   // Publisher: delivers an event to its targets here and, over Redis
   // pub/sub, in every other process. The frame is encoded once and shared.
   void publish(Targets targets, std::string frame) override;
+  // EventSink: passed on to the webhooks (publish() tells published()
+  // itself; features tell happened() of the events no session is sent).
+  void published(std::string_view frame) override;
+  void happened(std::string_view frame) override;
   // Visibility: the store's access rules.
   boost::asio::awaitable<store::Result<store::Done>> conversation(core::Actor const& actor, std::string id) override;
   boost::asio::awaitable<store::Result<store::Done>> ticket(core::Actor const& actor, std::string id) override;
@@ -169,6 +180,12 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::unique_ptr<Assessments> assessments_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Throttle> throttle_;
+  std::unique_ptr<store::WebhookStore> webhook_store_;
+  std::unique_ptr<Webhooks> webhooks_;
+  EventSink* events_ = nullptr;  // hears every published event (the webhooks)
+  std::unique_ptr<store::AttachmentStore> attachment_store_;
+  std::unique_ptr<BlobStorage> blobs_;
+  std::unique_ptr<Attachments> attachments_;
   std::unique_ptr<net::Server> server_;
   net::StaticFiles static_files_;  // web_root, scanned at start
   std::set<std::string, std::less<>> public_hosts_;     // lower-case host names

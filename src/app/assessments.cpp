@@ -329,7 +329,11 @@ asio::awaitable<Outcome> Assessments::answer_csat(std::string visitor, protocol:
   std::string solved = a.solved ? (*a.solved ? "yes" : "no") : "";
   std::string expectation = a.expectation.value_or(""), comment = a.comment.value_or(""), now = std::to_string(now_ms());
   auto o = co_await db.call(db.scripts().csat, a.conversation_id, visitor, rating, expectation, comment, now, window, solved);
-  if (o) co_await assess(a.conversation_id, "csat");
+  if (!o) co_return o;
+  auto answered = csat_json(a.conversation_id, o.reply);
+  answered["visitor_id"] = visitor;
+  app_.happened(protocol::encode_event("csat", std::move(answered)));
+  co_await assess(a.conversation_id, "csat");
   co_return o;
 }
 

@@ -3,6 +3,7 @@
 // ack or an error, and publishes the events it causes.
 #include "app/app.hpp"
 #include "app/assessments.hpp"
+#include "app/attachments.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
 #include "app/metrics.hpp"
@@ -13,6 +14,7 @@
 #include "app/wire.hpp"
 #include "core/router.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
@@ -230,8 +232,14 @@ struct Handlers {
   }
 
   boost::asio::awaitable<void> operator()(MessageSend const& m) {
+    std::string attachment;  // the file the message carries, as its JSON
+    if (m.attachment_id) {
+      auto a = co_await app.attachments().for_message(actor(), *m.attachment_id, m.conversation_id);
+      if (!a) co_return fail(to_outcome(a.failure()));
+      attachment = json::serialize(Attachments::to_json(*a));
+    }
     auto o = co_await db().call(s().send, m.conversation_id, role(), c.user_id(), c.name(), c.teams_csv(),
-                                          m.client_msg_id, m.text, now());
+                                          m.client_msg_id, m.text, now(), attachment);
     if (!o) co_return fail(o);
     auto seq = int_at(o.reply, 0);
     auto ts = int_at(o.reply, 1);
@@ -259,6 +267,7 @@ struct Handlers {
     ev["from"] = std::move(from);
     ev["text"] = m.text;
     ev["client_msg_id"] = m.client_msg_id;
+    if (!attachment.empty()) ev["attachment"] = json::parse(attachment);
     auto targets = both_sides(str_at(o.reply, 3), str_at(o.reply, 4));
     app.publish(std::move(targets), encode_event("message", std::move(ev)));
     // In a conversation kept as a ticket, the customer's message is their reply on it.
@@ -370,6 +379,13 @@ struct Handlers {
     if (!str_at(o.reply, 5).empty()) result["ticket_id"] = str_at(o.reply, 5);
     if (!str_at(o.reply, 6).empty()) result["reason"] = str_at(o.reply, 6);
     ack(std::move(result));
+    if (int_at(o.reply, 4) == 1) {
+      json::object started{{"conversation_id", str_at(o.reply, 0)}, {"status", str_at(o.reply, 1)},
+                           {"team", str_at(o.reply, 3)}, {"visitor", {{"id", c.user_id()}, {"name", c.name()}}}};
+      if (st.text) started["text"] = *st.text;
+      if (st.stage) started["stage"] = *st.stage;
+      app.happened(encode_event("conversation.started", std::move(started)));
+    }
     if (str_at(o.reply, 1) == "ticket" && int_at(o.reply, 4) == 1) {
       // Tell the customer (every tab) with the notice stored as a system message.
       auto last = co_await db().cmd("XREVRANGE", db().key("conv:" + id + ":msgs"), "+", "-", "COUNT", "1");

@@ -227,6 +227,43 @@ std::map<std::string, Setter> const& setters() {
          c.followups.check_in_note = as_string(v);
          if (c.followups.check_in_note.empty()) throw Bad{"must not be empty"};
        }},
+      {"webhooks.allowed_ranges",
+       [](Config& c, Value const& v) {
+         c.webhooks.allowed_ranges = as_list(v);
+         for (auto const& r : c.webhooks.allowed_ranges)
+           if (!net::parse_ip_range(r)) throw Bad{"'" + r + "' is not an address or a range like 10.0.0.0/8"};
+       }},
+      {"webhooks.allow_http", [](Config& c, Value const& v) { c.webhooks.allow_http = as_bool(v); }},
+      {"webhooks.ca_file", [](Config& c, Value const& v) { c.webhooks.ca_file = as_string(v); }},
+      {"webhooks.timeout_ms",
+       [](Config& c, Value const& v) { c.webhooks.timeout_ms = static_cast<int>(as_int(v, 100, 120'000)); }},
+      {"webhooks.retry_first_ms",
+       [](Config& c, Value const& v) { c.webhooks.retry_first_ms = static_cast<int>(as_int(v, 10, 3'600'000)); }},
+      {"webhooks.retry_max_s",
+       [](Config& c, Value const& v) { c.webhooks.retry_max_s = static_cast<int>(as_int(v, 1, 7 * 86'400)); }},
+      {"webhooks.disable_after_s",
+       [](Config& c, Value const& v) { c.webhooks.disable_after_s = static_cast<int>(as_int(v, 1, 90 * 86'400)); }},
+      {"webhooks.max_in_flight",
+       [](Config& c, Value const& v) { c.webhooks.max_in_flight = static_cast<int>(as_int(v, 1, 1'000)); }},
+      {"webhooks.max_subscriptions",
+       [](Config& c, Value const& v) { c.webhooks.max_subscriptions = static_cast<int>(as_int(v, 1, 10'000)); }},
+      {"attachments.dir",
+       [](Config& c, Value const& v) {
+         c.attachments.dir = as_string(v);
+         if (c.attachments.dir.empty()) throw Bad{"must not be empty"};
+       }},
+      {"attachments.max_bytes",
+       [](Config& c, Value const& v) { c.attachments.max_bytes = as_int(v, 1, 1LL << 30); }},
+      {"attachments.allowed_types", [](Config& c, Value const& v) { c.attachments.allowed_types = as_list(v); }},
+      {"attachments.clamd",
+       [](Config& c, Value const& v) {
+         c.attachments.clamd = as_string(v);
+         auto const& d = c.attachments.clamd;
+         if (!d.empty() && d.rfind("unix:", 0) != 0 && d.rfind("tcp:", 0) != 0)
+           throw Bad{"must be unix:/path/to/clamd.socket or tcp:host:port"};
+       }},
+      {"attachments.scan_timeout_ms",
+       [](Config& c, Value const& v) { c.attachments.scan_timeout_ms = static_cast<int>(as_int(v, 100, 600'000)); }},
       {"tickets.auto_close_after_s",
        [](Config& c, Value const& v) { c.tickets.auto_close_after_s = static_cast<int>(as_int(v, 1, 365 * 86400)); }},
       {"assessment.rules_file", [](Config& c, Value const& v) { c.assessment.rules_file = as_string(v); }},
@@ -435,7 +472,8 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
     auto section = key.substr(0, key.find('.'));
     if (section != "server" && section != "redis" && section != "auth" && section != "routing" &&
         section != "limits" && section != "log" && section != "followups" && section != "tickets" &&
-        section != "assessment" && section != "metrics")
+        section != "assessment" && section != "metrics" && section != "webhooks" &&
+        section != "attachments")
       continue;
     apply(c, key, Value{value}, "environment " + name);
   }

@@ -129,6 +129,32 @@ struct Config {
     std::vector<std::string> check_in_stages{"post_purchase"};  // empty: every resolved chat
     std::string check_in_note = "Check in: did everything work out as the customer needed?";
   } followups;
+  struct Webhooks {
+    // Receivers the server will not call unless allowed here (the SSRF
+    // guard): loopback, private, link-local and metadata addresses. Ranges
+    // ("10.20.0.0/16") or addresses let through.
+    std::vector<std::string> allowed_ranges;
+    bool allow_http = false;    // plain http receivers (https only by default)
+    std::string ca_file;        // a CA trusted besides the system's (a private CA)
+    int timeout_ms = 10'000;    // one delivery attempt, from connect to the answer
+    int retry_first_ms = 1'000; // the wait after the first failure, doubled after each next
+    int retry_max_s = 3'600;    // the longest wait between tries
+    int disable_after_s = 3 * 86'400;  // failing for this long (nothing delivered): disabled
+    int max_in_flight = 16;     // deliveries this process runs at once
+    int max_subscriptions = 100;
+  } webhooks;
+  struct Attachments {
+    std::string dir = "var/attachments";  // the local-disk store (content-addressed)
+    std::size_t max_bytes = 10 * 1024 * 1024;
+    // Types accepted, as sniffed from the content (never the client's word).
+    std::vector<std::string> allowed_types{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf",
+                                           "text/plain"};
+    // ClamAV's daemon: "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310";
+    // empty: no scan. With it set, a file is stored only once clamd found
+    // it clean; clamd unreachable: the upload is refused (503).
+    std::string clamd;
+    int scan_timeout_ms = 30'000;
+  } attachments;
   struct Metrics {
     int window_s = 3600;             // the rolling window of the live figures
     std::string time_zone = "UTC";   // where "today" starts for the per-agent figures and report days

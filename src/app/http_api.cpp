@@ -11,6 +11,8 @@
 #include "store/scripts.hpp"
 #include "app/throttle.hpp"
 #include "app/users.hpp"
+#include "app/webhooks.hpp"
+#include "app/attachments.hpp"
 #include "app/wire.hpp"
 #include "net/security.hpp"
 
@@ -193,7 +195,8 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
   if (path.rfind("/api/", 0) == 0) {
     // Every API body is a JSON object; parse it once here.
     json::object body;
-    if (method == "POST" || method == "PATCH") {
+    bool upload = path == "/api/v1/attachments";  // the body is the file
+    if ((method == "POST" || method == "PATCH") && !upload) {
       std::error_code ec;
       json::parse_options opts;
       opts.max_depth = protocol::max_json_depth;
@@ -400,6 +403,14 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     if (path == "/api/v1/tickets" || path.rfind("/api/v1/tickets/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await tickets_->http(actor, method, path.substr(15), target->query, std::move(body));
+    }
+    if (path == "/api/v1/attachments" || path.rfind("/api/v1/attachments/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await attachments_->http(actor, method, path.substr(19), target->query, std::move(req.body));
+    }
+    if (path == "/api/v1/webhooks" || path.rfind("/api/v1/webhooks/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await webhooks_->http(actor, method, path.substr(16), target->query, std::move(body));
     }
     if (path == "/api/v1/followups" || path.rfind("/api/v1/followups/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};

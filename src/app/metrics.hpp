@@ -58,6 +58,8 @@ class Metrics {
   // A request refused by a rate limit (visitors, tickets, sessions).
   void rate_limited(std::string_view what);
   core::prom::Histogram* redis_latency() noexcept { return redis_latency_; }
+  // For features that count their own (webhooks).
+  core::prom::Registry& registry() noexcept { return registry_; }
 
   // GET /metrics (reads the deployment's gauges first when the last
   // reading is more than a few seconds old).

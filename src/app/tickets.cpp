@@ -3,6 +3,7 @@
 #include "app/app.hpp"
 #include "app/metrics.hpp"
 #include "app/assessments.hpp"
+#include "app/attachments.hpp"
 #include "app/routing.hpp"
 #include "store/scripts.hpp"
 #include "app/throttle.hpp"
@@ -16,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <charconv>
@@ -223,6 +225,7 @@ asio::awaitable<net::HttpResponse> Tickets::http(Actor actor, std::string method
         author["name"] = field(fields, "name");
         item["author"] = std::move(author);
         item["text"] = field(fields, "text");
+        if (auto att = field(fields, "att"); !att.empty()) item["attachment"] = json::parse(att);
       } else {
         item["actor"] = field(fields, "actor");
         item["what"] = field(fields, "what");
@@ -415,7 +418,7 @@ asio::awaitable<net::HttpResponse> Tickets::update(Actor const& actor, std::stri
 
 asio::awaitable<Outcome> Tickets::add_comment(std::string const& id, core::Role role, std::string const& author,
                                               std::string const& author_name, bool is_public, std::string const& text,
-                                              bool mirror) {
+                                              bool mirror, std::string const& attachment) {
   auto& db = app_.db();
   std::string name = author_name;
   if (name.empty() && role != core::Role::customer) {
@@ -428,7 +431,9 @@ asio::awaitable<Outcome> Tickets::add_comment(std::string const& id, core::Role 
   auto now = now_ms();
   std::string wire_role = role == core::Role::customer ? "customer" : "agent";
   auto o = co_await db.call(db.scripts().ticket_comment, id, wire_role, author, name, is_public ? "1" : "0", text,
-                            std::to_string(now), mirror ? "1" : "0");
+                            std::to_string(now), mirror ? "1" : "0", attachment);
+  json::value file;  // the attached file's JSON, or null
+  if (!attachment.empty()) file = json::parse(attachment);
   if (!o) co_return o;
   auto const& comment_id = str_at(o.reply, 0);
   auto seq = int_at(o.reply, 1);
@@ -443,6 +448,7 @@ asio::awaitable<Outcome> Tickets::add_comment(std::string const& id, core::Role 
     ev["from"] = json::object{{"role", wire_role}, {"id", author}, {"name", name}};
     ev["text"] = text;
     ev["client_msg_id"] = "ticket:" + comment_id;
+    if (!file.is_null()) ev["attachment"] = file;
     app_.publish({"u:" + visitor}, protocol::encode_event("message", std::move(ev)));
   }
   auto rec = co_await db.cmd("HGETALL", db.key("ticket:" + id));
@@ -451,6 +457,7 @@ asio::awaitable<Outcome> Tickets::add_comment(std::string const& id, core::Role 
     extra["comment"] = json::object{{"id", comment_id}, {"public", is_public}, {"ts", now},
                                     {"author", json::object{{"role", wire_role}, {"id", author}, {"name", name}}},
                                     {"text", text}};
+    if (!file.is_null()) extra["comment"].as_object()["attachment"] = file;
     announce("ticket.commented", rec.reply, std::move(extra));
     if (str_at(o.reply, 3) != str_at(o.reply, 4)) {
       json::object changes;
@@ -475,7 +482,15 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   if (actor.role == core::Role::customer && !is_public)
     co_return error_response(error::forbidden, "customers write public replies only");
   std::string ticket = id;
-  auto o = co_await add_comment(ticket, actor.role, actor.user_id, "", is_public, *text.value, true);
+  std::string attachment;  // a file uploaded to this ticket by the author (POST /api/v1/attachments?ticket_id=)
+  if (auto const* a = body.if_contains("attachment_id"); a && !a->is_null()) {
+    if (!a->is_string() || a->get_string().empty() || a->get_string().size() > protocol::max_id_chars)
+      co_return error_response(error::bad_request, "attachment_id must be an id");
+    auto file = co_await app_.attachments().for_ticket(actor, std::string(a->get_string()), id);
+    if (!file) co_return from_failure(file.failure());
+    attachment = json::serialize(Attachments::to_json(*file));
+  }
+  auto o = co_await add_comment(ticket, actor.role, actor.user_id, "", is_public, *text.value, true, attachment);
   if (!o && o.error == error::conflict && actor.role == core::Role::customer) {
     // Closed is final: the customer's new message opens a follow-up ticket.
     if (auto limit = co_await customer_ticket_allowance(actor.user_id)) co_return std::move(*limit);
@@ -496,6 +511,7 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   out["ticket_id"] = ticket;
   out["public"] = is_public;
   out["text"] = *text.value;
+  if (!attachment.empty()) out["attachment"] = json::parse(attachment);
   out["ticket_status"] = str_at(o.reply, 3);
   co_return json_response(201, out);
 }

@@ -59,7 +59,7 @@ class Tickets {
   // Appends a comment, publishing what it causes; the outcome of the script.
   boost::asio::awaitable<Outcome> add_comment(std::string const& id, core::Role role, std::string const& author,
                                               std::string const& author_name, bool is_public, std::string const& text,
-                                              bool mirror);
+                                              bool mirror, std::string const& attachment = {});
 
   App& app_;
   Periodic periodic_;

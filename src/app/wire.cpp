@@ -80,6 +80,10 @@ json::object message_json(std::string_view conversation_id, store::Reply const& 
   m["from"] = std::move(from);
   m["text"] = field(fields, "text");
   if (auto cmid = field(fields, "cmid"); !cmid.empty()) m["client_msg_id"] = cmid;
+  if (auto att = field(fields, "att"); !att.empty()) {
+    std::error_code ec;
+    if (auto a = json::parse(att, ec); !ec && a.is_object()) m["attachment"] = std::move(a);
+  }
   return m;
 }
 

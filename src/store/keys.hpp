@@ -61,6 +61,26 @@ class Keys {
   std::string sla_agent(std::string_view agent) const { return p_ + "sla:agent:" + std::string(agent); }
   std::string metric_samples() const { return p_ + "metrics:samples"; }
 
+  // Webhooks: the subscriptions (set, and a hash each), the outbox (a
+  // stream read by a consumer group), each subscription's delivery lanes
+  // (a list per conversation, their lane names in a set, the head's attempt
+  // count per lane) and log (stream), and the lanes due (zset, "<id>|<lane>").
+  std::string webhooks() const { return p_ + "webhooks"; }
+  std::string webhook(std::string_view id) const { return p_ + "webhook:" + std::string(id); }
+  std::string webhook_lanes(std::string_view id) const { return webhook(id) + ":lanes"; }
+  std::string webhook_lane(std::string_view id, std::string_view lane) const {
+    return webhook(id) + ":lane:" + std::string(lane);
+  }
+  std::string webhook_log(std::string_view id) const { return webhook(id) + ":log"; }
+  std::string webhook_outbox() const { return p_ + "webhooks:outbox"; }
+  std::string webhooks_due() const { return p_ + "webhooks:due"; }
+
+  // Attachments: the record (hash), and the attachments of a conversation
+  // and of a ticket (zsets by upload time).
+  std::string attachment(std::string_view id) const { return p_ + "attachment:" + std::string(id); }
+  std::string conversation_attachments(std::string_view id) const { return conversation(id) + ":attachments"; }
+  std::string ticket_attachments(std::string_view id) const { return ticket(id) + ":attachments"; }
+
   // Processes and the bus between them.
   std::string processes() const { return p_ + "procs"; }
   std::string bus() const { return p_ + "bus"; }

@@ -25,7 +25,10 @@ Scripts::Scripts()
       ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
       metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)),
       count(std::string(lua::count)), visitor_save(with_prelude(lua::visitor_save)),
-      outcome(with_prelude(lua::outcome)) {}
+      outcome(with_prelude(lua::outcome)), webhook_save(with_prelude(lua::webhook_save)),
+      webhook_delete(with_prelude(lua::webhook_delete)), webhook_fanout(with_prelude(lua::webhook_fanout)),
+      webhook_claim(with_prelude(lua::webhook_claim)), webhook_done(with_prelude(lua::webhook_done)),
+      attachment_save(std::string(lua::attachment_save)) {}
 
 std::vector<Script const*> Scripts::all() const {
   return {&start,  &send,     &history,       &access,     &snapshot,       &offer,           &accept,
@@ -33,7 +36,7 @@ std::vector<Script const*> Scripts::all() const {
           &grace_due, &grace_done, &agent_status, &csat, &positions,      &note,            &read,
           &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create, &ticket_update,
           &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count, &visitor_save,
-          &outcome};
+          &outcome, &webhook_save, &webhook_delete, &webhook_fanout, &webhook_claim, &webhook_done, &attachment_save};
 }
 
 }  // namespace exceed::store

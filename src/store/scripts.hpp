@@ -18,7 +18,8 @@ struct Scripts {
   Script start, send, history, access, snapshot, offer, accept, decline, expire_offers, resolve, requeue, assign,
       presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note, read, followup_create,
       followup_update, followup_finish, followup_fire, ticket_create, ticket_update, ticket_comment,
-      ticket_close_due, sla_due, metrics_live, report_facts, count, visitor_save, outcome;
+      ticket_close_due, sla_due, metrics_live, report_facts, count, visitor_save, outcome,
+      webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save;
 };
 
 }  // namespace exceed::store

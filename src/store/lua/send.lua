@@ -1,4 +1,4 @@
--- ARGV: prefix, conv, role, user, name, teams, client_msg_id, text, now
+-- ARGV: prefix, conv, role, user, name, teams, client_msg_id, text, now, attachment (JSON, or '')
 -- Appends a message with the next seq unless this sender already sent this
 -- client_msg_id. Returns {seq, ts, duplicate(0|1), visitor, agent, ticket, status,
 -- first_response_ms (-1 unless this is the first agent reply), breached (the metric this reply was late for, or '')}.
@@ -21,8 +21,13 @@ if prev then
 end
 if c[1] == 'resolved' then return err('conflict', 'the conversation is resolved') end
 local seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
-redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
-  'name', name, 'text', text, 'cmid', cmid)
+if ARGV[10] and ARGV[10] ~= '' then
+  redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
+    'name', name, 'text', text, 'cmid', cmid, 'att', ARGV[10])
+else
+  redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
+    'name', name, 'text', text, 'cmid', cmid)
+end
 redis.call('HSET', dedup, key, seq .. ':' .. now)
 local t = tonumber(now)
 local first_response, breached = -1, ''
