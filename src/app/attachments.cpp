@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+
 namespace exceed::app {
 namespace asio = boost::asio;
 namespace json = boost::json;

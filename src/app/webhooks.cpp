@@ -6,6 +6,7 @@
 #include "protocol/codec.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -191,7 +192,9 @@ asio::awaitable<void> Webhooks::pump() {
   }
   int room = d_.config.max_in_flight - in_flight_;
   if (room <= 0) co_return;
-  core::Millis lease = d_.config.timeout_ms + 30'000LL;
+  // Long enough for one attempt and its record; a process that dies with a
+  // lane leased holds it back for no longer than this.
+  core::Millis lease = 2LL * d_.config.timeout_ms + 1'000;
   auto due = co_await d_.store.claim(d_.clock.now(), lease, room);
   if (!due) co_return;
   for (std::size_t i = 0; i < due->size(); ++i) {
