@@ -12,7 +12,10 @@
 #include "app/webhooks.hpp"
 #include "store/webhooks.hpp"
 #include "app/attachments.hpp"
+#include "app/s3_storage.hpp"
 #include "store/attachments.hpp"
+#include "app/mail.hpp"
+#include "store/mail.hpp"
 #include "net/security.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -90,9 +93,22 @@ void App::start() {
                                                         metrics_->registry()});
   events_ = webhooks_.get();
   attachment_store_ = std::make_unique<store::AttachmentStore>(db_->store());
-  blobs_ = std::make_unique<LocalDiskStorage>(config_.attachments.dir);
+  if (auto const& a = config_.attachments; a.storage == "s3")
+    blobs_ = std::make_unique<S3Storage>(S3Settings{a.s3_endpoint, a.s3_bucket, a.s3_region, a.s3_access_key,
+                                                    a.s3_secret_key, a.s3_url_ttl_s, ""},
+                                         [this] { return clock_.now(); });
+  else
+    blobs_ = std::make_unique<LocalDiskStorage>(config_.attachments.dir);
   attachments_ = std::make_unique<Attachments>(
       Attachments::Deps{*attachment_store_, *blobs_, *this, clock_, config_.attachments});
+  mail_store_ = std::make_unique<store::MailStore>(db_->store());
+  mailer_ = std::make_unique<Mailer>(Mailer::Deps{
+      *mail_store_, clock_, config_.mail, config_.auth.token_secret, io_.get_executor(),
+      [this] { return db_->connected(); }, metrics_->registry(),
+      [this](std::string ticket, std::string conversation, std::string visitor, std::string name, std::string text) {
+        return tickets_->customer_message(std::move(ticket), std::move(conversation), std::move(visitor),
+                                          std::move(name), std::move(text), true);
+      }});
   redis_->on_up([this] { on_store_up(); });
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   redis_->start();
@@ -114,6 +130,7 @@ void App::start() {
   tickets_->start();
   metrics_->start();
   webhooks_->start();
+  mailer_->start();
 
   net::ServerOptions so;
   so.host = config_.server.host;
@@ -148,6 +165,7 @@ void App::stop(std::function<void()> done) {
   tickets_->stop();
   metrics_->stop();
   webhooks_->stop();
+  mailer_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });

@@ -32,6 +32,7 @@ namespace exceed::store {
 class FollowupStore;
 class WebhookStore;
 class AttachmentStore;
+class MailStore;
 }
 
 namespace exceed::app {
@@ -46,6 +47,7 @@ class Routing;
 class Throttle;
 class Tickets;
 class Webhooks;
+class Mailer;
 
 // The current time as the core takes it.
 core::Millis now_ms();
@@ -94,6 +96,7 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   Throttle& throttle() noexcept { return *throttle_; }
   Webhooks& webhooks() noexcept { return *webhooks_; }
   Attachments& attachments() noexcept { return *attachments_; }
+  Mailer& mail() noexcept { return *mailer_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -186,6 +189,8 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   std::unique_ptr<store::AttachmentStore> attachment_store_;
   std::unique_ptr<BlobStorage> blobs_;
   std::unique_ptr<Attachments> attachments_;
+  std::unique_ptr<store::MailStore> mail_store_;
+  std::unique_ptr<Mailer> mailer_;
   std::unique_ptr<net::Server> server_;
   net::StaticFiles static_files_;  // web_root, scanned at start
   std::set<std::string, std::less<>> public_hosts_;     // lower-case host names

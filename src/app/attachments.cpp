@@ -61,6 +61,21 @@ asio::awaitable<net::HttpResponse> Attachments::http(Actor actor, std::string me
   auto a = co_await visible(actor, id);
   if (!a) co_return from_failure(a.failure());
   if (action.empty()) co_return json_response(200, to_json(*a));
+  bool shown = core::attachment::is_inline_image(a->content_type);
+  auto url = query_value(query, "direct") == "1"
+                 ? d_.blobs.download_url(a->sha256, a->content_type, content_disposition(shown, a->name))
+                 : std::nullopt;
+  if (url) {
+    // The store serves it itself (a presigned URL, valid a few minutes),
+    // with these headers: for links followed without the token. Pages get
+    // the bytes through the server (their CSP allows only this origin).
+    net::HttpResponse r;
+    r.status = 302;
+    r.content_type.clear();
+    r.headers.push_back({"Location", *url});
+    secure_headers(r);
+    co_return r;
+  }
   auto bytes = co_await d_.blobs.get(a->sha256);
   if (!bytes) co_return from_failure(bytes.failure());
   if (!*bytes) {
@@ -70,7 +85,6 @@ asio::awaitable<net::HttpResponse> Attachments::http(Actor actor, std::string me
   net::HttpResponse r;
   r.content_type = a->content_type;
   r.body = std::move(**bytes);
-  bool shown = core::attachment::is_inline_image(a->content_type);
   r.headers.push_back({"Content-Disposition", content_disposition(shown, a->name)});
   // Whatever a file holds, it runs nothing in this origin.
   r.headers.push_back({"Content-Security-Policy", "default-src 'none'; img-src 'self'; sandbox"});

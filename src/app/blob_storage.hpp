@@ -21,6 +21,12 @@ class BlobStorage {
   virtual boost::asio::awaitable<store::Result<store::Done>> put(std::string sha256, std::string const& bytes) = 0;
   // The bytes, or nullopt when nothing is kept under that hash.
   virtual boost::asio::awaitable<store::Result<std::optional<std::string>>> get(std::string sha256) = 0;
+  // A URL the browser may fetch the bytes from directly, answered with
+  // these headers (a presigned download), or nullopt: the server serves them.
+  virtual std::optional<std::string> download_url(std::string const& /*sha256*/, std::string const& /*content_type*/,
+                                                  std::string const& /*disposition*/) {
+    return std::nullopt;
+  }
 };
 
 // Files under `dir`/<first two hex digits>/<sha256>, written to a temporary

@@ -6,6 +6,7 @@
 #include "app/attachments.hpp"
 #include "app/client.hpp"
 #include "app/followups.hpp"
+#include "app/mail.hpp"
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
 #include "core/hours.hpp"
@@ -592,6 +593,7 @@ struct Handlers {
     ev["link"] = "/api/v1/csat/" + link;
     ev["expires_at"] = expires;
     app.publish({"u:" + visitor}, encode_event("csat.request", std::move(ev)));
+    co_await app.mail().csat(r.conversation_id, link);
     if (previous == "queued") app.routing().positions(team);
     app.routing().dispatch(team);
     if (previous == "active") co_await app.followups().after_resolve(r.conversation_id, agent, str_at(o.reply, 4));

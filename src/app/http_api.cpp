@@ -12,6 +12,7 @@
 #include "app/throttle.hpp"
 #include "app/users.hpp"
 #include "app/webhooks.hpp"
+#include "app/mail.hpp"
 #include "app/attachments.hpp"
 #include "app/wire.hpp"
 #include "net/security.hpp"
@@ -195,6 +196,12 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
   if (path.rfind("/api/", 0) == 0) {
     // Every API body is a JSON object; parse it once here.
     json::object body;
+    // A customer's e-mail reply, as the mail server hands it over (the body
+    // is the raw message), authenticated by mail.inbound_secret.
+    if (path == "/api/v1/mail/inbound") {
+      if (method != "POST") co_return error_response(error::bad_request, "use POST");
+      co_return co_await mailer_->inbound(bearer(req), std::move(req.body));
+    }
     bool upload = path == "/api/v1/attachments";  // the body is the file
     if ((method == "POST" || method == "PATCH") && !upload) {
       std::error_code ec;
@@ -411,6 +418,11 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     if (path == "/api/v1/webhooks" || path.rfind("/api/v1/webhooks/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await webhooks_->http(actor, method, path.substr(16), target->query, std::move(body));
+    }
+    if (path == "/api/v1/mail/transcript") {
+      if (method != "POST") co_return error_response(error::bad_request, "use POST");
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await mailer_->transcript(actor, std::move(body));
     }
     if (path == "/api/v1/followups" || path.rfind("/api/v1/followups/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};

@@ -1,4 +1,5 @@
 #include "app/tickets.hpp"
+#include "app/mail.hpp"
 
 #include "app/app.hpp"
 #include "app/metrics.hpp"
@@ -459,6 +460,8 @@ asio::awaitable<Outcome> Tickets::add_comment(std::string const& id, core::Role 
                                     {"text", text}};
     if (!file.is_null()) extra["comment"].as_object()["attachment"] = file;
     announce("ticket.commented", rec.reply, std::move(extra));
+    // The customer reads an agent's reply by e-mail too, when they left an address.
+    if (is_public && role != core::Role::customer) co_await app_.mail().ticket_reply(id, name, text);
     if (str_at(o.reply, 3) != str_at(o.reply, 4)) {
       json::object changes;
       changes["changes"] = json::array{json::object{{"field", "status"}, {"from", str_at(o.reply, 4)}, {"to", str_at(o.reply, 3)}}};
@@ -516,10 +519,12 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   co_return json_response(201, out);
 }
 
-asio::awaitable<void> Tickets::customer_message(std::string ticket_id, std::string conversation_id,
-                                                std::string visitor_id, std::string visitor_name, std::string text) {
-  auto o = co_await add_comment(ticket_id, core::Role::customer, visitor_id, visitor_name, true, text, false);
-  if (o || o.error != error::conflict) co_return;
+asio::awaitable<std::string> Tickets::customer_message(std::string ticket_id, std::string conversation_id,
+                                                       std::string visitor_id, std::string visitor_name,
+                                                       std::string text, bool mirror) {
+  auto o = co_await add_comment(ticket_id, core::Role::customer, visitor_id, visitor_name, true, text, mirror);
+  if (o) co_return ticket_id;
+  if (o.error != error::conflict) co_return std::string();
   auto& db = app_.db();
   auto old = co_await db.cmd("HGETALL", db.key("ticket:" + ticket_id));
   auto id = random_id("t_");
@@ -528,9 +533,10 @@ asio::awaitable<void> Tickets::customer_message(std::string ticket_id, std::stri
   std::vector<std::string> args{id, subject, visitor_id, visitor_name, "new", priority, team, "", "", "chat",
                                 conversation_id, ticket_id, "customer:" + visitor_id, std::to_string(now_ms())};
   auto created = co_await insert(std::move(args), team, priority);
-  if (!created) co_return;
+  if (!created) co_return std::string();
   announce("ticket.created", created.reply);
-  co_await add_comment(id, core::Role::customer, visitor_id, visitor_name, true, text, false);
+  auto c = co_await add_comment(id, core::Role::customer, visitor_id, visitor_name, true, text, mirror);
+  co_return c ? id : std::string();
 }
 
 // Newest first (by creation, or by last update with sort=updated); the

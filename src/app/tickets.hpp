@@ -33,8 +33,11 @@ class Tickets {
   // A customer wrote in a conversation kept as a ticket: the message is the
   // customer's reply on the ticket (reopening it, or opening a follow-up
   // ticket when it was closed).
-  boost::asio::awaitable<void> customer_message(std::string ticket_id, std::string conversation_id,
-                                                std::string visitor_id, std::string visitor_name, std::string text);
+  // With `mirror` (an e-mail reply), the reply is also put in the ticket's
+  // conversation as the customer's message. The ticket it landed on, or "".
+  boost::asio::awaitable<std::string> customer_message(std::string ticket_id, std::string conversation_id,
+                                                       std::string visitor_id, std::string visitor_name,
+                                                       std::string text, bool mirror = false);
 
   // Tells the agents of the ticket's team, its assignee and the supervisors.
   void announce(std::string_view event, store::Reply const& ticket, boost::json::object extra = {});

@@ -81,6 +81,15 @@ class Keys {
   std::string conversation_attachments(std::string_view id) const { return conversation(id) + ":attachments"; }
   std::string ticket_attachments(std::string_view id) const { return ticket(id) + ":attachments"; }
 
+  // E-mail: each queued mail (hash), the queue by due time (zset), and the
+  // Message-IDs sent for a ticket, to find it from a reply (string -> ticket id).
+  std::string mail(std::string_view id) const { return p_ + "mail:" + std::string(id); }
+  std::string mail_due() const { return p_ + "mail:due"; }
+  std::string mail_message_id(std::string_view message_id) const { return p_ + "mail:msgid:" + std::string(message_id); }
+  // An inbound mail seen (by its Message-ID's hash), a transcript mailed lately.
+  std::string mail_inbound(std::string_view digest) const { return p_ + "mail:in:" + std::string(digest); }
+  std::string mail_transcript(std::string_view conversation) const { return p_ + "mail:transcript:" + std::string(conversation); }
+
   // Processes and the bus between them.
   std::string processes() const { return p_ + "procs"; }
   std::string bus() const { return p_ + "bus"; }

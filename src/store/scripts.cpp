@@ -28,7 +28,8 @@ Scripts::Scripts()
       outcome(with_prelude(lua::outcome)), webhook_save(with_prelude(lua::webhook_save)),
       webhook_delete(with_prelude(lua::webhook_delete)), webhook_fanout(with_prelude(lua::webhook_fanout)),
       webhook_claim(with_prelude(lua::webhook_claim)), webhook_done(with_prelude(lua::webhook_done)),
-      attachment_save(std::string(lua::attachment_save)) {}
+      attachment_save(std::string(lua::attachment_save)), mail_enqueue(std::string(lua::mail_enqueue)),
+      mail_claim(with_prelude(lua::mail_claim)), mail_done(std::string(lua::mail_done)) {}
 
 std::vector<Script const*> Scripts::all() const {
   return {&start,  &send,     &history,       &access,     &snapshot,       &offer,           &accept,
@@ -36,7 +37,8 @@ std::vector<Script const*> Scripts::all() const {
           &grace_due, &grace_done, &agent_status, &csat, &positions,      &note,            &read,
           &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create, &ticket_update,
           &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count, &visitor_save,
-          &outcome, &webhook_save, &webhook_delete, &webhook_fanout, &webhook_claim, &webhook_done, &attachment_save};
+          &outcome, &webhook_save, &webhook_delete, &webhook_fanout, &webhook_claim, &webhook_done, &attachment_save,
+          &mail_enqueue, &mail_claim, &mail_done};
 }
 
 }  // namespace exceed::store

@@ -19,7 +19,8 @@ struct Scripts {
       presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note, read, followup_create,
       followup_update, followup_finish, followup_fire, ticket_create, ticket_update, ticket_comment,
       ticket_close_due, sla_due, metrics_live, report_facts, count, visitor_save, outcome,
-      webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save;
+      webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save,
+      mail_enqueue, mail_claim, mail_done;
 };
 
 }  // namespace exceed::store

@@ -134,3 +134,18 @@ TEST_CASE("SLA policies: the most specific one applies") {
   REQUIRE(c.sla_for("support", "urgent").warning_ratio == 0.5);
   std::remove(path.c_str());
 }
+
+TEST_CASE("the e-mail channel needs its server, its sender and a plain reply address") {
+  auto c = load_config("", {{"EXCEED_MAIL_ENABLED", "true"}, {"EXCEED_MAIL_SMTP_URL", "smtp://127.0.0.1:2525"}});
+  c.auth.token_secret = "0123456789abcdef";
+  CHECK(c.mail.enabled);
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);  // no from
+  c.mail.from = "Support <support@shop.example>";
+  c.mail.reply_address = "reply+x@shop.example";
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);  // a '+' in the reply address
+  c.mail.reply_address = "reply@shop.example";
+  REQUIRE_NOTHROW(validate(c, "x"));
+  c.mail.inbound_secret = "short";
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);
+  REQUIRE_THROWS_AS(load_config("", {{"EXCEED_MAIL_SMTP_URL", "http://mail.example"}}), ConfigError);
+}
