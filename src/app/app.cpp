@@ -2,6 +2,8 @@
 
 #include "app/assessments.hpp"
 #include "app/client.hpp"
+#include "app/conversations.hpp"
+#include "store/conversations.hpp"
 #include "app/followups.hpp"
 #include "store/followups.hpp"
 #include "app/metrics.hpp"
@@ -24,6 +26,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
@@ -75,7 +78,11 @@ void App::start() {
 
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
+  db_->store().set_grouping(config_.redis.group_commit);
   routing_ = std::make_unique<Routing>(*this);
+  conversation_store_ = std::make_unique<store::ConversationStore>(db_->store());
+  conversations_ = std::make_unique<Conversations>(Conversations::Deps{
+      *conversation_store_, *this, clock_, config_, conversation_hooks()});
   followup_store_ = std::make_unique<store::FollowupStore>(db_->store());
   followups_ = std::make_unique<Followups>(Followups::Deps{
       *followup_store_, *this, *this, clock_, config_.followups, io_.get_executor(),
@@ -291,6 +298,44 @@ void App::client_closed(Client& client) {
   }
 }
 
+// --------------------------------------------------------------- wiring
+
+// What the other features do when a conversation moves.
+Conversations::Hooks App::conversation_hooks() {
+  Conversations::Hooks h;
+  h.dispatch = [this](std::string const& team) { routing_->dispatch(team); };
+  h.positions = [this](std::string const& team) { routing_->positions(team); };
+  h.assess = [this](std::string conversation, std::string trigger) {
+    return assessments_->assess(std::move(conversation), std::move(trigger));
+  };
+  h.customer_returned = [this](std::string visitor, std::string conversation) {
+    return assessments_->customer_returned(std::move(visitor), std::move(conversation));
+  };
+  h.after_resolve = [this](std::string conversation, std::string agent, std::string stage) {
+    return followups_->after_resolve(std::move(conversation), std::move(agent), std::move(stage));
+  };
+  h.ticket_reply = [this](std::string ticket, std::string conversation, std::string visitor, std::string name,
+                          std::string text) -> asio::awaitable<void> {
+    co_await tickets_->customer_message(std::move(ticket), std::move(conversation), std::move(visitor),
+                                        std::move(name), std::move(text));
+  };
+  h.attachment = [this](core::Actor actor, std::string id,
+                        std::string conversation) -> asio::awaitable<store::Result<std::string>> {
+    auto a = co_await attachments_->for_message(actor, std::move(id), std::move(conversation));
+    if (!a) co_return a.failure();
+    co_return json::serialize(Attachments::to_json(*a));
+  };
+  h.happened = [this](std::string frame) { happened(frame); };
+  h.csat_mail = [this](std::string conversation, std::string link) {
+    return mailer_->csat(std::move(conversation), std::move(link));
+  };
+  h.ticket_created = [this](std::string ticket) { return tickets_->announce_created(std::move(ticket)); };
+  h.message_received = [this] { metrics_->message_received(); };
+  h.first_response = [this](core::Millis ms) { metrics_->first_response(ms); };
+  h.sla_breach = [this](std::string const& metric) { metrics_->sla_breach(metric); };
+  return h;
+}
+
 // --------------------------------------------------------------- access
 
 asio::awaitable<store::Result<store::Done>> App::conversation(core::Actor const& actor, std::string id) {
@@ -315,18 +360,13 @@ void App::publish(Targets targets, std::string frame) {
   } else {
     deliver(targets, shared);
   }
-  if (!peers_) return;
-  std::string payload;
-  payload.reserve(process_id_.size() + shared->size() + 64);
-  payload += process_id_;
-  payload += '\n';
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (i) payload += ',';
-    payload += targets[i];
-  }
-  payload += '\n';
-  payload += *shared;
-  db_->post({"PUBLISH", db_->key("bus"), std::move(payload)});
+  if (!publishing_.publishing()) return;
+  core::BusMessage m;
+  m.from = process_id_;
+  if (targets.size() == 1 && targets[0] == "@positions") m.kind = core::BusMessage::Kind::positions;
+  else m.targets = std::move(targets);
+  m.payload = *shared;
+  say(m);
 }
 
 void App::published(std::string_view frame) {
@@ -336,6 +376,8 @@ void App::published(std::string_view frame) {
 void App::happened(std::string_view frame) {
   if (events_) events_->happened(frame);
 }
+
+void App::say(core::BusMessage const& m) { db_->post({"PUBLISH", db_->keys().bus(), core::encode(m)}); }
 
 // Positions of one queue: [[conversation, visitor, position, estimated_wait_s], ...].
 void App::deliver_positions(std::string_view list) {
@@ -351,41 +393,30 @@ void App::deliver_positions(std::string_view list) {
   }
 }
 
-// Bus payload: "<process id>\n<target>,<target>...\n<frame>". A process
-// skips what it published itself: it delivered to its sessions already.
+// A process skips what it published itself: it delivered to its sessions
+// already. Any message from another process means it is not alone.
 void App::on_bus(std::string_view payload) {
-  auto nl1 = payload.find('\n');
-  auto nl2 = nl1 == std::string_view::npos ? nl1 : payload.find('\n', nl1 + 1);
-  if (nl2 == std::string_view::npos) return;
-  auto origin = payload.substr(0, nl1);
-  auto targets_text = payload.substr(nl1 + 1, nl2 - nl1 - 1);
-  auto frame = payload.substr(nl2 + 1);
-  if (origin == process_id_) return;
-  if (targets_text == "@revoke") return close_sessions_of(std::string(frame));  // also from the CLI
-  peer_heard_at_ = now_ms();
-  if (!peers_) {
-    peers_ = true;
-    spdlog::info("bus: process {} is here: events go on the bus again", origin);
+  using Kind = core::BusMessage::Kind;
+  auto m = core::decode_bus(payload);
+  if (!m || m->from == process_id_) return;
+  if (m->kind == Kind::revoke) return close_sessions_of(m->payload);  // also from the command line
+  bool was_publishing = publishing_.publishing();
+  publishing_.heard_peer(now_ms());
+  if (!was_publishing) spdlog::info("bus: process {} is here: events go on the bus again", m->from);
+  switch (m->kind) {
+    case Kind::join:
+      say(core::BusMessage{Kind::here, process_id_, {}, m->from});
+      return;
+    case Kind::here:
+      if (join_.here(m->from, m->payload, process_id_)) finish_join();
+      return;
+    case Kind::positions:
+      return deliver_positions(m->payload);
+    case Kind::event:
+      return deliver(m->targets, std::make_shared<std::string const>(std::move(m->payload)));
+    case Kind::revoke:
+      return;
   }
-  if (targets_text == "@join") {
-    db_->post({"PUBLISH", db_->key("bus"), process_id_ + "\n@here\n" + std::string(origin)});
-    return;
-  }
-  if (targets_text == "@here") {
-    if (frame == process_id_ && join_heard_.insert(std::string(origin)).second && join_heard_.size() >= join_expected_ &&
-        join_expected_ > 0)
-      finish_join();
-    return;
-  }
-  if (targets_text == "@positions") return deliver_positions(frame);
-  Targets targets;
-  for (std::size_t start = 0; start <= targets_text.size();) {
-    auto comma = targets_text.find(',', start);
-    auto end = comma == std::string_view::npos ? targets_text.size() : comma;
-    if (end > start) targets.emplace_back(targets_text.substr(start, end - start));
-    start = end + 1;
-  }
-  deliver(targets, std::make_shared<std::string const>(frame));
 }
 
 // ------------------------------------------------------------ processes
@@ -406,10 +437,8 @@ void App::on_bus(std::string_view payload) {
 //   already publishes by the time this one's sessions can be targets.
 
 void App::observe_processes(std::int64_t live) {
-  bool others = live > 1 || (peer_heard_at_ > 0 && now_ms() - peer_heard_at_ < process_dead_after_ms);
-  if (others == peers_) return;
-  peers_ = others;
-  if (others)
+  if (!publishing_.observe(live, now_ms(), process_dead_after_ms)) return;
+  if (publishing_.publishing())
     spdlog::info("bus: {} live processes: events go on the bus", live);
   else
     spdlog::info("bus: the only live process: events stay in this process");
@@ -421,34 +450,32 @@ asio::awaitable<void> App::join() {
   // command link may come up a little after the subscriber: retry.)
   Outcome subs;
   asio::steady_timer pause(io_);
-  for (int attempt = 0; attempt < 40 && !joined_; ++attempt) {
+  for (int attempt = 0; attempt < 40 && !join_.joined(); ++attempt) {
     subs = co_await db_->cmd("PUBSUB", "NUMSUB", db_->key("bus"));
     if (subs) break;
     pause.expires_after(std::chrono::milliseconds(50));
     co_await pause.async_wait(asio::use_awaitable);
   }
-  if (!subs || joined_) co_return;  // the deadline decides
+  if (!subs || join_.joined()) co_return;  // the deadline decides
   auto subscribers = int_at(subs.reply, 1);
-  if (subscribers <= 1) {  // only this process
+  if (join_.begin(subscribers > 1 ? static_cast<std::size_t>(subscribers - 1) : 0)) {  // only this process
     finish_join();
     co_return;
   }
-  join_expected_ = static_cast<std::size_t>(subscribers - 1);
-  spdlog::info("bus: telling {} other subscriber(s) that this process is here", join_expected_);
-  db_->post({"PUBLISH", db_->key("bus"), process_id_ + "\n@join\n"});
+  spdlog::info("bus: telling {} other subscriber(s) that this process is here", join_.expected());
+  say(core::BusMessage{core::BusMessage::Kind::join, process_id_, {}, {}});
 }
 
+// Joined (all answered, or the deadline): hellos waiting in joined() go on.
 void App::finish_join() {
-  if (joined_) return;
-  joined_ = true;
-  if (join_heard_.size() < join_expected_)
-    spdlog::warn("bus: {} of {} other subscriber(s) answered the join; going on", join_heard_.size(), join_expected_);
-  join_heard_.clear();
+  if (join_.heard() < join_.expected())
+    spdlog::warn("bus: {} of {} other subscriber(s) answered the join; going on", join_.heard(), join_.expected());
+  join_.give_up();
   join_timer_.cancel();
 }
 
 asio::awaitable<void> App::joined() {
-  while (!joined_) {
+  while (!join_.joined()) {
     auto [ec] = co_await join_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!ec) finish_join();  // the deadline passed
   }
@@ -487,7 +514,7 @@ asio::awaitable<bool> App::check_password(std::string password, std::string stor
 
 void App::revoke_sessions(std::string const& user_id) {
   close_sessions_of(user_id);
-  db_->post({"PUBLISH", db_->key("bus"), process_id_ + "\n@revoke\n" + user_id});
+  say(core::BusMessage{core::BusMessage::Kind::revoke, process_id_, {}, user_id});
 }
 
 void App::close_sessions_of(std::string const& user_id) {

@@ -4,10 +4,12 @@
 #pragma once
 
 #include "app/auth.hpp"
+#include "app/conversations.hpp"
 #include "app/config.hpp"
 #include "app/db.hpp"
 #include "app/hub.hpp"
 #include "app/services.hpp"
+#include "core/bus.hpp"
 #include "core/clock.hpp"
 #include "net/server.hpp"
 #include "net/security.hpp"
@@ -29,6 +31,7 @@
 #include <string_view>
 
 namespace exceed::store {
+class ConversationStore;
 class FollowupStore;
 class WebhookStore;
 class AttachmentStore;
@@ -90,6 +93,7 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   Hub& hub() noexcept { return hub_; }
   Routing& routing() noexcept { return *routing_; }
   Followups& followups() noexcept { return *followups_; }
+  Conversations& conversations() noexcept { return *conversations_; }
   Tickets& tickets() noexcept { return *tickets_; }
   Assessments& assessments() noexcept { return *assessments_; }
   Metrics& metrics() noexcept { return *metrics_; }
@@ -127,7 +131,7 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
 
   // Whether events go on the bus: not while this process knows it is the
   // only one (see App::observe_processes).
-  bool bus_publishing() const noexcept { return peers_; }
+  bool bus_publishing() const noexcept { return publishing_.publishing(); }
   // The heartbeat's count of live processes (this one included).
   void observe_processes(std::int64_t live);
   // Completes once this process has told the others it is here (or found
@@ -158,6 +162,7 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   boost::asio::awaitable<void> agent_left(std::string agent);
   boost::asio::awaitable<void> finish_stop(std::function<void()> done);
   void on_bus(std::string_view payload);
+  void say(core::BusMessage const& m);
   void deliver_positions(std::string_view list);
   void close_sessions_of(std::string const& user_id);
   void deliver(Targets const& targets, std::shared_ptr<std::string const> const& frame);
@@ -166,6 +171,7 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   void finish_join();
   boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
+  Conversations::Hooks conversation_hooks();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -177,6 +183,8 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   Hub hub_;
   std::unique_ptr<Routing> routing_;
   SystemClock clock_;
+  std::unique_ptr<store::ConversationStore> conversation_store_;
+  std::unique_ptr<Conversations> conversations_;
   std::unique_ptr<store::FollowupStore> followup_store_;
   std::unique_ptr<Followups> followups_;
   std::unique_ptr<Tickets> tickets_;
@@ -200,13 +208,11 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   std::map<std::string, int> presence_debt_;
   bool stopping_ = false;
   bool store_was_up_ = false;
-  // The bus (see observe_processes): publish until we know we are alone.
-  bool peers_ = true;
-  core::Millis peer_heard_at_ = 0;  // the last bus message from another process
+  // The bus (core/bus.hpp): publish until we know we are alone; the join
+  // of this process with the others.
+  core::BusPublishing publishing_;
+  core::BusJoin join_;
   bool join_started_ = false;
-  bool joined_ = false;
-  std::size_t join_expected_ = 0;      // other subscribers of the bus when we joined
-  std::set<std::string> join_heard_;   // processes that answered @join
   boost::asio::steady_timer join_timer_;  // joined() waiters and join()'s wait
 };
 

@@ -3,10 +3,9 @@
 // ack or an error, and publishes the events it causes.
 #include "app/app.hpp"
 #include "app/assessments.hpp"
-#include "app/attachments.hpp"
 #include "app/client.hpp"
+#include "app/conversations.hpp"
 #include "app/followups.hpp"
-#include "app/mail.hpp"
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
 #include "core/hours.hpp"
@@ -15,7 +14,6 @@
 #include "app/wire.hpp"
 #include "core/router.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
@@ -37,7 +35,6 @@ json::object person(std::string_view id, std::string_view name) {
   return p;
 }
 
-std::string wire_role(core::Role r) { return r == core::Role::customer ? "customer" : "agent"; }
 
 Targets both_sides(std::string const& visitor, std::string const& agent) {
   Targets t{"u:" + visitor};
@@ -224,6 +221,44 @@ struct Handlers {
     if (!o->conversation_id.empty()) co_await app.assessments().assess(o->conversation_id, "followup_done");
   }
 
+  // The conversation requests (app/conversations.cpp).
+  Sender sender() const { return Sender{actor(), c.name(), c.teams()}; }
+  struct ToClient final : Reply {
+    Client& c;
+    json::value const& id;
+    ToClient(Client& client, json::value const& request_id) : c(client), id(request_id) {}
+    void ack(json::object fields) override { c.send(encode_ack(id, std::move(fields))); }
+  };
+  void answered(Answer const& a) {
+    if (!a) fail(to_outcome(a.failure()));
+  }
+  boost::asio::awaitable<void> operator()(ConversationStart const& st) {
+    ToClient to{c, req.id};
+    answered(co_await app.conversations().start(sender(), st, to));
+  }
+  boost::asio::awaitable<void> operator()(MessageSend const& m) {
+    ToClient to{c, req.id};
+    answered(co_await app.conversations().send(sender(), m, to));
+  }
+  boost::asio::awaitable<void> operator()(Typing const& t) { answered(co_await app.conversations().typing(sender(), t)); }
+  boost::asio::awaitable<void> operator()(Read const& r) { answered(co_await app.conversations().read(sender(), r)); }
+  boost::asio::awaitable<void> operator()(HistoryGet const& h) {
+    ToClient to{c, req.id};
+    answered(co_await app.conversations().history(sender(), h, to));
+  }
+  boost::asio::awaitable<void> operator()(NoteAdd const& n) {
+    ToClient to{c, req.id};
+    answered(co_await app.conversations().note(sender(), n, to));
+  }
+  boost::asio::awaitable<void> operator()(ConversationResolve const& r) {
+    ToClient to{c, req.id};
+    answered(co_await app.conversations().resolve(sender(), r, to));
+  }
+  boost::asio::awaitable<void> operator()(ConversationOutcome const& r) {
+    ToClient to{c, req.id};
+    answered(co_await app.conversations().outcome(sender(), r, to));
+  }
+
   boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }
 
   boost::asio::awaitable<void> operator()(MetricsSubscribe const&) {
@@ -232,201 +267,10 @@ struct Handlers {
     co_return;
   }
 
-  boost::asio::awaitable<void> operator()(MessageSend const& m) {
-    std::string attachment;  // the file the message carries, as its JSON
-    if (m.attachment_id) {
-      auto a = co_await app.attachments().for_message(actor(), *m.attachment_id, m.conversation_id);
-      if (!a) co_return fail(to_outcome(a.failure()));
-      attachment = json::serialize(Attachments::to_json(*a));
-    }
-    auto o = co_await db().call(s().send, m.conversation_id, role(), c.user_id(), c.name(), c.teams_csv(),
-                                          m.client_msg_id, m.text, now(), attachment);
-    if (!o) co_return fail(o);
-    auto seq = int_at(o.reply, 0);
-    auto ts = int_at(o.reply, 1);
-    bool duplicate = int_at(o.reply, 2) != 0;
-    json::object result;
-    result["conversation_id"] = m.conversation_id;
-    result["seq"] = seq;
-    result["ts"] = ts;
-    result["duplicate"] = duplicate;
-    ack(std::move(result));
-    if (duplicate) {
-      co_await repeat_event(m.conversation_id, seq, str_at(o.reply, 3), str_at(o.reply, 4));
-      co_return;
-    }
-    auto& metrics = app.metrics();
-    metrics.message_received();
-    if (auto fr = int_at(o.reply, 7); fr >= 0) metrics.first_response(fr);
-    if (auto const& late = str_at(o.reply, 8); !late.empty()) metrics.sla_breach(late);
-    json::object ev;
-    ev["conversation_id"] = m.conversation_id;
-    ev["seq"] = seq;
-    ev["ts"] = ts;
-    json::object from = person(c.user_id(), c.name());
-    from["role"] = wire_role(c.role());
-    ev["from"] = std::move(from);
-    ev["text"] = m.text;
-    ev["client_msg_id"] = m.client_msg_id;
-    if (!attachment.empty()) ev["attachment"] = json::parse(attachment);
-    auto targets = both_sides(str_at(o.reply, 3), str_at(o.reply, 4));
-    app.publish(std::move(targets), encode_event("message", std::move(ev)));
-    // In a conversation kept as a ticket, the customer's message is their reply on it.
-    if (c.role() == core::Role::customer && str_at(o.reply, 6) == "ticket" && !str_at(o.reply, 5).empty())
-      co_await app.tickets().customer_message(str_at(o.reply, 5), m.conversation_id, c.user_id(), c.name(), m.text);
-  }
-
-  // A retried message was stored by an attempt that may have died before its
-  // event went out (a lost ack, a restart, Redis gone after the write): the
-  // event is sent again, as stored; clients de-duplicate by seq.
-  boost::asio::awaitable<void> repeat_event(std::string conv, std::int64_t seq, std::string visitor, std::string agent) {
-    std::string id = "0-" + std::to_string(seq);
-    auto stored = co_await db().cmd("XRANGE", db().key("conv:" + conv + ":msgs"), id, id);
-    if (!stored || !stored.reply.is_array() || stored.reply.elements.empty()) co_return;
-    app.publish(both_sides(visitor, agent), encode_event("message", message_json(conv, stored.reply.elements[0])));
-  }
-
-  boost::asio::awaitable<void> operator()(Typing const& t) {
-    auto o = co_await db().call(s().access, t.conversation_id, role(), c.user_id(), c.teams_csv());
-    if (!o) co_return fail(o);
-    std::string other = c.role() == core::Role::customer ? std::string(field(o.reply, "agent"))
-                                                         : std::string(field(o.reply, "visitor"));
-    if (other.empty()) co_return;
-    json::object ev;
-    ev["conversation_id"] = t.conversation_id;
-    ev["state"] = t.state;
-    json::object from = person(c.user_id(), c.name());
-    from["role"] = wire_role(c.role());
-    ev["from"] = std::move(from);
-    app.publish({"u:" + other}, encode_event("typing", std::move(ev)));
-  }
-
-  boost::asio::awaitable<void> operator()(Read const& r) {
-    auto o = co_await db().call(s().read, r.conversation_id, role(), c.user_id(), c.teams_csv(),
-                                          std::to_string(r.seq));
-    if (!o) co_return fail(o);
-    std::string other = c.role() == core::Role::customer ? str_at(o.reply, 1) : str_at(o.reply, 0);
-    if (other.empty()) co_return;
-    json::object ev;
-    ev["conversation_id"] = r.conversation_id;
-    ev["seq"] = int_at(o.reply, 2);
-    json::object from;
-    from["role"] = wire_role(c.role());
-    from["id"] = c.user_id();
-    ev["from"] = std::move(from);
-    app.publish({"u:" + other}, encode_event("read", std::move(ev)));
-  }
-
-  boost::asio::awaitable<void> operator()(HistoryGet const& h) {
-    auto o = co_await db().call(s().history, h.conversation_id, role(), c.user_id(), c.teams_csv(),
-                                             std::to_string(h.after_seq), std::to_string(h.limit + 1));
-    if (!o) co_return fail(o);
-    json::array messages;
-    bool has_more = false;
-    if (o.reply.elements.size() > 1) {
-      auto const& entries = o.reply.elements[1].elements;
-      has_more = entries.size() > static_cast<std::size_t>(h.limit);
-      for (std::size_t i = 0; i < entries.size() && i < static_cast<std::size_t>(h.limit); ++i)
-        messages.push_back(message_json(h.conversation_id, entries[i]));
-    }
-    json::object result;
-    result["conversation_id"] = h.conversation_id;
-    result["messages"] = std::move(messages);
-    result["has_more"] = has_more;
-    ack(std::move(result));
-  }
-
-  boost::asio::awaitable<void> operator()(ConversationStart const& st) {
-    auto team = st.team.value_or(app.config().routing.default_team);
-    auto t = now_ms();
-    // Random, like every id: an id that carried its time and a counter
-    // would tell anyone with two of them the shop's chat volume.
-    auto id = random_id("c_");
-    auto ticket_id = random_id("t_");
-    // Outside the team's hours the chat becomes a ticket; so it does when
-    // nobody of the team is online (the start script sees that).
-    bool open = true;
-    std::string reopens;
-    if (auto it = app.config().teams.find(team); it != app.config().teams.end()) {
-      open = core::is_open(it->second.business, it->second.zone, t);
-      if (auto next = core::next_opening(it->second.business, it->second.zone, t); next && !open) {
-        auto lt = core::local_time(*next, it->second.zone);
-        static constexpr char const* days[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
-        char clock[16];
-        std::snprintf(clock, sizeof clock, "%02d:%02d", lt.minute_of_day / 60, lt.minute_of_day % 60);
-        reopens = std::string(" We open again on ") + days[lt.weekday] + " at " + clock + " (" + it->second.time_zone + ").";
-      }
-    }
-    std::string subject = utf8_prefix(st.text.value_or("Chat from " + c.name()), 200);
-    // Customers are told what happens, never the ticket's internal id.
-    std::string offline = "Nobody from our team is online right now. We kept your message and will answer you right "
-                          "here: you will find the reply when you come back.";
-    std::string after_hours = "We are closed right now." + reopens +
-                              " We kept your message and will answer you right here when we are back.";
-    auto const& sla = app.config().sla_for(team, std::string(core::to_string(st.priority)));
-    auto o = co_await db().call(
-        s().start, id, c.user_id(), c.name(), team, std::string(core::to_string(st.priority)), st.context_json,
-                    std::to_string(t), json::serialize(json::value(core::queue_score(st.priority, t))),
-                    st.text.value_or(""), st.stage.value_or(""), open ? "1" : "0", ticket_id, subject, offline,
-                    after_hours, app.config().routing.ticket_when_offline ? "1" : "0", sla.name,
-                    std::to_string(sla.first_response), std::to_string(sla.next_response),
-                    std::to_string(sla.resolution), json::serialize(json::value(sla.warning_ratio)));
-    if (!o) co_return fail(o);
-    json::object result;
-    result["conversation_id"] = str_at(o.reply, 0);
-    result["status"] = str_at(o.reply, 1);
-    result["queue_position"] = int_at(o.reply, 2);
-    result["team"] = str_at(o.reply, 3);
-    if (!str_at(o.reply, 5).empty()) result["ticket_id"] = str_at(o.reply, 5);
-    if (!str_at(o.reply, 6).empty()) result["reason"] = str_at(o.reply, 6);
-    ack(std::move(result));
-    if (int_at(o.reply, 4) == 1) {
-      json::object started{{"conversation_id", str_at(o.reply, 0)}, {"status", str_at(o.reply, 1)},
-                           {"team", str_at(o.reply, 3)}, {"visitor", {{"id", c.user_id()}, {"name", c.name()}}}};
-      if (st.text) started["text"] = *st.text;
-      if (st.stage) started["stage"] = *st.stage;
-      app.happened(encode_event("conversation.started", std::move(started)));
-    }
-    if (str_at(o.reply, 1) == "ticket" && int_at(o.reply, 4) == 1) {
-      // Tell the customer (every tab) with the notice stored as a system message.
-      auto last = co_await db().cmd("XREVRANGE", db().key("conv:" + id + ":msgs"), "+", "-", "COUNT", "1");
-      if (last && !last.reply.elements.empty())
-        app.publish({"u:" + c.user_id()}, encode_event("message", message_json(id, last.reply.elements[0])));
-      json::object ev;
-      ev["conversation_id"] = id;
-      ev["ticket_id"] = ticket_id;
-      ev["reason"] = str_at(o.reply, 6);
-      app.publish({"u:" + c.user_id()}, encode_event("conversation.ticket", std::move(ev)));
-      auto rec = co_await db().cmd("HGETALL", db().key("ticket:" + ticket_id));
-      if (rec && !rec.reply.elements.empty()) app.tickets().announce("ticket.created", rec.reply);
-      co_return;
-    }
-    if (int_at(o.reply, 4) == 1) {
-      // New, or a conversation kept as a ticket that is live again.
-      spdlog::debug("conversation {} queued in {}", str_at(o.reply, 0), str_at(o.reply, 3));
-      app.routing().dispatch(str_at(o.reply, 3));
-      co_await app.assessments().customer_returned(c.user_id(), str_at(o.reply, 0));
-    }
-    app.routing().positions(str_at(o.reply, 3));
-  }
-
   boost::asio::awaitable<void> operator()(CsatSubmit const& cs) {
     auto o = co_await app.assessments().answer_csat(c.user_id(), cs);
     if (!o) co_return fail(o);
     ack(Assessments::csat_json(cs.conversation_id, o.reply));
-  }
-
-  // The agent's record of how it ended; a resolved chat is assessed again.
-  boost::asio::awaitable<void> operator()(ConversationOutcome const& r) {
-    std::string outcome = r.outcome.value_or(""), beyond = r.went_beyond.value_or("");
-    auto o = co_await db().call(s().outcome, r.conversation_id, role(), c.user_id(), c.teams_csv(), outcome, beyond, now());
-    if (!o) co_return fail(o);
-    json::object result;
-    result["conversation_id"] = r.conversation_id;
-    result["outcome"] = str_at(o.reply, 1).empty() ? json::value(nullptr) : json::value(str_at(o.reply, 1));
-    result["went_beyond"] = str_at(o.reply, 2).empty() ? json::value(nullptr) : json::value(str_at(o.reply, 2));
-    ack(std::move(result));
-    if (str_at(o.reply, 0) == "resolved") co_await app.assessments().assess(r.conversation_id, "outcome");
   }
 
   boost::asio::awaitable<void> operator()(AgentStatusSet const& a) {
@@ -467,31 +311,6 @@ struct Handlers {
     result["conversation_id"] = d.conversation_id;
     ack(std::move(result));
     app.routing().dispatch(str_at(o.reply, 0));
-  }
-
-  boost::asio::awaitable<void> operator()(NoteAdd const& n) {
-    auto t = now_ms();
-    auto o = co_await db().call(s().note, n.conversation_id, role(), c.user_id(), c.name(), c.teams_csv(), n.text,
-                                          std::to_string(t));
-    if (!o) co_return fail(o);
-    auto const& note_id = str_at(o.reply, 0);
-    json::object result;
-    result["conversation_id"] = n.conversation_id;
-    result["note_id"] = note_id;
-    result["ts"] = t;
-    ack(std::move(result));
-    json::object ev;
-    ev["conversation_id"] = n.conversation_id;
-    ev["note_id"] = note_id;
-    ev["ts"] = t;
-    json::object from = person(c.user_id(), c.name());
-    from["role"] = "agent";
-    ev["from"] = std::move(from);
-    ev["text"] = n.text;
-    // Never the customer: the agent on the chat, the author, the supervisors.
-    Targets targets{"u:" + c.user_id(), "sup"};
-    if (!str_at(o.reply, 2).empty()) targets.push_back("u:" + str_at(o.reply, 2));
-    app.publish(std::move(targets), encode_event("note", std::move(ev)));
   }
 
   // Announces that `conv` now belongs to `agent` (transfer or force-assign).
@@ -573,35 +392,6 @@ struct Handlers {
                         str_at(o.reply, 3), a.agent_id, str_at(o.reply, 4));
   }
 
-  boost::asio::awaitable<void> operator()(ConversationResolve const& r) {
-    auto o = co_await db().call(s().resolve, r.conversation_id, role(), c.user_id(), c.teams_csv(), now());
-    if (!o) co_return fail(o);
-    auto const& visitor = str_at(o.reply, 0);
-    auto const& agent = str_at(o.reply, 1);
-    auto const& team = str_at(o.reply, 2);
-    auto const& previous = str_at(o.reply, 3);
-    json::object result;
-    result["conversation_id"] = r.conversation_id;
-    result["status"] = "resolved";
-    ack(std::move(result));
-    json::object ev;
-    ev["conversation_id"] = r.conversation_id;
-    app.publish(both_sides(visitor, agent), encode_event("conversation.resolved", ev));
-    // A signed link answers the same question later, e.g. from an e-mail.
-    auto expires = now_ms() + app.config().assessment.csat_window_s * 1000LL;
-    auto link = sign_csat_link(app.config().auth.token_secret, CsatLink{r.conversation_id, visitor, expires});
-    ev["link"] = "/api/v1/csat/" + link;
-    ev["expires_at"] = expires;
-    app.publish({"u:" + visitor}, encode_event("csat.request", std::move(ev)));
-    co_await app.mail().csat(r.conversation_id, link);
-    if (previous == "queued") app.routing().positions(team);
-    app.routing().dispatch(team);
-    if (previous == "active") co_await app.followups().after_resolve(r.conversation_id, agent, str_at(o.reply, 4));
-    co_await app.assessments().assess(r.conversation_id, "resolved");
-    if (c.role() == core::Role::agent)
-      for (auto const& t : c.teams())
-        if (t != team) app.routing().dispatch(t);
-  }
 };
 
 }  // namespace

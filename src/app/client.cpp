@@ -87,6 +87,10 @@ void Client::on_message(std::string_view data, bool text) {
     return;
   }
   inbox_.push_back(std::move(frame));
+  if (gate_.should_pause() && !reading_paused_) {
+    reading_paused_ = true;
+    ws_->pause_reading();
+  }
   if (!draining_) {
     draining_ = true;
     asio::co_spawn(app_.executor(), drain(shared_from_this()), asio::detached);
@@ -130,7 +134,7 @@ asio::awaitable<void> Client::drain(std::shared_ptr<Client> self) {
       continue;
     }
     co_await handle_guarded(std::move(frame));
-    gate_.finished(false);
+    finished(false);
   }
   draining_ = false;
 }
@@ -145,7 +149,7 @@ asio::awaitable<void> Client::settle() {
 
 asio::awaitable<void> Client::pipelined([[maybe_unused]] std::shared_ptr<Client> self, Frame frame) {
   co_await handle_guarded(std::move(frame));
-  gate_.finished(true);
+  finished(true);
   if (settling_) timer_.cancel();
 }
 
@@ -194,6 +198,15 @@ asio::awaitable<void> Client::handle(Frame frame) {
     co_return;
   }
   co_await app_.handle(*this, req);
+}
+
+// A request is done: when half the backlog is, the socket is read again.
+void Client::finished(bool pipelined) {
+  gate_.finished(pipelined);
+  if (reading_paused_ && gate_.may_resume()) {
+    reading_paused_ = false;
+    ws_->resume_reading();
+  }
 }
 
 // A client that keeps sending malformed frames (at a rate the flood limit

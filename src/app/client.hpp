@@ -60,6 +60,7 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   boost::asio::awaitable<void> handle_guarded(Frame frame);
   bool may_pipeline(Frame const& frame) const noexcept;
   void count_invalid();
+  void finished(bool pipelined);
 
   App& app_;
   std::shared_ptr<net::WebSocket> ws_;
@@ -73,6 +74,7 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   std::vector<Frame> inbox_;
   std::size_t inbox_head_ = 0;
   bool draining_ = false;
+  bool reading_paused_ = false;  // backpressure: see ClientGate::should_pause
   bool settling_ = false;  // drain waits on timer_ for a pipelined frame to finish
   bool closed_ = false;
   bool hello_seen_ = false;

@@ -48,6 +48,9 @@ struct Config {
     // the one they name for master_name (url then gives credentials and db).
     std::vector<std::string> sentinels;
     std::string master_name = "mymaster";
+    // Group commit: the messages of one turn of the event loop stored by one
+    // script call (store::Db::grouped). Off: one call per message.
+    bool group_commit = true;
   } redis;
   struct Auth {
     std::string token_secret;

@@ -519,6 +519,12 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   co_return json_response(201, out);
 }
 
+asio::awaitable<void> Tickets::announce_created(std::string ticket_id) {
+  auto& db = app_.db();
+  auto rec = co_await db.cmd("HGETALL", db.key("ticket:" + ticket_id));
+  if (rec && !rec.reply.elements.empty()) announce("ticket.created", rec.reply);
+}
+
 asio::awaitable<std::string> Tickets::customer_message(std::string ticket_id, std::string conversation_id,
                                                        std::string visitor_id, std::string visitor_name,
                                                        std::string text, bool mirror) {

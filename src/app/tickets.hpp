@@ -41,6 +41,8 @@ class Tickets {
 
   // Tells the agents of the ticket's team, its assignee and the supervisors.
   void announce(std::string_view event, store::Reply const& ticket, boost::json::object extra = {});
+  // Reads a ticket just made and announces it (ticket.created).
+  boost::asio::awaitable<void> announce_created(std::string ticket_id);
 
   static boost::json::object to_json(store::Reply const& flat);
 

@@ -1,6 +1,7 @@
 #include "app/users.hpp"
 
 #include "app/auth.hpp"
+#include "core/bus.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -99,7 +100,8 @@ boost::asio::awaitable<Outcome> change_account(Db& db, std::string const& userna
   o = co_await db.cmd("HINCRBY", user, "token_version", "1");
   if (!o) co_return o;
   // The servers close the user's sessions (App::on_bus).
-  co_await db.cmd("PUBLISH", db.key("bus"), "cli\n@revoke\n" + id.reply.str);
+  core::BusMessage revoke{core::BusMessage::Kind::revoke, "cli", {}, id.reply.str};
+  co_await db.cmd("PUBLISH", db.keys().bus(), core::encode(revoke));
   co_return o;
 }
 

@@ -9,10 +9,9 @@ ClientGate::ClientGate(GateLimits const& limits, Millis now) noexcept
       invalid_(limits.invalid_frames, limits.invalid_window) {}
 
 ClientGate::Admission ClientGate::admit(Millis now) noexcept {
-  // The bucket is charged first: a frame refused for the inbox still spent
-  // the sender's rate.
-  bool within_rate = bucket_.take(now);
-  if (within_rate && pending() < limits_.max_pending) {
+  // Frames waiting on the store are not the client's doing: they pause its
+  // socket (should_pause), they never count as flooding.
+  if (bucket_.take(now)) {
     ++queued_;
     return Admission::accept;
   }

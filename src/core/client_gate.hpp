@@ -1,6 +1,8 @@
 // What one WebSocket client may have the server do: which of its frames are
-// admitted (its own rate, the frames it already has waiting), when it is a
-// flood or broken enough to be closed, and the order its requests run in:
+// admitted (by its own rate only), when it is a flood or broken enough to be
+// closed, when its socket should stop being read (backpressure: its
+// requests wait on the store, which is not the client's fault), and the
+// order its requests run in:
 // requests that may be pipelined start side by side (up to a cap), any
 // other waits until those finished and then runs alone. Sans-io: the app
 // tells it what arrived and what finished, with `now`; it answers what to do.
@@ -20,7 +22,7 @@ struct GateLimits {
   Millis flood_window = 10'000;
   int invalid_frames = 50;        // bad_request answers within invalid_window: close (protocol violation)
   Millis invalid_window = 60'000;
-  std::size_t max_pending = 64;   // frames received and not finished (queued or pipelined)
+  std::size_t max_pending = 64;   // frames received and not finished: past this, reading pauses
   std::uint32_t max_pipelined = 8;
 };
 
@@ -33,8 +35,13 @@ class ClientGate {
     slow_down,  // answer it rate_limited and drop it
     flood,      // answer rate_limited and close the connection (4429)
   };
-  // A frame arrived. An accepted frame counts as pending until finished().
+  // A frame arrived. Only the client's own rate counts: an accepted frame
+  // counts as pending until finished().
   Admission admit(Millis now) noexcept;
+  // Stop reading the socket: as many frames wait as it may have.
+  bool should_pause() const noexcept { return pending() >= limits_.max_pending; }
+  // Read on: half of them are done.
+  bool may_resume() const noexcept { return pending() <= limits_.max_pending / 2; }
 
   enum class Step {
     start,  // run the next queued frame now

@@ -80,6 +80,11 @@ class WebSocket {
   virtual std::uint64_t id() const noexcept = 0;          // unique in this process
   virtual std::string const& remote_ip() const noexcept = 0;
   virtual std::size_t queued_bytes() const noexcept = 0;
+  // Backpressure: while paused, no more messages are read from the socket
+  // (the kernel's buffers fill and the peer's writes wait); the message
+  // being read, if any, is still delivered. Resuming reads on.
+  virtual void pause_reading() = 0;
+  virtual void resume_reading() = 0;
 };
 
 // What the app does with one WebSocket's incoming traffic.

@@ -109,6 +109,13 @@ class WsSession final : public WebSocket,
   std::uint64_t id() const noexcept override { return id_; }
   std::string const& remote_ip() const noexcept override { return ip_; }
   std::size_t queued_bytes() const noexcept override { return queued_bytes_; }
+  void pause_reading() override { paused_ = true; }
+  void resume_reading() override {
+    paused_ = false;
+    if (!parked_ || gone_) return;
+    parked_ = false;
+    read_next();
+  }
 
   // --- Connection (the server's side) ---
 
@@ -159,6 +166,8 @@ class WsSession final : public WebSocket,
   bool stop_pending_ = false;
   bool discarding_ = false;  // an oversize message: close requested, read on
   bool first_read_done_ = false;
+  bool paused_ = false;  // the app asked not to read on (backpressure)
+  bool parked_ = false;  // a read is owed: resume_reading() issues it
 };
 
 // The handshake, then the app's handler, then the read loop (read_next).
@@ -176,8 +185,8 @@ asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req)
   no_deflate.client_enable = false;
   ws_.set_option(no_deflate);
   ws_.read_message_max(0);  // unlimited for Beast: see the read loop
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(beast::http::field::server, "exceed"); }));
+  // No Server header: what runs here is nobody's business.
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { res.erase(beast::http::field::server); }));
 
   auto [aec] = co_await ws_.async_accept(req, as_tuple(use_awaitable));
   if (aec) {
@@ -251,6 +260,13 @@ void WsSession<Stream>::on_read(error_code ec) {
     if (!first_read_done_) {
       first_read_done_ = true;
       buffer_.shrink_to_fit();
+    }
+    // The app cannot take more now (its requests wait on the store): the
+    // next read waits for resume_reading(). A close in progress reads on,
+    // to see the peer's close frame.
+    if (paused_ && !closing_ && !discarding_) {
+      parked_ = true;
+      return;
     }
   }
   read_next();

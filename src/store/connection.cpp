@@ -1,9 +1,5 @@
 #include "store/link.hpp"
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <string_view>
@@ -12,23 +8,6 @@ namespace exceed::store {
 namespace {
 
 using namespace detail;
-
-// Adapts an Asio completion handler (e.g. a coroutine's) to Completion,
-// resuming it on its own executor after the post.
-template <class Handler>
-class HandlerCompletion final : public Completion {
- public:
-  explicit HandlerCompletion(Handler h) : h_(std::move(h)) {}
-  void post(asio::any_io_executor const& ex, std::error_code ec, Reply reply) && override {
-    auto hex = asio::get_associated_executor(h_, ex);
-    asio::post(hex, [h = std::move(h_), ec, r = std::move(reply)]() mutable {
-      std::move(h)(std::pair<std::error_code, Reply>(ec, std::move(r)));
-    });
-  }
-
- private:
-  Handler h_;
-};
 
 // Commands after which hiredis 0.14 treats the context as a pub/sub or
 // MONITOR stream: they would break request/reply matching for everyone
@@ -58,11 +37,8 @@ class ConnectionImpl final : public Connection, public Session {
 
   asio::awaitable<std::pair<std::error_code, Reply>> exec(Args args) override {
     auto keep = shared_from_this();  // the Connection outlives every awaiting caller
-    auto initiate = [this](auto handler, Args const* a) {
-      issue(*a, std::make_unique<HandlerCompletion<decltype(handler)>>(std::move(handler)));
-    };
-    auto result = co_await asio::async_initiate<asio::use_awaitable_t<> const, void(std::pair<std::error_code, Reply>)>(
-        initiate, asio::use_awaitable, &args);
+    auto send = [&](std::unique_ptr<Completion> done) { issue(args, std::move(done)); };
+    auto result = co_await await_command(send);
     co_return result;
   }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -34,6 +35,52 @@ asio::awaitable<void> run_one(Db& db, Script const& script, std::vector<std::str
   if (--batch->left == 0) batch->done.cancel();
 }
 
+// One caller of a grouped call: its answer, and the timer it waits on.
+struct Waiter {
+  explicit Waiter(asio::any_io_executor ex) : done(std::move(ex)) {}
+  std::optional<Result<Reply>> answer;
+  asio::steady_timer done;
+  void give(Result<Reply> r) {
+    answer = std::move(r);
+    done.cancel();
+  }
+};
+
+}  // namespace
+
+// The calls waiting to be written as one (see Db::grouped).
+struct Db::Group {
+  explicit Group(asio::any_io_executor e) : ex(std::move(e)) {}
+  asio::any_io_executor ex;
+  Script const* script = nullptr;
+  std::vector<std::string> args;  // the prefix, then every call's arguments
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  bool flush_posted = false;
+};
+
+namespace {
+
+// Writes one group (before its first suspension: co_spawn dispatches) and
+// hands each caller its element of the reply.
+asio::awaitable<void> deliver(std::shared_ptr<Connection> conn, Script const& script, std::vector<std::string> args,
+                              std::vector<std::shared_ptr<Waiter>> waiters,
+                              std::function<void(std::chrono::steady_clock::duration)> round_trip) {
+  static std::vector<std::string> const no_keys;
+  auto started = std::chrono::steady_clock::now();
+  auto [ec, reply] = co_await script.run(*conn, no_keys, args);
+  if (round_trip) round_trip(std::chrono::steady_clock::now() - started);
+  if (ec || reply.is_error()) {
+    for (auto& w : waiters) w->give(to_result(ec, reply));
+    co_return;
+  }
+  if (reply.elements.size() != waiters.size()) {
+    spdlog::error("store: a grouped call answered {} replies for {} calls", reply.elements.size(), waiters.size());
+    for (auto& w : waiters) w->give(Failure::protocol("a grouped call answered the wrong number of replies"));
+    co_return;
+  }
+  for (std::size_t i = 0; i < waiters.size(); ++i) waiters[i]->give(to_result({}, std::move(reply.elements[i])));
+}
+
 }  // namespace
 
 Db::Db(std::shared_ptr<Connection> conn, std::string prefix)
@@ -61,7 +108,52 @@ Result<Reply> to_result(std::error_code ec, Reply reply) {
   return Failure::protocol("unexpected error reply: " + reply.str);
 }
 
+asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std::string> args) {
+  auto ex = co_await asio::this_coro::executor;
+  if (!group_) group_ = std::make_shared<Group>(ex);
+  if (group_->script != &script) flush_group();  // another script's group goes first
+  Group& g = *group_;
+  if (g.waiters.empty()) {
+    g.script = &script;
+    g.args.clear();
+    g.args.push_back(keys_.prefix());
+  }
+  for (auto& a : args) g.args.push_back(std::move(a));
+  auto waiter = std::make_shared<Waiter>(ex);
+  g.waiters.push_back(waiter);
+  if (!grouping_ || g.waiters.size() >= max_group) {
+    flush_group();
+  } else if (!g.flush_posted) {
+    // Runs after the handlers already queued: the rest of this turn's reads.
+    g.flush_posted = true;
+    asio::post(g.ex, [weak = std::weak_ptr<Group>(group_), this] {
+      auto alive = weak.lock();
+      if (!alive) return;
+      alive->flush_posted = false;
+      flush_group();
+    });
+  }
+  while (!waiter->answer) {
+    waiter->done.expires_at(asio::steady_timer::time_point::max());
+    co_await waiter->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return std::move(*waiter->answer);
+}
+
+void Db::flush_group() {
+  if (!group_ || group_->waiters.empty()) return;
+  Group& g = *group_;
+  auto args = std::move(g.args);
+  auto waiters = std::move(g.waiters);
+  Script const& script = *g.script;
+  g.args = {};
+  g.waiters = {};
+  g.script = nullptr;
+  asio::co_spawn(g.ex, deliver(conn_, script, std::move(args), std::move(waiters), round_trip_), asio::detached);
+}
+
 asio::awaitable<Result<Reply>> Db::run(Script const& script, std::vector<std::string> args) {
+  flush_group();
   args.insert(args.begin(), keys_.prefix());
   static std::vector<std::string> const no_keys;
   auto started = std::chrono::steady_clock::now();
@@ -72,6 +164,7 @@ asio::awaitable<Result<Reply>> Db::run(Script const& script, std::vector<std::st
 
 asio::awaitable<Result<Reply>> Db::run_keys(Script const& script, std::vector<std::string> keys,
                                            std::vector<std::string> args) {
+  flush_group();
   auto started = std::chrono::steady_clock::now();
   auto [ec, reply] = co_await script.run(*conn_, keys, args);
   record(started);
@@ -93,6 +186,7 @@ asio::awaitable<std::vector<Result<Reply>>> Db::run_all(Script const& script,
 }
 
 asio::awaitable<Result<Reply>> Db::exec(Args args) {
+  flush_group();
   auto started = std::chrono::steady_clock::now();
   auto [ec, reply] = co_await conn_->exec(std::move(args));
   record(started);
@@ -104,6 +198,7 @@ void Db::record(std::chrono::steady_clock::time_point started) {
 }
 
 void Db::post(Args const& args) {
+  flush_group();
   conn_->exec_cb(args, [](std::error_code ec, Reply const& r) {
     if (ec) spdlog::debug("store: a background command failed: {}", ec.message());
     else if (r.is_error()) spdlog::warn("store: a background command failed: {}", r.str);

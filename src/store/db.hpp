@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,19 @@ class Db {
   // list order); the results come back in the same order.
   boost::asio::awaitable<std::vector<Result<Reply>>> run_all(Script const& script,
                                                              std::vector<std::vector<std::string>> calls);
+  // Group commit: the calls of `script` made in one turn of the event loop
+  // (from every connection) go to Redis as ONE call of it, whose ARGV is
+  // the prefix and then each call's arguments one after another; the script
+  // answers an array with one reply (or refusal) per call, and each caller
+  // gets its own. The group is written when the turn ends, when `max_group`
+  // calls wait, or before any other command of this Db is written, so the
+  // order in which commands reach Redis is the order they were issued, as
+  // without grouping (what pipelined requests rely on, see app/client.cpp).
+  // Nothing is answered before Redis has answered the whole group.
+  boost::asio::awaitable<Result<Reply>> grouped(Script const& script, std::vector<std::string> args);
+  static constexpr std::size_t max_group = 256;
+  // Off: every grouped call is written at once, as a group of one.
+  void set_grouping(bool on) noexcept { grouping_ = on; }
   // One plain command.
   boost::asio::awaitable<Result<Reply>> exec(Args args);
   // The same with the arguments listed (g++ 12 cannot compile a braced list
@@ -64,11 +78,16 @@ class Db {
 
  private:
   void record(std::chrono::steady_clock::time_point started);
+  struct Group;
+  // Writes the waiting group, if any (see grouped()).
+  void flush_group();
 
   std::shared_ptr<Connection> conn_;
   Keys keys_;
   std::unique_ptr<Scripts> scripts_;
   std::function<void(std::chrono::steady_clock::duration)> round_trip_;
+  std::shared_ptr<Group> group_;
+  bool grouping_ = true;  // shared with the end-of-turn flush posted for it
 };
 
 // A finished command as a Result (exposed for the tests of the decoding).

@@ -184,6 +184,8 @@ bool Link::unsubscribe(std::string const& channel) {
   return send(cmd, &Link::on_push);
 }
 
+bool Link::push_command(Args const& cmd) { return send(cmd, &Link::on_push); }
+
 void Link::close() {
   if (ac_ == nullptr) return;
   auto keep = shared_from_this();  // ev_cleanup drops self_ before hiredis is done with us

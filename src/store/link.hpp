@@ -12,9 +12,13 @@
 #include "store/redis.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -61,6 +65,35 @@ std::unique_ptr<Completion> make_completion(F f) {
   return std::make_unique<FnCompletion<F>>(std::move(f));
 }
 
+// Adapts an Asio completion handler (e.g. a coroutine's) to Completion,
+// resuming it on its own executor after the post.
+template <class Handler>
+class HandlerCompletion final : public Completion {
+ public:
+  explicit HandlerCompletion(Handler h) : h_(std::move(h)) {}
+  void post(asio::any_io_executor const& ex, std::error_code ec, Reply reply) && override {
+    auto hex = asio::get_associated_executor(h_, ex);
+    asio::post(hex, [h = std::move(h_), ec, r = std::move(reply)]() mutable {
+      std::move(h)(std::pair<std::error_code, Reply>(ec, std::move(r)));
+    });
+  }
+
+ private:
+  Handler h_;
+};
+
+// Awaits one command: `issue` receives the Completion that resumes the
+// awaiting coroutine, and hands it to whatever sends the command.
+template <class Issue>
+asio::awaitable<std::pair<std::error_code, Reply>> await_command(Issue issue) {
+  auto initiate = [&issue](auto handler) {
+    issue(std::make_unique<HandlerCompletion<decltype(handler)>>(std::move(handler)));
+  };
+  auto result = co_await asio::async_initiate<asio::use_awaitable_t<> const, void(std::pair<std::error_code, Reply>)>(
+      initiate, asio::use_awaitable);
+  co_return result;
+}
+
 class Link;
 class SentinelQuery;  // store/sentinel.hpp
 class SentinelWatch;
@@ -100,6 +133,11 @@ class Link : public std::enable_shared_from_this<Link> {
   // SUBSCRIBE / UNSUBSCRIBE; confirmations and messages arrive as link_push.
   bool subscribe(Args const& channels);
   bool unsubscribe(std::string const& channel);
+  // Any other command of a subscribed context, e.g. SSUBSCRIBE: what it
+  // answers arrives as link_push. hiredis 0.14 knows no sharded pub/sub:
+  // it hands such frames to the callback of a SUBSCRIBE of the same channel
+  // name, and ends the link on an error reply (link_lost says which).
+  bool push_command(Args const& cmd);
 
   // Frees the context now: unanswered commands complete with disconnected,
   // then the owner hears link_lost. Must not be called from inside hiredis.

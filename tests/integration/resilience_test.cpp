@@ -92,3 +92,41 @@ TEST_CASE("SIGTERM: WebSockets are closed with 1001 going away and the process e
   REQUIRE(redis_cli(d.redis.port(), "ZSCORE exceed:grace " + ann.id) != "");
   REQUIRE(redis_cli(d.redis.port(), "HGET exceed:conv:" + conv + " status") == "active");
 }
+
+TEST_CASE("a store that stalls under load slows clients down without closing them, and nothing is lost") {
+  // Requests wait on Redis while it sleeps: the clients' sockets stop being
+  // read (backpressure) instead of their waiting frames counting as a flood.
+  Deployment d(Env{{"EXCEED_LIMITS_MESSAGES_PER_S", "1000"}, {"EXCEED_LIMITS_BURST", "1000"},
+                   {"EXCEED_REDIS_COMMAND_TIMEOUT_MS", "10000"}, {"EXCEED_ROUTING_TICKET_WHEN_OFFLINE", "false"}});
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "before the stall");
+  accept(ann, conv);
+  d.redis.freeze();
+  constexpr int n = 300;  // far more than the 64 frames a client may have waiting
+  for (int i = 0; i < n; ++i)
+    casey->send(frame({{"type", "message.send"}, {"id", i}, {"conversation_id", conv},
+                       {"client_msg_id", "s" + std::to_string(i)}, {"text", "during the stall " + std::to_string(i)}}));
+  // Nothing can be answered while Redis hangs; the connections stay open.
+  REQUIRE(casey->none([](Frame const& f) { return ok(f) || code_of(f) == "rate_limited"; }, 2s));
+  REQUIRE(casey->is_open());
+  d.redis.thaw();
+  int acked = 0;
+  auto const deadline = std::chrono::steady_clock::now() + 30s;
+  while (acked < n && std::chrono::steady_clock::now() < deadline) {
+    auto f = casey->next(5s);
+    REQUIRE(f);
+    INFO(json::serialize(*f));
+    REQUIRE(code_of(*f) != "rate_limited");
+    if (ok(*f)) ++acked;
+  }
+  REQUIRE(acked == n);
+  REQUIRE(casey->is_open());
+  REQUIRE(ann->is_open());
+  // Every message stored once, in order (history comes in pages of 200).
+  auto first = history(ann, conv);
+  auto rest = history(ann, conv, first.back().at("seq").as_int64());
+  REQUIRE(first.size() + rest.size() == static_cast<std::size_t>(n + 1));
+  REQUIRE(rest.back().at("seq").as_int64() == n + 1);
+}

@@ -89,18 +89,27 @@ struct Watched {
   std::shared_ptr<Flag> up, down;
 };
 
+// Starts `conn` (a Connection or a Cluster) with flags on its on_up and
+// on_down; returns once on_up fired, within `limit`.
+inline asio::awaitable<Watched> start_watched(std::shared_ptr<store::Connection> conn,
+                                              std::chrono::milliseconds limit = 10s) {
+  auto ex = co_await asio::this_coro::executor;
+  Watched w{std::move(conn), std::make_shared<Flag>(ex), std::make_shared<Flag>(ex)};
+  w.conn->on_up([f = w.up] { f->set(); });
+  w.conn->on_down([f = w.down] { f->set(); });
+  w.conn->start();
+  bool const up = co_await w.up->wait(limit);
+  REQUIRE(up);
+  REQUIRE(w.conn->connected());
+  co_return w;
+}
+
 // Creates and starts a Connection to `url`; returns once on_up fired.
 inline asio::awaitable<Watched> connect_up(std::string url, store::Options opt = {}) {
   auto ex = co_await asio::this_coro::executor;
   auto ep = store::Endpoint::parse(url);
   REQUIRE(ep);
-  Watched w{store::Connection::create(ex, *ep, opt), std::make_shared<Flag>(ex), std::make_shared<Flag>(ex)};
-  w.conn->on_up([f = w.up] { f->set(); });
-  w.conn->on_down([f = w.down] { f->set(); });
-  w.conn->start();
-  bool const up = co_await w.up->wait(10s);
-  REQUIRE(up);
-  REQUIRE(w.conn->connected());
+  auto w = co_await start_watched(store::Connection::create(ex, *ep, opt));
   co_return w;
 }
 

@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace exceed::test {
 
@@ -48,6 +50,34 @@ class LiveStore {
     while (!result && std::chrono::steady_clock::now() < deadline) io_.run_one_for(std::chrono::milliseconds(50));
     REQUIRE(result);
     return std::move(*result);
+  }
+
+  // Starts every awaitable in the same turn of the event loop (so grouped
+  // calls meet in one group) and runs them all to their end.
+  template <class T>
+  std::vector<T> wait_all(std::vector<boost::asio::awaitable<T>> aws) {
+    std::vector<std::optional<T>> results(aws.size());
+    std::size_t left = aws.size();
+    for (std::size_t i = 0; i < aws.size(); ++i)
+      boost::asio::co_spawn(io_, std::move(aws[i]), [&results, &left, i](std::exception_ptr e, T v) {
+        if (e) std::rethrow_exception(e);
+        results[i].emplace(std::move(v));
+        --left;
+      });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (left > 0 && std::chrono::steady_clock::now() < deadline) io_.run_one_for(std::chrono::milliseconds(50));
+    REQUIRE(left == 0);
+    std::vector<T> out;
+    for (auto& r : results) out.push_back(std::move(*r));
+    return out;
+  }
+
+  // How many times Redis ran `command` (INFO commandstats), e.g. "evalsha".
+  long long calls_of(std::string const& command) {
+    auto info = raw("INFO", "commandstats").str;
+    auto at = info.find("cmdstat_" + command + ":calls=");
+    if (at == std::string::npos) return 0;
+    return std::stoll(info.substr(at + command.size() + 15));
   }
 
   // One raw command, for setting up and inspecting what a test needs.

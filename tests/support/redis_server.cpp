@@ -116,6 +116,25 @@ void RedisServer::kill9() {
   proc_.reset();
 }
 
+void RedisServer::freeze() {
+  if (!proc_) return;
+  proc_->signal(SIGSTOP);
+  // The state letter in /proc/<pid>/stat, after the command name in parentheses.
+  auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    std::ifstream in("/proc/" + std::to_string(proc_->pid()) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T') return;
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("redis-server did not stop on SIGSTOP");
+    std::this_thread::yield();  // the kernel stops it within microseconds
+  }
+}
+
+void RedisServer::thaw() {
+  if (proc_) proc_->signal(SIGCONT);
+}
+
 bool RedisServer::running() { return proc_ && proc_->running(); }
 
 std::string RedisServer::log_tail() const {

@@ -32,6 +32,10 @@ class RedisServer {
   void start();  // again, same port and dir; no-op while running
   void stop();   // SIGTERM (clean shutdown), SIGKILL after 10 s
   void kill9();  // SIGKILL: a crash, nothing flushed beyond the AOF policy
+  // SIGSTOP / SIGCONT: a Redis that hangs (a long fork, a stalled disk).
+  // freeze() returns once the kernel reports the process stopped.
+  void freeze();
+  void thaw();
   bool running();
 
   std::uint16_t port() const noexcept { return port_; }

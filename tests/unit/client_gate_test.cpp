@@ -32,18 +32,23 @@ TEST_CASE("a client's frames are admitted at its rate, refused past it, and it i
   SECTION("the rate refills the bucket") { REQUIRE(g.admit(1'000) == Admission::accept); }
 }
 
-TEST_CASE("frames waiting past the bound are refused even within the rate") {
+TEST_CASE("frames waiting past the bound pause the socket instead of being refused, and reading resumes at half") {
   auto l = limits();
   l.burst = 100;
   l.messages_per_s = 100;
   ClientGate g(l, 0);
   for (int i = 0; i < 4; ++i) REQUIRE(g.admit(0) == Admission::accept);
   REQUIRE(g.pending() == 4);
-  REQUIRE(g.admit(0) == Admission::slow_down);
-  g.started(false);
-  g.finished(false);
-  REQUIRE(g.pending() == 3);
-  REQUIRE(g.admit(0) == Admission::accept);
+  REQUIRE(g.should_pause());
+  REQUIRE(g.admit(0) == Admission::accept);  // one already read is still taken: never refused for the store's delay
+  REQUIRE_FALSE(g.may_resume());
+  for (int i = 0; i < 3; ++i) {
+    g.started(false);
+    g.finished(false);
+  }
+  REQUIRE(g.pending() == 2);
+  REQUIRE(g.may_resume());
+  REQUIRE_FALSE(g.should_pause());
 }
 
 TEST_CASE("pipelined requests start side by side up to the cap, any other request waits and runs alone") {

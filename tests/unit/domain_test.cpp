@@ -22,7 +22,7 @@ TEST_CASE("domain names round-trip through their wire spelling") {
   REQUIRE_FALSE(parse_refusal("internal"));
 }
 
-TEST_CASE("a conversation is open until resolved; a ticket is open but not a live chat") {
+TEST_CASE("a conversation is open until resolved, and a ticket is open but not a live chat") {
   REQUIRE(is_open(ConversationStatus::ticket));
   REQUIRE(takes_messages(ConversationStatus::ticket));
   REQUIRE_FALSE(chat_is_live(ConversationStatus::ticket));

@@ -7,6 +7,7 @@
 local conv, role, user, teams = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local c = redis.call('HMGET', ck(conv), 'status', 'visitor', 'agent', 'offered_to', 'team')
 if not c[1] then return err('not_found', 'no such conversation') end
+if role == 'customer' then return err('forbidden', 'the customer answers the CSAT question instead') end
 if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then return err('forbidden', 'not your conversation') end
 if role == 'agent' and c[3] ~= user then return err('forbidden', 'the conversation is not assigned to you') end
 if c[1] ~= 'active' and c[1] ~= 'resolved' then

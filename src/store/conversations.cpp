@@ -1,0 +1,276 @@
+#include "store/conversations.hpp"
+
+#include "store/scripts.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace exceed::store {
+namespace asio = boost::asio;
+namespace {
+
+core::ConversationStatus status_or(std::string_view s, core::ConversationStatus fallback, bool* ok) {
+  auto st = core::parse_conversation_status(s);
+  if (!st) *ok = false;
+  return st.value_or(fallback);
+}
+
+Result<std::vector<std::string>> ids_of(Result<Reply> r, std::string_view what) {
+  if (!r) return r.failure();
+  Row row(*r, what);
+  std::vector<std::string> out;
+  while (row.ok() && !row.at_end()) out.push_back(row.text());
+  if (!row.ok()) return row.failure();
+  return out;
+}
+
+std::string text_of_number(double d) { return boost::json::serialize(boost::json::value(d)); }
+
+}  // namespace
+
+Result<Conversation> conversation_of(Reply const& flat, std::string_view what) {
+  auto fields = Fields::read(flat, what);
+  if (!fields) return fields.failure();
+  auto const& f = *fields;
+  bool ok = f.has("id");
+  Conversation c;
+  c.status = status_or(f.text("status"), core::ConversationStatus::queued, &ok);
+  if (!ok) return Failure::protocol(std::string(what) + ": not a conversation record");
+  c.id = f.text("id");
+  c.visitor = f.text("visitor");
+  c.visitor_name = f.text("visitor_name");
+  c.agent = f.text("agent");
+  c.agent_name = f.text("agent_name");
+  c.offered_to = f.text("offered_to");
+  c.team = f.text("team");
+  c.priority = f.text("priority");
+  c.ticket = f.text("ticket");
+  c.stage = f.text("stage");
+  c.created_at = f.integer("created_at");
+  c.last_seq = f.integer("seq");
+  c.fields = std::move(*fields);
+  return c;
+}
+
+// entry: ["0-<seq>", [field, value, ...]]
+Result<Message> message_of(std::string const& conversation_id, Reply const& entry, std::string_view what) {
+  Row row(entry, what);
+  auto id = row.text();
+  auto const& body = row.nested();
+  if (!row.ok()) return row.failure();
+  auto dash = id.find('-');
+  auto seq = dash == std::string::npos ? std::nullopt : parse_integer(std::string_view(id).substr(dash + 1));
+  auto fields = Fields::read(body, what);
+  if (!fields) return fields.failure();
+  if (!seq || !fields->maybe_integer("ts")) return Failure::protocol(std::string(what) + ": not a message entry");
+  Message m;
+  m.conversation_id = conversation_id;
+  m.seq = *seq;
+  m.ts = fields->integer("ts");
+  m.role = fields->text("role");
+  m.sender_id = fields->text("uid");
+  m.sender_name = fields->text("name");
+  m.text = fields->text("text");
+  m.client_msg_id = fields->text("cmid");
+  m.attachment = fields->text("att");
+  return m;
+}
+
+asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
+  auto r = co_await db_.call(
+      db_.scripts().start, s.id, s.visitor, s.visitor_name, s.team, s.priority, s.context_json, std::to_string(s.now),
+      text_of_number(s.score), s.text, s.stage, s.team_open ? "1" : "0", s.ticket_id, s.subject, s.offline_notice,
+      s.after_hours_notice, s.ticket_when_offline ? "1" : "0", s.sla.name, std::to_string(s.sla.first_response),
+      std::to_string(s.sla.next_response), std::to_string(s.sla.resolution), text_of_number(s.sla.warning_ratio));
+  if (!r) co_return r.failure();
+  Row row(*r, "start");
+  Started out;
+  out.conversation_id = row.text();
+  auto status = row.text();
+  out.queue_position = static_cast<int>(row.integer());
+  out.team = row.text();
+  out.created = row.integer() == 1;
+  out.ticket_id = row.text();
+  out.reason = row.text();
+  if (!row.ok()) co_return row.failure();
+  bool ok = true;
+  out.status = status_or(status, core::ConversationStatus::queued, &ok);
+  if (!ok) co_return Failure::protocol("start: unknown status '" + status + "'");
+  co_return out;
+}
+
+asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
+  // Grouped with the other messages of this turn of the event loop: one
+  // script call appends them all (see Db::grouped and lua/send.lua).
+  std::vector<std::string> args{a.conversation_id, std::string(a.by.role_name()), a.by.user_id, a.name,
+                                a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now), a.attachment};
+  auto r = co_await db_.grouped(db_.scripts().send, std::move(args));
+  if (!r) co_return r.failure();
+  Row row(*r, "send");
+  Appended out;
+  out.seq = row.integer();
+  out.ts = row.integer();
+  out.duplicate = row.integer() != 0;
+  out.visitor = row.text();
+  out.agent = row.text();
+  out.ticket = row.text();
+  auto status = row.text();
+  auto first = row.integer();
+  out.breached = row.text();
+  if (!row.ok()) co_return row.failure();
+  if (first >= 0) out.first_response = first;
+  bool ok = true;
+  out.status = status_or(status, core::ConversationStatus::queued, &ok);
+  if (!ok) co_return Failure::protocol("send: unknown status '" + status + "'");
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<Message>>> ConversationStore::history(std::string const& id,
+                                                                        core::Actor const& viewer,
+                                                                        std::int64_t after_seq, int limit) {
+  auto r = co_await db_.call(db_.scripts().history, id, viewer.role_name(), viewer.user_id, viewer.teams_csv,
+                             std::to_string(after_seq), std::to_string(limit));
+  if (!r) co_return r.failure();
+  Row row(*r, "history");
+  row.text();  // the status
+  auto const& entries = row.nested();
+  if (!row.ok()) co_return row.failure();
+  std::vector<Message> out;
+  out.reserve(entries.elements.size());
+  for (std::size_t i = 0; i < entries.elements.size(); ++i) {
+    auto m = message_of(id, entries.elements[i], "history");
+    if (!m) co_return m.failure();
+    out.push_back(std::move(*m));
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<Conversation>> ConversationStore::view(std::string const& id, core::Actor const& viewer) {
+  auto r = co_await db_.call(db_.scripts().access, id, viewer.role_name(), viewer.user_id, viewer.teams_csv);
+  if (!r) co_return r.failure();
+  co_return conversation_of(*r, "access");
+}
+
+asio::awaitable<Result<std::optional<Conversation>>> ConversationStore::get(std::string const& id) {
+  auto r = co_await db_.cmd("HGETALL", db_.keys().conversation(id));
+  if (!r) co_return r.failure();
+  if (r->is_array() && r->elements.empty()) co_return std::optional<Conversation>{};
+  auto c = conversation_of(*r, "conversation");
+  if (!c) co_return c.failure();
+  co_return std::optional<Conversation>(std::move(*c));
+}
+
+asio::awaitable<Result<std::optional<Message>>> ConversationStore::message(std::string const& id, std::int64_t seq) {
+  auto entry = "0-" + std::to_string(seq);
+  auto r = co_await db_.cmd("XRANGE", db_.keys().messages(id), entry, entry);
+  if (!r) co_return r.failure();
+  if (!r->is_array() || r->elements.empty()) co_return std::optional<Message>{};
+  auto m = message_of(id, r->elements[0], "message");
+  if (!m) co_return m.failure();
+  co_return std::optional<Message>(std::move(*m));
+}
+
+asio::awaitable<Result<std::optional<Message>>> ConversationStore::last_message(std::string const& id) {
+  auto r = co_await db_.cmd("XREVRANGE", db_.keys().messages(id), "+", "-", "COUNT", "1");
+  if (!r) co_return r.failure();
+  if (!r->is_array() || r->elements.empty()) co_return std::optional<Message>{};
+  auto m = message_of(id, r->elements[0], "last message");
+  if (!m) co_return m.failure();
+  co_return std::optional<Message>(std::move(*m));
+}
+
+asio::awaitable<Result<ConversationStore::ReadMark>> ConversationStore::read(std::string const& id,
+                                                                            core::Actor const& by, std::int64_t seq) {
+  auto r = co_await db_.call(db_.scripts().read, id, by.role_name(), by.user_id, by.teams_csv, std::to_string(seq));
+  if (!r) co_return r.failure();
+  Row row(*r, "read");
+  ReadMark out;
+  out.visitor = row.text();
+  out.agent = row.text();
+  out.seq = row.integer();
+  if (!row.ok()) co_return row.failure();
+  co_return out;
+}
+
+asio::awaitable<Result<ConversationStore::Noted>> ConversationStore::note(std::string const& id, core::Actor const& by,
+                                                                         std::string const& name,
+                                                                         std::string const& text, core::Millis now) {
+  auto r = co_await db_.call(db_.scripts().note, id, by.role_name(), by.user_id, name, by.teams_csv, text,
+                             std::to_string(now));
+  if (!r) co_return r.failure();
+  Row row(*r, "note");
+  Noted out;
+  out.note_id = row.text();
+  out.visitor = row.text();
+  out.agent = row.text();
+  if (!row.ok()) co_return row.failure();
+  co_return out;
+}
+
+asio::awaitable<Result<Resolved>> ConversationStore::resolve(std::string const& id, core::Actor const& by,
+                                                            core::Millis now, bool as_ticket) {
+  std::string final_status = as_ticket ? "ticket" : "resolved";
+  auto r = co_await db_.call(db_.scripts().resolve, id, by.role_name(), by.user_id, by.teams_csv, std::to_string(now),
+                             final_status);
+  if (!r) co_return r.failure();
+  Row row(*r, "resolve");
+  Resolved out;
+  out.visitor = row.text();
+  out.agent = row.text();
+  out.team = row.text();
+  auto previous = row.text();
+  out.stage = row.text();
+  if (!row.ok()) co_return row.failure();
+  bool ok = true;
+  out.previous = status_or(previous, core::ConversationStatus::active, &ok);
+  if (!ok) co_return Failure::protocol("resolve: unknown status '" + previous + "'");
+  co_return out;
+}
+
+asio::awaitable<Result<CsatParts>> ConversationStore::csat(CsatAnswer const& a) {
+  std::string rating = a.rating ? std::to_string(*a.rating) : std::string();
+  auto r = co_await db_.call(db_.scripts().csat, a.conversation_id, a.visitor, rating, a.expectation, a.comment,
+                             std::to_string(a.now), std::to_string(a.window), a.solved);
+  if (!r) co_return r.failure();
+  Row row(*r, "csat");
+  CsatParts out;
+  auto stored_rating = row.maybe_text();
+  out.expectation = row.text();
+  out.comment = row.text();
+  out.solved = row.text();
+  if (!row.ok()) co_return row.failure();
+  if (stored_rating && !stored_rating->empty()) {
+    auto v = parse_integer(*stored_rating);
+    if (!v) co_return Failure::protocol("csat: the stored rating is not a number");
+    out.rating = static_cast<int>(*v);
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<OutcomeRecorded>> ConversationStore::outcome(OutcomeRecord const& o) {
+  auto r = co_await db_.call(db_.scripts().outcome, o.conversation_id, o.by.role_name(), o.by.user_id, o.by.teams_csv,
+                             o.outcome, o.went_beyond, std::to_string(o.now));
+  if (!r) co_return r.failure();
+  Row row(*r, "outcome");
+  OutcomeRecorded out;
+  auto status = row.text();
+  out.outcome = row.text();
+  out.went_beyond = row.text();
+  if (!row.ok()) co_return row.failure();
+  bool ok = true;
+  out.status = status_or(status, core::ConversationStatus::resolved, &ok);
+  if (!ok) co_return Failure::protocol("outcome: unknown status '" + status + "'");
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<std::string>>> ConversationStore::of_visitor(std::string const& visitor, int latest) {
+  co_return ids_of(co_await db_.cmd("ZREVRANGE", db_.keys().visitor_conversations(visitor), "0",
+                                    std::to_string(latest - 1)),
+                   "visitor conversations");
+}
+
+asio::awaitable<Result<std::vector<std::string>>> ConversationStore::of_agent(std::string const& agent) {
+  co_return ids_of(co_await db_.cmd("SMEMBERS", db_.keys().agent_conversations(agent)), "agent conversations");
+}
+
+}  // namespace exceed::store

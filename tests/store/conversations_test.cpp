@@ -1,0 +1,266 @@
+// The conversation store against a real Redis: each of its scripts run
+// directly, with the time passed in.
+#include "live_store.hpp"
+#include "store/conversations.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace exceed;
+using store::ConversationStore;
+using Status = core::ConversationStatus;
+
+namespace {
+
+constexpr core::Millis t0 = 1'800'000'000'000;
+
+core::Actor customer(std::string id = "v_casey") { return {core::Role::customer, std::move(id), ""}; }
+core::Actor agent(std::string id = "a_ann", std::string teams = "support") {
+  return {core::Role::agent, std::move(id), std::move(teams)};
+}
+
+// The team "support", with agent ann online and connected unless `online` is false.
+void team(test::LiveStore& s, bool online = true) {
+  s.raw("SADD", "exceed:teams", "support");
+  s.raw("SADD", "exceed:team:support:agents", "a_ann");
+  s.raw("HSET", "exceed:agent:a_ann", "status", online ? "online" : "offline", "conns", online ? "1" : "0",
+        "capacity", "3", "active", "0", "offered", "0");
+}
+
+store::StartChat chat(std::string id, std::string text = "Where is my parcel?", core::Millis now = t0) {
+  store::StartChat c;
+  c.id = std::move(id);
+  c.visitor = "v_casey";
+  c.visitor_name = "Casey";
+  c.team = "support";
+  c.priority = "normal";
+  c.context_json = "{}";
+  c.now = now;
+  c.score = static_cast<double>(now);
+  c.text = std::move(text);
+  c.ticket_id = "t_" + c.id;
+  c.subject = "Where is my parcel?";
+  c.offline_notice = "Nobody is online";
+  c.after_hours_notice = "We are closed";
+  c.sla.first_response = 60'000;
+  c.sla.next_response = 120'000;
+  c.sla.resolution = 3'600'000;
+  return c;
+}
+
+// Assigns a queued chat to ann directly, as an accepted offer leaves it.
+void assign_to_ann(test::LiveStore& s, std::string const& conv) {
+  s.raw("HSET", "exceed:conv:" + conv, "status", "active", "agent", "a_ann", "agent_name", "Ann");
+  s.raw("ZREM", "exceed:queue:support", conv);
+}
+
+store::Append write(std::string conv, core::Actor by, std::string cmid, std::string text, core::Millis now) {
+  return store::Append{std::move(conv), std::move(by), "Someone", std::move(cmid), std::move(text), now, ""};
+}
+
+// An append's seq (or "refused"), and the last stored text: for the tests
+// that start the two in one turn.
+boost::asio::awaitable<std::string> seq_of(ConversationStore& c, store::Append a) {
+  auto r = co_await c.append(a);
+  co_return r ? std::to_string(r->seq) : std::string("refused");
+}
+boost::asio::awaitable<std::string> last_text(ConversationStore& c, std::string conv) {
+  auto m = co_await c.last_message(conv);
+  co_return (m && *m) ? (*m)->text : std::string();
+}
+
+}  // namespace
+
+TEST_CASE("a chat starts queued with its first message, and starting again answers the open one") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  auto started = s.wait(c.start(chat("c1")));
+  REQUIRE(started);
+  REQUIRE(started->conversation_id == "c1");
+  REQUIRE(started->status == Status::queued);
+  REQUIRE(started->queue_position == 1);
+  REQUIRE(started->created);
+  auto again = s.wait(c.start(chat("c2", "Hello?")));
+  REQUIRE(again->conversation_id == "c1");
+  REQUIRE_FALSE(again->created);
+  auto first = s.wait(c.message("c1", 1));
+  REQUIRE(first->value().text == "Where is my parcel?");
+  REQUIRE(first->value().role == "customer");
+  REQUIRE_FALSE(*s.wait(c.message("c1", 2)));
+}
+
+TEST_CASE("a chat nobody can take is kept as a ticket with a notice, and stays the open one") {
+  test::LiveStore s;
+  team(s, false);
+  ConversationStore c(s.db());
+  auto started = s.wait(c.start(chat("c1")));
+  REQUIRE(started->status == Status::ticket);
+  REQUIRE(started->reason == "offline");
+  REQUIRE(started->ticket_id == "t_c1");
+  REQUIRE(s.wait(c.last_message("c1"))->value().text == "Nobody is online");
+  REQUIRE(s.wait(c.start(chat("c2")))->conversation_id == "c1");
+  SECTION("after hours the notice says so") {
+    auto later = chat("c3");
+    later.visitor = "v_other";
+    later.team_open = false;
+    auto closed = s.wait(c.start(later));
+    REQUIRE(closed->reason == "after_hours");
+    REQUIRE(s.wait(c.last_message("c3"))->value().text == "We are closed");
+  }
+}
+
+TEST_CASE("messages get gapless seqs, a retried client_msg_id its first seq, and the first answer is timed") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  auto second = s.wait(c.append(write("c1", customer(), "m-2", "Any news?", t0 + 1'000)));
+  REQUIRE(second->seq == 2);
+  REQUIRE_FALSE(second->duplicate);
+  auto retried = s.wait(c.append(write("c1", customer(), "m-2", "Any news?", t0 + 5'000)));
+  REQUIRE(retried->duplicate);
+  REQUIRE(retried->seq == 2);
+  REQUIRE(retried->ts == t0 + 1'000);
+  auto answer = s.wait(c.append(write("c1", agent(), "a-1", "It ships today.", t0 + 30'000)));
+  REQUIRE(answer->seq == 3);
+  REQUIRE(answer->first_response == 30'000);
+  REQUIRE(answer->breached.empty());
+  REQUIRE(answer->visitor == "v_casey");
+  REQUIRE(answer->agent == "a_ann");
+  auto page = s.wait(c.history("c1", customer(), 1, 10));
+  REQUIRE(page->size() == 2);
+  REQUIRE(page->at(0).seq == 2);
+  REQUIRE(page->at(1).sender_id == "a_ann");
+}
+
+TEST_CASE("the messages of one turn are stored by one script call, each checked and numbered on its own") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  auto before = s.calls_of("evalsha");
+  // append() keeps a reference to its argument: they outlive the calls.
+  std::vector<store::Append> const writes{
+      write("c1", customer(), "m-2", "one", t0 + 1'000),
+      write("c1", customer("v_mallory"), "x-1", "not mine", t0 + 1'000),
+      write("c1", agent(), "a-1", "two", t0 + 1'000),
+      write("c1", customer(), "m-2", "one", t0 + 1'000),  // retried in the same turn
+      write("c1", customer(), "m-3", "three", t0 + 1'000)};
+  std::vector<boost::asio::awaitable<store::Result<store::Appended>>> sends;
+  for (auto const& w : writes) sends.push_back(c.append(w));
+  auto out = s.wait_all(std::move(sends));
+  REQUIRE(s.calls_of("evalsha") == before + 1);
+  REQUIRE(out[0]->seq == 2);
+  REQUIRE_FALSE(out[0]->duplicate);
+  REQUIRE(out[1].failure().refusal == core::Refusal::forbidden);
+  REQUIRE(out[2]->seq == 3);
+  REQUIRE(out[2]->first_response == 1'000);
+  REQUIRE(out[3]->seq == 2);
+  REQUIRE(out[3]->duplicate);
+  REQUIRE(out[4]->seq == 4);
+  REQUIRE(s.wait(c.message("c1", 4))->value().text == "three");
+  REQUIRE_FALSE(*s.wait(c.message("c1", 5)));
+
+  SECTION("a command issued after them in the same turn reaches Redis after them") {
+    // Started together: the append waits for the end of the turn, the read
+    // does not, yet the read's command is written after the group.
+    std::vector<boost::asio::awaitable<std::string>> both;
+    both.push_back(seq_of(c, write("c1", customer(), "m-5", "five", t0 + 2'000)));
+    both.push_back(last_text(c, "c1"));
+    auto got = s.wait_all(std::move(both));
+    REQUIRE(got[0] == "5");
+    REQUIRE(got[1] == "five");
+  }
+}
+
+TEST_CASE("a late answer is counted against its target") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  auto late = s.wait(c.append(write("c1", agent(), "a-1", "Sorry for the wait", t0 + 61'000)));
+  REQUIRE(late->breached == "first_response");
+  REQUIRE(s.raw("HGET", "exceed:sla:team:support", "first_response.breached").str == "1");
+}
+
+TEST_CASE("only the conversation's people write, read and see it, and a resolved one takes nothing more") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  auto stranger = s.wait(c.append(write("c1", customer("v_mallory"), "x", "hi", t0)));
+  REQUIRE(stranger.failure().refusal == core::Refusal::forbidden);
+  REQUIRE(s.wait(c.view("c1", agent("a_sam", "sales"))).failure().refusal == core::Refusal::forbidden);
+  REQUIRE(s.wait(c.view("c_none", customer())).failure().refusal == core::Refusal::not_found);
+  auto seen = s.wait(c.view("c1", customer()));
+  REQUIRE(seen->status == Status::active);
+  REQUIRE(seen->agent == "a_ann");
+  REQUIRE(seen->last_seq == 1);
+  REQUIRE(seen->fields.text("visitor_name") == "Casey");
+
+  auto mark = s.wait(c.read("c1", agent(), 99));
+  REQUIRE(mark->seq == 1);  // never past the last message
+  REQUIRE(mark->visitor == "v_casey");
+
+  auto noted = s.wait(c.note("c1", agent(), "Ann", "VIP customer", t0));
+  REQUIRE(noted->note_id.size() > 0);
+  REQUIRE(s.wait(c.history("c1", customer(), 0, 10))->size() == 1);  // notes are not messages
+
+  auto resolved = s.wait(c.resolve("c1", agent(), t0 + 100'000));
+  REQUIRE(resolved->previous == Status::active);
+  REQUIRE(resolved->agent == "a_ann");
+  auto after = s.wait(c.append(write("c1", customer(), "late", "one more thing", t0 + 200'000)));
+  REQUIRE(after.failure().refusal == core::Refusal::conflict);
+  REQUIRE(s.wait(c.resolve("c1", agent(), t0 + 200'000)).failure().refusal == core::Refusal::conflict);
+}
+
+TEST_CASE("the customer's answer comes in parts, each once, within its window, and the agent records the outcome") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  store::CsatAnswer early{"c1", "v_casey", 5, "", "", "", t0, 86'400'000};
+  REQUIRE(s.wait(c.csat(early)).failure().refusal == core::Refusal::conflict);  // not resolved yet
+  REQUIRE(s.wait(c.resolve("c1", agent(), t0 + 10)));
+
+  store::CsatAnswer tap{"c1", "v_casey", std::nullopt, "", "", "yes", t0 + 20, 86'400'000};
+  auto parts = s.wait(c.csat(tap));
+  REQUIRE_FALSE(parts->rating);
+  REQUIRE(parts->solved == "yes");
+  store::CsatAnswer stars{"c1", "v_casey", 4, "exceeded", "", "", t0 + 30, 86'400'000};
+  parts = s.wait(c.csat(stars));
+  REQUIRE(parts->rating == 4);
+  REQUIRE(parts->expectation == "exceeded");
+  REQUIRE(s.wait(c.csat(stars)).failure().refusal == core::Refusal::conflict);  // once
+  store::CsatAnswer stranger{"c1", "v_mallory", 1, "", "", "", t0 + 40, 86'400'000};
+  REQUIRE(s.wait(c.csat(stranger)).failure().refusal == core::Refusal::forbidden);
+  store::CsatAnswer late{"c1", "v_casey", std::nullopt, "", "too late", "", t0 + 10 + 86'400'000, 86'400'000};
+  REQUIRE(s.wait(c.csat(late)).failure().refusal == core::Refusal::conflict);
+
+  auto rec = s.wait(c.outcome({"c1", agent(), "workaround", "sent a spare part", t0 + 50}));
+  REQUIRE(rec->status == Status::resolved);
+  REQUIRE(rec->outcome == "workaround");
+  REQUIRE(rec->went_beyond == "sent a spare part");
+  REQUIRE(s.wait(c.outcome({"c1", customer(), "solved", "", t0 + 60})).failure().refusal == core::Refusal::forbidden);
+}
+
+TEST_CASE("the conversations a hello lists, and a record of the wrong shape") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  REQUIRE(*s.wait(c.of_visitor("v_casey", 20)) == std::vector<std::string>{"c1"});
+  s.raw("SADD", "exceed:agent:a_ann:convs", "c1");
+  REQUIRE(*s.wait(c.of_agent("a_ann")) == std::vector<std::string>{"c1"});
+  REQUIRE(s.wait(c.get("c1"))->value().visitor == "v_casey");
+  REQUIRE_FALSE(*s.wait(c.get("c_none")));
+  s.raw("HSET", "exceed:conv:c_odd", "id", "c_odd", "status", "archived");
+  auto odd = s.wait(c.get("c_odd"));
+  REQUIRE_FALSE(odd);
+  REQUIRE(odd.failure().kind == store::Failure::Kind::protocol);
+}
