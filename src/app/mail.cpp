@@ -343,7 +343,9 @@ asio::awaitable<net::HttpResponse> Mailer::inbound(std::optional<std::string> to
   if (tagged && !ticket)
     co_return refused(inbound_refused_, error::forbidden, "the reply address carries a ticket token that is not ours");
   if (!ticket) {
-    for (auto const& id : mail::thread_ids(*m)) {
+    auto ids = mail::thread_ids(*m);
+    if (ids.size() > 20) ids.resize(20);  // the newest: a long References header costs no more
+    for (auto const& id : ids) {
       if (id.size() > 250) continue;
       auto t = co_await d_.store.ticket_of(id);
       if (!t) co_return from_failure(t.failure());

@@ -68,6 +68,18 @@ std::string unbase64(std::string_view in) {
 // RFC 2047: one encoded word per header when the text is not plain ASCII.
 std::string header_text(std::string_view s) { return ascii(s) ? std::string(s) : "=?UTF-8?B?" + base64(s) + "?="; }
 
+// A display name: an encoded word, or a quoted string (so a comma or an
+// angle bracket in a name never reads as another address).
+std::string display_name(std::string_view name) {
+  if (!ascii(name)) return header_text(name);
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 // Quoted-printable (RFC 2045), lines at most 76 characters, CRLF endings.
 std::string quoted_printable(std::string_view body) {
   static constexpr char hex[] = "0123456789ABCDEF";
@@ -177,7 +189,7 @@ std::string render(Outgoing const& m, Millis now) {
     h += "\r\n";
   };
   add("From", m.from);
-  add("To", m.to_name.empty() ? m.to : header_text(m.to_name) + " <" + m.to + ">");
+  add("To", m.to_name.empty() ? m.to : display_name(m.to_name) + " <" + m.to + ">");
   add("Reply-To", m.reply_to);
   add("Subject", header_text(m.subject));
   add("Date", date_header(now));
@@ -201,9 +213,10 @@ std::optional<std::string> address_of(std::string_view v) {
                            : trim(v);
   a = trim(a);
   auto at = a.find('@');
-  if (a.empty() || at == std::string_view::npos || at == 0 || at + 1 == a.size() ||
-      a.find_first_of(" \t\"<>,;") != std::string_view::npos)
-    return std::nullopt;
+  if (a.empty() || a.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == a.size() ||
+      a.find_first_of("\"<>,;()[]\\") != std::string_view::npos ||
+      std::any_of(a.begin(), a.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7F; }))
+    return std::nullopt;  // nothing that could end an SMTP command or a header
   return lower(a);
 }
 

@@ -28,6 +28,11 @@ TEST_CASE("a reply is written threaded, in UTF-8, one header per line") {
   CHECK(text.find("In-Reply-To: <c1.t_1@shop.example>\r\n") != std::string::npos);
   CHECK(text.find("References: <c0.t_1@shop.example> <c1.t_1@shop.example>\r\n") != std::string::npos);
   CHECK(text.find("\r\n\r\nHello Casey,\r\nthe refund =3D done. =20\r\n") != std::string::npos);
+  SECTION("a plain name is quoted: its commas name no other address") {
+    m.to_name = "Evil, \"x\" <all@example.com>";
+    auto t = mail::render(m, 0);
+    CHECK(t.find("To: \"Evil, \\\"x\\\" <all@example.com>\" <casey@example.com>\r\n") != std::string::npos);
+  }
   SECTION("a line break in a header value cannot add a header") {
     m.subject = "Hi\r\nBcc: everyone@example.com";
     auto t = mail::render(m, 0);
@@ -41,6 +46,8 @@ TEST_CASE("addresses are read from what mail programs write") {
   CHECK(mail::address_of("\"Casey, C.\" <c@example.com>") == std::optional<std::string>("c@example.com"));
   CHECK_FALSE(mail::address_of("Casey"));
   CHECK_FALSE(mail::address_of("<>"));
+  CHECK_FALSE(mail::address_of("casey@example.com\r\nRCPT TO:<all@example.com>"));  // SMTP command injection
+  CHECK_FALSE(mail::address_of("casey@exa\x01mple.com"));
   CHECK(mail::addresses_of("\"Support, Shop\" <reply+t_1.ab@shop.example>, other@x.example") ==
         std::vector<std::string>{"reply+t_1.ab@shop.example", "other@x.example"});
 }
