@@ -206,6 +206,7 @@ std::string render(Outgoing const& m, Millis now) {
 }
 
 std::optional<std::string> address_of(std::string_view v) {
+  if (v.find_first_of("\r\n") != std::string_view::npos) return std::nullopt;  // not one header value
   auto open = v.rfind('<');
   auto close = v.rfind('>');
   std::string_view a = open != std::string_view::npos && close != std::string_view::npos && close > open
