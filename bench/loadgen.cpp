@@ -6,6 +6,10 @@
 //   idle    N authenticated sessions doing nothing (memory per session)
 //   storm   N customers connecting, starting a chat, assigned at once
 //   resume  N customers dropping and resuming together
+//   browse  N visitors browsing the shop (a page every --page-every s, a
+//           cart now and then, some in checkout), A consoles watching the
+//           live list: server CPU and memory per visitor, and the update
+//           rate a console receives
 // Several processes can share one run (--shard/--shards with a --barrier
 // folder); `exceed-loadgen merge FILES` adds up their result files.
 //
@@ -38,6 +42,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -84,17 +89,19 @@ struct Options {
   int http_parallel = 8;   // HTTP keep-alive connections for tokens
   double hold = 3;         // idle: seconds to hold before measuring
   int resume_msgs = 5;     // resume: messages each customer misses
+  double page_every = 20;  // browse: seconds between two pages of one visitor
+  int list_limit = 200;    // browse: rows of the live list a console asks for (the console's 200)
   std::string out;         // result file (else printed)
 };
 
 [[noreturn]] void usage() {
   std::cerr <<
-      "usage: exceed-loadgen SCENARIO [options]      SCENARIO: relay idle storm resume\n"
+      "usage: exceed-loadgen SCENARIO [options]      SCENARIO: relay idle storm resume browse\n"
       "       exceed-loadgen merge RESULT_FILE...\n"
       "  --mode exceed|mqtt  --qos 0|1  --host H --port P\n"
       "  --conversations C --agents A --capacity K --rate R(total msgs/s) --reply 0|1\n"
       "  --warmup S --duration S --drain S --size BYTES\n"
-      "  --sessions N --parallel N --http-parallel N --hold S --resume-msgs M\n"
+      "  --sessions N --parallel N --http-parallel N --hold S --resume-msgs M --page-every S --list-limit N\n"
       "  --sources N (127.0.0.1..N) --shard I --shards N --barrier DIR\n"
       "  --server-pid PID[,PID] --redis-pid PID --agent-prefix P --password PW --out FILE\n";
   std::exit(2);
@@ -141,6 +148,8 @@ Options parse(int argc, char** argv) {
     else if (k == "--http-parallel") o.http_parallel = std::stoi(v);
     else if (k == "--hold") o.hold = std::stod(v);
     else if (k == "--resume-msgs") o.resume_msgs = std::stoi(v);
+    else if (k == "--page-every") o.page_every = std::stod(v);
+    else if (k == "--list-limit") o.list_limit = std::stoi(v);
     else if (k == "--out") o.out = v;
     else usage();
   }
@@ -463,6 +472,8 @@ struct Client {
   std::uint64_t resume_after = 0;
   int resume_got = 0;
   bool resumed = false;
+  // browse
+  std::uint64_t pages = 0;
 };
 
 struct Conv {
@@ -481,6 +492,11 @@ struct Exceed {
   bool sending = true;
   bool storm = false;
   bool resume_phase = false;
+  // browse: pages acked (any time); what the consoles received in the window
+  int paged = 0;
+  double pages_sent = 0, pages_acked = 0;
+  double console_frames = 0, console_rows = 0, console_bytes = 0;
+  double console_frame_rows_max = 0, console_frame_bytes_max = 0;
 };
 Exceed g_ex;
 
@@ -562,6 +578,48 @@ void on_exceed_message(Client& c, json::object const& o) {
   }
 }
 
+// ------------------------------------------------------------------ browse
+
+// A visitor's next page: a product (every tenth the checkout), its title
+// stamped with the send time, so a console that receives the row times it;
+// every third page also a cart.
+void send_page(Client& c) {
+  auto n = ++c.pages;
+  auto ns = now_ns();
+  bool checkout = n % 10 == 0;
+  std::string f = R"({"type":"visitor.page","id":)" + std::to_string(c.next_id++) + R"(,"url":"https://shop.example/)" +
+                  (checkout ? std::string("checkout") : "products/" + std::to_string(n % 97)) +
+                  R"(","title":"Page )" + std::to_string(n) + " t" + std::to_string(ns) + R"("})";
+  c.ws->send(std::move(f));
+  if (g_stats.in_window(ns)) ++g_ex.pages_sent;
+  if (n % 3 == 0)
+    c.ws->send(R"({"type":"visitor.track","id":)" + std::to_string(c.next_id++) +
+               R"(,"event":"cart","data":{"items":)" + std::to_string(1 + n % 4) + R"(,"value":)" +
+               std::to_string(20 * (1 + n % 4)) + R"(,"currency":"EUR"}})");
+}
+
+// What a console gets: frames, rows and bytes in the window, and for each
+// row the time from its page's send (the stamp in its title).
+void on_visitors_update(json::object const& o, std::size_t bytes) {
+  auto now = now_ns();
+  if (!g_stats.in_window(now)) return;
+  ++g_ex.console_frames;
+  g_ex.console_bytes += static_cast<double>(bytes);
+  auto const& rows = o.at("visitors").as_array();
+  g_ex.console_frame_rows_max = std::max(g_ex.console_frame_rows_max, static_cast<double>(rows.size()));
+  g_ex.console_frame_bytes_max = std::max(g_ex.console_frame_bytes_max, static_cast<double>(bytes));
+  for (auto const& row : rows) {
+    ++g_ex.console_rows;
+    auto const* title = row.as_object().if_contains("page_title");
+    if (!title || !title->is_string()) continue;
+    std::string_view t = title->get_string();
+    auto at = t.rfind(" t");
+    if (at == std::string_view::npos) continue;
+    auto sent = to_u64(t.substr(at + 2));
+    if (sent && sent <= now) g_stats.lat_c2a.add((now - sent) / 1000);
+  }
+}
+
 void on_exceed_frame(Client* cp, std::string_view data) {
   Client& c = *cp;
   unsigned char mem[8192];
@@ -597,7 +655,18 @@ void on_exceed_frame(Client* cp, std::string_view data) {
     } else if (c.agent && o.contains("capacity") && !c.ready) {  // agent.status
       c.ready = true;
       ++g_ex.online;
+    } else if (o.contains("visit_id")) {  // visitor.page
+      ++g_ex.pages_acked;
+      if (!c.ready) {
+        c.ready = true;
+        ++g_ex.paged;
+      }
+    } else if (c.agent && id && id->is_string() && id->get_string() == "watch" && !c.ready) {  // visitors.subscribe
+      c.ready = true;
+      ++g_ex.online;
     }
+  } else if (type == "visitors.update") {
+    on_visitors_update(o, data.size());
   } else if (type == "conversation.offer") {
     std::string f = R"({"type":"conversation.accept","id":)" + std::to_string(c.next_id++) +
                     R"(,"conversation_id":)" + json_quote(o.at("conversation_id").as_string()) + "}";
@@ -614,10 +683,14 @@ void on_exceed_frame(Client* cp, std::string_view data) {
   } else if (type == "welcome") {
     c.welcomed = true;
     ++g_ex.welcomed;
-    if (c.agent) {
+    if (c.agent && g_net->opt.scenario == "browse") {
+      c.ws->send(R"({"type":"visitors.subscribe","id":"watch","limit":)" + std::to_string(g_net->opt.list_limit) + "}");
+    } else if (c.agent) {
       std::string f = R"({"type":"agent.status","id":)" + std::to_string(c.next_id++) +
                       R"(,"status":"online","capacity":)" + std::to_string(g_net->opt.capacity) + "}";
       c.ws->send(std::move(f));
+    } else if (g_net->opt.scenario == "browse") {
+      send_page(c);
     } else if (!g_ex.resume_phase && g_net->opt.scenario != "idle") {
       c.ws->send(R"({"type":"conversation.start","id":)" + std::to_string(c.next_id++) + "}");
     }
@@ -1206,6 +1279,52 @@ awaitable<void> resume(Result& r) {
   r.hists["lat_resume"] = g_stats.lat_c2a;
 }
 
+// ------------------------------------------------------------------ browse
+
+awaitable<void> browse(Result& r) {
+  auto const& o = g_net->opt;
+  co_await make_agents(o.agents);  // consoles watching the list (visitors.subscribe)
+  co_await make_customer_tokens(o.sessions);
+  co_await barrier("ready");
+  co_await sleep_s(1);
+  r.values["base_rss"] = servers_rss();
+  int n = static_cast<int>(g_ex.customers.size());
+  co_await open_all(g_ex.customers);
+  if (!co_await wait_until([n]() { return g_ex.paged == n; }, 600))
+    g_stats.error("browse: only " + std::to_string(g_ex.paged) + " of " + std::to_string(n) + " visitors reported a page");
+  co_await barrier("browsing");
+  std::cerr << "loadgen: shard " << o.shard << ": " << g_ex.paged << " visitors browsing, " << g_ex.agents.size()
+            << " consoles watching\n";
+  std::vector<std::function<void()>> senders;
+  for (auto& cp : g_ex.customers) {
+    Client* c = cp.get();
+    senders.push_back([c]() { send_page(*c); });
+  }
+  // Visitors page independently: in the order they came, the newest visits
+  // (the rows a console's list shows) would all move in the same second.
+  std::shuffle(senders.begin(), senders.end(), std::mt19937(static_cast<unsigned>(17 + o.shard)));
+  double rate = static_cast<double>(n) / std::max(0.1, o.page_every);
+  auto ws0 = co_await window_opening(o.warmup);
+  g_stats.window_start = ws0;
+  g_stats.window_end = ws0 + static_cast<std::uint64_t>(o.duration * 1e9);
+  co_await pace(senders, rate, ws0);
+  Window w;
+  w.begin();
+  co_await pace(senders, rate, g_stats.window_end);
+  w.end(r);
+  r.values["visitors"] = g_ex.paged;
+  r.values["consoles"] = static_cast<double>(g_ex.agents.size());
+  r.values["pages_sent"] = g_ex.pages_sent;
+  r.values["pages_acked"] = g_ex.pages_acked;
+  r.values["console_frames"] = g_ex.console_frames;
+  r.values["console_rows"] = g_ex.console_rows;
+  r.values["console_bytes"] = g_ex.console_bytes;
+  r.values["console_frame_rows_max"] = g_ex.console_frame_rows_max;
+  r.values["console_frame_bytes_max"] = g_ex.console_frame_bytes_max;
+  r.hists["lat_console"] = g_stats.lat_c2a;
+  co_await barrier("measured");
+}
+
 // ------------------------------------------------------------------ main
 
 awaitable<void> run(Result& r, int& rc) {
@@ -1229,6 +1348,8 @@ awaitable<void> run(Result& r, int& rc) {
       co_await storm(r);
     } else if (o.scenario == "resume") {
       co_await resume(r);
+    } else if (o.scenario == "browse") {
+      co_await browse(r);
     } else {
       usage();
     }

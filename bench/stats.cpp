@@ -284,6 +284,31 @@ void print_result(Result const& r) {
     kv(line, "resume_p50_ms", h.quantile(0.5) / 1000);
     kv(line, "resume_p99_ms", h.quantile(0.99) / 1000);
     kv(line, "server_cpu_us_per_client", get(r, "resumed") > 0 ? srv_cpu / get(r, "resumed") : 0);
+  } else if (scenario == "browse") {
+    // Per visitor: the server's CPU share of a core and memory; per console:
+    // what the live list costs it to receive.
+    double n = get(r, "visitors");
+    double consoles = get(r, "consoles");
+    double pages = get(r, "pages_sent");
+    auto const& h = r.hists.count("lat_console") ? r.hists.at("lat_console") : Histogram();
+    kv(line, "visitors", n);
+    kv(line, "consoles", consoles);
+    kv(line, "pages_per_s", window > 0 ? pages / window : 0);
+    kv(line, "server_cpu_pct", window > 0 ? srv_cpu / window / 1e4 : 0);
+    kv(line, "redis_cpu_pct", window > 0 ? redis_cpu / window / 1e4 : 0);
+    kv(line, "loadgen_cpu_pct", window > 0 ? lg_cpu / window / 1e4 : 0);
+    kv(line, "server_cpu_us_per_page", pages > 0 ? srv_cpu / pages : 0);
+    kv(line, "server_cpu_us_per_visitor_s", n > 0 && window > 0 ? srv_cpu / window / n : 0);
+    kv(line, "base_rss_mb", get(r, "base_rss") / 1048576.0);
+    kv(line, "server_rss_mb", get(r, "server_rss_end") / 1048576.0);
+    kv(line, "rss_bytes_per_visitor", n > 0 ? (get(r, "server_rss_end") - get(r, "base_rss")) / n : 0);
+    kv(line, "console_frames_per_s", consoles > 0 && window > 0 ? get(r, "console_frames") / consoles / window : 0);
+    kv(line, "console_rows_per_s", consoles > 0 && window > 0 ? get(r, "console_rows") / consoles / window : 0);
+    kv(line, "console_kb_per_s", consoles > 0 && window > 0 ? get(r, "console_bytes") / consoles / window / 1024 : 0);
+    kv(line, "console_frame_rows_max", get(r, "console_frame_rows_max"));
+    kv(line, "console_frame_kb_max", get(r, "console_frame_bytes_max") / 1024);
+    kv(line, "console_p50_ms", h.quantile(0.5) / 1000);
+    kv(line, "console_p99_ms", h.quantile(0.99) / 1000);
   }
   std::cout << line.str() << std::endl;
 }

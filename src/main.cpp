@@ -206,9 +206,10 @@ int account_command(std::string const& verb, std::string const& username, app::C
   }
   auto change = it->second;
   return with_store(config, [&](app::Db& db) -> asio::awaitable<int> {
-    auto o = co_await app::change_account(db, username, change, hash);
+    store::AccountStore accounts(db.store());
+    auto o = co_await app::change_account(accounts, username, change, hash);
     if (!o) {
-      std::cerr << "exceed: " << o.message << "\n";
+      std::cerr << "exceed: " << o.failure().message << "\n";
       co_return 1;
     }
     static std::map<app::AccountChange, char const*> const done{
@@ -228,14 +229,15 @@ int user_command(std::vector<std::string> const& args, po::variables_map const& 
   spdlog::set_level(spdlog::level::warn);
   if (args.size() >= 2 && args[1] == "list") {
     return with_store(config, [](app::Db& db) -> asio::awaitable<int> {
-      std::vector<std::vector<std::string>> rows;
-      auto o = co_await app::list_users(db, rows);
-      if (!o) {
-        std::cerr << "exceed: " << o.message << "\n";
+      store::AccountStore accounts(db.store());
+      auto rows = co_await app::list_users(accounts);
+      if (!rows) {
+        std::cerr << "exceed: " << rows.failure().message << "\n";
         co_return 1;
       }
       std::cout << "username\trole\tid\tname\tteams\tcapacity\tstatus\n";
-      for (auto const& r : rows) {
+      for (std::size_t line = 0; line < rows->size(); ++line) {  // (index loops in coroutines: g++ 12)
+        auto const& r = (*rows)[line];
         for (std::size_t i = 0; i < r.size(); ++i) std::cout << (i ? "\t" : "") << r[i];
         std::cout << "\n";
       }
@@ -280,12 +282,13 @@ int user_command(std::vector<std::string> const& args, po::variables_map const& 
   }
   u.password_hash = app::hash_password(password, config.auth.password_iterations);
   return with_store(config, [&u](app::Db& db) -> asio::awaitable<int> {
-    auto o = co_await app::add_user(db, u);
-    if (!o) {
-      std::cerr << "exceed: " << o.message << "\n";
-      co_return o.error == protocol::error::conflict ? 1 : 1;
+    store::AccountStore accounts(db.store());
+    auto id = co_await app::add_user(accounts, u, app::now_ms());
+    if (!id) {
+      std::cerr << "exceed: " << id.failure().message << "\n";
+      co_return 1;
     }
-    std::cout << "added " << u.role << " " << u.username << " (" << o.reply.str << ")\n";
+    std::cout << "added " << u.role << " " << u.username << " (" << *id << ")\n";
     co_return 0;
   });
 }

@@ -9,6 +9,19 @@
  *           language, "en" by default: the widget never takes the host
  *           page's, since its words are its own).
  *
+ * The shop's page may tell the team who is browsing, and invite them to
+ * talk (PROTOCOL.md, "Visitors, invitations and saved replies"). Nothing is
+ * reported until the page calls one of these; no cookie is ever set:
+ *   Exceed.page()                                   this page (again after a single-page navigation)
+ *   Exceed.track('cart', {items, value, currency})  the cart now
+ *   Exceed.track('purchase', {order_id})            an order was placed
+ *   Exceed.identify({user_id, user_hash, name?, email?})  a signed-in customer
+ * A page may call them before the widget has loaded with the stub
+ *   window.Exceed = window.Exceed || { q: [], page() { this.q.push(['page']) },
+ *     track(...a) { this.q.push(['track', ...a]) }, identify(...a) { this.q.push(['identify', ...a]) } };
+ * Only the address's scheme, host and path leave the browser, never its
+ * query or fragment.
+ *
  * Self-contained (no imports): the UI lives in an open shadow root so the
  * host page's CSS cannot restyle it and its CSS cannot leak out.
  * Wire contract: proto/PROTOCOL.md. Accessibility: docs/ACCESSIBILITY.md.
@@ -161,6 +174,12 @@
       csatOffline: 'You are offline right now. Press “Send feedback” again once the connection is back.',
       csatFailed: 'We could not save your answer. Please try again in a moment.',
       thanks: 'Thank you! Your feedback helps us do better than just “good enough”.',
+      // Invitations to chat
+      inviteRegion: 'Message from our team',
+      inviteFrom: (name) => (name ? `${name}, from our team` : 'Our team'),
+      inviteSays: (from, text) => `${from}: ${text}`,
+      inviteAccept: 'Chat now',
+      inviteDismiss: 'No, thanks',
     },
   };
   const LANG = STRINGS[cfg.lang] ? cfg.lang : STRINGS[cfg.lang.split('-')[0]] ? cfg.lang.split('-')[0] : 'en';
@@ -182,6 +201,7 @@
         csatDone: state.csatDone,
         ticket: state.ticket,
         contact: state.contact,
+        invitationId: state.invitationId,
       }));
     } catch { /* storage full or blocked: the chat still works for this page */ }
   }
@@ -207,6 +227,9 @@
     // after hours), and the name and email the customer left us.
     ticket: stored.ticket || null,
     contact: stored.contact || null,           // {name, email}
+    // The invitation the customer took up (or has on screen): the first
+    // message of a chat names it, so the chat carries its rule and team.
+    invitationId: stored.invitationId || null,
     // Can the team answer now (GET /api/v1/availability): {open, online,
     // opens_at, when_offline}, or null while unknown (an older server).
     availability: null,
@@ -224,6 +247,12 @@
   host.setAttribute('lang', LANG_TAG);
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML = `<style>${styles()}</style>
+<div class="invite" role="region" aria-label="${esc(T.inviteRegion)}" hidden>
+  <p class="invite-from"></p>
+  <p class="invite-text"></p>
+  <div class="row"><button type="button" class="primary invite-go">${esc(T.inviteAccept)}</button><button type="button" class="invite-no">${esc(T.inviteDismiss)}</button></div>
+</div>
+<p class="vh invite-live" aria-live="polite"></p>
 <button class="launcher" type="button" aria-expanded="false" aria-controls="xc-panel" aria-label="${esc(T.launcherOpen)}">
   <svg aria-hidden="true" viewBox="0 0 24 24" width="26" height="26"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>
   <span class="badge" hidden aria-hidden="true"></span>
@@ -276,6 +305,8 @@
     ended: $('.ended'), endedNote: $('.ended-note'), newchat: $('.newchat'),
     form: $('.composer'), input: $('#xc-input'), send: $('.send'), err: $('.err'),
     file: $('#xc-file'), attach: $('.attach'),
+    invite: $('.invite'), inviteFrom: $('.invite-from'), inviteText: $('.invite-text'), inviteGo: $('.invite-go'),
+    inviteNo: $('.invite-no'), inviteLive: $('.invite-live'),
   };
 
   function mount() {
@@ -342,6 +373,7 @@
     ui.launcher.setAttribute('aria-expanded', String(open));
     host.toggleAttribute('data-open', open);
     renderModal();
+    ui.invite.hidden = open || !tracker.invitation;
     if (open) {
       state.unread = 0;
       renderBadge();
@@ -924,6 +956,7 @@
     if (cfg.name) body.name = cfg.name;
     // Someone who left us their name and email keeps them on a new visitor.
     if (state.contact) { body.name = state.contact.name.slice(0, 100); body.email = state.contact.email.slice(0, 254); }
+    const asked = cfg.userId || null;
     if (cfg.userId) body.user_id = cfg.userId;
     if (cfg.userHash) body.user_hash = cfg.userHash;
     const res = await fetch(BASE + '/api/v1/visitors', {
@@ -937,7 +970,7 @@
     }
     // A new visitor cannot see an old conversation.
     if (state.visitor && state.visitor.visitor_id !== data.visitor_id) state.conversationId = null;
-    state.visitor = data;
+    state.visitor = Object.assign(data, { user_id: asked });
     save();
     return data;
   }
@@ -958,6 +991,14 @@
     } catch (e) {
       scheduleReconnect(e.status === 429 ? T.tooManyVisitors : e.status === 401 || e.status === 403 ? T.notVerified
         : e.status ? T.cannotReach : null);
+      return;
+    }
+    // The page named a customer (Exceed.identify) while this visitor was
+    // being made: make theirs instead.
+    if (visitor.user_id !== (cfg.userId || null)) {
+      state.visitor = null;
+      state.conn = 'idle';
+      connectNow();
       return;
     }
     const sock = new WebSocket(WS_URL);
@@ -1059,6 +1100,7 @@
     renderEnded();
     flushOutbox();
     sendRead();
+    reportPage();
   }
 
   async function adoptClosed(cid) {
@@ -1174,6 +1216,8 @@
         // says so (the CSAT questions take it from there when they come).
         moveFocus(ui.endedNote);
         break;
+      case 'invitation': showInvitation(f); break;
+      case 'invitation.closed': if (tracker.invitation && tracker.invitation.invitation_id === f.invitation_id) hideInvitation(); break;
       case 'csat.request':
         if (f.conversation_id !== state.conversationId) break;
         state.status = 'resolved';
@@ -1311,7 +1355,8 @@
         if (o.failed || state.conn !== 'online') continue;
         renderPending(o);
         if (o.start) {
-          const frame = { type: 'conversation.start', text: o.text, context: { page_url: location.href.slice(0, 2048) } };
+          const frame = { type: 'conversation.start', text: o.text, context: { page_url: pageUrl() } };
+          if (state.invitationId) frame.invitation_id = state.invitationId;
           if (cfg.team) frame.team = cfg.team;
           if (cfg.priority) frame.priority = cfg.priority;
           if (cfg.stage) frame.context.stage = cfg.stage;
@@ -1319,6 +1364,8 @@
           try { ack = await request(frame); } catch (e) { if (!handleSendError(o, e)) break; continue; }
           state.conversationId = ack.conversation_id;
           state.status = ack.status;
+          state.invitationId = null;
+          hideInvitation();
           state.queue = ack.status === 'queued' ? { position: ack.queue_position, estimated_wait_s: null } : null;
           state.historyLoaded = true;
           state.csatAsked = false;
@@ -1425,6 +1472,127 @@
     if (top > state.sentRead && send({ type: 'read', conversation_id: state.conversationId, seq: top })) state.sentRead = top;
   }
 
+  // ------------------------------------------------ visits and invitations
+  // Nothing of the visit is reported until the shop's page calls Exceed.*;
+  // then this page (on every new socket, so the server counts this tab),
+  // the shop's facts once the page is in, and invitations are shown beside
+  // the button as a message from the team, never taking focus.
+  const tracker = { on: false, paged: false, facts: [], invitation: null };
+
+  // Scheme, host and path: the query and fragment never leave the browser.
+  function pageUrl() { return (location.origin + location.pathname).slice(0, 2048); }
+  function referrerUrl() {
+    try {
+      const r = new URL(document.referrer);
+      return /^https?:$/.test(r.protocol) ? (r.origin + r.pathname).slice(0, 2048) : '';
+    } catch { return ''; }
+  }
+
+  function startTracking() {
+    if (tracker.on) return;
+    tracker.on = true;
+    ensureConnected();
+  }
+
+  function reportPage() {
+    if (!tracker.on || state.conn !== 'online') return;
+    const frame = { type: 'visitor.page', url: pageUrl(), title: String(document.title || '').slice(0, 300) };
+    const ref = referrerUrl();
+    if (ref) frame.referrer = ref;
+    request(frame).then((ack) => {
+      tracker.paged = true;
+      reportFacts();
+      if (ack.invitation) showInvitation(ack.invitation);
+    }, (e) => {
+      // Switched off on the server, or refused: report nothing more.
+      if (e.code === 'forbidden' || e.code === 'bad_request') tracker.on = false;
+    });
+  }
+
+  function reportFacts() {
+    if (!tracker.paged) return;
+    while (tracker.facts.length && state.conn === 'online') {
+      const { frame, done } = tracker.facts.shift();
+      // A refused fact is dropped: the page reports the next.
+      request(frame).then(done, done);
+    }
+  }
+
+  function track(event, data) {
+    let frame;
+    if (event === 'cart') {
+      const d = data || {};
+      const cart = { items: Math.max(0, Math.round(Number(d.items) || 0)), value: Math.max(0, Number(d.value) || 0),
+        currency: String(d.currency || '').toUpperCase() };
+      if (!/^[A-Z]{3}$/.test(cart.currency)) return Promise.resolve();
+      frame = { type: 'visitor.track', event: 'cart', data: cart };
+      // Only the latest cart matters.
+      for (const f of tracker.facts.filter((x) => x.frame.event === 'cart')) f.done();
+      tracker.facts = tracker.facts.filter((x) => x.frame.event !== 'cart');
+    } else if (event === 'purchase') {
+      frame = { type: 'visitor.track', event: 'purchase' };
+    } else {
+      return Promise.resolve();
+    }
+    // Settles once the server has it (or refused it): a page about to
+    // leave may wait for that.
+    const told = new Promise((done) => tracker.facts.push({ frame, done }));
+    startTracking();
+    reportFacts();
+    return told;
+  }
+
+  function identify(who) {
+    const id = who && who.user_id != null ? String(who.user_id) : '';
+    if (!id) return;
+    const changed = cfg.userId !== id;
+    cfg.userId = id;
+    cfg.userHash = who.user_hash != null ? String(who.user_hash) : undefined;
+    if (who.name) cfg.name = String(who.name).slice(0, 100);
+    if (changed && state.visitor && state.visitor.user_id !== id) {
+      // Another person on this browser: a new visitor, never the last one's chats.
+      state.visitor = null;
+      state.conversationId = null;
+      save();
+      if (ws) ws.close(1000, 'identity');
+    }
+    startTracking();
+  }
+
+  function showInvitation(inv) {
+    if (!inv || state.conversationId) return;
+    tracker.invitation = inv;
+    state.invitationId = inv.invitation_id;
+    save();
+    const from = T.inviteFrom(inv.from && inv.from.role === 'agent' ? inv.from.name : '');
+    setText(ui.inviteFrom, from);
+    setText(ui.inviteText, inv.text);
+    ui.invite.hidden = state.open;
+    // Spoken once, politely; focus stays where the customer has it.
+    setText(ui.inviteLive, T.inviteSays(from, inv.text));
+  }
+
+  function hideInvitation() {
+    const had = ui.invite.contains(focusInside());
+    tracker.invitation = null;
+    ui.invite.hidden = true;
+    setText(ui.inviteLive, '');
+    if (had) ui.launcher.focus();
+  }
+
+  async function answerInvitation(accepted) {
+    const inv = tracker.invitation;
+    if (!inv) return;
+    const type = accepted ? 'invitation.accept' : 'invitation.dismiss';
+    hideInvitation();
+    if (!accepted) { state.invitationId = null; save(); }
+    try { await request({ type, invitation_id: inv.invitation_id }); } catch { /* the chat starts all the same */ }
+    if (accepted) setOpen(true);
+  }
+  ui.inviteGo.addEventListener('click', () => answerInvitation(true));
+  ui.inviteNo.addEventListener('click', () => answerInvitation(false));
+  ui.invite.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); answerInvitation(false); } });
+
   // ------------------------------------------------------------------ boot
   renderHeader();
   renderConn();
@@ -1435,10 +1603,21 @@
   // they first open the panel.
   if (state.visitor && (state.conversationId || state.outbox.length)) connectNow();
 
+  // The shop's page talks to the widget through window.Exceed; calls made
+  // before it loaded wait in window.Exceed.q.
+  const queued = window.Exceed && Array.isArray(window.Exceed.q) ? window.Exceed.q : [];
+  window.Exceed = {
+    page() { startTracking(); reportPage(); },
+    track,
+    identify,
+    open: () => setOpen(true),
+  };
+  for (const [method, ...args] of queued) if (typeof window.Exceed[method] === 'function') window.Exceed[method](...args);
+
   window.__exceedWidget = {
     open: () => setOpen(true),
     close: () => setOpen(false),
-    get state() { return { conn: state.conn, conversationId: state.conversationId, status: state.status, lastSeq: state.lastSeq, outbox: state.outbox.length, ticketId: state.ticket ? state.ticket.ticket_id : null }; },
+    get state() { return { conn: state.conn, conversationId: state.conversationId, status: state.status, lastSeq: state.lastSeq, outbox: state.outbox.length, ticketId: state.ticket ? state.ticket.ticket_id : null, tracking: tracker.on, paged: tracker.paged, invitationId: tracker.invitation ? tracker.invitation.invitation_id : null }; },
   };
 
   // ------------------------------------------------------------------- CSS
@@ -1466,6 +1645,13 @@ button { font: inherit; color: inherit; cursor: pointer; border: 0; background: 
 .launcher:focus-visible { box-shadow: 0 0 0 2px #fff, 0 6px 20px rgba(18, 33, 90, .35); }
 .badge { position: absolute; top: -2px; right: -2px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px;
   background: #c0223d; color: #fff; font-size: 12px; font-weight: 700; line-height: 20px; text-align: center; }
+.invite { position: absolute; right: 0; bottom: 72px; width: 300px; max-width: calc(100vw - 40px); background: #fff; color: #1b2230;
+  border: 1px solid #c9cfdd; border-radius: 14px; border-bottom-right-radius: 4px; padding: 12px 14px; box-shadow: 0 8px 28px rgba(18, 33, 90, .22); }
+.invite p { margin: 0 0 6px; }
+.invite-from { font-size: 12.5px; font-weight: 600; color: #364055; }
+.invite-text { font-size: 14px; overflow-wrap: anywhere; }
+.invite .row { margin-top: 10px; }
+.invite-no { padding: 8px 10px; color: #364055; text-decoration: underline; }
 .panel { position: absolute; right: 0; bottom: 72px; width: 370px; height: min(600px, calc(100vh - 110px));
   display: flex; flex-direction: column; background: #fff; border-radius: 14px; overflow-x: hidden; overflow-y: auto;
   box-shadow: 0 12px 40px rgba(18, 33, 90, .28); border: 1px solid #dfe3ee; }

@@ -7,9 +7,15 @@
 #include "app/followups.hpp"
 #include "store/followups.hpp"
 #include "app/metrics.hpp"
+#include "app/reports.hpp"
 #include "app/tickets.hpp"
 #include "app/routing.hpp"
+#include "store/routing.hpp"
+#include "store/accounts.hpp"
+#include "store/assessments.hpp"
+#include "store/figures.hpp"
 #include "store/scripts.hpp"
+#include "store/tickets.hpp"
 #include "app/throttle.hpp"
 #include "app/webhooks.hpp"
 #include "store/webhooks.hpp"
@@ -18,7 +24,11 @@
 #include "store/attachments.hpp"
 #include "app/mail.hpp"
 #include "store/mail.hpp"
+#include "app/replies.hpp"
+#include "app/visitors.hpp"
 #include "net/security.hpp"
+#include "store/replies.hpp"
+#include "store/visitors.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -41,6 +51,43 @@ core::Millis now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+namespace {
+
+// What routing tells the rest of the process.
+Routing::Hooks routing_hooks(App& app) {
+  Routing::Hooks h;
+  h.processes_seen = [&app](std::int64_t live) { app.observe_processes(live); };
+  h.queue_wait = [&app](core::Millis ms) { app.metrics().queue_wait(ms); };
+  h.sla_breach = [&app](std::string const& metric) { app.metrics().sla_breach(metric); };
+  return h;
+}
+
+// What the other features do when a ticket moves.
+Tickets::Hooks ticket_hooks(App& app) {
+  Tickets::Hooks h;
+  h.dispatch = [&app](std::string const& team) { app.routing().dispatch(team); };
+  h.positions = [&app](std::string const& team) { app.routing().positions(team); };
+  h.assess = [&app](std::string ticket, std::string trigger) {
+    return app.assessments().assess_ticket(std::move(ticket), std::move(trigger));
+  };
+  h.new_ticket_allowed = [&app](std::string customer) {
+    return app.throttle().take("tickets", std::move(customer), app.config().limits.tickets_per_customer_per_hour,
+                               3'600'000, app.clock().now());
+  };
+  h.rate_limited = [&app](std::string_view what) { app.metrics().rate_limited(what); };
+  h.attachment = [&app](Actor actor, std::string id, std::string ticket) -> asio::awaitable<store::Result<std::string>> {
+    auto file = co_await app.attachments().for_ticket(actor, std::move(id), std::move(ticket));
+    if (!file) co_return file.failure();
+    co_return json::serialize(Attachments::to_json(*file));
+  };
+  h.reply_mailed = [&app](std::string ticket, std::string author_name, std::string text) {
+    return app.mail().ticket_reply(std::move(ticket), std::move(author_name), std::move(text));
+  };
+  return h;
+}
+
+}  // namespace
 
 App::App(asio::io_context& io, Config config)
     : io_(io),
@@ -79,8 +126,11 @@ void App::start() {
   redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   db_->store().set_grouping(config_.redis.group_commit);
-  routing_ = std::make_unique<Routing>(*this);
   conversation_store_ = std::make_unique<store::ConversationStore>(db_->store());
+  routing_store_ = std::make_unique<store::RoutingStore>(db_->store());
+  routing_ = std::make_unique<Routing>(Routing::Deps{*routing_store_, *conversation_store_, *this, clock_, config_,
+                                                     io_.get_executor(), process_id_,
+                                                     [this] { return db_->connected(); }, routing_hooks(*this)});
   conversations_ = std::make_unique<Conversations>(Conversations::Deps{
       *conversation_store_, *this, clock_, config_, conversation_hooks()});
   followup_store_ = std::make_unique<store::FollowupStore>(db_->store());
@@ -89,10 +139,21 @@ void App::start() {
       [this] { return db_->connected(); },
       [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); },
       this});
-  tickets_ = std::make_unique<Tickets>(*this);
-  assessments_ = std::make_unique<Assessments>(*this);
-  metrics_ = std::make_unique<Metrics>(*this);
-  throttle_ = std::make_unique<Throttle>(*db_, config_);
+  ticket_store_ = std::make_unique<store::TicketStore>(db_->store());
+  tickets_ = std::make_unique<Tickets>(Tickets::Deps{*ticket_store_, *conversation_store_, *this, clock_, config_,
+                                                     io_.get_executor(), [this] { return db_->connected(); },
+                                                     ticket_hooks(*this)});
+  make_figures();
+  account_store_ = std::make_unique<store::AccountStore>(db_->store());
+  throttle_ = std::make_unique<Throttle>(*account_store_, config_.auth);
+  visitor_store_ = std::make_unique<store::VisitorStore>(db_->store());
+  visitors_ = std::make_unique<Visitors>(Visitors::Deps{
+      *visitor_store_, *this, clock_, config_.visitors, config_.invitations, config_.teams,
+      config_.routing.default_team, config_.metrics.zone, io_.get_executor(), [this] { return db_->connected(); },
+      [this](std::string_view event) { metrics_->invitation(event); },
+      [this](std::size_t live) { metrics_->visitors_live(live); }});
+  reply_store_ = std::make_unique<store::ReplyStore>(db_->store());
+  replies_ = std::make_unique<Replies>(Replies::Deps{*reply_store_, *this, clock_});
   db_->time_commands(metrics_->redis_latency());
   webhook_store_ = std::make_unique<store::WebhookStore>(db_->store());
   webhooks_ = std::make_unique<Webhooks>(Webhooks::Deps{*webhook_store_, clock_, config_.webhooks, io_.get_executor(),
@@ -138,6 +199,7 @@ void App::start() {
   metrics_->start();
   webhooks_->start();
   mailer_->start();
+  visitors_->start();
 
   net::ServerOptions so;
   so.host = config_.server.host;
@@ -173,6 +235,7 @@ void App::stop(std::function<void()> done) {
   metrics_->stop();
   webhooks_->stop();
   mailer_->stop();
+  visitors_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
   });
@@ -192,7 +255,7 @@ asio::awaitable<void> App::finish_stop(std::function<void()> done) {
       if (redis_->in_flight() == 0) break;
     }
   }
-  co_await db_->cmd("ZREM", db_->key("procs"), process_id_);
+  co_await routing_->leave();
   bus_->stop();
   redis_->stop();
   spdlog::info("stopped");
@@ -202,23 +265,7 @@ asio::awaitable<void> App::finish_stop(std::function<void()> done) {
 void App::on_store_up() {
   db_->load_scripts();  // first on the new link
   spdlog::info("store: connected");
-  db_->post({"SADD", db_->key("teams"), config_.routing.default_team});
-  db_->post({"ZADD", db_->key("procs"), std::to_string(now_ms()), process_id_});
-  if (!presence_debt_.empty()) asio::co_spawn(io_, resync_presence(), asio::detached);
-}
-
-void App::note_presence_debt(std::string const& agent_id, int delta) {
-  if ((presence_debt_[agent_id] += delta) == 0) presence_debt_.erase(agent_id);
-}
-
-asio::awaitable<void> App::resync_presence() {
-  auto debts = std::exchange(presence_debt_, {});
-  for (auto const& [agent, delta] : debts) {
-    auto o = co_await db_->call(db_->scripts().presence, agent, process_id_, std::to_string(delta),
-                                                         std::to_string(now_ms()),
-                                                         std::to_string(config_.routing.agent_grace_s * 1000LL));
-    if (!o) note_presence_debt(agent, delta);
-  }
+  routing_->store_came_up();
 }
 
 // --------------------------------------------------------------- WebSockets
@@ -286,16 +333,8 @@ std::shared_ptr<net::WebSocketHandler> App::on_ws_open(std::shared_ptr<net::WebS
 
 void App::client_closed(Client& client) {
   hub_.remove(client);
-  if (client.authenticated() && client.role() == core::Role::agent) {
-    asio::co_spawn(
-        io_,
-        [this, agent = client.user_id()]() -> asio::awaitable<void> {
-          auto o = co_await db_->call(db_->scripts().presence, agent, process_id_, "-1", std::to_string(now_ms()),
-                                      std::to_string(config_.routing.agent_grace_s * 1000LL));
-          if (!o) note_presence_debt(agent, -1);
-        },
-        asio::detached);
-  }
+  visitors_->closed(client);
+  if (client.authenticated() && client.role() == core::Role::agent) routing_->agent_disconnected(client.user_id());
 }
 
 // --------------------------------------------------------------- wiring
@@ -333,7 +372,32 @@ Conversations::Hooks App::conversation_hooks() {
   h.message_received = [this] { metrics_->message_received(); };
   h.first_response = [this](core::Millis ms) { metrics_->first_response(ms); };
   h.sla_breach = [this](std::string const& metric) { metrics_->sla_breach(metric); };
+  h.enrich = [this](std::string visitor, protocol::ConversationStart start) {
+    return visitors_->enrich(std::move(visitor), std::move(start));
+  };
+  h.visit_started = [this](std::string visitor, std::string conversation, std::optional<std::string> invitation) {
+    return visitors_->started(std::move(visitor), std::move(conversation), std::move(invitation));
+  };
   return h;
+}
+
+// The assessment, the live figures and the reports, on their stores.
+void App::make_figures() {
+  assessment_store_ = std::make_unique<store::AssessmentStore>(db_->store());
+  Assessments::Hooks judged;
+  judged.check_in = [this](std::string conversation, std::string agent) {
+    return followups_->check_in(std::move(conversation), std::move(agent));
+  };
+  judged.assessed = [this](std::string_view level) { metrics_->assessed(level); };
+  judged.happened = [this](std::string frame) { happened(frame); };
+  assessments_ = std::make_unique<Assessments>(Assessments::Deps{*assessment_store_, *conversation_store_,
+                                                                 *followup_store_, *this, clock_, config_,
+                                                                 std::move(judged)});
+  figure_store_ = std::make_unique<store::FigureStore>(db_->store());
+  metrics_ = std::make_unique<Metrics>(Metrics::Deps{
+      *figure_store_, clock_, config_.metrics, io_.get_executor(), [this] { return db_->connected(); },
+      [this] { return bus_publishing(); }, [this](core::Role role) { return hub_.count(role); }});
+  reports_ = std::make_unique<Reports>(Reports::Deps{*figure_store_, clock_, config_.metrics});
 }
 
 // --------------------------------------------------------------- access
@@ -346,7 +410,7 @@ asio::awaitable<store::Result<store::Done>> App::conversation(core::Actor const&
 
 asio::awaitable<store::Result<store::Done>> App::ticket(core::Actor const& actor, std::string id) {
   auto o = co_await tickets_->visible(actor, id);
-  if (!o) co_return to_failure(o);
+  if (!o) co_return o.failure();
   co_return store::Done{};
 }
 

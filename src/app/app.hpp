@@ -9,6 +9,7 @@
 #include "app/db.hpp"
 #include "app/hub.hpp"
 #include "app/services.hpp"
+#include "app/version.hpp"
 #include "core/bus.hpp"
 #include "core/clock.hpp"
 #include "net/server.hpp"
@@ -31,11 +32,18 @@
 #include <string_view>
 
 namespace exceed::store {
+class AccountStore;
+class AssessmentStore;
 class ConversationStore;
+class FigureStore;
 class FollowupStore;
 class WebhookStore;
 class AttachmentStore;
 class MailStore;
+class ReplyStore;
+class VisitorStore;
+class RoutingStore;
+class TicketStore;
 }
 
 namespace exceed::app {
@@ -46,11 +54,14 @@ class BlobStorage;
 class Client;
 class Followups;
 class Metrics;
+class Replies;
+class Reports;
 class Routing;
 class Throttle;
 class Tickets;
 class Webhooks;
 class Mailer;
+class Visitors;
 
 // The current time as the core takes it.
 core::Millis now_ms();
@@ -60,12 +71,6 @@ class SystemClock final : public core::Clock {
  public:
   core::Millis now() const noexcept override { return now_ms(); }
 };
-
-// A process whose heartbeat in `procs` is older than this is dead: its
-// agents' connections are reaped, and it no longer counts as a peer.
-constexpr core::Millis process_dead_after_ms = 15'000;
-
-inline constexpr std::string_view exceed_version = "0.1.0";
 
 class App final : public net::Handler, public Publisher, public Visibility, public EventSink {
  public:
@@ -101,6 +106,8 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   Webhooks& webhooks() noexcept { return *webhooks_; }
   Attachments& attachments() noexcept { return *attachments_; }
   Mailer& mail() noexcept { return *mailer_; }
+  Visitors& visitors() noexcept { return *visitors_; }
+  Replies& replies() noexcept { return *replies_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
   boost::asio::any_io_executor executor() const { return io_.get_executor(); }
@@ -146,9 +153,6 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   // Called when a client's socket is gone.
   void client_closed(Client& client);
 
-  // A presence change Redis did not take (it was down): replayed when it is back.
-  void note_presence_debt(std::string const& agent_id, int delta);
-
   // Checks a password on the hashing pool (slow on purpose). Callers first
   // see hashing_full(): past auth.hashing_queue checks, they answer 503.
   boost::asio::awaitable<bool> check_password(std::string password, std::string stored);
@@ -159,7 +163,6 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   void revoke_sessions(std::string const& user_id);
 
  private:
-  boost::asio::awaitable<void> agent_left(std::string agent);
   boost::asio::awaitable<void> finish_stop(std::function<void()> done);
   void on_bus(std::string_view payload);
   void say(core::BusMessage const& m);
@@ -169,9 +172,9 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   void on_store_up();
   boost::asio::awaitable<void> join();
   void finish_join();
-  boost::asio::awaitable<void> resync_presence();
   boost::asio::awaitable<net::HttpResponse> route_http(net::HttpRequest& req);
   Conversations::Hooks conversation_hooks();
+  void make_figures();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -181,15 +184,21 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   std::shared_ptr<store::Subscriber> bus_;
   std::unique_ptr<Db> db_;
   Hub hub_;
+  std::unique_ptr<store::RoutingStore> routing_store_;
   std::unique_ptr<Routing> routing_;
   SystemClock clock_;
   std::unique_ptr<store::ConversationStore> conversation_store_;
   std::unique_ptr<Conversations> conversations_;
   std::unique_ptr<store::FollowupStore> followup_store_;
   std::unique_ptr<Followups> followups_;
+  std::unique_ptr<store::TicketStore> ticket_store_;
   std::unique_ptr<Tickets> tickets_;
+  std::unique_ptr<store::AssessmentStore> assessment_store_;
   std::unique_ptr<Assessments> assessments_;
+  std::unique_ptr<store::FigureStore> figure_store_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Reports> reports_;
+  std::unique_ptr<store::AccountStore> account_store_;
   std::unique_ptr<Throttle> throttle_;
   std::unique_ptr<store::WebhookStore> webhook_store_;
   std::unique_ptr<Webhooks> webhooks_;
@@ -199,13 +208,16 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   std::unique_ptr<Attachments> attachments_;
   std::unique_ptr<store::MailStore> mail_store_;
   std::unique_ptr<Mailer> mailer_;
+  std::unique_ptr<store::VisitorStore> visitor_store_;
+  std::unique_ptr<Visitors> visitors_;
+  std::unique_ptr<store::ReplyStore> reply_store_;
+  std::unique_ptr<Replies> replies_;
   std::unique_ptr<net::Server> server_;
   net::StaticFiles static_files_;  // web_root, scanned at start
   std::set<std::string, std::less<>> public_hosts_;     // lower-case host names
   std::vector<net::IpRange> trusted_proxies_;
   boost::asio::thread_pool hashing_;
   int hashing_in_flight_ = 0;
-  std::map<std::string, int> presence_debt_;
   bool stopping_ = false;
   bool store_was_up_ = false;
   // The bus (core/bus.hpp): publish until we know we are alone; the join

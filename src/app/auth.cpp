@@ -1,5 +1,7 @@
 #include "app/auth.hpp"
 
+#include "store/accounts.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -174,6 +176,11 @@ std::optional<std::string_view> staff_token_refusal(Claims const& c, std::string
   }
   if (version != c.version) return "this token was revoked";
   return std::nullopt;
+}
+
+std::optional<std::string_view> staff_token_refusal(Claims const& c, store::Account const* account) {
+  if (!account) return staff_token_refusal(c, "", "", "");
+  return staff_token_refusal(c, account->role, account->token_version, account->disabled ? "1" : "");
 }
 
 // "<payload b64>.<signature b64>", signed over "csat." + payload so a CSAT

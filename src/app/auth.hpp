@@ -10,6 +10,10 @@
 #include <string>
 #include <string_view>
 
+namespace exceed::store {
+struct Account;
+}
+
 namespace exceed::app {
 
 struct Claims {
@@ -41,6 +45,8 @@ class TokenSigner {
 // the token stands.
 std::optional<std::string_view> staff_token_refusal(Claims const& c, std::string_view stored_role,
                                                     std::string_view stored_version, std::string_view disabled);
+// The same against the account as stored (nullptr: there is none).
+std::optional<std::string_view> staff_token_refusal(Claims const& c, store::Account const* account);
 
 // A signed link for answering the CSAT question later (in an e-mail): it
 // names the conversation and its customer and expires with the CSAT window.

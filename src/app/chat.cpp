@@ -8,11 +8,13 @@
 #include "app/followups.hpp"
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
+#include "app/visitors.hpp"
 #include "core/hours.hpp"
 #include "app/routing.hpp"
+#include "store/accounts.hpp"
+#include "store/conversations.hpp"
 #include "store/scripts.hpp"
 #include "app/wire.hpp"
-#include "core/router.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
@@ -26,20 +28,6 @@ namespace {
 
 void reply_error(Client& c, json::value const& id, Outcome const& o) {
   c.send(encode_error(id, *o.error, o.message));
-}
-
-json::object person(std::string_view id, std::string_view name) {
-  json::object p;
-  p["id"] = id;
-  p["name"] = name;
-  return p;
-}
-
-
-Targets both_sides(std::string const& visitor, std::string const& agent) {
-  Targets t{"u:" + visitor};
-  if (!agent.empty()) t.push_back("u:" + agent);
-  return t;
 }
 
 }  // namespace
@@ -59,26 +47,21 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   std::string name = claims->name;
   std::vector<std::string> teams;
   if (claims->role != core::Role::customer) {
-    auto user = co_await db_->cmd("HGETALL", db_->key("user:" + claims->subject));
-    if (!user) {
-      client.send(encode_error(req.id, *user.error, user.message));
+    auto account = co_await account_store_->account(claims->subject);
+    if (!account) {
+      auto o = to_outcome(account.failure());
+      client.send(encode_error(req.id, *o.error, o.message));
       client.close(1013, "try again later");
       co_return;
     }
-    if (auto why = staff_token_refusal(*claims, field(user.reply, "role"), field(user.reply, "token_version"),
-                                       field(user.reply, "disabled"))) {
+    auto const* stored = account->has_value() ? &**account : nullptr;
+    if (auto why = staff_token_refusal(*claims, stored)) {
       client.send(encode_error(req.id, error::unauthorized, *why));
       client.close(close_code::unauthorized, "unauthorized");
       co_return;
     }
-    name = std::string(field(user.reply, "name"));
-    std::string_view csv = field(user.reply, "teams");
-    for (std::size_t start = 0; start < csv.size();) {
-      auto comma = csv.find(',', start);
-      auto end = comma == std::string_view::npos ? csv.size() : comma;
-      if (end > start) teams.emplace_back(csv.substr(start, end - start));
-      start = end + 1;
-    }
+    name = stored->name;
+    teams = stored->teams;
   }
   co_await joined();  // no-op once this process has joined the others
   if (!client.open()) co_return;
@@ -94,32 +77,24 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   hub_.add(client.shared_from_this());
   spdlog::debug("ws {}: hello as {} {}", client.id(), core::to_string(claims->role), claims->subject);
 
-  if (claims->role == core::Role::agent) {
-    auto p = co_await db_->call(db_->scripts().presence, client.user_id(), process_id_, "1", std::to_string(now_ms()),
-                                std::to_string(config_.routing.agent_grace_s * 1000LL));
-    if (!p) note_presence_debt(client.user_id(), 1);
-    for (auto const& t : teams) routing_->dispatch(t);
-  }
+  if (claims->role == core::Role::agent) co_await routing_->agent_connected(client.user_id(), teams);
 
   // The user's open conversations, so a client can resume without a list call.
   json::array open;
-  std::string index = claims->role == core::Role::customer ? "visitor:" + client.user_id() + ":convs"
-                                                           : "agent:" + client.user_id() + ":convs";
   if (claims->role != core::Role::supervisor) {
-    Outcome ids;
-    if (claims->role == core::Role::customer)
-      ids = co_await db_->cmd("ZREVRANGE", db_->key(index), "0", "19");
-    else
-      ids = co_await db_->cmd("SMEMBERS", db_->key(index));
-    for (auto const& id : ids.reply.elements) {
-      auto c = co_await db_->cmd("HMGET", db_->key("conv:" + id.str), "status", "seq", "team");
-      if (!c || str_at(c.reply, 0).empty() || str_at(c.reply, 0) == "resolved") continue;
+    store::Result<std::vector<std::string>> ids;
+    if (claims->role == core::Role::customer) ids = co_await conversation_store_->of_visitor(client.user_id(), 20);
+    else ids = co_await conversation_store_->of_agent(client.user_id());
+    for (std::size_t i = 0; ids && i < ids->size(); ++i) {
+      auto const& id = (*ids)[i];
+      auto c = co_await conversation_store_->standing(id);
+      if (!c || !*c || !core::is_open((*c)->status)) continue;
       json::object item;
-      item["conversation_id"] = id.str;
-      item["status"] = str_at(c.reply, 0);
-      item["last_seq"] = int_at(c.reply, 1);
-      item["team"] = str_at(c.reply, 2);
-      if (str_at(c.reply, 0) == "queued") routing_->positions(str_at(c.reply, 2));
+      item["conversation_id"] = id;
+      item["status"] = core::to_string((*c)->status);
+      item["last_seq"] = (*c)->last_seq;
+      item["team"] = (*c)->team;
+      if ((*c)->status == core::ConversationStatus::queued) routing_->positions((*c)->team);
       open.push_back(std::move(item));
     }
   }
@@ -136,36 +111,27 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   // time left; and the follow-ups that fell due while they were away.
   if (claims->role == core::Role::agent) {
     co_await followups_->deliver_pending(client);
-    auto offers = co_await db_->cmd("SMEMBERS", db_->key("agent:" + client.user_id() + ":offers"));
-    for (auto const& id : offers.reply.elements) {
-      auto c = co_await db_->cmd("HMGET", db_->key("conv:" + id.str), "status", "offered_to", "offer_expires", "team",
-                                 "visitor", "visitor_name", "priority", "context", "preview");
-      if (!c || str_at(c.reply, 0) != "offered" || str_at(c.reply, 1) != client.user_id()) continue;
-      auto left = (int_at(c.reply, 2) - now_ms() + 999) / 1000;
-      if (left <= 0) continue;
-      client.send(offer_event({id.str, str_at(c.reply, 3), str_at(c.reply, 4), str_at(c.reply, 5),
-                               str_at(c.reply, 6), str_at(c.reply, 7), str_at(c.reply, 8), left}));
-    }
+    auto offers = co_await routing_->open_offers(client.user_id());
+    for (std::size_t i = 0; i < offers.size(); ++i) client.send(std::move(offers[i]));
   }
 
   // Resume: everything after each after_seq, in order, as message events.
-  static std::vector<store::Reply> const no_entries;
-  for (auto const& r : h.resume) {
+  core::Actor reader{client.role(), client.user_id(), client.teams_csv()};
+  for (std::size_t i = 0; i < h.resume.size(); ++i) {
+    auto const& r = h.resume[i];
     std::int64_t after = r.after_seq;
     for (;;) {
-      auto o = co_await db_->call(db_->scripts().history, r.conversation_id, std::string(core::to_string(client.role())), client.user_id(),
-                                  client.teams_csv(), std::to_string(after), "200");
-      if (!o) {
+      auto page = co_await conversation_store_->history(r.conversation_id, reader, after, 200);
+      if (!page) {
+        auto o = to_outcome(page.failure());
         client.send(encode_error(nullptr, *o.error, o.message + " (resume " + r.conversation_id + ")"));
         break;
       }
-      auto const& entries = o.reply.elements.size() > 1 ? o.reply.elements[1].elements : no_entries;
-      for (auto const& e : entries) {
-        auto m = message_json(r.conversation_id, e);
-        after = m["seq"].as_int64();
-        client.send(encode_event("message", std::move(m)));
+      for (std::size_t m = 0; m < page->size(); ++m) {
+        after = (*page)[m].seq;
+        client.send(encode_event("message", Conversations::message_json((*page)[m])));
       }
-      if (entries.size() < 200) break;
+      if (page->size() < 200) break;
     }
   }
 }
@@ -179,18 +145,8 @@ struct Handlers {
   Client& c;
   Request const& req;
 
-  Db& db() { return app.db(); }
-  store::Scripts const& s() { return app.db().scripts(); }
-  std::string role() { return std::string(core::to_string(c.role())); }
-  std::string now() { return std::to_string(now_ms()); }
   void ack(json::object result = {}) { c.send(encode_ack(req.id, std::move(result))); }
   void fail(Outcome const& o) { reply_error(c, req.id, o); }
-  void fail(error code, std::string_view text) { c.send(encode_error(req.id, code, text)); }
-  // A script that assigned a chat for the first time answers its queue wait
-  // at `index` (-1 otherwise).
-  void observe_wait(Outcome const& o, std::size_t index) {
-    if (auto ms = int_at(o.reply, index); ms >= 0) app.metrics().queue_wait(ms);
-  }
 
   boost::asio::awaitable<void> operator()(Hello const&) { co_return; }
 
@@ -259,7 +215,25 @@ struct Handlers {
     answered(co_await app.conversations().outcome(sender(), r, to));
   }
 
-  boost::asio::awaitable<void> operator()(ReviewList const& r) { co_await app.assessments().review_list(c, req, r); }
+  boost::asio::awaitable<void> operator()(ReviewList const& r) {
+    auto listed = co_await app.assessments().review_list(r);
+    if (!listed) co_return fail(to_outcome(listed.failure()));
+    ack(std::move(*listed));
+  }
+
+  // Visitors browsing (app/visitors.hpp answers these itself).
+  boost::asio::awaitable<void> operator()(VisitorPage const& p) { co_await app.visitors().page(c, req, p); }
+  boost::asio::awaitable<void> operator()(VisitorTrack const& t) { co_await app.visitors().track(c, req, t); }
+  boost::asio::awaitable<void> operator()(InvitationAnswer const& a) { co_await app.visitors().answer(c, req, a); }
+  boost::asio::awaitable<void> operator()(VisitorInvite const& i) { co_await app.visitors().invite(c, req, i); }
+  boost::asio::awaitable<void> operator()(VisitorsSubscribe const& s) {
+    app.visitors().subscribe(c, req, s);
+    co_return;
+  }
+  boost::asio::awaitable<void> operator()(VisitorsUnsubscribe const&) {
+    app.visitors().unsubscribe(c, req);
+    co_return;
+  }
 
   boost::asio::awaitable<void> operator()(MetricsSubscribe const&) {
     ack();
@@ -269,129 +243,31 @@ struct Handlers {
 
   boost::asio::awaitable<void> operator()(CsatSubmit const& cs) {
     auto o = co_await app.assessments().answer_csat(c.user_id(), cs);
-    if (!o) co_return fail(o);
-    ack(Assessments::csat_json(cs.conversation_id, o.reply));
+    if (!o) co_return fail(to_outcome(o.failure()));
+    ack(Assessments::csat_json(cs.conversation_id, *o));
   }
 
+  // The routing requests (app/routing_requests.cpp).
   boost::asio::awaitable<void> operator()(AgentStatusSet const& a) {
-    std::string capacity = a.capacity ? std::to_string(*a.capacity) : std::string();
-    auto o = co_await db().call(s().agent_status, c.user_id(), std::string(core::to_string(a.status)), capacity);
-    if (!o) co_return fail(o);
-    json::object result;
-    result["status"] = str_at(o.reply, 0);
-    result["capacity"] = int_at(o.reply, 1);
-    ack(std::move(result));
-    if (a.status == core::AgentStatus::online)
-      for (auto const& t : c.teams()) app.routing().dispatch(t);
+    ToClient to{c, req.id};
+    answered(co_await app.routing().set_status(sender(), a, to));
   }
-
   boost::asio::awaitable<void> operator()(ConversationAccept const& a) {
-    auto o = co_await db().call(s().accept, a.conversation_id, c.user_id(), c.name(), now());
-    if (!o) co_return fail(o);
-    observe_wait(o, 3);
-    auto const& team = str_at(o.reply, 0);
-    auto const& visitor = str_at(o.reply, 1);
-    json::object result;
-    result["conversation_id"] = a.conversation_id;
-    result["status"] = "active";
-    result["team"] = team;
-    result["visitor"] = person(visitor, str_at(o.reply, 2));
-    ack(std::move(result));
-    json::object ev;
-    ev["conversation_id"] = a.conversation_id;
-    ev["agent"] = person(c.user_id(), c.name());
-    ev["team"] = team;
-    app.publish(both_sides(visitor, c.user_id()), encode_event("conversation.assigned", std::move(ev)));
+    ToClient to{c, req.id};
+    answered(co_await app.routing().accept(sender(), a, to));
   }
-
   boost::asio::awaitable<void> operator()(ConversationDecline const& d) {
-    auto o = co_await db().call(s().decline, d.conversation_id, c.user_id(), now());
-    if (!o) co_return fail(o);
-    json::object result;
-    result["conversation_id"] = d.conversation_id;
-    ack(std::move(result));
-    app.routing().dispatch(str_at(o.reply, 0));
+    ToClient to{c, req.id};
+    answered(co_await app.routing().decline(sender(), d, to));
   }
-
-  // Announces that `conv` now belongs to `agent` (transfer or force-assign).
-  void announce_assignment(std::string const& conv, std::string const& previous_status,
-                           std::string const& previous_agent, std::string const& visitor, std::string const& team,
-                           std::string const& agent, std::string const& agent_name) {
-    if (!previous_agent.empty() && previous_agent != agent) {
-      json::object ev;
-      ev["conversation_id"] = conv;
-      if (previous_status == "offered") {
-        app.publish({"u:" + previous_agent}, encode_event("conversation.offer_expired", std::move(ev)));
-      } else {
-        ev["reason"] = c.role() == core::Role::supervisor ? "reassigned" : "transferred";
-        app.publish({"u:" + previous_agent}, encode_event("conversation.unassigned", std::move(ev)));
-      }
-    }
-    json::object ev;
-    ev["conversation_id"] = conv;
-    ev["agent"] = person(agent, agent_name);
-    ev["team"] = team;
-    app.publish(both_sides(visitor, agent), encode_event("conversation.assigned", std::move(ev)));
-    if (previous_status == "queued") app.routing().positions(team);
-    app.routing().dispatch(team);
-  }
-
   boost::asio::awaitable<void> operator()(ConversationTransfer const& t) {
-    bool supervisor = c.role() == core::Role::supervisor;
-    if (t.to_agent_id) {
-      std::string mode = supervisor ? "force" : "transfer";
-      auto o = co_await db().call(s().assign, t.conversation_id, *t.to_agent_id, now(), mode, c.user_id());
-      if (!o) co_return fail(o);
-      observe_wait(o, 5);
-      json::object result;
-      result["conversation_id"] = t.conversation_id;
-      result["status"] = "active";
-      ack(std::move(result));
-      announce_assignment(t.conversation_id, str_at(o.reply, 0), str_at(o.reply, 1), str_at(o.reply, 2),
-                          str_at(o.reply, 3), *t.to_agent_id, str_at(o.reply, 4));
-      co_return;
-    }
-    auto rec = co_await db().call(s().access, t.conversation_id, role(), c.user_id(), c.teams_csv());
-    if (!rec) co_return fail(rec);
-    std::string agent(field(rec.reply, "agent"));
-    if (field(rec.reply, "status") != "active") co_return fail(error::conflict, "only an active conversation can be transferred");
-    if (!supervisor && agent != c.user_id()) co_return fail(error::forbidden, "the conversation is not assigned to you");
-    auto priority = core::parse_priority(field(rec.reply, "priority")).value_or(core::Priority::normal);
-    core::Millis created = 0;
-    try {
-      created = std::stoll(std::string(field(rec.reply, "created_at")));
-    } catch (std::exception const&) {
-    }
-    auto old_team = std::string(field(rec.reply, "team"));
-    // The customer keeps the place their original wait earned them.
-    auto score = json::serialize(json::value(core::queue_score(priority, created)));
-    auto o = co_await db().call(s().requeue, t.conversation_id, agent, *t.to_team, score, now());
-    if (!o) co_return fail(o);
-    json::object result;
-    result["conversation_id"] = t.conversation_id;
-    result["status"] = "queued";
-    ack(std::move(result));
-    json::object ev;
-    ev["conversation_id"] = t.conversation_id;
-    ev["reason"] = "transferred";
-    app.publish({"u:" + agent}, encode_event("conversation.unassigned", std::move(ev)));
-    app.routing().dispatch(*t.to_team);
-    app.routing().positions(*t.to_team);
-    if (old_team != *t.to_team) app.routing().dispatch(old_team);
+    ToClient to{c, req.id};
+    answered(co_await app.routing().transfer(sender(), t, to));
   }
-
   boost::asio::awaitable<void> operator()(ConversationAssign const& a) {
-    auto o = co_await db().call(s().assign, a.conversation_id, a.agent_id, now(), "force", "");
-    if (!o) co_return fail(o);
-    observe_wait(o, 5);
-    json::object result;
-    result["conversation_id"] = a.conversation_id;
-    result["agent_id"] = a.agent_id;
-    ack(std::move(result));
-    announce_assignment(a.conversation_id, str_at(o.reply, 0), str_at(o.reply, 1), str_at(o.reply, 2),
-                        str_at(o.reply, 3), a.agent_id, str_at(o.reply, 4));
+    ToClient to{c, req.id};
+    answered(co_await app.routing().assign(sender(), a, to));
   }
-
 };
 
 }  // namespace

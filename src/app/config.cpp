@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -317,6 +318,29 @@ std::map<std::string, Setter> const& setters() {
          c.log.level = s;
        }},
       {"log.json", [](Config& c, Value const& v) { c.log.json = as_bool(v); }},
+      {"visitors.enabled", [](Config& c, Value const& v) { c.visitors.enabled = as_bool(v); }},
+      {"visitors.retention_s",
+       [](Config& c, Value const& v) { c.visitors.retention_s = static_cast<int>(as_int(v, 300, 400 * 86400)); }},
+      {"visitors.quiet_s", [](Config& c, Value const& v) { c.visitors.quiet_s = static_cast<int>(as_int(v, 60, 86400)); }},
+      {"visitors.linger_s", [](Config& c, Value const& v) { c.visitors.linger_s = static_cast<int>(as_int(v, 1, 600)); }},
+      {"visitors.presence_ttl_s",
+       [](Config& c, Value const& v) { c.visitors.presence_ttl_s = static_cast<int>(as_int(v, 10, 3600)); }},
+      {"visitors.checkout_paths", [](Config& c, Value const& v) { c.visitors.checkout_paths = as_list(v); }},
+      {"visitors.page_events_per_min",
+       [](Config& c, Value const& v) { c.visitors.page_events_per_min = static_cast<int>(as_int(v, 1, 6000)); }},
+      {"visitors.page_events_burst",
+       [](Config& c, Value const& v) { c.visitors.page_events_burst = static_cast<int>(as_int(v, 1, 1000)); }},
+      {"invitations.enabled", [](Config& c, Value const& v) { c.invitations.enabled = as_bool(v); }},
+      {"invitations.per_visit",
+       [](Config& c, Value const& v) { c.invitations.per_visit = static_cast<int>(as_int(v, 0, 100)); }},
+      {"invitations.min_gap_s",
+       [](Config& c, Value const& v) { c.invitations.min_gap_s = static_cast<int>(as_int(v, 0, 86400)); }},
+      {"invitations.manual_text",
+       [](Config& c, Value const& v) {
+         c.invitations.manual_text = as_string(v);
+         if (c.invitations.manual_text.empty() || c.invitations.manual_text.size() > 2000)
+           throw Bad{"must be 1 to 500 characters"};
+       }},
       {"metrics.window_s",
        [](Config& c, Value const& v) { c.metrics.window_s = static_cast<int>(as_int(v, 60, 86400)); }},
       {"metrics.time_zone", [](Config& c, Value const& v) { c.metrics.time_zone = as_string(v); }},
@@ -423,6 +447,46 @@ void load_team(Config& c, std::string const& source, std::string const& name, to
   c.teams[name] = std::move(team);
 }
 
+// [invitations.rules.NAME]: when the widget shows an invitation by itself.
+void load_rule(Config& c, std::string const& source, std::string const& name, toml::node const& node) {
+  std::string base = "invitations.rules." + name;
+  auto const* table = node.as_table();
+  if (!table) throw ConfigError(source, base, "expected a [" + base + "] table");
+  bool named_well = !name.empty() && name.size() <= 64 && name != "manual" &&
+                    std::all_of(name.begin(), name.end(), [](char ch) {
+                      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+                    });
+  if (!named_well) throw ConfigError(source, base, "a rule's name is 1..64 of a-z, 0-9, '_' and '-' (not 'manual')");
+  core::InvitationRule rule;
+  rule.name = name;
+  for (auto const& [key, value] : *table) {
+    std::string k(key.str());
+    std::string full = base + "." + k;
+    auto v = from_toml(value, source, full);
+    try {
+      if (k == "page") rule.page = as_string(v);
+      else if (k == "time_on_page_s") rule.time_on_page = as_int(v, 0, 86400) * 1000;
+      else if (k == "pages_seen") rule.pages_seen = as_int(v, 0, 10'000);
+      else if (k == "cart_value") rule.cart_value = as_double(v, 0, 1e9);
+      else if (k == "returning") {
+        auto r = as_string(v);
+        if (r == "any") rule.returning = core::InvitationRule::Returning::any;
+        else if (r == "yes") rule.returning = core::InvitationRule::Returning::yes;
+        else if (r == "no") rule.returning = core::InvitationRule::Returning::no;
+        else throw Bad{"must be any, yes or no"};
+      } else if (k == "team") rule.team = as_string(v);
+      else if (k == "team_online") rule.team_online = as_bool(v);
+      else if (k == "business_hours") rule.business_hours = as_bool(v);
+      else if (k == "text") rule.text = as_string(v);
+      else throw ConfigError(source, full, "unknown setting");
+    } catch (Bad const& b) {
+      throw ConfigError(source, full, b.reason);
+    }
+  }
+  if (rule.text.empty() || rule.text.size() > 2000) throw ConfigError(source, base + ".text", "must be 1 to 500 characters");
+  c.invitations.rules.push_back(std::move(rule));
+}
+
 }  // namespace
 
 ConfigError::ConfigError(std::string src, std::string k, std::string why)
@@ -481,6 +545,19 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
         for (auto const& [name, team_node] : *table) load_team(c, path, std::string(name.str()), team_node);
         continue;
       }
+      if (section.str() == "invitations") {
+        for (auto const& [key, value] : *table) {
+          std::string full = "invitations." + std::string(key.str());
+          if (key.str() != "rules") {
+            apply(c, full, from_toml(value, path, full), path);
+            continue;
+          }
+          auto const* rules = value.as_table();
+          if (!rules) throw ConfigError(path, full, "expected [invitations.rules.NAME] tables");
+          for (auto const& [name, rule] : *rules) load_rule(c, path, std::string(name.str()), rule);
+        }
+        continue;
+      }
       if (section.str() == "sla") {
         if (auto const* d = table->get_as<toml::table>("default")) load_sla(c, path, "default", *d);
         for (auto const& [name, sla_node] : *table) {
@@ -510,8 +587,8 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
     auto section = key.substr(0, key.find('.'));
     if (section != "server" && section != "redis" && section != "auth" && section != "routing" &&
         section != "limits" && section != "log" && section != "followups" && section != "tickets" &&
-        section != "assessment" && section != "metrics" && section != "webhooks" &&
-        section != "attachments" && section != "mail")
+        section != "assessment" && section != "metrics" && section != "visitors" && section != "invitations" &&
+        section != "webhooks" && section != "attachments" && section != "mail")
       continue;
     apply(c, key, Value{value}, "environment " + name);
   }

@@ -7,6 +7,7 @@
 #include "core/hours.hpp"
 #include "core/response_clock.hpp"
 #include "core/router.hpp"
+#include "core/visitors.hpp"
 
 #include <cstdint>
 #include <map>
@@ -189,6 +190,25 @@ struct Config {
     int give_up_after_s = 2 * 86'400;  // a mail not sent by then is marked failed
     int max_in_flight = 2;             // mails this process sends at once
   } mail;
+  // Visitors browsing the shop (app/visitors.hpp): off, nothing is taken
+  // from any page and no list is kept.
+  struct Visitors {
+    bool enabled = true;
+    int retention_s = 86400;     // nothing of a visit is kept longer after its last page
+    int quiet_s = 1800;          // no page for this long: off the list; the next page starts a new visit
+    int linger_s = 20;           // the last tab closed: off the list after this (the next page reconnects)
+    int presence_ttl_s = 60;     // a tab's process must say it is still open within this
+    std::vector<std::string> checkout_paths{"/checkout*", "*/checkout*"};
+    int page_events_per_min = 30;  // per visitor, with a burst of page_events_burst
+    int page_events_burst = 10;
+  } visitors;
+  struct Invitations {
+    bool enabled = true;
+    int per_visit = 2;
+    int min_gap_s = 60;
+    std::string manual_text = "Hi! Is there anything we can help you with?";
+    std::vector<core::InvitationRule> rules;  // [invitations.rules.NAME]
+  } invitations;
   struct Metrics {
     int window_s = 3600;             // the rolling window of the live figures
     std::string time_zone = "UTC";   // where "today" starts for the per-agent figures and report days

@@ -75,8 +75,11 @@ json::object Conversations::message_json(store::Message const& m) {
   return j;
 }
 
-asio::awaitable<Answer> Conversations::start(Sender const& s, protocol::ConversationStart const& st, Reply& reply) {
+asio::awaitable<Answer> Conversations::start(Sender const& s, protocol::ConversationStart const& given, Reply& reply) {
   auto const& config = d_.config;
+  // A visitor's page, cart and stage, and the invitation they answer.
+  protocol::ConversationStart st = given;
+  if (d_.hooks.enrich) st = co_await d_.hooks.enrich(s.actor.user_id, std::move(st));
   auto team = st.team.value_or(config.routing.default_team);
   auto now = d_.clock.now();
   auto team_it = config.teams.find(team);
@@ -135,6 +138,7 @@ asio::awaitable<Answer> Conversations::start(Sender const& s, protocol::Conversa
     spdlog::debug("conversation {} queued in {}", r.conversation_id, r.team);
     d_.hooks.dispatch(r.team);
     co_await d_.hooks.customer_returned(s.actor.user_id, r.conversation_id);
+    if (d_.hooks.visit_started) co_await d_.hooks.visit_started(s.actor.user_id, r.conversation_id, st.invitation_id);
   }
   d_.hooks.positions(r.team);
   co_return store::Done{};

@@ -17,29 +17,11 @@
 #include <boost/json/object.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace exceed::app {
-
-// Who sends a request: the actor, as others see them by name.
-struct Sender {
-  core::Actor actor;
-  std::string name;
-  std::vector<std::string> teams;
-};
-
-// Where a request's answer goes. A step that succeeds acks (the fields of
-// its ack) before it sends the events it causes, so the sender hears of its
-// own request first; one that fails returns why and acks nothing.
-class Reply {
- public:
-  virtual ~Reply() = default;
-  virtual void ack(boost::json::object fields) = 0;
-};
-
-// Done, or why not (then nothing was stored and no event went out).
-using Answer = store::Result<store::Done>;
 
 class Conversations {
  public:
@@ -64,6 +46,14 @@ class Conversations {
     std::function<void(std::string frame)> happened;
     // A resolved conversation's CSAT link, mailed to a customer who left an address.
     std::function<boost::asio::awaitable<void>(std::string conversation, std::string link)> csat_mail;
+    // A chat a visitor starts takes their visit's page, cart and stage and
+    // the invitation it answers (enrich); once made, the visit knows it.
+    std::function<boost::asio::awaitable<protocol::ConversationStart>(std::string visitor,
+                                                                      protocol::ConversationStart start)>
+        enrich;
+    std::function<boost::asio::awaitable<void>(std::string visitor, std::string conversation,
+                                               std::optional<std::string> invitation)>
+        visit_started;
     // Figures for operators.
     std::function<void()> message_received;
     std::function<void(core::Millis)> first_response;

@@ -8,12 +8,15 @@
 #include "app/followups.hpp"
 #include "app/tickets.hpp"
 #include "app/http_util.hpp"
+#include "store/accounts.hpp"
 #include "store/scripts.hpp"
 #include "app/throttle.hpp"
 #include "app/users.hpp"
 #include "app/webhooks.hpp"
 #include "app/mail.hpp"
 #include "app/attachments.hpp"
+#include "app/replies.hpp"
+#include "app/visitors.hpp"
 #include "app/wire.hpp"
 #include "net/security.hpp"
 
@@ -50,26 +53,6 @@ std::optional<std::string> bearer(net::HttpRequest const& req) {
   return std::string(h->substr(7));
 }
 
-// Met, breached and the share met, per SLA metric, from a counters hash.
-// (A plain function: g++ 12 mishandles a class-typed range-for variable in
-// a coroutine.)
-json::object sla_attainment(store::Reply const& counts) {
-  json::object out;
-  static constexpr char const* metrics[] = {"first_response", "next_response", "resolution"};
-  for (char const* name : metrics) {
-    std::string metric(name);
-    auto met = parse_number(std::string(field(counts, metric + ".met")), 0, 1LL << 53).value_or(0);
-    auto late = parse_number(std::string(field(counts, metric + ".breached")), 0, 1LL << 53).value_or(0);
-    json::object m;
-    m["met"] = met;
-    m["breached"] = late;
-    if (met + late == 0) m["attainment_pct"] = nullptr;
-    else m["attainment_pct"] = 100.0 * static_cast<double>(met) / static_cast<double>(met + late);
-    out[metric] = std::move(m);
-  }
-  return out;
-}
-
 }  // namespace
 
 void secure_headers(net::HttpResponse& r) {
@@ -101,7 +84,7 @@ net::HttpResponse from_outcome(Outcome const& o) { return error_response(*o.erro
 net::HttpResponse from_failure(store::Failure const& f) { return from_outcome(to_outcome(f)); }
 
 net::HttpResponse refusal(Verdict const& v, std::string_view message) {
-  if (v.failure) return from_outcome(*v.failure);
+  if (v.failure) return from_failure(*v.failure);
   auto r = error_response(error::rate_limited, message);
   r.headers.push_back({"Retry-After", std::to_string(core::retry_after_seconds(v.wait))});
   return r;
@@ -138,7 +121,7 @@ boost::asio::awaitable<net::HttpResponse> App::on_http(net::HttpRequest req) {
     r.status = allow_origin.empty() ? 403 : 204;
     r.content_type.clear();
     if (!allow_origin.empty()) {
-      r.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS"});
+      r.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS"});
       r.headers.push_back({"Access-Control-Allow-Headers", "Authorization, Content-Type"});
       r.headers.push_back({"Access-Control-Max-Age", "600"});
     }
@@ -244,23 +227,22 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       }
       // A visitor who never starts a chat or a ticket is forgotten (see
       // visitor_save.lua); one who did is kept.
-      std::string ttl = std::to_string(config_.auth.visitor_idle_ttl_s);
       std::string visitor_id;
       if (verified) {
         // A verified customer keeps one visitor id, and with it their history.
         auto candidate = random_id("v_");
-        auto o = co_await db_->cmd("SET", db_->key("visitor_by_user:" + *user_id), candidate, "NX", "GET");
-        if (!o) co_return from_outcome(o);
-        visitor_id = o.reply.is_nil() ? candidate : o.reply.str;
+        auto id = co_await account_store_->visitor_of_user(*user_id, candidate);
+        if (!id) co_return from_failure(id.failure());
+        visitor_id = std::move(*id);
       } else {
         visitor_id = random_id("v_");
       }
       std::string display = name->empty() ? "Visitor" : *name;
       // g++ 12 mis-destroys temporaries of a ?: inside a co_await: name them first.
       std::string linked_user = verified ? *user_id : std::string();
-      auto o = co_await db_->call(db_->scripts().visitor_save, visitor_id, display, *email, linked_user,
-                                  std::to_string(now), ttl);
-      if (!o) co_return from_outcome(o);
+      store::Visitor visitor{visitor_id, display, *email, linked_user, now, config_.auth.visitor_idle_ttl_s};
+      auto saved = co_await account_store_->save_visitor(visitor);
+      if (!saved) co_return from_failure(saved.failure());
       Claims c{visitor_id, core::Role::customer, display, now + config_.auth.visitor_token_ttl_s * 1000LL};
       json::object out;
       out["visitor_id"] = visitor_id;
@@ -293,16 +275,11 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
         }
         co_return refusal(wait, "too many failed logins: try again later");
       }
-      auto id = co_await db_->cmd("GET", db_->key("username:" + *username));
-      if (!id) co_return from_outcome(id);
-      store::Reply user;
-      if (!id.reply.is_nil()) {
-        auto u = co_await db_->cmd("HGETALL", db_->key("user:" + id.reply.str));
-        if (!u) co_return from_outcome(u);
-        user = std::move(u.reply);
-      }
+      auto account = co_await account_store_->by_username(*username);
+      if (!account) co_return from_failure(account.failure());
+      store::Account user = account->value_or(store::Account{});
       // Unknown users cost a hash too, so timing does not tell which names exist.
-      std::string stored(field(user, "password"));
+      std::string stored = user.password_hash;
       std::string against = stored.empty() ? unmatchable_password_hash(config_.auth.password_iterations) : stored;
       // A full hashing queue answers at once rather than making everyone
       // wait (checked right before the check joins it: no await between).
@@ -313,7 +290,7 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
         co_return r;
       }
       bool ok = co_await check_password(*password, against);
-      bool disabled = field(user, "disabled") == "1";
+      bool disabled = user.disabled;
       if (!ok || stored.empty() || disabled) {
         co_await throttle_->login_failed(*username, address);
         metrics_->login_refused(disabled && ok ? "disabled" : "password");
@@ -321,13 +298,13 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
         co_return error_response(error::unauthorized, "wrong username or password");
       }
       co_await throttle_->login_succeeded(*username);
-      auto role = core::parse_role(field(user, "role")).value_or(core::Role::agent);
-      Claims c{id.reply.str, role, std::string(field(user, "name")), now_ms() + config_.auth.token_ttl_s * 1000LL};
-      c.version = to_int(field(user, "token_version"));
+      auto role = core::parse_role(user.role).value_or(core::Role::agent);
+      Claims c{user.id, role, user.name, now_ms() + config_.auth.token_ttl_s * 1000LL};
+      c.version = store::parse_integer(user.token_version).value_or(0);
       json::object out;
       out["token"] = tokens_.sign(c);
       out["role"] = core::to_string(role);
-      out["agent_id"] = id.reply.str;
+      out["agent_id"] = user.id;
       out["name"] = c.name;
       out["expires_at"] = c.expires_at;
       spdlog::info("login: {} ({}) from {}", shown, core::to_string(role), address);
@@ -348,8 +325,8 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       if (auto const* bad = std::get_if<protocol::DecodeError>(&decoded)) co_return error_response(bad->code, bad->message);
       auto const& answer = std::get<protocol::CsatSubmit>(std::get<protocol::Request>(decoded).command);
       auto o = co_await assessments_->answer_csat(link->visitor_id, answer);
-      if (!o) co_return from_outcome(o);
-      co_return json_response(200, Assessments::csat_json(link->conversation_id, o.reply));
+      if (!o) co_return from_failure(o.failure());
+      co_return json_response(200, Assessments::csat_json(link->conversation_id, *o));
     }
 
     auto directory = co_await directory_http(*this, req, path, target->query);
@@ -368,35 +345,22 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
     if (claims->role != core::Role::customer) {
       // As at a WebSocket hello: the account must still exist, with this
       // role, enabled, and the token must not have been revoked.
-      auto u = co_await db_->cmd("HMGET", db_->key("user:" + claims->subject), "role", "teams", "token_version",
-                                 "disabled");
-      if (!u) co_return from_outcome(u);
-      if (auto why = staff_token_refusal(*claims, str_at(u.reply, 0), str_at(u.reply, 2), str_at(u.reply, 3)))
-        co_return error_response(error::unauthorized, *why);
-      teams = str_at(u.reply, 1);
+      auto account = co_await account_store_->account(claims->subject);
+      if (!account) co_return from_failure(account.failure());
+      auto const* stored = account->has_value() ? &**account : nullptr;
+      if (auto why = staff_token_refusal(*claims, stored)) co_return error_response(error::unauthorized, *why);
+      teams = stored->teams_csv;
     }
 
     if (path == "/api/v1/reports/sla") {
-      // SLA attainment per metric for a team or an agent: answered in time / all.
-      if (claims->role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
       if (method != "GET") co_return error_response(error::bad_request, "use GET");
-      std::string team = query_value(target->query, "team");
-      std::string agent = query_value(target->query, "agent");
-      if (team.empty() == agent.empty()) co_return error_response(error::bad_request, "give team or agent");
-      if (claims->role == core::Role::agent && agent != claims->subject)
-        co_return error_response(error::forbidden, "agents see their own figures");
-      std::string key = db_->key(team.empty() ? "sla:agent:" + agent : "sla:team:" + team);
-      auto counts = co_await db_->cmd("HGETALL", key);
-      if (!counts) co_return from_outcome(counts);
-      json::object out = sla_attainment(counts.reply);
-      if (team.empty()) out["agent"] = agent;
-      else out["team"] = team;
-      co_return json_response(200, out);
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await reports_->sla(actor, target->query);
     }
     if (path == "/api/v1/reports/summary") {
       if (method != "GET") co_return error_response(error::bad_request, "use GET");
       Actor actor{claims->role, claims->subject, teams};
-      co_return co_await summary_report(*this, actor, req, target->query);
+      co_return co_await reports_->summary(actor, req, target->query);
     }
     if (path == "/api/v1/reports/consistency") {
       if (method != "GET") co_return error_response(error::bad_request, "use GET");
@@ -423,6 +387,15 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       if (method != "POST") co_return error_response(error::bad_request, "use POST");
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await mailer_->transcript(actor, std::move(body));
+    }
+    if (path == "/api/v1/replies" || path.rfind("/api/v1/replies/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await replies_->http(actor, method, path.substr(15), target->query, std::move(body));
+    }
+    if (path == "/api/v1/reports/invitations") {
+      if (method != "GET") co_return error_response(error::bad_request, "use GET");
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await visitors_->report(actor, target->query);
     }
     if (path == "/api/v1/followups" || path.rfind("/api/v1/followups/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};

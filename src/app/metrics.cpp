@@ -1,8 +1,7 @@
 #include "app/metrics.hpp"
 
-#include "app/app.hpp"
 #include "app/client.hpp"
-#include "store/scripts.hpp"
+#include "app/version.hpp"
 #include "app/wire.hpp"
 #include "protocol/codec.hpp"
 
@@ -21,27 +20,8 @@ using Registry = core::prom::Registry;
 namespace {
 
 constexpr core::Millis keep_samples = 25 * 3600 * 1000LL;  // a day and the longest window
-constexpr char const* samples_batch = "2000";
-constexpr char const* queue_scan = "50";  // queued chats looked at per team for the longest wait
-
-std::optional<core::Sample> parse_sample(store::Reply const& fields) {
-  auto kind = field(fields, "k");
-  core::Sample s{core::Sample::Kind::first_response, 0, "", "", "", 0, "", ""};
-  if (kind == "fr") s.kind = core::Sample::Kind::first_response;
-  else if (kind == "qw") s.kind = core::Sample::Kind::queue_wait;
-  else if (kind == "breach") s.kind = core::Sample::Kind::sla_breach;
-  else if (kind == "assess") s.kind = core::Sample::Kind::assessed;
-  else return std::nullopt;
-  s.at = to_int(field(fields, "at"));
-  s.conversation = field(fields, "c");
-  s.team = field(fields, "t");
-  s.agent = field(fields, "a");
-  auto v = field(fields, "v");
-  if (s.kind == core::Sample::Kind::sla_breach) s.metric = v;
-  else if (s.kind == core::Sample::Kind::assessed) s.level = v;
-  else s.value = to_int(v);
-  return s;
-}
+constexpr int samples_batch = 2000;
+constexpr int queue_scan = 50;  // queued chats looked at per team for the longest wait
 
 // Splits "a,b" into a JSON array.
 json::array csv_array(std::string_view csv) {
@@ -57,53 +37,44 @@ json::array csv_array(std::string_view csv) {
 }
 
 // The live figures as the `metrics` event carries them (without as_of).
-json::object figures_json(store::Reply const& live, core::WindowFigures const& w, core::Millis now) {
+json::object figures_json(store::LiveReading const& live, core::WindowFigures const& w, core::Millis now) {
   json::object out;
   out["window_s"] = w.window / 1000;
-  auto const& teams = live.elements.at(0).elements;
-  auto const& agents = live.elements.at(1).elements;
-  auto const& series = live.elements.at(2).elements;
-  auto num = [](store::Reply const& r) -> long long {
-    if (r.kind == store::Reply::Kind::integer) return r.integer;
-    return to_int(r.str);
-  };
 
   long long queue = 0, active = 0, oldest = 0, online = 0, available = 0;
   json::array team_rows;
-  for (std::size_t i = 0; i + 5 < teams.size(); i += 6) {
-    long long team_oldest = num(teams[i + 2]);
+  for (auto const& team : live.teams) {
     json::object t;
-    t["team"] = teams[i].str;
-    t["queue_length"] = num(teams[i + 1]);
-    t["longest_wait_s"] = team_oldest > 0 ? std::max<long long>(0, now - team_oldest) / 1000 : 0;
-    t["agents_online"] = num(teams[i + 3]);
-    t["agents_available"] = num(teams[i + 4]);
-    t["active_conversations"] = num(teams[i + 5]);
-    queue += num(teams[i + 1]);
-    active += num(teams[i + 5]);
-    if (team_oldest > 0 && (oldest == 0 || team_oldest < oldest)) oldest = team_oldest;
+    t["team"] = team.team;
+    t["queue_length"] = team.queue_length;
+    t["longest_wait_s"] = team.oldest_created_at > 0 ? std::max<long long>(0, now - team.oldest_created_at) / 1000 : 0;
+    t["agents_online"] = team.agents_online;
+    t["agents_available"] = team.agents_available;
+    t["active_conversations"] = team.active_conversations;
+    queue += team.queue_length;
+    active += team.active_conversations;
+    if (team.oldest_created_at > 0 && (oldest == 0 || team.oldest_created_at < oldest)) oldest = team.oldest_created_at;
     team_rows.push_back(std::move(t));
   }
 
   json::array agent_rows;
-  for (std::size_t i = 0; i + 8 < agents.size(); i += 9) {
-    std::string const& id = agents[i].str;
+  for (auto const& agent : live.agents) {
     json::object a;
-    a["agent_id"] = id;
-    a["name"] = agents[i + 1].str;
-    a["teams"] = csv_array(agents[i + 2].str);
-    a["status"] = agents[i + 3].str;
-    a["active"] = num(agents[i + 4]);
-    a["capacity"] = num(agents[i + 5]);
-    a["available"] = num(agents[i + 6]) != 0;
-    a["followups_open"] = num(agents[i + 7]);
-    a["followups_overdue"] = num(agents[i + 8]);
-    auto today = w.agents_today.find(id);
+    a["agent_id"] = agent.id;
+    a["name"] = agent.name;
+    a["teams"] = csv_array(agent.teams_csv);
+    a["status"] = agent.status;
+    a["active"] = agent.active;
+    a["capacity"] = agent.capacity;
+    a["available"] = agent.available;
+    a["followups_open"] = agent.followups_open;
+    a["followups_overdue"] = agent.followups_overdue;
+    auto today = w.agents_today.find(agent.id);
     bool has = today != w.agents_today.end();
     a["first_response_p50_today_s"] = has ? seconds_or_null(today->second.first_response_p50) : json::value(nullptr);
     a["exceeded_rate_today"] = has ? number_or_null(today->second.exceeded_rate) : json::value(nullptr);
-    if (agents[i + 3].str == "online") ++online;
-    if (num(agents[i + 6]) != 0) ++available;
+    if (agent.status == "online") ++online;
+    if (agent.available) ++available;
     agent_rows.push_back(std::move(a));
   }
 
@@ -119,7 +90,7 @@ json::object figures_json(store::Reply const& live, core::WindowFigures const& w
   out["sla_breaches"] = w.sla_breaches;
   out["exceeded_rate"] = number_or_null(w.exceeded_rate);
   out["assessed"] = w.assessed;
-  out["met_only_open"] = num(live.elements.at(3));
+  out["met_only_open"] = live.met_only_open;
   out["teams"] = std::move(team_rows);
   out["agents"] = std::move(agent_rows);
 
@@ -127,12 +98,13 @@ json::object figures_json(store::Reply const& live, core::WindowFigures const& w
   // (no process was running) is null.
   core::Millis minute = now - now % 60'000;
   json::array queue_points, wait_points;
+  auto const& series = live.series;
   std::size_t j = 0;
   for (core::Millis m = minute - 59 * 60'000; m <= minute; m += 60'000) {
-    while (j + 2 < series.size() && num(series[j]) < m) j += 3;
-    if (j + 2 < series.size() && num(series[j]) == m) {
-      queue_points.emplace_back(num(series[j + 1]));
-      wait_points.emplace_back(num(series[j + 2]) / 1000);
+    while (j < series.size() && series[j].minute < m) ++j;
+    if (j < series.size() && series[j].minute == m) {
+      queue_points.emplace_back(series[j].queue_length);
+      wait_points.emplace_back(series[j].longest_wait / 1000);
     } else {
       queue_points.emplace_back(nullptr);
       wait_points.emplace_back(nullptr);
@@ -149,7 +121,7 @@ json::object figures_json(store::Reply const& live, core::WindowFigures const& w
 
 }  // namespace
 
-Metrics::Metrics(App& app) : app_(app), periodic_(app.executor(), [&app] { return app.db().connected(); }, "metrics"), window_(keep_samples) {
+Metrics::Metrics(Deps deps) : d_(std::move(deps)), periodic_(d_.executor, d_.store_up, "metrics"), window_(keep_samples) {
   auto& r = registry_;
   r.describe("exceed_build_info", Registry::Type::gauge, "The running version (always 1).");
   r.describe("exceed_connections", Registry::Type::gauge, "Authenticated WebSocket sessions of this process, by role.");
@@ -186,7 +158,18 @@ Metrics::Metrics(App& app) : app_(app), periodic_(app.executor(), [&app] { retur
   for (char const* why : {"password", "disabled", "throttled", "rate_limited", "busy"})
     r.counter("exceed_login_failures_total", {{"reason", why}});
   r.gauge("exceed_followups_overdue");
+  r.describe("exceed_invitations_total", Registry::Type::counter,
+             "Invitations to chat: shown to a visitor, dismissed, accepted, and those that led to a chat.");
+  r.describe("exceed_visitors_live", Registry::Type::gauge, "Visitors on the shop's pages now (whole deployment).");
+  for (char const* e : {"shown", "dismissed", "accepted", "chat"}) r.counter("exceed_invitations_total", {{"event", e}});
+  r.gauge("exceed_visitors_live");
 }
+
+void Metrics::invitation(std::string_view event) {
+  registry_.counter("exceed_invitations_total", {{"event", std::string(event)}}) += 1;
+}
+
+void Metrics::visitors_live(std::size_t n) { registry_.gauge("exceed_visitors_live") = static_cast<double>(n); }
 
 Metrics::~Metrics() = default;
 
@@ -218,11 +201,11 @@ void Metrics::subscribe(std::shared_ptr<Client> const& client) {
     return;
   }
   waiting_.push_back(client);
-  if (!busy_) asio::co_spawn(app_.executor(), refresh(false), asio::detached);
+  if (!busy_) asio::co_spawn(d_.executor, refresh(false), asio::detached);
 }
 
 asio::awaitable<void> Metrics::tick() {
-  auto now = now_ms();
+  auto now = d_.clock.now();
   bool watched = !subscribers_.empty() || !waiting_.empty();
   bool new_minute = now / 60'000 != last_minute_;
   if (!watched && !new_minute) co_return;
@@ -241,20 +224,19 @@ asio::awaitable<void> Metrics::refresh(bool broadcast) {
     ~Done() { flag = false; }
   } done{busy_};
 
-  auto now = now_ms();
+  auto now = d_.clock.now();
   last_reading_ = now;
   co_await read_samples(now);
-  auto& db = app_.db();
-  auto live = co_await db.call(db.scripts().metrics_live, std::to_string(now), queue_scan);
-  if (!live || !live.reply.is_array() || live.reply.elements.size() < 5) co_return;
+  auto live = co_await d_.store.live(now, queue_scan);
+  if (!live) co_return;
 
-  publish(live.reply, now, broadcast);
+  publish(*live, now, broadcast);
 }
 
 // Turns one reading into the snapshot and sends it (kept out of the
 // coroutine: g++ 12 mishandles class-typed loop variables in coroutines).
-void Metrics::publish(store::Reply const& live, core::Millis now, bool broadcast) {
-  auto const& cfg = app_.config().metrics;
+void Metrics::publish(store::LiveReading const& live, core::Millis now, bool broadcast) {
+  auto const& cfg = d_.config;
   auto w = window_.figures(now, static_cast<core::Millis>(cfg.window_s) * 1000, core::start_of_day(now, cfg.zone));
   json::object figures = figures_json(live, w, now);
 
@@ -263,7 +245,7 @@ void Metrics::publish(store::Reply const& live, core::Millis now, bool broadcast
   for (auto const& t : figures["teams"].as_array())
     registry_.gauge("exceed_queue_length", {{"team", std::string(t.at("team").as_string())}}) =
         static_cast<double>(t.at("queue_length").as_int64());
-  registry_.gauge("exceed_followups_overdue") = static_cast<double>(live.elements[4].integer);
+  registry_.gauge("exceed_followups_overdue") = static_cast<double>(live.followups_overdue);
 
   last_text_ = json::serialize(figures);
   figures["as_of"] = now;
@@ -295,31 +277,17 @@ void Metrics::publish(store::Reply const& live, core::Millis now, bool broadcast
 // Reads the samples every process appended since the last read (at start,
 // the last day's) into the window.
 asio::awaitable<void> Metrics::read_samples(core::Millis now) {
-  auto& db = app_.db();
-  std::string key = db.key("metrics:samples");
-  if (cursor_.empty()) cursor_ = std::to_string(std::max<core::Millis>(0, now - keep_samples)) + "-0";
-  else if (cursor_.front() != '(') cursor_ = "(" + cursor_;
   for (int batch = 0; batch < 50; ++batch) {
-    auto o = co_await db.cmd("XRANGE", key, cursor_, "+", "COUNT", samples_batch);
-    if (!o || !o.reply.is_array()) co_return;
-    if (absorb(o.reply) < 2000) co_return;
+    auto page = co_await d_.store.samples(cursor_, now - keep_samples, samples_batch);
+    if (!page) co_return;
+    for (std::size_t i = 0; i < page->samples.size(); ++i) window_.add(std::move(page->samples[i]));
+    if (!page->last_id.empty()) cursor_ = page->last_id;
+    if (page->entries < static_cast<std::size_t>(samples_batch)) co_return;
   }
-}
-
-// Adds one XRANGE page to the window; returns how many entries it had.
-std::size_t Metrics::absorb(store::Reply const& page) {
-  auto const& entries = page.elements;
-  for (auto const& e : entries) {
-    if (!e.is_array() || e.elements.size() < 2) continue;
-    if (auto s = parse_sample(e.elements[1])) window_.add(std::move(*s));
-  }
-  if (!entries.empty() && entries.back().is_array() && !entries.back().elements.empty())
-    cursor_ = "(" + entries.back().elements.front().str;
-  return entries.size();
 }
 
 asio::awaitable<std::string> Metrics::prometheus() {
-  if (now_ms() - last_reading_ > 5'000) co_await refresh(false);
+  if (d_.clock.now() - last_reading_ > 5'000) co_await refresh(false);
   co_return render_prometheus();
 }
 
@@ -327,14 +295,14 @@ std::string Metrics::render_prometheus() {
   auto& r = registry_;
   for (auto role : {core::Role::customer, core::Role::agent, core::Role::supervisor})
     r.gauge("exceed_connections", {{"role", std::string(core::to_string(role))}}) =
-        static_cast<double>(app_.hub().count(role));
+        static_cast<double>(d_.sessions(role));
   for (int i = 1; i <= protocol::error_count; ++i) {
     auto code = static_cast<protocol::error>(i);
     r.counter("exceed_errors_total", {{"code", std::string(protocol::code_name(code))}}) =
         static_cast<double>(protocol::errors_counted(code));
   }
-  r.gauge("exceed_redis_up") = app_.db().connected() ? 1 : 0;
-  r.gauge("exceed_bus_publishing") = app_.bus_publishing() ? 1 : 0;
+  r.gauge("exceed_redis_up") = d_.store_up() ? 1 : 0;
+  r.gauge("exceed_bus_publishing") = d_.bus_publishing() ? 1 : 0;
   return r.render();
 }
 

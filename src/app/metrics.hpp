@@ -17,14 +17,17 @@
 // queue_length and followups_overdue are deployment-wide gauges.
 #pragma once
 
+#include "app/config.hpp"
 #include "app/periodic.hpp"
+#include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "core/prometheus.hpp"
-#include "store/redis.hpp"
+#include "store/figures.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,12 +35,22 @@
 
 namespace exceed::app {
 
-class App;
 class Client;
 
 class Metrics {
  public:
-  explicit Metrics(App& app);
+  struct Deps {
+    store::FigureStore& store;
+    core::Clock const& clock;
+    Config::Metrics const& config;
+    boost::asio::any_io_executor executor;
+    std::function<bool()> store_up;
+    // Whether this process's events go on the bus (App::bus_publishing).
+    std::function<bool()> bus_publishing;
+    // This process's authenticated sessions of a role (the Hub's count).
+    std::function<std::size_t(core::Role)> sessions;
+  };
+  explicit Metrics(Deps deps);
   ~Metrics();
 
   void start();
@@ -57,6 +70,9 @@ class Metrics {
   void login_refused(std::string_view reason);
   // A request refused by a rate limit (visitors, tickets, sessions).
   void rate_limited(std::string_view what);
+  // Invitations to chat (shown, dismissed, accepted, chat) and the visitors on the site.
+  void invitation(std::string_view event);
+  void visitors_live(std::size_t n);
   core::prom::Histogram* redis_latency() noexcept { return redis_latency_; }
   // For features that count their own (webhooks).
   core::prom::Registry& registry() noexcept { return registry_; }
@@ -72,18 +88,17 @@ class Metrics {
   boost::asio::awaitable<void> tick();
   boost::asio::awaitable<void> refresh(bool broadcast);
   boost::asio::awaitable<void> read_samples(core::Millis now);
-  void publish(store::Reply const& live, core::Millis now, bool broadcast);
-  std::size_t absorb(store::Reply const& page);
+  void publish(store::LiveReading const& live, core::Millis now, bool broadcast);
   std::string render_prometheus();
   struct Subscriber {
     std::weak_ptr<Client> client;
     std::string sent;  // the figures last sent to it (without as_of)
   };
 
-  App& app_;
+  Deps d_;
   Periodic periodic_;
   core::LiveWindow window_;
-  std::string cursor_;  // the last stream entry read
+  std::string cursor_;  // the last stream entry read ("" before the first)
   bool busy_ = false;
   std::vector<Subscriber> subscribers_;
   std::vector<std::weak_ptr<Client>> waiting_;  // subscribed, not yet sent their first snapshot

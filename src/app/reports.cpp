@@ -3,10 +3,10 @@
 // (Accept: text/csv) CSV. The figures are core::summarize's over facts read
 // off each conversation's record, page by page (reports/summary is asked
 // for now and then; the live figures never scan, see app/metrics.hpp).
+// GET /api/v1/reports/sla: attainment from the counters the scripts keep
+// as answers come in time or late.
 #include "app/reports.hpp"
 
-#include "app/app.hpp"
-#include "store/scripts.hpp"
 #include "app/wire.hpp"
 #include "core/metrics.hpp"
 #include "core/schedule.hpp"
@@ -14,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cstdio>
+#include <iterator>
 
 namespace exceed::app {
 namespace asio = boost::asio;
@@ -22,39 +23,21 @@ using protocol::error;
 
 namespace {
 
-constexpr std::size_t fact_fields = 19;  // lua/report_facts.lua's FIELDS
 constexpr long long page_size = 1000;
 constexpr long long max_scanned = 500'000;
 constexpr char const* metrics[] = {"first_response", "next_response", "resolution"};
+
+// The stage a report is narrowed to: before, during or after a purchase,
+// 'none' for the conversations started without one, '' for all.
+bool stage_filter_ok(std::string const& stage) {
+  return stage.empty() || stage == "pre_purchase" || stage == "purchase" || stage == "post_purchase" || stage == "none";
+}
 
 // "2026-11-22T10:00:00Z" or milliseconds since the epoch.
 std::optional<core::Millis> parse_time(std::string const& text) {
   if (text.empty()) return std::nullopt;
   if (auto n = parse_number(text, 0, 253'402'300'799'999)) return *n;
   return core::parse_rfc3339(text);
-}
-
-core::ConversationFacts facts_of(std::vector<store::Reply> const& e, std::size_t i) {
-  auto at = [&](std::size_t k) -> std::string const& { return e[i + k].str; };
-  core::ConversationFacts f;
-  f.id = at(0);
-  f.team = at(1);
-  f.agent = at(2);
-  f.started = to_int(at(3));
-  f.first_customer = to_int(at(4));
-  f.assigned = to_int(at(5));
-  f.first_response = to_int(at(6));
-  f.resolved = to_int(at(7));
-  f.ended = at(8) == "resolved" || at(8) == "ticket";
-  f.ticketed_at_start = !at(9).empty();
-  f.csat = static_cast<int>(to_int(at(10)));
-  f.level = at(11);
-  f.low_confidence = at(18) == "low";
-  for (std::size_t m = 0; m < 3; ++m) {
-    core::ConversationFacts::Outcome o{static_cast<int>(to_int(at(12 + 2 * m))), static_cast<int>(to_int(at(13 + 2 * m)))};
-    if (o.met || o.breached) f.sla[metrics[m]] = o;
-  }
-  return f;
 }
 
 json::object figures_json(core::SummaryFigures const& f) {
@@ -168,15 +151,9 @@ bool wants_csv(net::HttpRequest const& req, Query const& q) {
   return accept && accept->find("text/csv") != std::string_view::npos;
 }
 
-// The reading of one page, kept out of the coroutine (g++ 12).
-void collect(store::Reply const& page, std::vector<core::ConversationFacts>& into) {
-  auto const& e = page.elements;
-  for (std::size_t i = 1; i + fact_fields <= e.size(); i += fact_fields) into.push_back(facts_of(e, i));
-}
-
 net::HttpResponse render(net::HttpRequest const& req, Query const& q, std::vector<core::ConversationFacts> const& facts,
                          core::GroupBy by, core::Millis from, core::Millis to, std::string const& team,
-                         std::string const& agent, core::TimeZone const& tz) {
+                         std::string const& agent, std::string const& stage, core::TimeZone const& tz) {
   auto totals = core::summarize(facts);
   std::vector<core::SummaryGroup> groups;
   if (by != core::GroupBy::none) groups = core::summarize_by(facts, by, tz);
@@ -196,6 +173,7 @@ net::HttpResponse render(net::HttpRequest const& req, Query const& q, std::vecto
   out["to"] = to;
   out["team"] = team.empty() ? json::value(nullptr) : json::value(team);
   out["agent"] = agent.empty() ? json::value(nullptr) : json::value(agent);
+  out["stage"] = stage.empty() ? json::value(nullptr) : json::value(stage);
   static constexpr char const* names[] = {"none", "hour", "day", "agent", "team"};
   out["group_by"] = names[static_cast<int>(by)];
   out["totals"] = figures_json(totals);
@@ -209,12 +187,25 @@ net::HttpResponse render(net::HttpRequest const& req, Query const& q, std::vecto
   return json_response(200, out);
 }
 
+// Met, breached and the share met, per SLA metric.
+json::object sla_attainment(store::SlaCounts const& counts) {
+  json::object out;
+  for (auto const& [metric, c] : counts) {
+    json::object m;
+    m["met"] = c.met;
+    m["breached"] = c.breached;
+    if (c.met + c.breached == 0) m["attainment_pct"] = nullptr;
+    else m["attainment_pct"] = 100.0 * static_cast<double>(c.met) / static_cast<double>(c.met + c.breached);
+    out[metric] = std::move(m);
+  }
+  return out;
+}
+
 }  // namespace
 
-asio::awaitable<net::HttpResponse> summary_report(App& app, Actor const& actor, net::HttpRequest const& req,
-                                                  Query const& q) {
+asio::awaitable<net::HttpResponse> Reports::summary(Actor const& actor, net::HttpRequest const& req, Query const& q) {
   if (actor.role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
-  auto now = now_ms();
+  auto now = d_.clock.now();
   auto to = q.count("to") ? parse_time(query_value(q, "to")) : std::optional<core::Millis>(now);
   auto from = q.count("from") ? parse_time(query_value(q, "from")) : std::optional<core::Millis>(to ? *to - 86'400'000 : 0);
   if (!to) co_return error_response(error::bad_request, "'to' must be an RFC 3339 time or milliseconds");
@@ -224,6 +215,9 @@ asio::awaitable<net::HttpResponse> summary_report(App& app, Actor const& actor, 
   if (!by) co_return error_response(error::bad_request, "group_by must be hour, day, agent or team");
   std::string team = query_value(q, "team");
   std::string agent = query_value(q, "agent");
+  std::string stage = query_value(q, "stage");
+  if (!stage_filter_ok(stage))
+    co_return error_response(error::bad_request, "stage must be pre_purchase, purchase, post_purchase or none");
   if (actor.role == core::Role::agent) {
     // Agents see their own figures.
     if (!agent.empty() && agent != actor.user_id)
@@ -231,19 +225,36 @@ asio::awaitable<net::HttpResponse> summary_report(App& app, Actor const& actor, 
     agent = actor.user_id;
   }
 
-  auto& db = app.db();
   std::vector<core::ConversationFacts> facts;
-  std::string from_text = std::to_string(*from), to_text = std::to_string(*to);
-  for (long long offset = 0;; offset += page_size) {
-    if (offset >= max_scanned)
+  store::FactsQuery page_query{*from, *to, 0, page_size, team, agent, stage};
+  for (;; page_query.offset += page_size) {
+    if (page_query.offset >= max_scanned)
       co_return error_response(error::too_large, "more than 500000 conversations in the period: ask for a shorter one");
-    auto page = co_await db.call(db.scripts().report_facts, from_text, to_text, std::to_string(offset),
-                                 std::to_string(page_size), team, agent);
-    if (!page) co_return from_outcome(page);
-    collect(page.reply, facts);
-    if (int_at(page.reply, 0) < page_size) break;
+    auto page = co_await d_.store.report_facts(page_query);
+    if (!page) co_return from_failure(page.failure());
+    std::move(page->facts.begin(), page->facts.end(), std::back_inserter(facts));
+    if (page->scanned < page_size) break;
   }
-  co_return render(req, q, facts, *by, *from, *to, team, agent, app.config().metrics.zone);
+  co_return render(req, q, facts, *by, *from, *to, team, agent, stage, d_.config.zone);
+}
+
+// GET /api/v1/reports/sla?team=|agent=
+asio::awaitable<net::HttpResponse> Reports::sla(Actor const& actor, Query const& q) {
+  if (actor.role == core::Role::customer) co_return error_response(error::forbidden, "reports are for staff");
+  std::string team = query_value(q, "team");
+  std::string agent = query_value(q, "agent");
+  if (team.empty() == agent.empty()) co_return error_response(error::bad_request, "give team or agent");
+  if (actor.role == core::Role::agent && agent != actor.user_id)
+    co_return error_response(error::forbidden, "agents see their own figures");
+  // (Not a ?: of two co_awaits: g++ 12 mishandles class-typed temporaries there.)
+  store::Result<store::SlaCounts> counts;
+  if (team.empty()) counts = co_await d_.store.sla_of_agent(agent);
+  else counts = co_await d_.store.sla_of_team(team);
+  if (!counts) co_return from_failure(counts.failure());
+  json::object out = sla_attainment(*counts);
+  if (team.empty()) out["agent"] = agent;
+  else out["team"] = team;
+  co_return json_response(200, out);
 }
 
 }  // namespace exceed::app

@@ -9,9 +9,11 @@
 #include "store/result.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace exceed::app {
 
@@ -45,5 +47,24 @@ class EventSink {
   virtual void published(std::string_view frame) = 0;
   virtual void happened(std::string_view frame) = 0;
 };
+
+// Who sends a request: the actor, as others see them by name.
+struct Sender {
+  core::Actor actor;
+  std::string name;
+  std::vector<std::string> teams;
+};
+
+// Where a request's answer goes. A step that succeeds acks (the fields of
+// its ack) before it sends the events it causes, so the sender hears of its
+// own request first; one that fails returns why and acks nothing.
+class Reply {
+ public:
+  virtual ~Reply() = default;
+  virtual void ack(boost::json::object fields) = 0;
+};
+
+// Done, or why not (then nothing was stored and no event went out).
+using Answer = store::Result<store::Done>;
 
 }  // namespace exceed::app

@@ -5,8 +5,8 @@
 #pragma once
 
 #include "app/config.hpp"
-#include "app/db.hpp"
 #include "core/throttle.hpp"
+#include "store/accounts.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -18,14 +18,14 @@ namespace exceed::app {
 // A limit's answer: the store could not be asked (`failure`, an error to
 // pass on), or a wait (0: go ahead).
 struct Verdict {
-  std::optional<Outcome> failure;
+  std::optional<store::Failure> failure;
   core::Millis wait = 0;
   bool refused() const noexcept { return failure.has_value() || wait > 0; }
 };
 
 class Throttle {
  public:
-  Throttle(Db& db, Config const& config) : db_(db), config_(config) {}
+  Throttle(store::AccountStore& store, Config::Auth const& config) : store_(store), config_(config) {}
 
   // Counts one `kind` event of `who` (an address, a customer) against
   // `limit` per `window_ms`.
@@ -43,12 +43,9 @@ class Throttle {
 
  private:
   boost::asio::awaitable<void> fail_one(std::string subject, core::Backoff b);
-  // One more event on a counter that expires window_ms after its first
-  // event (restart: after its last); the reply is {count, ms left}.
-  boost::asio::awaitable<Outcome> count(std::string key, core::Millis window_ms, bool restart);
 
-  Db& db_;
-  Config const& config_;
+  store::AccountStore& store_;
+  Config::Auth const& config_;
 };
 
 }  // namespace exceed::app

@@ -1,7 +1,7 @@
 // Agents and supervisors: created from the command line, stored in Redis.
 #pragma once
 
-#include "app/db.hpp"
+#include "store/accounts.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -20,8 +20,10 @@ struct NewUser {
 };
 
 // Creates the user (and, for an agent, their routing record and team
-// memberships). Fails with conflict when the username is taken.
-boost::asio::awaitable<Outcome> add_user(Db& db, NewUser const& u);
+// memberships); the answer is their id. Refused with conflict when the
+// username is taken.
+boost::asio::awaitable<store::Result<std::string>> add_user(store::AccountStore& accounts, NewUser const& u,
+                                                            core::Millis now);
 
 // What an administrator does to an existing account. Every change but
 // enable revokes the user's tokens (their token version moves on) and, over
@@ -33,13 +35,14 @@ boost::asio::awaitable<Outcome> add_user(Db& db, NewUser const& u);
 //   password: a new password hash (a stolen or shared password)
 enum class AccountChange { disable, enable, remove, password };
 
-// Fails with not_found when there is no such username.
-boost::asio::awaitable<Outcome> change_account(Db& db, std::string const& username, AccountChange change,
-                                               std::string const& password_hash = {});
+// Refused with not_found when there is no such username.
+boost::asio::awaitable<store::Result<store::Done>> change_account(store::AccountStore& accounts,
+                                                                  std::string const& username, AccountChange change,
+                                                                  std::string const& password_hash = {});
 
-// One line per user: username, role, id, name, teams, capacity, status
-// (active or disabled).
-boost::asio::awaitable<Outcome> list_users(Db& db, std::vector<std::vector<std::string>>& rows);
+// One line per user, sorted: username, role, id, name, teams, capacity,
+// status (active or disabled).
+boost::asio::awaitable<store::Result<std::vector<std::vector<std::string>>>> list_users(store::AccountStore& accounts);
 
 // Usernames: 1-64 of [A-Za-z0-9._@-]; team names: 1-64 of [A-Za-z0-9._-].
 bool valid_username(std::string const& s);

@@ -16,6 +16,11 @@ json::value time_or_null(std::string_view s) {
   return to_int(s);
 }
 
+json::value text_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+// The "did this solve it?" tap: "yes" / "no", or not given.
+json::value solved_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s == "yes"); }
+
 json::value seconds_between(std::string_view from, std::string_view to) {
   if (from.empty() || to.empty()) return nullptr;
   return static_cast<double>(to_int(to) - to_int(from)) / 1000.0;
@@ -123,29 +128,28 @@ json::object conversation_json(store::Reply const& flat) {
   if (auto a = parse_object(f("assessment")); !a.empty()) c["assessment"] = std::move(a);
   if (!f("ticket").empty()) c["ticket_id"] = f("ticket");
   if (!f("sla_policy").empty()) c["sla_policy"] = f("sla_policy");
-  c["facts"] = facts_json(flat);
+  auto fields = store::Fields::read(flat, "conversation");
+  auto facts = store::facts_of(fields ? *fields : store::Fields{});
+  c["facts"] = facts_json(facts);
   if (f("csat_at").empty() && f("csat_rating").empty()) c["csat"] = nullptr;
-  else c["csat"] = csat_json(f("csat_rating"), f("csat_expectation"), f("csat_comment"), f("csat_solved"));
+  else c["csat"] = csat_json(facts.csat);
   return c;
 }
 
-json::object facts_json(store::Reply const& flat) {
-  auto f = [&](std::string_view name) { return field(flat, name); };
-  json::object facts;
-  facts["customer_solved"] = f("csat_solved").empty() ? json::value(nullptr) : json::value(f("csat_solved") == "yes");
-  facts["outcome"] = f("outcome").empty() ? json::value(nullptr) : json::value(f("outcome"));
-  facts["went_beyond"] = f("went_beyond").empty() ? json::value(nullptr) : json::value(f("went_beyond"));
-  return facts;
+json::object facts_json(store::Facts const& facts) {
+  json::object out;
+  out["customer_solved"] = solved_or_null(facts.csat.solved);
+  out["outcome"] = text_or_null(facts.outcome);
+  out["went_beyond"] = text_or_null(facts.went_beyond);
+  return out;
 }
 
-json::object csat_json(std::string_view rating, std::string_view expectation, std::string_view comment,
-                       std::string_view solved) {
-  auto text = [](std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); };
+json::object csat_json(store::CsatParts const& csat) {
   json::object out;
-  out["rating"] = rating.empty() ? json::value(nullptr) : json::value(to_int(rating));
-  out["expectation"] = text(expectation);
-  out["comment"] = text(comment);
-  out["solved"] = solved.empty() ? json::value(nullptr) : json::value(solved == "yes");
+  out["rating"] = csat.rating ? json::value(*csat.rating) : json::value(nullptr);
+  out["expectation"] = text_or_null(csat.expectation);
+  out["comment"] = text_or_null(csat.comment);
+  out["solved"] = solved_or_null(csat.solved);
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/domain.hpp"
+#include "store/conversations.hpp"
 #include "store/redis.hpp"
 
 #include <boost/json/object.hpp>
@@ -20,14 +21,13 @@ boost::json::object message_json(std::string_view conversation_id, store::Reply 
 // A conversation record (HGETALL) -> the conversation object of the HTTP API.
 boost::json::object conversation_json(store::Reply const& flat);
 
-// What people said of a conversation's outcome, from its record:
+// What people said of a conversation's outcome:
 // {customer_solved, outcome, went_beyond}, null where not given.
-boost::json::object facts_json(store::Reply const& flat);
+boost::json::object facts_json(store::Facts const& facts);
 
-// The customer's CSAT answer as stored ('' = part not given) ->
+// The customer's CSAT answer as stored ->
 // {rating, expectation, comment, solved}, null for a part not given.
-boost::json::object csat_json(std::string_view rating, std::string_view expectation, std::string_view comment,
-                              std::string_view solved);
+boost::json::object csat_json(store::CsatParts const& csat);
 
 // The conversation.offer event an agent gets (at the offer, and again when
 // they reconnect while it is still open).

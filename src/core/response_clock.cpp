@@ -100,4 +100,11 @@ std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEven
   return out;
 }
 
+SlaCountdown sla_countdown(Millis due_at, bool breached, Millis now) noexcept {
+  SlaCountdown c;
+  if (breached) c.late_s = std::max<Millis>(0, (now - due_at) / 1000);
+  else c.due_in_s = std::max<Millis>(0, (due_at - now + 999) / 1000);
+  return c;
+}
+
 }  // namespace exceed::core

@@ -75,4 +75,13 @@ struct SlaState {
 // next response while a customer waits, the resolution until resolved.
 std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEvent> const& events, Millis now);
 
+// What an SLA warning or breach tells people at `now` about a target due at
+// `due_at`: whole seconds left (rounded up; 0 once breached) and, for a
+// breach, whole seconds late.
+struct SlaCountdown {
+  long long due_in_s = 0;
+  std::optional<long long> late_s;
+};
+SlaCountdown sla_countdown(Millis due_at, bool breached, Millis now) noexcept;
+
 }  // namespace exceed::core

@@ -83,4 +83,35 @@ int estimate_wait_s(int position, double mean_assign_interval_s, int fallback_s)
   return static_cast<int>(std::ceil(per * position));
 }
 
+void AssignmentPace::assigned(Millis now) noexcept {
+  if (last_ > 0) {
+    double interval = static_cast<double>(now - last_) / 1000.0;
+    mean_interval_s_ = mean_interval_s_ == 0 ? interval : 0.9 * mean_interval_s_ + 0.1 * interval;
+  }
+  last_ = now;
+}
+
+std::optional<Denial> transfer_to_team_denied(ConversationStatus status, std::string_view agent,
+                                              Actor const& by) noexcept {
+  if (status != ConversationStatus::active)
+    return Denial{Refusal::conflict, "only an active conversation can be transferred"};
+  if (by.role != Role::supervisor && agent != by.user_id)
+    return Denial{Refusal::forbidden, "the conversation is not assigned to you"};
+  return std::nullopt;
+}
+
+Handover handover(ConversationStatus previous, std::string_view previous_agent, std::string_view to_agent,
+                  bool by_supervisor) noexcept {
+  Handover h;
+  h.queue_moved = previous == ConversationStatus::queued;
+  if (previous_agent.empty() || previous_agent == to_agent) return h;
+  if (previous == ConversationStatus::offered) {
+    h.notice = Handover::Notice::offer_withdrawn;
+  } else {
+    h.notice = Handover::Notice::unassigned;
+    h.reason = by_supervisor ? "reassigned" : "transferred";
+  }
+  return h;
+}
+
 }  // namespace exceed::core

@@ -9,10 +9,14 @@
 // push an agent past capacity; the loser re-plans from a fresh snapshot.
 #pragma once
 
+#include "core/actor.hpp"
 #include "core/domain.hpp"
+#include "core/refusal.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace exceed::core {
@@ -80,5 +84,47 @@ std::vector<Offer> plan_offers(std::vector<QueuedChat> queue, std::vector<AgentS
 // the recent mean interval between assignments in its team (0 when unknown:
 // then a default of `fallback_s` per position).
 int estimate_wait_s(int position, double mean_assign_interval_s, int fallback_s = 30) noexcept;
+
+// The recent pace of a team's assignments, for estimated waits: the mean
+// interval between them, an exponential average over roughly the last ten.
+class AssignmentPace {
+ public:
+  void assigned(Millis now) noexcept;
+  double mean_interval_s() const noexcept { return mean_interval_s_; }  // 0 until two assignments
+
+ private:
+  Millis last_ = 0;
+  double mean_interval_s_ = 0;
+};
+
+// Whole seconds an offer still stands at `now`, rounded up (what the agent
+// is shown; 0 or less: it lapsed).
+constexpr long long offer_seconds_left(Millis expires_at, Millis now) noexcept {
+  return (expires_at - now + 999) / 1000;
+}
+
+// Why a step is refused, in the words the asker gets.
+struct Denial {
+  Refusal refusal;
+  std::string_view reason;
+};
+
+// May `by` hand a chat held by `agent` back to a queue (a transfer to a
+// team)? Only an active chat, and only by its own agent or a supervisor.
+std::optional<Denial> transfer_to_team_denied(ConversationStatus status, std::string_view agent,
+                                              Actor const& by) noexcept;
+
+// What the one who had a chat is told when it is given to another agent (a
+// transfer, a supervisor's assignment): an open offer is withdrawn (they
+// see it lapse), a chat they had is taken away with the reason; a chat
+// taken from the queue moves everyone behind it.
+struct Handover {
+  enum class Notice : std::uint8_t { none, offer_withdrawn, unassigned };
+  Notice notice = Notice::none;
+  std::string_view reason;  // unassigned: "transferred" | "reassigned"
+  bool queue_moved = false;
+};
+Handover handover(ConversationStatus previous, std::string_view previous_agent, std::string_view to_agent,
+                  bool by_supervisor) noexcept;
 
 }  // namespace exceed::core

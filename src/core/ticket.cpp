@@ -37,4 +37,22 @@ TicketStatus after_customer_reply(TicketStatus s) noexcept {
   return s;
 }
 
+bool can_see_ticket(Actor const& who, std::string_view requester, std::string_view assignee,
+                    std::string_view team) noexcept {
+  switch (who.role) {
+    case Role::supervisor: return true;
+    case Role::customer: return requester == who.user_id;
+    case Role::agent: break;
+  }
+  if (assignee == who.user_id) return true;
+  std::string_view csv = who.teams_csv;
+  for (std::size_t start = 0; start <= csv.size();) {
+    auto comma = csv.find(',', start);
+    auto end = comma == std::string_view::npos ? csv.size() : comma;
+    if (csv.substr(start, end - start) == team) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace exceed::core

@@ -151,6 +151,7 @@ Command decode_start(json::object const& o) {
       s.stage = std::string(stage);
     }
   }
+  s.invitation_id = optional_string(o, "invitation_id", max_id_chars);
   return s;
 }
 
@@ -220,6 +221,96 @@ Command decode_transfer(json::object const& o) {
   return t;
 }
 
+// ------------------------------------------------------------ visitors
+// Every field a shop's page reports is hostile until read here: addresses
+// are cleaned to scheme, host and path, text is bounded, numbers are finite
+// and in range; anything else is refused and nothing of it is kept.
+
+double number_field(json::object const& o, std::string_view key, double lo, double hi) {
+  auto const* v = find(o, key);
+  if (!v) invalid("missing field '" + std::string(key) + "'");
+  if (!v->is_number()) invalid("field '" + std::string(key) + "' must be a number");
+  double d = v->to_number<double>();
+  if (!(d >= lo && d <= hi)) invalid("field '" + std::string(key) + "' is out of range");
+  return d;
+}
+
+std::string page_address(json::object const& o, std::string_view key, bool required) {
+  auto const* v = find(o, key);
+  if (!v && !required) return {};
+  if (!v) invalid("missing field '" + std::string(key) + "'");
+  if (!v->is_string()) invalid("field '" + std::string(key) + "' must be a string");
+  auto const& s = v->get_string();
+  if (s.size() > max_url_bytes) too_large("field '" + std::string(key) + "' is longer than 2048 bytes");
+  if (s.empty() && !required) return {};
+  auto clean = core::clean_page_url(s);
+  if (!clean) invalid("field '" + std::string(key) + "' must be an absolute http(s) URL");
+  return *clean;
+}
+
+std::string bounded_text(json::object const& o, std::string_view key, std::size_t max_chars) {
+  auto s = optional_string(o, key, max_chars * 4, error::too_large);
+  if (!s) return {};
+  if (utf8_length(*s) > max_chars)
+    too_large("field '" + std::string(key) + "' is longer than " + std::to_string(max_chars) + " characters");
+  return *s;
+}
+
+Command decode_page(json::object const& o) {
+  VisitorPage p;
+  p.url = page_address(o, "url", true);
+  p.referrer = page_address(o, "referrer", false);
+  p.title = bounded_text(o, "title", max_title_chars);
+  return p;
+}
+
+Command decode_track(json::object const& o) {
+  VisitorTrack t;
+  t.event = string_field(o, "event", 16);
+  json::object const* data = nullptr;
+  if (auto const* d = find(o, "data")) {
+    if (!d->is_object()) invalid("field 'data' must be an object");
+    if (json::serialize(*d).size() > max_track_bytes) too_large("field 'data' is larger than 1024 bytes");
+    data = &d->get_object();
+  }
+  if (t.event == "cart") {
+    if (!data) invalid("a cart needs 'data': {items, value, currency}");
+    core::Cart c;
+    c.items = int_field(*data, "items", 0, 10'000);
+    c.value = number_field(*data, "value", 0, 1e9);
+    c.currency = string_field(*data, "currency", 3, 3);
+    for (char ch : c.currency)
+      if (ch < 'A' || ch > 'Z') invalid("field 'currency' must be three capital letters (ISO 4217)");
+    t.cart = std::move(c);
+  } else if (t.event != "purchase") {
+    invalid("field 'event' must be cart or purchase");
+  }
+  return t;
+}
+
+Command decode_visitors_subscribe(json::object const& o) {
+  VisitorsSubscribe s;
+  if (auto const* f = find(o, "filter")) {
+    if (!f->is_object()) invalid("field 'filter' must be an object");
+    auto const& fo = f->get_object();
+    if (auto page = optional_string(fo, "page", 800)) {
+      if (utf8_length(*page) > 200) invalid("field 'page' is longer than 200 characters");
+      s.filter.page = *page;
+    }
+    if (find(fo, "in_checkout")) s.filter.in_checkout = bool_field(fo, "in_checkout");
+    if (find(fo, "cart_min")) s.filter.cart_min = number_field(fo, "cart_min", 0, 1e9);
+  }
+  s.limit = static_cast<int>(optional_int(o, "limit", 1, max_visitors_limit).value_or(200));
+  return s;
+}
+
+Command decode_invite(json::object const& o) {
+  VisitorInvite v;
+  v.visitor_id = string_field(o, "visitor_id", max_id_chars);
+  if (auto text = bounded_text(o, "text", max_invitation_chars); !text.empty()) v.text = std::move(text);
+  return v;
+}
+
 std::unordered_map<std::string_view, Decoder> const& decoders() {
   static std::unordered_map<std::string_view, Decoder> const table{
       {"hello", decode_hello},
@@ -253,6 +344,15 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
       {"followup.complete",
        [](auto const& o) -> Command { return FollowupComplete{string_field(o, "followup_id", max_id_chars)}; }},
       {"metrics.subscribe", [](auto const&) -> Command { return MetricsSubscribe{}; }},
+      {"visitor.page", decode_page},
+      {"visitor.track", decode_track},
+      {"invitation.accept",
+       [](auto const& o) -> Command { return InvitationAnswer{string_field(o, "invitation_id", max_id_chars), true}; }},
+      {"invitation.dismiss",
+       [](auto const& o) -> Command { return InvitationAnswer{string_field(o, "invitation_id", max_id_chars), false}; }},
+      {"visitors.subscribe", decode_visitors_subscribe},
+      {"visitors.unsubscribe", [](auto const&) -> Command { return VisitorsUnsubscribe{}; }},
+      {"visitor.invite", decode_invite},
       {"review.list",
        [](auto const& o) -> Command {
          ReviewList r;
@@ -309,8 +409,13 @@ bool allowed(Command const& c, core::Role role) noexcept {
   return std::visit(
       [role](auto const& cmd) {
         using T = std::decay_t<decltype(cmd)>;
-        if constexpr (std::is_same_v<T, ConversationStart> || std::is_same_v<T, CsatSubmit>)
+        if constexpr (std::is_same_v<T, ConversationStart> || std::is_same_v<T, CsatSubmit> ||
+                      std::is_same_v<T, VisitorPage> || std::is_same_v<T, VisitorTrack> ||
+                      std::is_same_v<T, InvitationAnswer>)
           return role == Role::customer;
+        else if constexpr (std::is_same_v<T, VisitorsSubscribe> || std::is_same_v<T, VisitorsUnsubscribe> ||
+                           std::is_same_v<T, VisitorInvite>)
+          return role != Role::customer;
         else if constexpr (std::is_same_v<T, AgentStatusSet> || std::is_same_v<T, ConversationAccept> ||
                            std::is_same_v<T, ConversationDecline>)
           return role == Role::agent;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/domain.hpp"
+#include "core/visitors.hpp"
 #include "protocol/errors.hpp"
 
 #include <boost/json/value.hpp>
@@ -61,6 +62,7 @@ struct ConversationStart {
   core::Priority priority = core::Priority::normal;
   std::string context_json = "{}";  // the context object, re-serialised
   std::optional<std::string> stage;  // context.stage when given
+  std::optional<std::string> invitation_id;  // started from this invitation
 };
 // The customer's answer, any part of it on its own (at least one part).
 struct CsatSubmit {
@@ -129,10 +131,43 @@ struct ReviewList {
 // A supervisor asks for the live `metrics` events.
 struct MetricsSubscribe {};
 
+// Visitors browsing the shop (the widget, once the page asked it to track):
+// the page they are on, the shop's facts, their answer to an invitation.
+struct VisitorPage {
+  std::string url;  // cleaned: scheme, host and path (core::clean_page_url)
+  std::string title;
+  std::string referrer;  // cleaned too, or ""
+};
+struct VisitorTrack {
+  std::string event;  // cart | purchase
+  std::optional<core::Cart> cart;
+};
+struct InvitationAnswer {
+  std::string invitation_id;
+  bool accepted = false;  // invitation.accept, or invitation.dismiss
+};
+// Agents and supervisors: the live list of visitors, and inviting one.
+struct VisitorsSubscribe {
+  core::VisitorFilter filter;
+  int limit = 200;
+};
+struct VisitorsUnsubscribe {};
+struct VisitorInvite {
+  std::string visitor_id;
+  std::optional<std::string> text;
+};
+inline constexpr std::size_t max_url_bytes = 2048;
+inline constexpr std::size_t max_title_chars = 300;
+inline constexpr std::size_t max_track_bytes = 1024;
+inline constexpr std::size_t max_invitation_chars = 500;
+inline constexpr int max_visitors_limit = 500;
+
 using Command = std::variant<Hello, MessageSend, Typing, Read, HistoryGet, ConversationStart,
                              CsatSubmit, AgentStatusSet, ConversationAccept, ConversationDecline,
                              NoteAdd, ConversationTransfer, ConversationResolve, ConversationAssign,
-                             FollowupCreate, FollowupComplete, ReviewList, MetricsSubscribe, ConversationOutcome>;
+                             FollowupCreate, FollowupComplete, ReviewList, MetricsSubscribe, ConversationOutcome,
+                             VisitorPage, VisitorTrack, InvitationAnswer, VisitorsSubscribe, VisitorsUnsubscribe,
+                             VisitorInvite>;
 
 struct Request {
   std::string type;       // the frame's "type"

@@ -15,15 +15,6 @@ core::ConversationStatus status_or(std::string_view s, core::ConversationStatus 
   return st.value_or(fallback);
 }
 
-Result<std::vector<std::string>> ids_of(Result<Reply> r, std::string_view what) {
-  if (!r) return r.failure();
-  Row row(*r, what);
-  std::vector<std::string> out;
-  while (row.ok() && !row.at_end()) out.push_back(row.text());
-  if (!row.ok()) return row.failure();
-  return out;
-}
-
 std::string text_of_number(double d) { return boost::json::serialize(boost::json::value(d)); }
 
 }  // namespace
@@ -46,10 +37,28 @@ Result<Conversation> conversation_of(Reply const& flat, std::string_view what) {
   c.priority = f.text("priority");
   c.ticket = f.text("ticket");
   c.stage = f.text("stage");
+  c.offer_expires = f.maybe_integer("offer_expires");
+  c.context_json = f.text("context");
+  c.preview = f.text("preview");
   c.created_at = f.integer("created_at");
+  c.assigned_at = f.maybe_integer("assigned_at");
+  c.resolved_at = f.maybe_integer("resolved_at");
+  c.transfers = static_cast<int>(f.integer("transfers"));
   c.last_seq = f.integer("seq");
+  c.facts = facts_of(f);
   c.fields = std::move(*fields);
   return c;
+}
+
+Facts facts_of(Fields const& record) {
+  Facts out;
+  if (auto rating = record.maybe_integer("csat_rating")) out.csat.rating = static_cast<int>(*rating);
+  out.csat.expectation = record.text("csat_expectation");
+  out.csat.comment = record.text("csat_comment");
+  out.csat.solved = record.text("csat_solved");
+  out.outcome = record.text("outcome");
+  out.went_beyond = record.text("went_beyond");
+  return out;
 }
 
 // entry: ["0-<seq>", [field, value, ...]]
@@ -264,13 +273,49 @@ asio::awaitable<Result<OutcomeRecorded>> ConversationStore::outcome(OutcomeRecor
 }
 
 asio::awaitable<Result<std::vector<std::string>>> ConversationStore::of_visitor(std::string const& visitor, int latest) {
-  co_return ids_of(co_await db_.cmd("ZREVRANGE", db_.keys().visitor_conversations(visitor), "0",
+  co_return strings_of(co_await db_.cmd("ZREVRANGE", db_.keys().visitor_conversations(visitor), "0",
                                     std::to_string(latest - 1)),
                    "visitor conversations");
 }
 
 asio::awaitable<Result<std::vector<std::string>>> ConversationStore::of_agent(std::string const& agent) {
-  co_return ids_of(co_await db_.cmd("SMEMBERS", db_.keys().agent_conversations(agent)), "agent conversations");
+  co_return strings_of(co_await db_.cmd("SMEMBERS", db_.keys().agent_conversations(agent)), "agent conversations");
+}
+
+asio::awaitable<Result<std::vector<std::string>>> ConversationStore::offered_to(std::string const& agent) {
+  co_return strings_of(co_await db_.cmd("SMEMBERS", db_.keys().agent_offers(agent)), "agent offers");
+}
+
+asio::awaitable<Result<std::optional<ConversationStore::Standing>>> ConversationStore::standing(std::string const& id) {
+  auto r = co_await db_.cmd("HMGET", db_.keys().conversation(id), "status", "seq", "team");
+  if (!r) co_return r.failure();
+  Row row(*r, "standing");
+  auto status = row.maybe_text();
+  auto seq = row.maybe_text();
+  auto team = row.text();
+  if (!row.ok()) co_return row.failure();
+  if (!status || status->empty()) co_return std::optional<Standing>{};
+  Standing out;
+  bool ok = true;
+  out.status = status_or(*status, core::ConversationStatus::queued, &ok);
+  if (!ok) co_return Failure::protocol("standing: unknown status '" + *status + "'");
+  out.last_seq = seq ? parse_integer(*seq).value_or(0) : 0;
+  out.team = std::move(team);
+  co_return std::optional<Standing>(std::move(out));
+}
+
+asio::awaitable<Result<std::vector<Message>>> ConversationStore::transcript(std::string const& id, int max) {
+  auto r = co_await db_.cmd("XRANGE", db_.keys().messages(id), "-", "+", "COUNT", std::to_string(max));
+  if (!r) co_return r.failure();
+  Row row(*r, "transcript");
+  std::vector<Message> out;
+  while (row.ok() && !row.at_end()) {
+    auto m = message_of(id, row.nested(), "transcript");
+    if (!m) co_return m.failure();
+    out.push_back(std::move(*m));
+  }
+  if (!row.ok()) co_return row.failure();
+  co_return out;
 }
 
 }  // namespace exceed::store

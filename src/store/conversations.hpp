@@ -21,6 +21,19 @@
 
 namespace exceed::store {
 
+// The customer's answer as stored, each part "" (or nullopt) when not given.
+struct CsatParts {
+  std::optional<int> rating;
+  std::string expectation, comment, solved;
+};
+
+// What people said of how a conversation ended: the customer's answer and
+// the agent's record ("" = not given).
+struct Facts {
+  CsatParts csat;
+  std::string outcome, went_beyond;
+};
+
 // A conversation's record as stored: the typed fields every step needs, and
 // all of them for the views that show the rest.
 struct Conversation {
@@ -29,12 +42,17 @@ struct Conversation {
   std::string visitor, visitor_name;
   std::string agent, agent_name;  // empty while nobody has it
   std::string offered_to;
+  std::optional<core::Millis> offer_expires;  // while offered
   std::string team;
   std::string priority;
   std::string ticket;  // its ticket, when it is or was kept as one
   std::string stage;
+  std::string context_json, preview;
   core::Millis created_at = 0;
+  std::optional<core::Millis> assigned_at, resolved_at;
+  int transfers = 0;
   std::int64_t last_seq = 0;
+  Facts facts;
   Fields fields;  // every stored field
 };
 
@@ -107,11 +125,6 @@ struct CsatAnswer {
   core::Millis window = 0;
 };
 
-struct CsatParts {
-  std::optional<int> rating;
-  std::string expectation, comment, solved;
-};
-
 struct OutcomeRecord {
   std::string conversation_id;
   core::Actor by;
@@ -165,15 +178,31 @@ class ConversationStore {
   // agent's current ones.
   boost::asio::awaitable<Result<std::vector<std::string>>> of_visitor(std::string const& visitor, int latest);
   boost::asio::awaitable<Result<std::vector<std::string>>> of_agent(std::string const& agent);
+  // The chats offered to an agent and not yet taken or lapsed (shown again
+  // at their hello).
+  boost::asio::awaitable<Result<std::vector<std::string>>> offered_to(std::string const& agent);
+  // Where a conversation stands, for a hello's list (three fields, not the
+  // whole record); nullopt when there is no such conversation.
+  struct Standing {
+    core::ConversationStatus status = core::ConversationStatus::queued;
+    std::int64_t last_seq = 0;
+    std::string team;
+  };
+  boost::asio::awaitable<Result<std::optional<Standing>>> standing(std::string const& id);
   // The stored record without an access check (for steps that already did).
   boost::asio::awaitable<Result<std::optional<Conversation>>> get(std::string const& id);
+  // Every message, in order, at most `max` (the assessment reads the whole
+  // chat), without an access check.
+  boost::asio::awaitable<Result<std::vector<Message>>> transcript(std::string const& id, int max);
 
  private:
   Db& db_;
 };
 
-// Decoders shared with the tests: a record, a stream entry.
+// Decoders shared with the tests and the other modules reading the record:
+// a record, what people said of its end, a stream entry.
 Result<Conversation> conversation_of(Reply const& flat, std::string_view what);
+Facts facts_of(Fields const& record);
 Result<Message> message_of(std::string const& conversation_id, Reply const& entry, std::string_view what);
 
 }  // namespace exceed::store

@@ -1,6 +1,7 @@
 #include "store/decode.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 namespace exceed::store {
 
@@ -9,6 +10,24 @@ std::optional<std::int64_t> parse_integer(std::string_view s) noexcept {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || end == s.data()) return std::nullopt;
   return v;
+}
+
+std::optional<double> parse_real(std::string_view s) noexcept {
+  if (s.empty()) return std::nullopt;
+  std::string text(s);  // strtod wants a terminated string
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size()) return std::nullopt;
+  return v;
+}
+
+Result<std::vector<std::string>> strings_of(Result<Reply> reply, std::string_view what) {
+  if (!reply) return reply.failure();
+  Row row(*reply, what);
+  std::vector<std::string> out;
+  while (row.ok() && !row.at_end()) out.push_back(row.text());
+  if (!row.ok()) return row.failure();
+  return out;
 }
 
 Row::Row(Reply const& reply, std::string_view what) : reply_(reply), what_(what) {
@@ -32,6 +51,16 @@ std::int64_t Row::integer() {
   if (e->kind == Reply::Kind::string || e->kind == Reply::Kind::status)
     if (auto v = parse_integer(e->str); v && std::to_string(*v) == e->str) return *v;
   problem_ = "element " + std::to_string(next_ - 1) + " is not an integer";
+  return 0;
+}
+
+double Row::real() {
+  auto const* e = element("a number");
+  if (!e) return 0;
+  if (e->kind == Reply::Kind::integer) return static_cast<double>(e->integer);
+  if (e->kind == Reply::Kind::string || e->kind == Reply::Kind::status)
+    if (auto v = parse_real(e->str)) return *v;
+  problem_ = "element " + std::to_string(next_ - 1) + " is not a number";
   return 0;
 }
 

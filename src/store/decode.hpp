@@ -21,6 +21,7 @@ class Row {
  public:
   Row(Reply const& reply, std::string_view what);
   std::int64_t integer();                 // an integer, or a string of digits
+  double real();                          // a number, or a string of one (a sorted set's score)
   std::string text();                     // a string or status (nil: "")
   std::optional<std::string> maybe_text();  // nil: nullopt
   Reply const& nested();                  // an array element, as it is
@@ -52,7 +53,14 @@ class Fields {
   std::vector<std::pair<std::string, std::string>> pairs_;
 };
 
+// An array of strings (the members of a set, the ids of a sorted set), or
+// why it could not be read.
+Result<std::vector<std::string>> strings_of(Result<Reply> reply, std::string_view what);
+
 // The leading integer of a stored text ("" and text without one: nullopt).
 std::optional<std::int64_t> parse_integer(std::string_view s) noexcept;
+// A whole text as a number (a score as Redis writes it: "17", "1.5e+16",
+// "inf"); nullopt for anything else.
+std::optional<double> parse_real(std::string_view s) noexcept;
 
 }  // namespace exceed::store

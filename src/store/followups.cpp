@@ -42,16 +42,6 @@ Result<Followup> written(Result<Reply> r, std::string_view what) {
   return std::move(**f);
 }
 
-// The members of a set or sorted set reply.
-Result<std::vector<std::string>> members(Result<Reply> r, std::string_view what) {
-  if (!r) return r.failure();
-  Row row(*r, what);
-  std::vector<std::string> out;
-  while (row.ok() && !row.at_end()) out.push_back(row.text());
-  if (!row.ok()) return row.failure();
-  return out;
-}
-
 }  // namespace
 
 asio::awaitable<Result<Followup>> FollowupStore::create(NewFollowupRecord const& f) {
@@ -99,7 +89,7 @@ asio::awaitable<Result<std::vector<Fired>>> FollowupStore::fire_due(core::Millis
 }
 
 asio::awaitable<Result<std::vector<std::string>>> FollowupStore::pending(std::string const& agent_id) {
-  co_return members(co_await db_.cmd("SMEMBERS", db_.keys().agent_due_pending(agent_id)), "due_pending");
+  co_return strings_of(co_await db_.cmd("SMEMBERS", db_.keys().agent_due_pending(agent_id)), "due_pending");
 }
 
 asio::awaitable<Result<Done>> FollowupStore::take_pending(std::string const& agent_id, std::string const& id) {
@@ -120,13 +110,13 @@ asio::awaitable<Result<std::vector<Followup>>> FollowupStore::records(std::vecto
 }
 
 asio::awaitable<Result<std::vector<Followup>>> FollowupStore::of_conversation(std::string const& id) {
-  auto ids = members(co_await db_.cmd("SMEMBERS", db_.keys().conversation_followups(id)), "conversation followups");
+  auto ids = strings_of(co_await db_.cmd("SMEMBERS", db_.keys().conversation_followups(id)), "conversation followups");
   if (!ids) co_return ids.failure();
   co_return co_await records(*ids);
 }
 
 asio::awaitable<Result<std::vector<Followup>>> FollowupStore::of_ticket(std::string const& id) {
-  auto ids = members(co_await db_.cmd("SMEMBERS", db_.keys().ticket_followups(id)), "ticket followups");
+  auto ids = strings_of(co_await db_.cmd("SMEMBERS", db_.keys().ticket_followups(id)), "ticket followups");
   if (!ids) co_return ids.failure();
   co_return co_await records(*ids);
 }

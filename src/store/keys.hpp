@@ -40,6 +40,8 @@ class Keys {
 
   // Tickets and follow-ups.
   std::string ticket(std::string_view id) const { return p_ + "ticket:" + std::string(id); }
+  std::string ticket_comments(std::string_view id) const { return ticket(id) + ":comments"; }  // stream
+  std::string ticket_events(std::string_view id) const { return ticket(id) + ":events"; }      // the timeline
   std::string tickets() const { return p_ + "tickets"; }
   std::string tickets_updated() const { return p_ + "tickets:updated"; }
   std::string followup(std::string_view id) const { return p_ + "followup:" + std::string(id); }
@@ -51,7 +53,11 @@ class Keys {
   std::string conversation_followups(std::string_view id) const { return conversation(id) + ":followups"; }
   std::string ticket_followups(std::string_view id) const { return ticket(id) + ":followups"; }
 
-  // Assessments and their review list.
+  // Assessments and their review list; the history of a conversation's or a
+  // solved ticket's levels (stream); a ticket's assessment also reads its
+  // comments and its changes (ticket_comments, ticket_events above).
+  std::string conversation_assessments(std::string_view id) const { return conversation(id) + ":assessments"; }
+  std::string ticket_assessments(std::string_view id) const { return ticket(id) + ":assessments"; }
   std::string assessed() const { return p_ + "assessed"; }
   std::string reviews() const { return p_ + "reviews"; }
   std::string reviews_done() const { return p_ + "reviews:done"; }
@@ -89,6 +95,22 @@ class Keys {
   // An inbound mail seen (by its Message-ID's hash), a transcript mailed lately.
   std::string mail_inbound(std::string_view digest) const { return p_ + "mail:in:" + std::string(digest); }
   std::string mail_transcript(std::string_view conversation) const { return p_ + "mail:transcript:" + std::string(conversation); }
+
+  // Visitors browsing the shop: each visitor's current visit (hash, kept
+  // visitors.retention_s), the live ones by when they leave the list
+  // (zset), the stream of changed visits every process reads on, and the
+  // invitations counted per day ("<rule>:<event>" -> n).
+  std::string visit(std::string_view visitor_id) const { return p_ + "visit:" + std::string(visitor_id); }
+  std::string visits_live() const { return p_ + "visits:live"; }
+  std::string visit_changes() const { return p_ + "visits:changes"; }
+  std::string invitation_counts(std::string_view day) const { return p_ + "invitations:" + std::string(day); }
+
+  // Saved replies: the record, the replies of a team and of an agent (sets),
+  // and each scope's shortcuts (hash shortcut -> reply id).
+  std::string reply(std::string_view id) const { return p_ + "reply:" + std::string(id); }
+  std::string team_replies(std::string_view team) const { return p_ + "replies:team:" + std::string(team); }
+  std::string agent_replies(std::string_view agent) const { return p_ + "replies:agent:" + std::string(agent); }
+  std::string shortcuts(std::string_view scope_set) const { return std::string(scope_set) + ":shortcuts"; }
 
   // Processes and the bus between them.
   std::string processes() const { return p_ + "procs"; }

@@ -25,7 +25,12 @@ Scripts::Scripts()
       ticket_close_due(with_prelude(lua::ticket_close_due)), sla_due(with_prelude(lua::sla_due)),
       metrics_live(with_prelude(lua::metrics_live)), report_facts(with_prelude(lua::report_facts)),
       count(std::string(lua::count)), visitor_save(with_prelude(lua::visitor_save)),
-      outcome(with_prelude(lua::outcome)), webhook_save(with_prelude(lua::webhook_save)),
+      outcome(with_prelude(lua::outcome)), assessment_save(with_prelude(lua::assessment_save)),
+      review_mark(with_prelude(lua::review_mark)), visit_write(std::string(lua::visit_write)),
+      visits_expire(std::string(lua::visits_expire)), visits_live(std::string(lua::visits_live)),
+      team_online(std::string(lua::team_online)), reply_save(std::string(lua::reply_save)),
+      reply_delete(std::string(lua::reply_delete)), reply_use(std::string(lua::reply_use)),
+      replies_list(std::string(lua::replies_list)), webhook_save(with_prelude(lua::webhook_save)),
       webhook_delete(with_prelude(lua::webhook_delete)), webhook_fanout(with_prelude(lua::webhook_fanout)),
       webhook_claim(with_prelude(lua::webhook_claim)), webhook_done(with_prelude(lua::webhook_done)),
       attachment_save(std::string(lua::attachment_save)), mail_enqueue(std::string(lua::mail_enqueue)),
@@ -37,8 +42,9 @@ std::vector<Script const*> Scripts::all() const {
           &grace_due, &grace_done, &agent_status, &csat, &positions,      &note,            &read,
           &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create, &ticket_update,
           &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count, &visitor_save,
-          &outcome, &webhook_save, &webhook_delete, &webhook_fanout, &webhook_claim, &webhook_done, &attachment_save,
-          &mail_enqueue, &mail_claim, &mail_done};
+          &outcome, &assessment_save, &review_mark, &visit_write, &visits_expire, &visits_live, &team_online,
+          &reply_save, &reply_delete, &reply_use, &replies_list, &webhook_save, &webhook_delete, &webhook_fanout,
+          &webhook_claim, &webhook_done, &attachment_save, &mail_enqueue, &mail_claim, &mail_done};
 }
 
 }  // namespace exceed::store

@@ -18,9 +18,13 @@ struct Scripts {
   Script start, send, history, access, snapshot, offer, accept, decline, expire_offers, resolve, requeue, assign,
       presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note, read, followup_create,
       followup_update, followup_finish, followup_fire, ticket_create, ticket_update, ticket_comment,
-      ticket_close_due, sla_due, metrics_live, report_facts, count, visitor_save, outcome,
-      webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save,
-      mail_enqueue, mail_claim, mail_done;
+      ticket_close_due, sla_due, metrics_live, report_facts, count, visitor_save, outcome, assessment_save,
+      review_mark;
+  // Visitors browsing and saved replies (KEYS given, no prelude).
+  Script visit_write, visits_expire, visits_live, team_online, reply_save, reply_delete, reply_use, replies_list;
+  // Webhooks, attachments and the e-mail queue.
+  Script webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save, mail_enqueue,
+      mail_claim, mail_done;
 };
 
 }  // namespace exceed::store

@@ -264,3 +264,55 @@ TEST_CASE("the conversations a hello lists, and a record of the wrong shape") {
   REQUIRE_FALSE(odd);
   REQUIRE(odd.failure().kind == store::Failure::Kind::protocol);
 }
+
+TEST_CASE("a hello's glance: where a conversation stands, the chats offered to an agent, and the whole transcript") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  auto standing = s.wait(c.standing("c1"));
+  REQUIRE(standing->value().status == Status::queued);
+  REQUIRE(standing->value().last_seq == 1);
+  REQUIRE(standing->value().team == "support");
+  REQUIRE_FALSE(*s.wait(c.standing("c_none")));
+
+  s.raw("HSET", "exceed:conv:c1", "status", "offered", "offered_to", "a_ann", "offer_expires",
+        std::to_string(t0 + 20'000), "preview", "Where is my parcel?");
+  s.raw("SADD", "exceed:agent:a_ann:offers", "c1");
+  REQUIRE(*s.wait(c.offered_to("a_ann")) == std::vector<std::string>{"c1"});
+  auto offered = s.wait(c.get("c1"))->value();
+  REQUIRE(offered.offer_expires == t0 + 20'000);
+  REQUIRE(offered.preview == "Where is my parcel?");
+  REQUIRE(offered.context_json == "{}");
+
+  assign_to_ann(s, "c1");
+  REQUIRE(s.wait(c.append(write("c1", agent(), "a-1", "It ships today.", t0 + 30'000))));
+  REQUIRE(s.wait(c.append(write("c1", customer(), "m-2", "Thanks!", t0 + 40'000))));
+  auto all = s.wait(c.transcript("c1", 5000));
+  REQUIRE(all->size() == 3);
+  REQUIRE(all->at(1).text == "It ships today.");
+  REQUIRE(all->at(2).seq == 3);
+  REQUIRE(s.wait(c.transcript("c1", 2))->size() == 2);
+  REQUIRE(s.wait(c.transcript("c_none", 10))->empty());
+}
+
+TEST_CASE("the record tells what people said of the end: the customer's answer and the agent's record") {
+  test::LiveStore s;
+  ConversationStore c(s.db());
+  s.raw("HSET", "exceed:conv:c1", "id", "c1", "status", "resolved", "created_at", std::to_string(t0), "assigned_at",
+        std::to_string(t0 + 5'000), "resolved_at", std::to_string(t0 + 60'000), "transfers", "1", "csat_rating", "4",
+        "csat_solved", "yes", "outcome", "workaround", "went_beyond", "a spare cable");
+  auto rec = s.wait(c.get("c1"))->value();
+  REQUIRE(rec.assigned_at == t0 + 5'000);
+  REQUIRE(rec.resolved_at == t0 + 60'000);
+  REQUIRE(rec.transfers == 1);
+  REQUIRE(rec.facts.csat.rating == 4);
+  REQUIRE(rec.facts.csat.solved == "yes");
+  REQUIRE(rec.facts.csat.expectation.empty());
+  REQUIRE(rec.facts.outcome == "workaround");
+  REQUIRE(rec.facts.went_beyond == "a spare cable");
+  s.raw("HSET", "exceed:conv:c2", "id", "c2", "status", "active");
+  auto open = s.wait(c.get("c2"))->value();
+  REQUIRE_FALSE(open.resolved_at);
+  REQUIRE_FALSE(open.facts.csat.rating);
+}

@@ -155,3 +155,26 @@ TEST_CASE("server frames are encoded with type first and the request id echoed")
   ev["conversation_id"] = "c";
   REQUIRE(encode_event("conversation.resolved", ev) == R"({"type":"conversation.resolved","conversation_id":"c"})");
 }
+
+TEST_CASE("a visitor's page is kept as scheme, host and path, and a cart only whole") {
+  auto p = std::get<VisitorPage>(std::get<Request>(decode(
+      R"({"type":"visitor.page","id":1,"url":"HTTPS://Shop.Example/checkout?email=dana%40example.com#pay",)"
+      R"("title":"Checkout","referrer":"https://search.example/?q=rucksack"})")).command);
+  REQUIRE(p.url == "https://shop.example/checkout");
+  REQUIRE(p.referrer == "https://search.example/");
+  REQUIRE(p.title == "Checkout");
+  auto t = std::get<VisitorTrack>(std::get<Request>(decode(
+      R"({"type":"visitor.track","id":2,"event":"cart","data":{"items":2,"value":129.9,"currency":"EUR","coupon":"X"}})")).command);
+  REQUIRE(t.cart->items == 2);
+  REQUIRE(t.cart->value == Approx(129.9));
+  REQUIRE(t.cart->currency == "EUR");
+  auto s = std::get<VisitorsSubscribe>(std::get<Request>(decode(
+      R"({"type":"visitors.subscribe","id":3,"filter":{"page":"rucksack","in_checkout":true,"cart_min":100}})")).command);
+  REQUIRE(s.filter.page == "rucksack");
+  REQUIRE(*s.filter.in_checkout);
+  REQUIRE(*s.filter.cart_min == 100);
+  REQUIRE(s.limit == 200);
+  auto start = std::get<ConversationStart>(std::get<Request>(decode(
+      R"({"type":"conversation.start","id":4,"invitation_id":"i_1"})")).command);
+  REQUIRE(start.invitation_id == "i_1");
+}

@@ -149,3 +149,43 @@ TEST_CASE("the e-mail channel needs its server, its sender and a plain reply add
   REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);
   REQUIRE_THROWS_AS(load_config("", {{"EXCEED_MAIL_SMTP_URL", "http://mail.example"}}), ConfigError);
 }
+
+TEST_CASE("invitation rules load by name with their conditions, and a bad one is refused with its key") {
+  auto path = write_temp(
+      "[visitors]\nretention_s = 3600\ncheckout_paths = [\"/kasse*\"]\n"
+      "[invitations]\nper_visit = 1\n"
+      "[invitations.rules.checkout]\npage = \"/kasse*\"\ntime_on_page_s = 30\ncart_value = 50\n"
+      "returning = \"yes\"\nteam = \"sales\"\nteam_online = false\ntext = \"Need a hand?\"\n");
+  auto c = load_config(path, {{"EXCEED_VISITORS_QUIET_S", "600"}});
+  REQUIRE(c.visitors.retention_s == 3600);
+  REQUIRE(c.visitors.quiet_s == 600);
+  REQUIRE(c.visitors.checkout_paths == std::vector<std::string>{"/kasse*"});
+  REQUIRE(c.invitations.per_visit == 1);
+  REQUIRE(c.invitations.rules.size() == 1);
+  auto const& r = c.invitations.rules[0];
+  REQUIRE(r.name == "checkout");
+  REQUIRE(r.page == "/kasse*");
+  REQUIRE(r.time_on_page == 30'000);
+  REQUIRE(r.cart_value == 50);
+  REQUIRE(r.returning == exceed::core::InvitationRule::Returning::yes);
+  REQUIRE(r.team == "sales");
+  REQUIRE_FALSE(r.team_online);
+  REQUIRE(r.business_hours);
+  std::remove(path.c_str());
+
+  auto refused = [](std::string const& text, std::string const& key) {
+    auto bad = write_temp(text);
+    try {
+      load_config(bad, {});
+      FAIL("accepted: " << text);
+    } catch (ConfigError const& e) {
+      REQUIRE(e.key == key);
+    }
+    std::remove(bad.c_str());
+  };
+  refused("[invitations.rules.a]\npage = \"/x\"\n", "invitations.rules.a.text");
+  refused("[invitations.rules.a]\ntext = \"x\"\nreturning = \"maybe\"\n", "invitations.rules.a.returning");
+  refused("[invitations.rules.a]\ntext = \"x\"\nwhen = 1\n", "invitations.rules.a.when");
+  refused("[invitations.rules.manual]\ntext = \"x\"\n", "invitations.rules.manual");
+  refused("[visitors]\nretention_s = 10\n", "visitors.retention_s");
+}

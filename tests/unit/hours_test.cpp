@@ -118,3 +118,13 @@ TEST_CASE("ticket status rules") {
     REQUIRE(parse_ticket_status(to_string(s)) == s);
   REQUIRE(to_string(S::fresh) == "new");
 }
+
+TEST_CASE("who sees a ticket: supervisors all, customers theirs, agents their teams' and their own") {
+  REQUIRE(can_see_ticket({Role::supervisor, "sue", ""}, "v1", "", "sales"));
+  REQUIRE(can_see_ticket({Role::customer, "v1", ""}, "v1", "", "sales"));
+  REQUIRE_FALSE(can_see_ticket({Role::customer, "v2", ""}, "v1", "", "sales"));
+  REQUIRE(can_see_ticket({Role::agent, "ann", "support,sales"}, "v1", "", "sales"));
+  REQUIRE_FALSE(can_see_ticket({Role::agent, "ann", "support,salesforce"}, "v1", "", "sales"));
+  REQUIRE(can_see_ticket({Role::agent, "ann", "support"}, "v1", "ann", "sales"));  // assigned to them
+  REQUIRE_FALSE(can_see_ticket({Role::agent, "bob", "support"}, "v1", "ann", "sales"));
+}

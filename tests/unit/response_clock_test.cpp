@@ -94,3 +94,13 @@ TEST_CASE("SLA timers: a warning before the breach, nothing once answered") {
   ev.push_back({K::resolved, t0 + 300 * s});
   REQUIRE(at(t0 + 400 * s).empty());
 }
+
+TEST_CASE("an SLA warning says the seconds left, a breach how late it is") {
+  auto warn = sla_countdown(t0 + 10 * s, false, t0 + 1);
+  REQUIRE(warn.due_in_s == 10);
+  REQUIRE_FALSE(warn.late_s);
+  REQUIRE(sla_countdown(t0, false, t0 + 5 * s).due_in_s == 0);  // a warning that fires late says 0, never less
+  auto breach = sla_countdown(t0, true, t0 + 2500);
+  REQUIRE(breach.due_in_s == 0);
+  REQUIRE(breach.late_s == 2);
+}

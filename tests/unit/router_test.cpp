@@ -141,3 +141,60 @@ TEST_CASE("estimated wait grows with the position") {
   REQUIRE(estimate_wait_s(3, 10) == 30);
   REQUIRE(estimate_wait_s(2, 0, 30) == 60);  // no history yet: the fallback per position
 }
+
+TEST_CASE("the pace of assignments is the recent mean interval between them") {
+  AssignmentPace pace;
+  REQUIRE(pace.mean_interval_s() == 0);
+  pace.assigned(t0);
+  REQUIRE(pace.mean_interval_s() == 0);  // one assignment: no interval yet
+  pace.assigned(t0 + 10'000);
+  REQUIRE(pace.mean_interval_s() == Approx(10.0));
+  pace.assigned(t0 + 30'000);  // a slower one moves the mean a tenth of the way
+  REQUIRE(pace.mean_interval_s() == Approx(11.0));
+}
+
+TEST_CASE("an agent is shown the whole seconds an offer still stands, rounded up") {
+  REQUIRE(offer_seconds_left(t0 + 30'000, t0) == 30);
+  REQUIRE(offer_seconds_left(t0 + 30'000, t0 + 1) == 30);
+  REQUIRE(offer_seconds_left(t0 + 30'000, t0 + 29'001) == 1);
+  REQUIRE(offer_seconds_left(t0 + 30'000, t0 + 30'000) <= 0);
+}
+
+TEST_CASE("only an active chat goes back to a queue, and only by its agent or a supervisor") {
+  Actor ann{Role::agent, "ann", "support"};
+  Actor bob{Role::agent, "bob", "support"};
+  Actor sue{Role::supervisor, "sue", ""};
+  REQUIRE_FALSE(transfer_to_team_denied(ConversationStatus::active, "ann", ann));
+  REQUIRE_FALSE(transfer_to_team_denied(ConversationStatus::active, "ann", sue));
+  auto not_yours = transfer_to_team_denied(ConversationStatus::active, "ann", bob);
+  REQUIRE(not_yours);
+  REQUIRE(not_yours->refusal == Refusal::forbidden);
+  for (auto s : {ConversationStatus::queued, ConversationStatus::offered, ConversationStatus::resolved,
+                 ConversationStatus::ticket}) {
+    auto d = transfer_to_team_denied(s, "ann", sue);
+    REQUIRE(d);
+    REQUIRE(d->refusal == Refusal::conflict);
+  }
+}
+
+TEST_CASE("who had a chat hears of its new agent: a withdrawn offer, or the chat taken with the reason") {
+  using N = Handover::Notice;
+  SECTION("an open offer lapses for the agent it was made to") {
+    auto h = handover(ConversationStatus::offered, "ann", "bob", true);
+    REQUIRE(h.notice == N::offer_withdrawn);
+    REQUIRE_FALSE(h.queue_moved);
+  }
+  SECTION("an agent's transfer and a supervisor's reassignment say so") {
+    REQUIRE(handover(ConversationStatus::active, "ann", "bob", false).reason == "transferred");
+    REQUIRE(handover(ConversationStatus::active, "ann", "bob", true).reason == "reassigned");
+    REQUIRE(handover(ConversationStatus::active, "ann", "bob", true).notice == N::unassigned);
+  }
+  SECTION("a chat taken from the queue had nobody, and moves the queue") {
+    auto h = handover(ConversationStatus::queued, "", "bob", true);
+    REQUIRE(h.notice == N::none);
+    REQUIRE(h.queue_moved);
+  }
+  SECTION("nothing to tell when it stays with the same agent") {
+    REQUIRE(handover(ConversationStatus::offered, "bob", "bob", true).notice == N::none);
+  }
+}

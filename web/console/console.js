@@ -9,6 +9,8 @@
 // desktop notification.
 import { Connection, api, explain, uuid, el, fmtTime, connWords, connCountdown, attachmentView } from '../shared/conn.js';
 import { setText, syncChildren, Toaster, Picker } from '../shared/ui.js';
+import { VisitorList, money } from '../shared/visitors.js';
+import { ReplyManager, ReplySuggest } from '../shared/replies.js';
 
 const SESSION_KEY = 'exceed.console.session';
 const PREFS_KEY = 'exceed.console.prefs'; // + ':' + agent id: each agent's own
@@ -168,6 +170,7 @@ async function onWelcome(w) {
   if (selected) renderChat(false);
   loadFollowups();
   if (view === 'tickets') loadTickets();
+  if (visitorsWatched) visitorList.start();
 }
 
 async function applyStatus(announce) {
@@ -326,6 +329,7 @@ function onFrame(f) {
       break;
     }
     case 'followup.due': onFollowupDue(f); break;
+    case 'visitors.update': visitorList.onUpdate(f); break;
     case 'sla.warning': onSlaWarning(f); break;
     case 'ticket.created': case 'ticket.assigned': case 'ticket.updated': case 'ticket.commented':
       onTicketEvent(f);
@@ -685,7 +689,12 @@ function renderChat(keepLog = true) {
   if (chat.visitor && chat.visitor.email) rows.push(['Email', chat.visitor.email]);
   if (ctx.page_url) rows.push(['Page', ctx.page_url]);
   if (ctx.stage) rows.push(['Stage', { pre_purchase: 'Before purchase', purchase: 'Purchasing', post_purchase: 'After purchase' }[ctx.stage] || ctx.stage]);
-  for (const [k, v] of Object.entries(ctx)) if (k !== 'page_url' && k !== 'stage') rows.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
+  // What the visit told (shared/visitors.js): the cart, the pages, the invitation.
+  if (ctx.cart) rows.push(['Cart', money(ctx.cart)]);
+  if (ctx.pages_seen != null) rows.push(['Pages seen', String(ctx.pages_seen)]);
+  if (ctx.invitation) rows.push(['Came from', ctx.invitation.rule === 'manual' ? 'an invitation by an agent' : `an invitation (rule “${ctx.invitation.rule}”)`]);
+  const shown = new Set(['page_url', 'stage', 'cart', 'pages_seen', 'invitation']);
+  for (const [k, v] of Object.entries(ctx)) if (!shown.has(k)) rows.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
   if (chat.record && chat.record.response_times && chat.record.response_times.queue_wait_s != null) {
     rows.push(['Waited in queue', Math.round(chat.record.response_times.queue_wait_s) + ' s']);
   }
@@ -884,7 +893,7 @@ composer.addEventListener('change', (e) => {
   if (note && chat) stopTyping(chat);
 });
 $('input').addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); composer.requestSubmit(); }
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !suggest.open) { e.preventDefault(); composer.requestSubmit(); }
 });
 $('input').addEventListener('input', () => {
   const chat = chats.get(selected);
@@ -1233,16 +1242,20 @@ const TICKET_STATUS = { new: 'New', open: 'Open', pending: 'Pending', on_hold: '
 
 function showView(v) {
   view = v;
-  $('chats-view').hidden = v !== 'chats';
-  $('tickets-view').hidden = v !== 'tickets';
-  $('tab-chats').setAttribute('aria-pressed', String(v === 'chats'));
-  $('tab-tickets').setAttribute('aria-pressed', String(v === 'tickets'));
+  for (const name of ['chats', 'tickets', 'visitors', 'replies']) {
+    $(name + '-view').hidden = v !== name;
+    $('tab-' + name).setAttribute('aria-pressed', String(v === name));
+  }
   if (v === 'tickets') loadTickets();
+  if (v === 'visitors' && !visitorsWatched) { visitorsWatched = true; visitorList.start(); }
+  if (v === 'replies') replyManager.load();
   const chat = v === 'chats' && selected && chats.get(selected);
   if (chat) sendRead(chat);
 }
 $('tab-chats').addEventListener('click', () => showView('chats'));
 $('tab-tickets').addEventListener('click', () => showView('tickets'));
+$('tab-visitors').addEventListener('click', () => showView('visitors'));
+$('tab-replies').addEventListener('click', () => showView('replies'));
 $('tk-status').addEventListener('change', loadTickets);
 $('tk-scope').addEventListener('change', loadTickets);
 $('tk-refresh').addEventListener('click', loadTickets);
@@ -1425,6 +1438,20 @@ function onTicketEvent(f) {
     if (openTicket && f.ticket && f.ticket.id === openTicket.id) openTicketView(openTicket.id);
   }, 200);
 }
+
+// ------------------------------------------- visitors and saved replies
+// The live list is watched from the first time its tab is shown (and
+// again after every reconnect); saved replies are managed in their tab and
+// offered in the reply box as the agent types /shortcut.
+let visitorsWatched = false;
+const visitorList = new VisitorList($('visitors'), { conn: () => conn, toast, label: 'Visitors on the site' });
+const replyManager = new ReplyManager($('replies'), { token: () => session.token, scope: 'personal', toast });
+const suggest = new ReplySuggest($('input'), $('reply-suggest'), $('reply-status'), {
+  token: () => session.token,
+  conversationId: () => selected,
+  enabled: () => composer.mode.value === 'reply',
+  toast,
+});
 
 // ------------------------------------------------------------------- boot
 const saved = readJSON(sessionStorage, SESSION_KEY);

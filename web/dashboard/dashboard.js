@@ -7,6 +7,8 @@
 import { Connection, api, explain, el, fmtDuration, connWords, connCountdown } from '../shared/conn.js';
 import { setText, syncChildren, Toaster, Picker } from '../shared/ui.js';
 import { drawChart } from './chart.js';
+import { VisitorList } from '../shared/visitors.js';
+import { ReplyManager } from '../shared/replies.js';
 
 const SESSION_KEY = 'exceed.dashboard.session';
 const REFRESH_MS = 3000;
@@ -78,13 +80,14 @@ function startApp() {
   $('me').textContent = session.name || session.agent_id;
   conn = new Connection({
     token: session.token,
-    onWelcome: () => { subscribeMetrics(); loadReview(); },
+    onWelcome: () => { subscribeMetrics(); loadReview(); visitorList.start(); },
     onFrame,
     onState: (s, d) => { connDetail = d; renderConn(); if (s === 'unauthorized') signOut('Your session expired. Please sign in again.'); },
   });
   conn.start();
   refreshLists();
   loadDirectory();
+  replyManager.load();
   refreshTimer = setInterval(refreshLists, REFRESH_MS);
   directoryTimer = setInterval(loadDirectory, 10000);
 }
@@ -102,6 +105,7 @@ $('retry').addEventListener('click', () => conn && conn.retryNow());
 
 function onFrame(f) {
   if (f.type === 'metrics') renderMetrics(f);
+  if (f.type === 'visitors.update') visitorList.onUpdate(f);
   if (f.type === 'assessment') scheduleReview();
   // note events reach supervisors too; the dashboard does not show transcripts yet.
 }
@@ -562,6 +566,10 @@ function fillAgent(tr, a) {
   td[6].classList.toggle('wait-long', a.fd > 0);
 }
 
+// ------------------------------------------------ visitors and saved replies
+const visitorList = new VisitorList($('visitors'), { conn: () => conn, toast: (t, bad) => toast(t, bad), label: 'Visitors on the site' });
+const replyManager = new ReplyManager($('replies'), { token: () => session.token, scope: 'team', toast: (t, bad) => toast(t, bad) });
+
 // ------------------------------------------------------------ force-assign
 // The chat from the live lists, the agent from the directory, both by name.
 const assignPicker = new Picker($('assign-picker'), {
@@ -573,6 +581,7 @@ async function loadDirectory() {
   if (!session) return;
   try {
     const d = await api('/api/v1/directory', { token: session.token });
+    replyManager.setTeams((d.teams || []).map((t) => t.name));
     assignPicker.update((d.agents || []).map((a) => ({
       value: a.id, group: 'agent', label: a.name, keywords: (a.teams || []).join(' '),
       detail: `${(STATUS_WORDS[a.status] || a.status).toLowerCase()}, ${a.active} of ${a.capacity} chats` + (a.teams && a.teams.length ? ` · ${a.teams.join(', ')}` : ''),

@@ -125,20 +125,23 @@ local function sla_arm(id, metric, from)
   local target = num(f[1])
   if target <= 0 then return end
   local ratio = tonumber(f[2]) or 0.8
-  redis.call('ZADD', P .. 'sla', from + math.floor(target * ratio), id .. '|' .. metric .. '|warn')
-  redis.call('ZADD', P .. 'sla', from + target, id .. '|' .. metric .. '|breach')
+  redis.call('ZADD', P .. 'sla', from + math.floor(target * ratio), id .. '|' .. metric .. '|warn',
+    from + target, id .. '|' .. metric .. '|breach')
   redis.call('HSET', key, 'sla_due_' .. metric, from + target)
 end
 
 -- Stops a running target and counts it once: met when answered in time,
 -- breached when late (unless the sweep already counted the breach).
--- Returns 'met', 'breached', or nil when nothing was pending.
-local function sla_settle(id, metric, now, team, agent)
-  redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|warn')
-  local pending = redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|breach')
+-- Returns 'met', 'breached', or nil when nothing was pending. `due` is the
+-- record's sla_due_<metric> when the caller has read it already.
+-- A warning never outlives its breach entry (warning_ratio <= 1, and the
+-- sweep drops the warning with the breach), so removing both and finding
+-- either means the breach was still pending.
+local function sla_settle(id, metric, now, team, agent, due)
+  local pending = redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|warn', id .. '|' .. metric .. '|breach')
   if pending == 0 then return nil end
   local key = record_key(id)
-  local due = num(redis.call('HGET', key, 'sla_due_' .. metric))
+  due = num(due or redis.call('HGET', key, 'sla_due_' .. metric))
   if now > due then
     sla_breached(id, key, metric, now - due, now, team, agent)
     return 'breached'

@@ -8,6 +8,8 @@ local out = {}
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'sla', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
   redis.call('ZREM', P .. 'sla', member)
   local conv, metric, phase = string.match(member, '^(.-)|(.-)|(.-)$')
+  -- The warning goes with the breach (sla_settle relies on it).
+  if phase == 'breach' then redis.call('ZREM', P .. 'sla', conv .. '|' .. metric .. '|warn') end
   local key = record_key(conv)
   local is_ticket = string.sub(conv, 1, 2) == 't_'
   local c = redis.call('HMGET', key, 'status', is_ticket and 'assignee' or 'agent', 'team', 'sla_due_' .. metric)

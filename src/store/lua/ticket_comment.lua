@@ -4,8 +4,9 @@
 -- ticket's conversation as a message (with the next seq) when `mirror` is
 -- set, so the customer gets it in their widget and history. A customer's
 -- reply reopens a pending or solved ticket; a closed ticket takes nothing
--- (the caller opens a follow-up ticket).
--- Returns {comment_id, seq (0: not mirrored), visitor, status, previous_status, conversation}.
+-- (the caller opens a follow-up ticket). An author_name '' is looked up: a
+-- customer's in their visitor record, anyone else's in their user record.
+-- Returns {comment_id, seq (0: not mirrored), visitor, status, previous_status, conversation, author_name}.
 local id, role, author, aname, public, text, now, mirror =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local tk = P .. 'ticket:' .. id
@@ -13,6 +14,9 @@ local t = redis.call('HMGET', tk, 'status', 'conversation', 'requester', 'waitin
 if not t[1] then return err('not_found', 'no such ticket') end
 if t[1] == 'closed' then return err('conflict', 'the ticket is closed') end
 local att = ARGV[10] or ''
+if aname == '' then
+  aname = redis.call('HGET', P .. (role == 'customer' and 'visitor:' or 'user:') .. author, 'name') or ''
+end
 local cid = redis.call('XADD', tk .. ':comments', '*', 'ts', now, 'role', role, 'uid', author, 'name', aname,
   'public', public, 'text', text, 'att', att)
 redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', role .. ':' .. author, 'what',
@@ -48,4 +52,4 @@ if role == 'customer' and (status == 'pending' or status == 'solved') then
 end
 redis.call('HSET', tk, 'updated_at', now)
 redis.call('ZADD', P .. 'tickets:updated', now, id)
-return {cid, seq, t[3] or '', status, t[1], conv}
+return {cid, seq, t[3] or '', status, t[1], conv, aname}
