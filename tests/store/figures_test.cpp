@@ -129,7 +129,7 @@ TEST_CASE("a page of the conversations started in a period, filtered by team and
   s.raw("ZADD", "exceed:convs", std::to_string(t0), "c1", std::to_string(t0 + 1), "c2", std::to_string(t0 + 100'000),
         "c3");
   FigureStore f(s.db());
-  auto page = s.wait(f.report_facts({t0, t0 + 10, 0, 1000, "", ""}));
+  auto page = s.wait(f.report_facts({t0, t0 + 10, 0, 1000, "", "", ""}));
   REQUIRE(page);
   REQUIRE(page->scanned == 2);
   REQUIRE(page->facts.size() == 2);
@@ -152,11 +152,11 @@ TEST_CASE("a page of the conversations started in a period, filtered by team and
   REQUIRE(page->facts[1].ticketed_at_start);
   REQUIRE(page->facts[1].ended);
 
-  auto support = s.wait(f.report_facts({t0, t0 + 200'000, 0, 1000, "support", ""}));
+  auto support = s.wait(f.report_facts({t0, t0 + 200'000, 0, 1000, "support", "", ""}));
   REQUIRE(support->scanned == 3);
   REQUIRE(support->facts.size() == 2);
-  REQUIRE(s.wait(f.report_facts({t0, t0 + 200'000, 0, 1000, "", "a_ann"}))->facts.size() == 1);
-  auto second = s.wait(f.report_facts({t0, t0 + 200'000, 2, 2, "", ""}));
+  REQUIRE(s.wait(f.report_facts({t0, t0 + 200'000, 0, 1000, "", "a_ann", ""}))->facts.size() == 1);
+  auto second = s.wait(f.report_facts({t0, t0 + 200'000, 2, 2, "", "", ""}));
   REQUIRE(second->scanned == 1);
   REQUIRE(second->facts.at(0).id == "c3");
 }
