@@ -174,7 +174,7 @@ net::HttpResponse render(net::HttpRequest const& req, Query const& q, std::vecto
   out["team"] = team.empty() ? json::value(nullptr) : json::value(team);
   out["agent"] = agent.empty() ? json::value(nullptr) : json::value(agent);
   out["stage"] = stage.empty() ? json::value(nullptr) : json::value(stage);
-  static constexpr char const* names[] = {"none", "hour", "day", "agent", "team"};
+  static constexpr char const* names[] = {"none", "hour", "day", "agent", "team", "stage"};
   out["group_by"] = names[static_cast<int>(by)];
   out["totals"] = figures_json(totals);
   json::array rows;
@@ -212,7 +212,7 @@ asio::awaitable<net::HttpResponse> Reports::summary(Actor const& actor, net::Htt
   if (!from) co_return error_response(error::bad_request, "'from' must be an RFC 3339 time or milliseconds");
   if (*from > *to) co_return error_response(error::bad_request, "'from' is after 'to'");
   auto by = core::parse_group_by(query_value(q, "group_by"));
-  if (!by) co_return error_response(error::bad_request, "group_by must be hour, day, agent or team");
+  if (!by) co_return error_response(error::bad_request, "group_by must be hour, day, agent, team or stage");
   std::string team = query_value(q, "team");
   std::string agent = query_value(q, "agent");
   std::string stage = query_value(q, "stage");

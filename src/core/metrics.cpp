@@ -105,6 +105,7 @@ std::optional<GroupBy> parse_group_by(std::string_view s) noexcept {
   if (s == "day") return GroupBy::day;
   if (s == "agent") return GroupBy::agent;
   if (s == "team") return GroupBy::team;
+  if (s == "stage") return GroupBy::stage;
   return std::nullopt;
 }
 
@@ -153,6 +154,7 @@ std::string group_key(ConversationFacts const& f, GroupBy by, TimeZone const& tz
     case GroupBy::none: return "all";
     case GroupBy::agent: return f.agent;
     case GroupBy::team: return f.team;
+    case GroupBy::stage: return f.stage.empty() ? "none" : f.stage;
     case GroupBy::day: return local_time(f.started, tz).date();
     case GroupBy::hour: {
       auto lt = local_time(f.started, tz);

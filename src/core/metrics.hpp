@@ -112,6 +112,7 @@ struct ConversationFacts {
   int csat = 0;               // 1..5, 0 = none
   std::string level;          // exceeded | met | below, empty if not assessed
   bool low_confidence = false;  // assessed with nothing to go on (no CSAT, no word after the answer)
+  std::string stage;            // pre_purchase | purchase | post_purchase, empty if none
 };
 
 struct SummaryFigures {
@@ -135,7 +136,7 @@ struct SummaryFigures {
   long long low_confidence = 0;  // of those assessed: judged with nothing to go on
 };
 
-enum class GroupBy : std::uint8_t { none, hour, day, agent, team };
+enum class GroupBy : std::uint8_t { none, hour, day, agent, team, stage };
 std::optional<GroupBy> parse_group_by(std::string_view s) noexcept;
 
 struct SummaryGroup {

@@ -127,6 +127,7 @@ Result<FactsPage> facts_page_of(Reply const& reply) {
       if (o.met || o.breached) f.sla[metric] = o;
     }
     f.low_confidence = row.text() == "low";
+    f.stage = row.text();
     if (row.ok()) out.facts.push_back(std::move(f));
   }
   if (!row.ok()) return row.failure();

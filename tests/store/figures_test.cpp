@@ -151,6 +151,15 @@ TEST_CASE("a page of the conversations started in a period, filtered by team and
   REQUIRE(c1.sla.count("next_response") == 0);
   REQUIRE(page->facts[1].ticketed_at_start);
   REQUIRE(page->facts[1].ended);
+  REQUIRE(c1.stage.empty());
+
+  // A stage read with the facts, and the filter on it.
+  s.raw("HSET", "exceed:conv:c2", "stage", "pre_purchase");
+  auto staged = s.wait(f.report_facts({t0, t0 + 10, 0, 1000, "", "", "pre_purchase"}));
+  REQUIRE(staged->facts.size() == 1);
+  REQUIRE(staged->facts[0].id == "c2");
+  REQUIRE(staged->facts[0].stage == "pre_purchase");
+  REQUIRE(s.wait(f.report_facts({t0, t0 + 10, 0, 1000, "", "", "none"}))->facts.at(0).id == "c1");
 
   auto support = s.wait(f.report_facts({t0, t0 + 200'000, 0, 1000, "support", "", ""}));
   REQUIRE(support->scanned == 3);

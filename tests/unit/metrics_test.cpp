@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -309,6 +311,17 @@ TEST_CASE("scripted day: the summary grouped by team, agent and hour") {
   CHECK(days[0].figures.started == 7);
   CHECK(parse_group_by("week") == std::nullopt);
   CHECK(parse_group_by("") == GroupBy::none);
+
+  // By stage: before, during and after a purchase; without one, "none".
+  auto staged = facts();
+  staged[0].stage = "pre_purchase";
+  staged[1].stage = "pre_purchase";
+  staged[2].stage = "post_purchase";
+  REQUIRE(parse_group_by("stage") == GroupBy::stage);
+  auto stages = summarize_by(staged, GroupBy::stage);
+  std::map<std::string, long long> started;
+  for (auto const& g : stages) started[g.key] = g.figures.started;
+  CHECK(started == std::map<std::string, long long>{{"none", 4}, {"post_purchase", 1}, {"pre_purchase", 2}});
 }
 
 TEST_CASE("Prometheus text: counters with labels, gauges and cumulative histograms") {
