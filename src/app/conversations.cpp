@@ -17,13 +17,6 @@ using protocol::encode_event;
 
 namespace {
 
-json::object person(std::string_view id, std::string_view name) {
-  json::object p;
-  p["id"] = id;
-  p["name"] = name;
-  return p;
-}
-
 std::string wire_role(core::Role r) { return r == core::Role::customer ? "customer" : "agent"; }
 
 Targets both_sides(std::string const& visitor, std::string const& agent) {

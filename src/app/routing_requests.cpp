@@ -14,13 +14,6 @@ using protocol::encode_event;
 
 namespace {
 
-json::object person(std::string_view id, std::string_view name) {
-  json::object p;
-  p["id"] = id;
-  p["name"] = name;
-  return p;
-}
-
 json::object assigned_event(std::string const& conversation_id, std::string const& agent, std::string const& agent_name,
                             std::string const& team) {
   json::object ev;

@@ -28,6 +28,13 @@ json::value seconds_between(std::string_view from, std::string_view to) {
 
 }  // namespace
 
+json::object person(std::string_view id, std::string_view name) {
+  json::object p;
+  p["id"] = id;
+  p["name"] = name;
+  return p;
+}
+
 std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
   std::size_t end = max_bytes;

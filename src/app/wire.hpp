@@ -16,6 +16,8 @@ namespace exceed::app {
 
 // One XRANGE entry of a conversation's message stream -> a message object
 // (without "type"), as `message` events and history.get carry it.
+// {id, name}: a person as the wire names them (a message's or an event's `from`).
+boost::json::object person(std::string_view id, std::string_view name);
 boost::json::object message_json(std::string_view conversation_id, store::Reply const& entry);
 
 // A conversation record (HGETALL) -> the conversation object of the HTTP API.
