@@ -303,6 +303,8 @@ std::map<std::string, Setter> const& setters() {
        [](Config& c, Value const& v) { c.mail.give_up_after_s = static_cast<int>(as_int(v, 1, 30 * 86'400)); }},
       {"mail.max_in_flight",
        [](Config& c, Value const& v) { c.mail.max_in_flight = static_cast<int>(as_int(v, 1, 64)); }},
+      {"mail.retention_s",
+       [](Config& c, Value const& v) { c.mail.retention_s = static_cast<int>(as_int(v, 1, 400 * 86'400)); }},
       {"tickets.auto_close_after_s",
        [](Config& c, Value const& v) { c.tickets.auto_close_after_s = static_cast<int>(as_int(v, 1, 365 * 86400)); }},
       {"assessment.rules_file", [](Config& c, Value const& v) { c.assessment.rules_file = as_string(v); }},

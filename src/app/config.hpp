@@ -189,6 +189,9 @@ struct Config {
     int retry_max_s = 3'600;
     int give_up_after_s = 2 * 86'400;  // a mail not sent by then is marked failed
     int max_in_flight = 2;             // mails this process sends at once
+    // A sent or failed mail (it holds a customer's address and words) and
+    // its attempt log are deleted this long after it finished.
+    int retention_s = 30 * 86'400;
   } mail;
   // Visitors browsing the shop (app/visitors.hpp): off, nothing is taken
   // from any page and no list is kept.

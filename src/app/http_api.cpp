@@ -388,6 +388,12 @@ boost::asio::awaitable<net::HttpResponse> App::route_http(net::HttpRequest& req)
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await mailer_->transcript(actor, std::move(body));
     }
+    // The supervisors' view of the outgoing mail queue (inbound, above,
+    // takes the mail server's secret instead of a user's token).
+    if (path == "/api/v1/mail" || path.rfind("/api/v1/mail/", 0) == 0) {
+      Actor actor{claims->role, claims->subject, teams};
+      co_return co_await mailer_->http(actor, method, path.substr(12), target->query);
+    }
     if (path == "/api/v1/replies" || path.rfind("/api/v1/replies/", 0) == 0) {
       Actor actor{claims->role, claims->subject, teams};
       co_return co_await replies_->http(actor, method, path.substr(15), target->query, std::move(body));

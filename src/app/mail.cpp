@@ -28,6 +28,7 @@ constexpr auto pump_every = std::chrono::milliseconds(200);
 constexpr int transcript_every_s = 600;       // one transcript per conversation per 10 minutes
 constexpr int inbound_remembered_s = 7 * 86'400;  // a redelivered reply is recognised this long
 constexpr std::size_t max_references = 10;
+constexpr core::Millis count_every_ms = 2'000;  // the exceed_mail_waiting gauge's reading
 
 double spread() {
   thread_local std::mt19937 gen{std::random_device{}()};
@@ -64,6 +65,31 @@ std::string with_reference(std::string const& refs, std::string const& next) {
   return out;
 }
 
+json::value or_null(std::optional<core::Millis> t) { return t ? json::value(*t) : json::value(nullptr); }
+json::value or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+// A mail as supervisors see it: everything but its body and headers.
+json::object mail_json(store::Mail const& m) {
+  json::object j;
+  j["id"] = m.id;
+  j["kind"] = m.kind;
+  j["to"] = m.to;
+  j["to_name"] = or_null(m.to_name);
+  j["subject"] = m.subject;
+  j["ticket_id"] = or_null(m.ticket_id);
+  j["conversation_id"] = or_null(m.conversation_id);
+  j["status"] = m.status;
+  j["attempts"] = m.attempts;
+  j["last_error"] = or_null(m.last_error);
+  j["created_at"] = m.created_at;
+  j["sent_at"] = or_null(m.sent_at);
+  j["failed_at"] = or_null(m.failed_at);
+  j["next_try_at"] = m.status == "queued" ? or_null(m.next_try_at) : json::value(nullptr);
+  j["retried_at"] = or_null(m.retried_at);
+  j["retried_by"] = or_null(m.retried_by);
+  return j;
+}
+
 std::string footer() {
   return "\n\n-- \nReply to this e-mail to answer; write above the quoted text.\n";
 }
@@ -95,6 +121,9 @@ Mailer::Mailer(Deps deps)
   m.describe("exceed_mail_sent_total", Type::counter, "SMTP sendings of this process, by result (sent, failed).");
   m.describe("exceed_mail_inbound_total", Type::counter,
              "E-mail replies given to POST /api/v1/mail/inbound, by result (accepted, refused).");
+  m.describe("exceed_mail_waiting", Type::gauge,
+             "E-mails queued and not yet sent or given up, of every process (read from Redis every 2 s).");
+  waiting_ = &m.gauge("exceed_mail_waiting");
   queued_ = &m.counter("exceed_mail_queued_total");
   sent_ = &m.counter("exceed_mail_sent_total", {{"result", "sent"}});
   failed_ = &m.counter("exceed_mail_sent_total", {{"result", "failed"}});
@@ -121,7 +150,12 @@ std::string Mailer::domain() const {
 // ------------------------------------------------------------- outgoing
 
 asio::awaitable<store::Result<store::Done>> Mailer::enqueue(store::Mail m) {
-  auto r = co_await d_.store.enqueue(m, d_.clock.now());
+  auto now = d_.clock.now();
+  // Index entries older than any record can live (the longest a mail is
+  // retried, plus its retention, plus a day) are trimmed here.
+  auto oldest = now - (static_cast<core::Millis>(d_.config.give_up_after_s) + d_.config.retry_max_s +
+                       d_.config.retention_s + 86'400) * 1000;
+  auto r = co_await d_.store.enqueue(m, now, oldest);
   if (r) ++*queued_;
   else spdlog::error("mail: {} to {} not queued: {}", m.kind, m.to, r.failure().message);
   co_return r;
@@ -229,8 +263,18 @@ asio::awaitable<SmtpResult> Mailer::smtp(std::string rcpt, std::string envelope,
       asio::use_awaitable);
 }
 
-// Every 200 ms: the due mails, up to max_in_flight at once.
+asio::awaitable<void> Mailer::count_waiting() {
+  auto n = co_await d_.store.waiting();
+  if (n) *waiting_ = static_cast<double>(*n);
+}
+
+// Every 200 ms: the due mails, up to max_in_flight at once (and, every
+// 2 s, the queue's length for /metrics).
 asio::awaitable<void> Mailer::pump() {
+  if (auto now = d_.clock.now(); now - counted_at_ >= count_every_ms) {
+    counted_at_ = now;
+    co_await count_waiting();
+  }
   int room = d_.config.max_in_flight - in_flight_;
   if (room <= 0) co_return;
   // Long enough for one attempt and its record: a process that dies
@@ -276,14 +320,102 @@ asio::awaitable<void> Mailer::send(std::string id) {
   auto envelope = mail::address_of(d_.config.from).value_or("");
   auto r = co_await smtp(mail_.to, envelope, std::move(text));
   auto now = d_.clock.now();
-  bool too_old = now - mail_.created_at >= d_.config.give_up_after_s * 1000LL;
-  bool give_up = !r.sent && (r.permanent || too_old);
-  auto next = now + core::webhook::retry_delay(backoff_, static_cast<int>(std::max<std::int64_t>(1, mail_.attempts)),
-                                               spread());
+  // A mail a supervisor queued again gets a new round: its give-up time
+  // and its backoff count from the retry.
+  auto since = std::max(mail_.created_at, mail_.retried_at.value_or(0));
+  bool too_old = now - since >= d_.config.give_up_after_s * 1000LL;
+  auto round = std::max<std::int64_t>(1, mail_.attempts - mail_.retried_after);
+  store::MailOutcome o;
+  o.id = id;
+  o.attempt = mail_.attempts;
+  o.sent = r.sent;
+  o.give_up = !r.sent && (r.permanent || too_old);
+  o.now = now;
+  o.next_try = now + core::webhook::retry_delay(backoff_, static_cast<int>(round), spread());
+  o.code = r.code;
+  o.error = r.error;
+  o.retention = d_.config.retention_s * 1000LL;
   ++*(r.sent ? sent_ : failed_);
   if (r.sent) spdlog::info("mail: {} ({}) sent to {}", id, mail_.kind, mail_.to);
-  else spdlog::warn("mail: {} to {} failed (attempt {}{}): {}", id, mail_.to, mail_.attempts, give_up ? ", given up" : "", r.error);
-  co_await d_.store.finish(id, r.sent, now, next, give_up, r.error);
+  else spdlog::warn("mail: {} to {} failed (attempt {}{}): {}", id, mail_.to, mail_.attempts, o.give_up ? ", given up" : "", r.error);
+  auto done = co_await d_.store.finish(o);
+  if (!done) spdlog::error("mail: the outcome of {} was not recorded: {}", id, done.failure().message);
+}
+
+// ------------------------------------------------------ the queue's view
+
+asio::awaitable<net::HttpResponse> Mailer::http(Actor actor, std::string method, std::string rest, Query query) {
+  if (actor.role != core::Role::supervisor)
+    co_return error_response(error::forbidden, "the mail queue is seen by supervisors");
+  if (rest.empty() || rest == "/") {
+    if (method != "GET") co_return error_response(error::bad_request, "use GET");
+    store::MailQuery q;
+    q.status = query_value(query, "status");
+    if (!q.status.empty() && q.status != "queued" && q.status != "sent" && q.status != "failed")
+      co_return error_response(error::bad_request, "status must be queued, sent or failed");
+    auto limit = parse_number(query_value(query, "limit").empty() ? "50" : query_value(query, "limit"), 1, 200);
+    if (!limit) co_return error_response(error::bad_request, "limit must be 1..200");
+    q.limit = static_cast<int>(*limit);
+    // `before`: a time (ms), mails queued strictly before it; or the
+    // previous page's next_cursor, "<time>:<id>", which also tells mails
+    // queued in the same millisecond apart.
+    if (auto before = query_value(query, "before"); !before.empty()) {
+      auto colon = before.find(':');
+      auto at = parse_number(before.substr(0, colon), 0, 1LL << 53);
+      std::string after = colon == std::string::npos ? std::string() : before.substr(colon + 1);
+      if (!at || (colon != std::string::npos && (after.empty() || after.size() > protocol::max_id_chars)))
+        co_return error_response(error::bad_request, "before must be a time in ms or a next_cursor");
+      q.before = (after.empty() ? "(" : "") + std::to_string(*at);
+      q.after_id = std::move(after);
+    }
+    auto page = co_await d_.store.list(q);
+    if (!page) co_return from_failure(page.failure());
+    json::array items;
+    for (auto const& m : page->items) items.push_back(mail_json(m));
+    json::object out;
+    out["items"] = std::move(items);
+    out["next_cursor"] = page->next_cursor ? json::value(*page->next_cursor) : json::value(nullptr);
+    co_return json_response(200, out);
+  }
+  auto slash = rest.find('/', 1);
+  std::string id = rest.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+  std::string action = slash == std::string::npos ? "" : rest.substr(slash);
+  if (id.empty() || id.size() > protocol::max_id_chars) co_return error_response(error::not_found, "no such mail");
+  if (action == "/retry") {
+    if (method != "POST") co_return error_response(error::bad_request, "use POST");
+    auto r = co_await d_.store.retry(id, d_.clock.now(), actor.user_id);
+    if (!r) co_return from_failure(r.failure());
+    spdlog::info("mail: {} queued again by {}", id, actor.user_id);
+  } else if (!action.empty()) {
+    co_return error_response(error::not_found, "no such endpoint");
+  } else if (method != "GET") {
+    co_return error_response(error::bad_request, "use GET");
+  }
+  auto m = co_await d_.store.get(id);
+  if (!m) co_return from_failure(m.failure());
+  if (!*m) co_return error_response(error::not_found, "no such mail (or it has expired: mail.retention_s)");
+  auto& mail_ = **m;
+  if (mail_.status == "queued") {
+    auto due = co_await d_.store.due_at(id);
+    if (!due) co_return from_failure(due.failure());
+    mail_.next_try_at = *due;
+  }
+  auto log = co_await d_.store.attempts(id);
+  if (!log) co_return from_failure(log.failure());
+  auto out = mail_json(mail_);
+  json::array entries;
+  for (auto const& a : *log) {
+    json::object e;
+    e["ts"] = a.ts;
+    e["attempt"] = a.attempt;
+    e["result"] = a.result;
+    e["code"] = a.code ? json::value(a.code) : json::value(nullptr);
+    e["error"] = or_null(a.error);
+    e["next_try_at"] = or_null(a.next_try);
+    entries.push_back(std::move(e));
+  }
+  out["attempt_log"] = std::move(entries);
+  co_return json_response(200, out);
 }
 
 // -------------------------------------------------------------- incoming

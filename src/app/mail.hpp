@@ -8,7 +8,9 @@
 // /api/v1/mail/inbound with a shared secret; the reply, without its quoted
 // mail and signature, becomes the customer's public comment on the ticket
 // its token (or its thread) names, when it comes from that ticket's
-// customer.
+// customer. Supervisors see the queue (/api/v1/mail: each mail's status,
+// last error and attempt log, never its body) and queue a failed mail
+// again; a finished mail is deleted after mail.retention_s.
 #pragma once
 
 #include "app/config.hpp"
@@ -68,12 +70,16 @@ class Mailer {
   boost::asio::awaitable<net::HttpResponse> transcript(Actor actor, boost::json::object body);
   // POST /api/v1/mail/inbound: `token` is the request's bearer token, `raw` the message.
   boost::asio::awaitable<net::HttpResponse> inbound(std::optional<std::string> token, std::string raw);
+  // GET /api/v1/mail, GET /api/v1/mail/{id}, POST /api/v1/mail/{id}/retry
+  // (supervisors): `rest` is what follows /api/v1/mail.
+  boost::asio::awaitable<net::HttpResponse> http(Actor actor, std::string method, std::string rest, Query query);
 
  private:
   boost::asio::awaitable<void> pump();
   boost::asio::awaitable<void> send(std::string id);
   boost::asio::awaitable<SmtpResult> smtp(std::string rcpt, std::string envelope, std::string text);
   boost::asio::awaitable<store::Result<store::Done>> enqueue(store::Mail m);
+  boost::asio::awaitable<void> count_waiting();
   std::string domain() const;
 
   Deps d_;
@@ -82,6 +88,8 @@ class Mailer {
   SmtpSettings smtp_;
   boost::asio::thread_pool pool_;  // curl's SMTP transfers block: they run here
   int in_flight_ = 0;
+  core::Millis counted_at_ = 0;
+  double* waiting_;  // gauge: every process's queued mails, read every few seconds
   double* queued_;
   double* sent_;
   double* failed_;

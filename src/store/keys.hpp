@@ -87,10 +87,15 @@ class Keys {
   std::string conversation_attachments(std::string_view id) const { return conversation(id) + ":attachments"; }
   std::string ticket_attachments(std::string_view id) const { return ticket(id) + ":attachments"; }
 
-  // E-mail: each queued mail (hash), the queue by due time (zset), and the
-  // Message-IDs sent for a ticket, to find it from a reply (string -> ticket id).
+  // E-mail: each mail (hash) and its attempt log (stream), the queue by due
+  // time (zset), every mail by when it was last queued (zset, the
+  // supervisors' list), and the Message-IDs sent for a ticket, to find it
+  // from a reply (string -> ticket id). lua/mail_list.lua spells mail(),
+  // mail_due() and mail_index() too.
   std::string mail(std::string_view id) const { return p_ + "mail:" + std::string(id); }
+  std::string mail_log(std::string_view id) const { return mail(id) + ":log"; }
   std::string mail_due() const { return p_ + "mail:due"; }
+  std::string mail_index() const { return p_ + "mail:index"; }
   std::string mail_message_id(std::string_view message_id) const { return p_ + "mail:msgid:" + std::string(message_id); }
   // An inbound mail seen (by its Message-ID's hash), a transcript mailed lately.
   std::string mail_inbound(std::string_view digest) const { return p_ + "mail:in:" + std::string(digest); }

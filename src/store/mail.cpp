@@ -3,13 +3,47 @@
 #include "store/decode.hpp"
 #include "store/scripts.hpp"
 
+#include <algorithm>
+
 namespace exceed::store {
 namespace asio = boost::asio;
 
-asio::awaitable<Result<Done>> MailStore::enqueue(Mail const& m, core::Millis now) {
+namespace {
+
+// A mail's record as HGETALL or mail_list.lua gives it.
+Mail mail_of(Fields const& f) {
+  Mail m;
+  m.id = f.text("id");
+  m.kind = f.text("kind");
+  m.to = f.text("to");
+  m.to_name = f.text("to_name");
+  m.subject = f.text("subject");
+  m.body = f.text("body");
+  m.message_id = f.text("message_id");
+  m.in_reply_to = f.text("in_reply_to");
+  m.references = f.text("references");
+  m.reply_to = f.text("reply_to");
+  m.ticket_id = f.text("ticket_id");
+  m.conversation_id = f.text("conversation_id");
+  m.status = f.text("status");
+  m.attempts = f.integer("attempts");
+  m.last_error = f.text("last_error");
+  m.created_at = f.integer("created_at");
+  m.sent_at = f.maybe_integer("sent_at");
+  m.failed_at = f.maybe_integer("failed_at");
+  m.retried_at = f.maybe_integer("retried_at");
+  m.retried_by = f.text("retried_by");
+  m.retried_after = f.integer("retried_after");
+  m.next_try_at = f.maybe_integer("next_try_at");
+  return m;
+}
+
+}  // namespace
+
+asio::awaitable<Result<Done>> MailStore::enqueue(Mail const& m, core::Millis now, core::Millis trim_before) {
   auto const& k = db_.keys();
-  std::vector<std::string> keys{k.mail(m.id), k.mail_due(), k.mail_message_id(m.message_id)};
-  std::vector<std::string> args{m.id, std::to_string(now), m.ticket_id,
+  std::vector<std::string> keys{k.mail(m.id), k.mail_due(), k.mail_message_id(m.message_id), k.mail_index()};
+  std::vector<std::string> args{m.id, std::to_string(now), m.ticket_id, std::to_string(std::max<core::Millis>(0, trim_before)),
                                 "id", m.id, "kind", m.kind, "to", m.to, "to_name", m.to_name,
                                 "subject", m.subject, "body", m.body, "message_id", m.message_id,
                                 "in_reply_to", m.in_reply_to, "references", m.references, "reply_to", m.reply_to,
@@ -41,34 +75,91 @@ asio::awaitable<Result<std::optional<Mail>>> MailStore::get(std::string const& i
   auto f = Fields::read(*r, "mail");
   if (!f) co_return f.failure();
   if (f->empty()) co_return std::optional<Mail>{};
-  Mail m;
-  m.id = f->text("id");
-  m.kind = f->text("kind");
-  m.to = f->text("to");
-  m.to_name = f->text("to_name");
-  m.subject = f->text("subject");
-  m.body = f->text("body");
-  m.message_id = f->text("message_id");
-  m.in_reply_to = f->text("in_reply_to");
-  m.references = f->text("references");
-  m.reply_to = f->text("reply_to");
-  m.ticket_id = f->text("ticket_id");
-  m.conversation_id = f->text("conversation_id");
-  m.status = f->text("status");
-  m.attempts = f->integer("attempts");
-  m.last_error = f->text("last_error");
-  m.created_at = f->integer("created_at");
-  co_return std::optional<Mail>(std::move(m));
+  co_return std::optional<Mail>(mail_of(*f));
 }
 
-asio::awaitable<Result<Done>> MailStore::finish(std::string const& id, bool sent, core::Millis now,
-                                                core::Millis next_try, bool give_up, std::string const& error) {
-  std::vector<std::string> keys{db_.keys().mail(id), db_.keys().mail_due()};
-  std::vector<std::string> args{id, sent ? "1" : "0", std::to_string(now), std::to_string(next_try),
-                                give_up ? "1" : "0", error};
+asio::awaitable<Result<Done>> MailStore::finish(MailOutcome const& o) {
+  auto const& k = db_.keys();
+  std::vector<std::string> keys{k.mail(o.id), k.mail_due(), k.mail_log(o.id)};
+  std::vector<std::string> args{o.id,
+                                o.sent ? "1" : "0",
+                                std::to_string(o.now),
+                                std::to_string(o.next_try),
+                                o.give_up ? "1" : "0",
+                                o.error,
+                                std::to_string(o.attempt),
+                                std::to_string(o.code),
+                                std::to_string(std::max<core::Millis>(1, o.retention)),
+                                std::to_string(attempt_log_max)};
   auto r = co_await db_.run_keys(db_.scripts().mail_done, std::move(keys), std::move(args));
   if (!r) co_return r.failure();
   co_return Done{};
+}
+
+asio::awaitable<Result<MailPage>> MailStore::list(MailQuery const& q) {
+  auto r = co_await db_.call(db_.scripts().mail_list, q.before, q.after_id, q.status, std::to_string(q.limit),
+                             std::to_string(scan_budget));
+  if (!r) co_return r.failure();
+  Row row(*r, "mail_list");
+  MailPage page;
+  auto cursor = row.text();
+  if (!cursor.empty()) page.next_cursor = std::move(cursor);
+  while (row.ok() && !row.at_end()) {
+    auto f = Fields::read(row.nested(), "mail_list");
+    if (!f) co_return f.failure();
+    page.items.push_back(mail_of(*f));
+  }
+  if (!row.ok()) co_return row.failure();
+  co_return page;
+}
+
+asio::awaitable<Result<std::vector<MailAttempt>>> MailStore::attempts(std::string const& id) {
+  auto r = co_await db_.cmd("XREVRANGE", db_.keys().mail_log(id), "+", "-", "COUNT", std::to_string(attempt_log_max));
+  if (!r) co_return r.failure();
+  Row row(*r, "mail log");
+  std::vector<MailAttempt> out;
+  while (row.ok() && !row.at_end()) {
+    Row e(row.nested(), "mail log");
+    e.text();
+    auto f = Fields::read(e.nested(), "mail log");
+    if (!e.ok()) co_return e.failure();
+    if (!f) co_return f.failure();
+    MailAttempt a;
+    a.ts = f->integer("ts");
+    a.attempt = f->integer("attempt");
+    a.result = f->text("result");
+    a.code = static_cast<long>(f->integer("code"));
+    a.error = f->text("error");
+    a.next_try = f->maybe_integer("next_try");
+    out.push_back(std::move(a));
+  }
+  if (!row.ok()) co_return row.failure();
+  co_return out;
+}
+
+asio::awaitable<Result<std::optional<core::Millis>>> MailStore::due_at(std::string const& id) {
+  auto r = co_await db_.cmd("ZSCORE", db_.keys().mail_due(), id);
+  if (!r) co_return r.failure();
+  if (r->is_nil()) co_return std::optional<core::Millis>{};
+  auto at = parse_integer(r->str);
+  if (!at) co_return Failure::protocol("mail due time: expected a number, got '" + r->str + "'");
+  co_return std::optional<core::Millis>(*at);
+}
+
+asio::awaitable<Result<Done>> MailStore::retry(std::string const& id, core::Millis now, std::string const& who) {
+  auto const& k = db_.keys();
+  std::vector<std::string> keys{k.mail(id), k.mail_due(), k.mail_log(id), k.mail_index()};
+  std::vector<std::string> args{id, std::to_string(now), who};
+  auto r = co_await db_.run_keys(db_.scripts().mail_retry, std::move(keys), std::move(args));
+  if (!r) co_return r.failure();
+  co_return Done{};
+}
+
+asio::awaitable<Result<std::int64_t>> MailStore::waiting() {
+  auto r = co_await db_.cmd("ZCARD", db_.keys().mail_due());
+  if (!r) co_return r.failure();
+  if (r->kind != Reply::Kind::integer) co_return Failure::protocol("mail queue length: expected an integer");
+  co_return r->integer;
 }
 
 asio::awaitable<Result<std::optional<TicketContact>>> MailStore::ticket_contact(std::string const& ticket_id) {

@@ -1,7 +1,9 @@
 // E-mail in Redis: the durable queue of outgoing mail (a record per mail,
-// a sorted set by due time, claims leased like the webhooks' lanes), the
-// index from the Message-IDs sent to their ticket, and the few facts of a
-// ticket or conversation a mail needs (who to write to, the thread so far).
+// a sorted set by due time, claims leased like the webhooks' lanes), each
+// mail's attempt log, the index the supervisors' list reads (finished
+// mails and their logs expire after mail.retention_s), the index from the
+// Message-IDs sent to their ticket, and the few facts of a ticket or
+// conversation a mail needs (who to write to, the thread so far).
 #pragma once
 
 #include "core/domain.hpp"
@@ -33,6 +35,52 @@ struct Mail {
   std::int64_t attempts = 0;
   std::string last_error;
   core::Millis created_at = 0;
+  std::optional<core::Millis> sent_at;
+  std::optional<core::Millis> failed_at;
+  // A supervisor queued it again after it failed: when, who, and how many
+  // attempts it had by then (its give-up time and backoff count from the retry).
+  std::optional<core::Millis> retried_at;
+  std::string retried_by;
+  std::int64_t retried_after = 0;
+  // A queued mail's due time (the end of the lease while it is being sent);
+  // filled by list() and due_at().
+  std::optional<core::Millis> next_try_at;
+};
+
+// What one sending came to, for finish().
+struct MailOutcome {
+  std::string id;
+  std::int64_t attempt = 0;  // 1 for the first
+  bool sent = false;
+  bool give_up = false;  // not sent, and not to be tried again
+  core::Millis now = 0;
+  core::Millis next_try = 0;  // when neither sent nor given up
+  long code = 0;              // the SMTP server's last reply code, 0 when none came
+  std::string error;
+  core::Millis retention = 0;  // how long a finished mail and its log are kept
+};
+
+// One entry of a mail's attempt log.
+struct MailAttempt {
+  core::Millis ts = 0;
+  std::int64_t attempt = 0;
+  std::string result;  // sent | retry | failed
+  long code = 0;
+  std::string error;
+  std::optional<core::Millis> next_try;  // for a retry
+};
+
+// A page of the mail index, newest first: `before` and `after_id` come
+// from the previous page's cursor ("<score>:<id>"), `status` "" for any.
+struct MailQuery {
+  std::string status;
+  std::string before = "+inf";
+  std::string after_id;
+  int limit = 50;
+};
+struct MailPage {
+  std::vector<Mail> items;  // without their bodies
+  std::optional<std::string> next_cursor;
 };
 
 // Who a ticket's mail goes to, and its thread so far.
@@ -64,13 +112,32 @@ class MailStore {
  public:
   explicit MailStore(Db& db) : db_(db) {}
 
-  boost::asio::awaitable<Result<Done>> enqueue(Mail const& m, core::Millis now);
+  // Index entries queued before `trim_before` (their records are gone by
+  // then) are dropped on the way; 0 drops none.
+  boost::asio::awaitable<Result<Done>> enqueue(Mail const& m, core::Millis now, core::Millis trim_before);
   // {id, attempt} of the mails due, leased for `lease`.
   boost::asio::awaitable<Result<std::vector<std::pair<std::string, std::int64_t>>>> claim(core::Millis now,
                                                                                           core::Millis lease, int max);
   boost::asio::awaitable<Result<std::optional<Mail>>> get(std::string const& id);
-  boost::asio::awaitable<Result<Done>> finish(std::string const& id, bool sent, core::Millis now,
-                                              core::Millis next_try, bool give_up, std::string const& error);
+  // Records the outcome and logs the attempt (at most `attempt_log_max`
+  // kept per mail), atomically; a finished mail and its log expire after
+  // o.retention. Nothing happens to a mail no longer queued.
+  boost::asio::awaitable<Result<Done>> finish(MailOutcome const& o);
+  static constexpr int attempt_log_max = 20;
+
+  // The supervisors' view of the queue. Expired entries met are dropped
+  // from the index; at most `scan_budget` entries are read per page.
+  boost::asio::awaitable<Result<MailPage>> list(MailQuery const& q);
+  static constexpr int scan_budget = 1000;
+  // The attempts logged for a mail, newest first.
+  boost::asio::awaitable<Result<std::vector<MailAttempt>>> attempts(std::string const& id);
+  // When a queued mail is next tried (nullopt when it is not queued).
+  boost::asio::awaitable<Result<std::optional<core::Millis>>> due_at(std::string const& id);
+  // A failed mail queued again, due at `now`. Refused: not_found (unknown
+  // or expired), conflict (not failed).
+  boost::asio::awaitable<Result<Done>> retry(std::string const& id, core::Millis now, std::string const& who);
+  // How many mails are queued (every process's), for /metrics.
+  boost::asio::awaitable<Result<std::int64_t>> waiting();
 
   boost::asio::awaitable<Result<std::optional<TicketContact>>> ticket_contact(std::string const& ticket_id);
   boost::asio::awaitable<Result<std::optional<ConversationContact>>> conversation_contact(std::string const& id);

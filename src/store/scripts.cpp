@@ -34,7 +34,8 @@ Scripts::Scripts()
       webhook_delete(with_prelude(lua::webhook_delete)), webhook_fanout(with_prelude(lua::webhook_fanout)),
       webhook_claim(with_prelude(lua::webhook_claim)), webhook_done(with_prelude(lua::webhook_done)),
       attachment_save(std::string(lua::attachment_save)), mail_enqueue(std::string(lua::mail_enqueue)),
-      mail_claim(with_prelude(lua::mail_claim)), mail_done(std::string(lua::mail_done)) {}
+      mail_claim(with_prelude(lua::mail_claim)), mail_done(std::string(lua::mail_done)),
+      mail_retry(std::string(lua::mail_retry)), mail_list(with_prelude(lua::mail_list)) {}
 
 std::vector<Script const*> Scripts::all() const {
   return {&start,  &send,     &history,       &access,     &snapshot,       &offer,           &accept,
@@ -44,7 +45,8 @@ std::vector<Script const*> Scripts::all() const {
           &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count, &visitor_save,
           &outcome, &assessment_save, &review_mark, &visit_write, &visits_expire, &visits_live, &team_online,
           &reply_save, &reply_delete, &reply_use, &replies_list, &webhook_save, &webhook_delete, &webhook_fanout,
-          &webhook_claim, &webhook_done, &attachment_save, &mail_enqueue, &mail_claim, &mail_done};
+          &webhook_claim, &webhook_done, &attachment_save, &mail_enqueue, &mail_claim, &mail_done,
+          &mail_retry, &mail_list};
 }
 
 }  // namespace exceed::store

@@ -24,7 +24,7 @@ struct Scripts {
   Script visit_write, visits_expire, visits_live, team_online, reply_save, reply_delete, reply_use, replies_list;
   // Webhooks, attachments and the e-mail queue.
   Script webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save, mail_enqueue,
-      mail_claim, mail_done;
+      mail_claim, mail_done, mail_retry, mail_list;
 };
 
 }  // namespace exceed::store
