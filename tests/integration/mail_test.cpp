@@ -4,7 +4,9 @@
 // reply address, even when the mail server was down at first; the
 // customer's answer, POSTed to the inbound endpoint, lands on the ticket
 // without its quoted text; forged or unknown senders and bad secrets are
-// refused with nothing stored.
+// refused with nothing stored. Supervisors see the queue: a mail the
+// server never takes ends failed with each attempt logged and is sent
+// again on their word; a finished mail is gone after mail.retention_s.
 #include "harness.hpp"
 #include "support/process.hpp"
 
@@ -115,6 +117,38 @@ json::array comments(std::uint16_t port, std::string const& token, std::string c
   auto r = http(port, "GET", "/api/v1/tickets/" + ticket + "/comments", "", auth(token));
   REQUIRE(r.status == 200);
   return r.json().at("items").as_array();
+}
+
+// Reads with `read` until `done` holds for what it returns, up to `within`:
+// how a test awaits what the server does in its own time (a mail sent, a
+// record expired), seen through the API.
+template <class Read, class Done>
+auto read_until(Read read, Done done, std::chrono::milliseconds within = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + within;
+  auto v = read();
+  while (!done(v) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    v = read();
+  }
+  return v;
+}
+
+HttpResult mail_list(std::uint16_t port, std::string const& token, std::string const& query = "") {
+  return http(port, "GET", "/api/v1/mail" + query, "", auth(token));
+}
+
+bool has_items(HttpResult const& r) { return r.status == 200 && !r.json().at("items").as_array().empty(); }
+
+// A customer's ticket and an agent's public reply on it, which is mailed to them: the ticket id.
+std::string ticket_with_reply(std::uint16_t port, std::string const& customer, std::string const& agent) {
+  auto t = http(port, "POST", "/api/v1/tickets", R"({"subject":"Refund","comment":{"text":"Where is my refund?"}})",
+                auth(customer));
+  REQUIRE(t.status == 201);
+  std::string ticket(t.json().at("id").as_string());
+  REQUIRE(http(port, "POST", "/api/v1/tickets/" + ticket + "/comments",
+               R"({"text":"The refund was sent today.","public":true})", auth(agent))
+              .status == 201);
+  return ticket;
 }
 
 }  // namespace
@@ -297,4 +331,164 @@ TEST_CASE("when a chat is resolved the customer gets the CSAT link by e-mail, an
   CHECK(r.status == 200);
   // The page the link opens is served.
   CHECK(http(d.port(), "GET", "/csat.html").status == 200);
+}
+
+TEST_CASE("a mail the mail server never takes ends failed with each attempt logged, and a supervisor sends it again") {
+  if (!have_aiosmtpd()) {
+    WARN("python3-aiosmtpd is missing (scripts/setup installs it): the e-mail test is skipped");
+    return;
+  }
+  Sink sink;  // not started yet: every connection to it is refused
+  auto env = sink.env();
+  env.emplace_back("EXCEED_MAIL_GIVE_UP_AFTER_S", "1");
+  Deployment d(env);
+  d.user("ann");
+  d.user("sue", "supervisor");
+  auto ann = login(d.port(), "ann", "password123");
+  auto sue = login(d.port(), "sue", "password123");
+  auto [casey_id, casey] = visitor_with_email(d.port(), "casey@example.com");
+  auto ticket = ticket_with_reply(d.port(), casey, ann);
+
+  auto failed = read_until([&] { return mail_list(d.port(), sue, "?status=failed"); }, has_items);
+  INFO(failed.body);
+  REQUIRE(has_items(failed));
+  REQUIRE(failed.json().at("items").as_array().size() == 1);
+  auto page = failed.json();  // json() parses anew: keep what is read from
+  auto const& m = page.at("items").at(0).as_object();
+  std::string id(m.at("id").as_string());
+  CHECK(m.at("kind").as_string() == "ticket_reply");
+  CHECK(m.at("to").as_string() == "casey@example.com");
+  CHECK(m.at("subject").as_string() == "Re: Refund [" + ticket + "]");
+  CHECK(m.at("ticket_id").as_string() == ticket);
+  CHECK(m.at("status").as_string() == "failed");
+  auto attempts = m.at("attempts").as_int64();
+  CHECK(attempts >= 2);  // retried until mail.give_up_after_s
+  CHECK(std::string(m.at("last_error").as_string()).find("connect") != std::string::npos);
+  CHECK(m.at("failed_at").is_int64());
+  CHECK(m.at("next_try_at").is_null());
+  CHECK_FALSE(m.contains("body"));  // the customer's words stay out of the list
+  CHECK(mail_list(d.port(), sue, "?status=queued").json().at("items").as_array().empty());
+  CHECK(mail_list(d.port(), sue, "?status=sent").json().at("items").as_array().empty());
+
+  // Every attempt, newest first: retried until the last, which gave up.
+  auto detail = http(d.port(), "GET", "/api/v1/mail/" + id, "", auth(sue));
+  INFO(detail.body);
+  REQUIRE(detail.status == 200);
+  auto record = detail.json();
+  CHECK_FALSE(record.as_object().contains("body"));
+  auto const& log = record.at("attempt_log").as_array();
+  REQUIRE(log.size() == static_cast<std::size_t>(attempts));
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    auto const& a = log[i].as_object();
+    CHECK(a.at("attempt").as_int64() == attempts - static_cast<std::int64_t>(i));
+    CHECK(a.at("result").as_string() == (i == 0 ? "failed" : "retry"));
+    CHECK(a.at("next_try_at").is_null() == (i == 0));
+    CHECK(a.at("code").is_null());  // no SMTP server answered
+    CHECK(std::string(a.at("error").as_string()).find("connect") != std::string::npos);
+  }
+
+  // Only supervisors see the queue.
+  CHECK(mail_list(d.port(), ann).status == 403);
+  CHECK(http(d.port(), "GET", "/api/v1/mail/" + id, "", auth(ann)).status == 403);
+  CHECK(http(d.port(), "POST", "/api/v1/mail/" + id + "/retry", "", auth(ann)).status == 403);
+  CHECK(mail_list(d.port(), casey).status == 403);
+  CHECK(http(d.port(), "GET", "/api/v1/mail").status == 401);
+  CHECK(http(d.port(), "GET", "/api/v1/mail/m_none", "", auth(sue)).status == 404);
+  CHECK(mail_list(d.port(), sue, "?status=lost").status == 400);
+  CHECK(mail_list(d.port(), sue, "?limit=0").status == 400);
+
+  // The mail server is back: a supervisor queues the mail again and it goes.
+  sink.start();
+  auto retried = http(d.port(), "POST", "/api/v1/mail/" + id + "/retry", "", auth(sue));
+  INFO(retried.body);
+  REQUIRE(retried.status == 200);
+  CHECK(retried.json().at("retried_at").is_int64());
+  auto got = sink.message(1);
+  CHECK(got.header("subject") == "Re: Refund [" + ticket + "]");
+  CHECK(got.header("x-sink-rcpt-to") == "casey@example.com");
+  auto sent = read_until([&] { return http(d.port(), "GET", "/api/v1/mail/" + id, "", auth(sue)); },
+                         [](HttpResult const& r) { return r.status == 200 && r.json().at("status").as_string() == "sent"; });
+  INFO(sent.body);
+  REQUIRE(sent.json().at("status").as_string() == "sent");
+  CHECK(sent.json().at("sent_at").is_int64());
+  CHECK(sent.json().at("attempts").as_int64() == attempts + 1);
+  auto done = sent.json();
+  auto const& last = done.at("attempt_log").at(0).as_object();
+  CHECK(last.at("result").as_string() == "sent");
+  CHECK(last.at("attempt").as_int64() == attempts + 1);
+  CHECK(http(d.port(), "POST", "/api/v1/mail/" + id + "/retry", "", auth(sue)).status == 409);  // not failed
+  CHECK(mail_list(d.port(), sue, "?status=sent").json().at("items").at(0).at("id").as_string() == id);
+}
+
+TEST_CASE("a waiting mail shows when it is tried next, and the metrics count the mails waiting") {
+  if (!have_aiosmtpd()) {
+    WARN("python3-aiosmtpd is missing (scripts/setup installs it): the e-mail test is skipped");
+    return;
+  }
+  Sink sink;
+  auto env = sink.env();
+  env.emplace_back("EXCEED_METRICS_PUBLIC", "true");
+  Deployment d(env);
+  d.user("ann");
+  d.user("sue", "supervisor");
+  auto ann = login(d.port(), "ann", "password123");
+  auto sue = login(d.port(), "sue", "password123");
+  auto [casey_id, casey] = visitor_with_email(d.port(), "casey@example.com");
+  ticket_with_reply(d.port(), casey, ann);
+
+  auto waiting = read_until([&] { return mail_list(d.port(), sue, "?status=queued"); },
+                            [](HttpResult const& r) {
+                              return has_items(r) && !r.json().at("items").at(0).at("last_error").is_null();
+                            });
+  INFO(waiting.body);
+  REQUIRE(has_items(waiting));
+  auto page = waiting.json();
+  auto const& m = page.at("items").at(0).as_object();
+  CHECK(m.at("status").as_string() == "queued");
+  CHECK(m.at("attempts").as_int64() >= 1);
+  REQUIRE(m.at("next_try_at").is_int64());
+  CHECK(m.at("next_try_at").as_int64() > m.at("created_at").as_int64());
+  CHECK(m.at("failed_at").is_null());
+  auto metrics = [&] { return http(d.port(), "GET", "/metrics"); };
+  auto counted = [](std::string n) {
+    return [n](HttpResult const& r) { return r.body.find("\nexceed_mail_waiting " + n + "\n") != std::string::npos; };
+  };
+  CHECK(counted("1")(read_until(metrics, counted("1"))));
+
+  sink.start();
+  sink.message(1);
+  CHECK(counted("0")(read_until(metrics, counted("0"))));
+  CHECK(has_items(read_until([&] { return mail_list(d.port(), sue, "?status=sent"); }, has_items)));
+}
+
+TEST_CASE("a finished mail and its attempt log are deleted after mail.retention_s") {
+  if (!have_aiosmtpd()) {
+    WARN("python3-aiosmtpd is missing (scripts/setup installs it): the e-mail test is skipped");
+    return;
+  }
+  Sink sink;
+  sink.start();
+  auto env = sink.env();
+  env.emplace_back("EXCEED_MAIL_RETENTION_S", "4");
+  Deployment d(env);
+  d.user("ann");
+  d.user("sue", "supervisor");
+  auto ann = login(d.port(), "ann", "password123");
+  auto sue = login(d.port(), "sue", "password123");
+  auto [casey_id, casey] = visitor_with_email(d.port(), "casey@example.com");
+  ticket_with_reply(d.port(), casey, ann);
+
+  auto sent = read_until([&] { return mail_list(d.port(), sue, "?status=sent"); }, has_items);
+  INFO(sent.body);
+  REQUIRE(has_items(sent));
+  std::string id(sent.json().at("items").at(0).at("id").as_string());
+  sink.message(1);
+  auto gone = read_until([&] { return mail_list(d.port(), sue); },
+                         [](HttpResult const& r) { return r.status == 200 && !has_items(r); });
+  INFO(gone.body);
+  CHECK(gone.status == 200);
+  CHECK_FALSE(has_items(gone));
+  CHECK(http(d.port(), "GET", "/api/v1/mail/" + id, "", auth(sue)).status == 404);
+  CHECK(redis_cli(d.redis.port(), "EXISTS exceed:mail:" + id + " exceed:mail:" + id + ":log") == "0");
+  CHECK(redis_cli(d.redis.port(), "ZCARD exceed:mail:index") == "0");  // dropped as the list met it
 }
