@@ -418,6 +418,23 @@ TEST_CASE("a mail the mail server never takes ends failed with each attempt logg
   CHECK(last.at("attempt").as_int64() == attempts + 1);
   CHECK(http(d.port(), "POST", "/api/v1/mail/" + id + "/retry", "", auth(sue)).status == 409);  // not failed
   CHECK(mail_list(d.port(), sue, "?status=sent").json().at("items").at(0).at("id").as_string() == id);
+
+  // A mailbox the server refuses for good (550) fails at the first attempt, its code logged.
+  auto [rex_id, rex] = visitor_with_email(d.port(), "refused@example.com");
+  ticket_with_reply(d.port(), rex, ann);
+  auto refused = read_until([&] { return mail_list(d.port(), sue, "?status=failed"); }, has_items);
+  INFO(refused.body);
+  REQUIRE(has_items(refused));
+  auto refused_page = refused.json();
+  auto const& r = refused_page.at("items").at(0).as_object();
+  CHECK(r.at("to").as_string() == "refused@example.com");
+  CHECK(r.at("attempts").as_int64() == 1);
+  CHECK(std::string(r.at("last_error").as_string()).find("550") != std::string::npos);
+  auto refused_detail = http(d.port(), "GET", "/api/v1/mail/" + std::string(r.at("id").as_string()), "", auth(sue));
+  auto refused_record = refused_detail.json();
+  REQUIRE(refused_record.at("attempt_log").as_array().size() == 1);
+  CHECK(refused_record.at("attempt_log").at(0).at("code").as_int64() == 550);
+  CHECK(refused_record.at("attempt_log").at(0).at("result").as_string() == "failed");
 }
 
 TEST_CASE("a waiting mail shows when it is tried next, and the metrics count the mails waiting") {

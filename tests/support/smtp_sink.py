@@ -3,7 +3,8 @@
 # STARTTLS required, AUTH required, each message written whole to
 # DIR/NNNN.eml (written aside, then renamed), with the envelope and what
 # the session had (TLS, login) as X-Sink-* headers in front; DIR/ready
-# appears once it listens.
+# appears once it listens. A recipient whose local part is "refused" is
+# refused for good (550), as a mail server refuses an unknown mailbox.
 # usage: smtp_sink.py PORT DIR CERT KEY USER PASSWORD
 import os
 import ssl
@@ -19,6 +20,12 @@ port, out, cert, key, user, password = sys.argv[1:7]
 class Sink:
     def __init__(self):
         self.n = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("refused@"):
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.n += 1
