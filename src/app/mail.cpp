@@ -337,7 +337,9 @@ asio::awaitable<void> Mailer::send(std::string id) {
   o.retention = d_.config.retention_s * 1000LL;
   ++*(r.sent ? sent_ : failed_);
   if (r.sent) spdlog::info("mail: {} ({}) sent to {}", id, mail_.kind, mail_.to);
-  else spdlog::warn("mail: {} to {} failed (attempt {}{}): {}", id, mail_.to, mail_.attempts, o.give_up ? ", given up" : "", r.error);
+  else
+    spdlog::warn("mail: {} to {} failed (attempt {}{}): {}", id, mail_.to, mail_.attempts,
+                 o.give_up ? ", given up" : "", r.error);
   auto done = co_await d_.store.finish(o);
   if (!done) spdlog::error("mail: the outcome of {} was not recorded: {}", id, done.failure().message);
 }

@@ -43,7 +43,8 @@ Mail mail_of(Fields const& f) {
 asio::awaitable<Result<Done>> MailStore::enqueue(Mail const& m, core::Millis now, core::Millis trim_before) {
   auto const& k = db_.keys();
   std::vector<std::string> keys{k.mail(m.id), k.mail_due(), k.mail_message_id(m.message_id), k.mail_index()};
-  std::vector<std::string> args{m.id, std::to_string(now), m.ticket_id, std::to_string(std::max<core::Millis>(0, trim_before)),
+  std::vector<std::string> args{m.id, std::to_string(now), m.ticket_id,
+                                std::to_string(std::max<core::Millis>(0, trim_before)),
                                 "id", m.id, "kind", m.kind, "to", m.to, "to_name", m.to_name,
                                 "subject", m.subject, "body", m.body, "message_id", m.message_id,
                                 "in_reply_to", m.in_reply_to, "references", m.references, "reply_to", m.reply_to,

@@ -407,7 +407,9 @@ TEST_CASE("a mail the mail server never takes ends failed with each attempt logg
   CHECK(got.header("subject") == "Re: Refund [" + ticket + "]");
   CHECK(got.header("x-sink-rcpt-to") == "casey@example.com");
   auto sent = read_until([&] { return http(d.port(), "GET", "/api/v1/mail/" + id, "", auth(sue)); },
-                         [](HttpResult const& r) { return r.status == 200 && r.json().at("status").as_string() == "sent"; });
+                         [](HttpResult const& r) {
+                           return r.status == 200 && r.json().at("status").as_string() == "sent";
+                         });
   INFO(sent.body);
   REQUIRE(sent.json().at("status").as_string() == "sent");
   CHECK(sent.json().at("sent_at").is_int64());
