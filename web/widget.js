@@ -106,6 +106,13 @@
       placeholder: 'Type your message…',
       placeholderTicket: 'Add to your message…',
       sendMessage: 'Send message',
+      attachFile: 'Attach a screenshot or a file',
+      attachFirst: 'Write your question first; then you can attach a screenshot or a file.',
+      attachRefused: (why) => `The file was not sent: ${why}`,
+      attachFailed: 'The file could not be sent. Check your connection and try again.',
+      attachSending: (name) => `Sending ${name}…`,
+      download: (name) => `Download ${name}`,
+      imageOf: (name) => `Picture: ${name}`,
       hint: 'Enter sends, Shift+Enter adds a new line.',
       tooLongBytes: 'That message is too long (8000 bytes at most). Please split it into two.',
       says: (name) => `${name} says: `,
@@ -276,6 +283,11 @@
   </div>
   <form class="composer" autocomplete="off">
     <label class="vh" for="xc-input">${esc(T.yourMessage)}</label>
+    <input type="file" id="xc-file" class="vh" tabindex="-1" aria-hidden="true"
+      accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain">
+    <button type="button" class="attach" aria-label="${esc(T.attachFile)}">
+      <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M20 11.5 12.2 19.3a5 5 0 0 1-7.1-7.1l8.1-8.1a3.3 3.3 0 0 1 4.7 4.7l-8.1 8.1a1.7 1.7 0 0 1-2.4-2.4l7.4-7.4"/></svg>
+    </button>
     <textarea id="xc-input" rows="1" maxlength="8000" placeholder="${esc(T.placeholder)}" aria-describedby="xc-hint"></textarea>
     <button type="submit" class="send" aria-label="${esc(T.sendMessage)}">
       <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M3 20.5 21 12 3 3.5V10l12 2-12 2z"/></svg>
@@ -292,6 +304,7 @@
     log: $('.log'), introText: $('.intro-text'), typing: $('.typing'), csat: $('.csat'), leave: $('.leave'),
     ended: $('.ended'), endedNote: $('.ended-note'), newchat: $('.newchat'),
     form: $('.composer'), input: $('#xc-input'), send: $('.send'), err: $('.err'),
+    file: $('#xc-file'), attach: $('.attach'),
     invite: $('.invite'), inviteFrom: $('.invite-from'), inviteText: $('.invite-text'), inviteGo: $('.invite-go'),
     inviteNo: $('.invite-no'), inviteLive: $('.invite-live'),
   };
@@ -534,6 +547,7 @@
     body.className = 'text';
     body.textContent = m.text;
     el.appendChild(body);
+    if (m.attachment) el.appendChild(attachmentView(m.attachment));
     if (!system) {
       const meta = document.createElement('div');
       meta.className = 'meta';
@@ -603,7 +617,7 @@
   function renderPending(o) {
     let el = ui.log.querySelector(`.msg.pending[data-cmid="${CSS.escape(o.client_msg_id)}"]`);
     if (!el) {
-      el = bubbleFor({ text: o.text, client_msg_id: o.client_msg_id }, o);
+      el = bubbleFor({ text: o.text, client_msg_id: o.client_msg_id, attachment: o.attachment }, o);
       el.classList.add('pending');
       if (o.start) el.dataset.start = '';
       ui.log.appendChild(el);
@@ -1239,11 +1253,86 @@
     state.filling = false;
   }
 
+  // ----------------------------------------------------------- attachments
+  // A file is uploaded first (the server checks its type, size and name and
+  // may scan it), then sent as a message that names it. Images show as a
+  // thumbnail, anything else as a download; both are fetched with the
+  // visitor's token (an <img> could not send it), once each.
+  const blobs = new Map();
+  function fetchBlob(url) {
+    if (!blobs.has(url)) {
+      blobs.set(url, fetch(BASE + url, { headers: { Authorization: 'Bearer ' + state.visitor.token }, credentials: 'omit' })
+        .then((r) => { if (!r.ok) throw new Error(String(r.status)); return r.blob(); })
+        .then((b) => URL.createObjectURL(b))
+        .catch((e) => { blobs.delete(url); throw e; }));
+    }
+    return blobs.get(url);
+  }
+  function attachmentView(a) {
+    const box = document.createElement('div');
+    box.className = 'att';
+    if (a.inline) {
+      const img = document.createElement('img');
+      img.className = 'thumb';
+      img.alt = T.imageOf(a.name);
+      fetchBlob(a.url).then((u) => { img.src = u; }, () => {});
+      box.appendChild(img);
+    } else {
+      const link = document.createElement('a');
+      link.className = 'download';
+      link.href = '#';
+      link.textContent = T.download(a.name);
+      link.addEventListener('click', async (e) => {
+        e.preventDefault();
+        try {
+          const u = await fetchBlob(a.url);
+          const save = document.createElement('a');
+          save.href = u;
+          save.download = a.name;
+          save.click();
+        } catch { showError(T.attachFailed); }
+      });
+      box.appendChild(link);
+    }
+    return box;
+  }
+  async function attachFile(file) {
+    showError('');
+    if (!state.conversationId || state.status === 'resolved' || !state.visitor) { showError(T.attachFirst); return; }
+    const q = `conversation_id=${encodeURIComponent(state.conversationId)}&name=${encodeURIComponent(file.name)}`;
+    ui.attach.disabled = true;
+    setText(ui.typing, T.attachSending(file.name));
+    ui.typing.hidden = false;
+    let res, body;
+    try {
+      res = await fetch(`${BASE}/api/v1/attachments?${q}`, {
+        method: 'POST', body: file, credentials: 'omit',
+        headers: { Authorization: 'Bearer ' + state.visitor.token, 'Content-Type': 'application/octet-stream' },
+      });
+      body = await res.json().catch(() => null);
+    } catch {
+      showError(T.attachFailed);
+      return;
+    } finally {
+      ui.attach.disabled = false;
+      hideTyping();
+    }
+    if (!res.ok) { showError(T.attachRefused((body && body.error && body.error.message) || res.status)); return; }
+    queueMessage(file.name, body);
+  }
+  ui.attach.addEventListener('click', () => ui.file.click());
+  ui.file.addEventListener('change', () => {
+    const f = ui.file.files && ui.file.files[0];
+    ui.file.value = '';
+    if (f) attachFile(f);
+  });
+
   // --------------------------------------------------------------- sending
-  function queueMessage(text) {
+  function queueMessage(text, attachment) {
     showError('');
     if (state.status === 'resolved') resetConversation();
     const o = { client_msg_id: uuid(), text, start: !state.conversationId && !state.outbox.some((x) => x.start) };
+    if (attachment) o.attachment = attachment;
     state.outbox.push(o);
     save();
     renderPending(o);
@@ -1291,6 +1380,7 @@
         }
         if (!state.conversationId) continue; // waits for the start
         const frame = { type: 'message.send', conversation_id: state.conversationId, client_msg_id: o.client_msg_id, text: o.text };
+        if (o.attachment) frame.attachment_id = o.attachment.id;
         let ack;
         try { ack = await request(frame); } catch (e) { if (!handleSendError(o, e)) break; continue; }
         dropOutbox(o.client_msg_id);
@@ -1298,7 +1388,8 @@
         if (!state.messages.has(ack.seq)) {
           // The ack came before the message event: show it as stored now.
           insertMessage({ conversation_id: ack.conversation_id, seq: ack.seq, ts: ack.ts, text: o.text,
-            client_msg_id: o.client_msg_id, from: { role: 'customer', id: state.visitor.visitor_id, name: '' } });
+            client_msg_id: o.client_msg_id, from: { role: 'customer', id: state.visitor.visitor_id, name: '' },
+            attachment: o.attachment });
         }
       }
     } finally {
@@ -1580,6 +1671,12 @@ h2 { margin: 0; font-size: 16px; font-weight: 650; overflow-wrap: anywhere; colo
 .intro p { margin: 0 0 4px; } .intro p:last-child { margin: 0; }
 .msg { max-width: 82%; padding: 8px 11px 5px; border-radius: 14px; word-wrap: break-word; overflow-wrap: anywhere; white-space: pre-wrap; }
 .msg .text { white-space: pre-wrap; }
+.msg .att { margin-top: 6px; }
+.msg .thumb { display: block; max-width: 180px; max-height: 140px; border-radius: 6px; border: 1px solid #c9cfdc; background: #fff; }
+.msg .download { color: inherit; text-decoration: underline; }
+.composer .attach { flex: none; background: none; border: 1px solid #767f92; border-radius: 10px; padding: 6px; color: #1b2230; cursor: pointer; }
+.composer .attach:focus-visible { outline: 3px solid #2b50d8; outline-offset: 2px; }
+.composer .attach:disabled { opacity: .5; cursor: default; }
 .msg .meta { font-size: 11.5px; margin-top: 2px; text-align: right; }
 .mine { align-self: flex-end; background: #2b50d8; color: #fff; border-bottom-right-radius: 4px; }
 .mine .meta { color: #fff; }

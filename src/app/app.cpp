@@ -17,6 +17,13 @@
 #include "store/scripts.hpp"
 #include "store/tickets.hpp"
 #include "app/throttle.hpp"
+#include "app/webhooks.hpp"
+#include "store/webhooks.hpp"
+#include "app/attachments.hpp"
+#include "app/s3_storage.hpp"
+#include "store/attachments.hpp"
+#include "app/mail.hpp"
+#include "store/mail.hpp"
 #include "app/replies.hpp"
 #include "app/visitors.hpp"
 #include "net/security.hpp"
@@ -29,6 +36,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
@@ -68,6 +76,14 @@ Tickets::Hooks ticket_hooks(App& app) {
                                3'600'000, app.clock().now());
   };
   h.rate_limited = [&app](std::string_view what) { app.metrics().rate_limited(what); };
+  h.attachment = [&app](Actor actor, std::string id, std::string ticket) -> asio::awaitable<store::Result<std::string>> {
+    auto file = co_await app.attachments().for_ticket(actor, std::move(id), std::move(ticket));
+    if (!file) co_return file.failure();
+    co_return json::serialize(Attachments::to_json(*file));
+  };
+  h.reply_mailed = [&app](std::string ticket, std::string author_name, std::string text) {
+    return app.mail().ticket_reply(std::move(ticket), std::move(author_name), std::move(text));
+  };
   return h;
 }
 
@@ -125,6 +141,8 @@ void App::start() {
   followups_->start();
   tickets_->start();
   metrics_->start();
+  webhooks_->start();
+  mailer_->start();
   visitors_->start();
 
   server_ = net::Server::create(io_.get_executor(), server_options(), *this);
@@ -147,7 +165,8 @@ void App::make_features() {
   followups_ = std::make_unique<Followups>(Followups::Deps{
       *followup_store_, *this, *this, clock_, config_.followups, io_.get_executor(),
       [this] { return db_->connected(); },
-      [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); }});
+      [this](std::string conversation) { return assessments_->assess(std::move(conversation), "followup_done"); },
+      this});
   ticket_store_ = std::make_unique<store::TicketStore>(db_->store());
   tickets_ = std::make_unique<Tickets>(Tickets::Deps{*ticket_store_, *conversation_store_, *this, clock_, config_,
                                                      io_.get_executor(), [this] { return db_->connected(); },
@@ -163,6 +182,28 @@ void App::make_features() {
       [this](std::size_t live) { metrics_->visitors_live(live); }});
   reply_store_ = std::make_unique<store::ReplyStore>(db_->store());
   replies_ = std::make_unique<Replies>(Replies::Deps{*reply_store_, *this, clock_});
+  webhook_store_ = std::make_unique<store::WebhookStore>(db_->store());
+  webhooks_ = std::make_unique<Webhooks>(Webhooks::Deps{*webhook_store_, clock_, config_.webhooks, io_.get_executor(),
+                                                        [this] { return db_->connected(); }, process_id_,
+                                                        metrics_->registry()});
+  events_ = webhooks_.get();
+  attachment_store_ = std::make_unique<store::AttachmentStore>(db_->store());
+  if (auto const& a = config_.attachments; a.storage == "s3")
+    blobs_ = std::make_unique<S3Storage>(S3Settings{a.s3_endpoint, a.s3_bucket, a.s3_region, a.s3_access_key,
+                                                    a.s3_secret_key, a.s3_url_ttl_s, ""},
+                                         [this] { return clock_.now(); });
+  else
+    blobs_ = std::make_unique<LocalDiskStorage>(config_.attachments.dir);
+  attachments_ = std::make_unique<Attachments>(
+      Attachments::Deps{*attachment_store_, *blobs_, *this, clock_, config_.attachments});
+  mail_store_ = std::make_unique<store::MailStore>(db_->store());
+  mailer_ = std::make_unique<Mailer>(Mailer::Deps{
+      *mail_store_, clock_, config_.mail, config_.auth.token_secret, io_.get_executor(),
+      [this] { return db_->connected(); }, metrics_->registry(),
+      [this](std::string ticket, std::string conversation, std::string visitor, std::string name, std::string text) {
+        return tickets_->customer_message(std::move(ticket), std::move(conversation), std::move(visitor),
+                                          std::move(name), std::move(text), true);
+      }});
   make_routes();
 }
 
@@ -178,6 +219,7 @@ void App::scan_web_root() {
                  static_files_.skipped(), static_files_.root());
 }
 
+
 net::ServerOptions App::server_options() const {
   net::ServerOptions so;
   so.host = config_.server.host;
@@ -188,6 +230,8 @@ net::ServerOptions App::server_options() const {
   so.tls_ciphers = config_.server.tls_ciphers;
   so.limits.max_frame_bytes = config_.limits.max_frame_bytes;
   so.limits.max_body_bytes = config_.limits.max_body_bytes;
+  so.limits.upload_path = "/api/v1/attachments";
+  so.limits.upload_body_bytes = config_.attachments.max_bytes;
   so.limits.ws_idle_timeout = std::chrono::seconds(config_.limits.ws_idle_timeout_s);
   so.limits.header_timeout = std::chrono::seconds(config_.limits.header_timeout_s);
   so.limits.out_queue_max_bytes = config_.limits.out_queue_bytes;
@@ -206,6 +250,8 @@ void App::stop(std::function<void()> done) {
   followups_->stop();
   tickets_->stop();
   metrics_->stop();
+  webhooks_->stop();
+  mailer_->stop();
   visitors_->stop();
   server_->stop(std::chrono::seconds(config_.server.shutdown_grace_s), [this, done = std::move(done)]() mutable {
     asio::co_spawn(io_, finish_stop(std::move(done)), asio::detached);
@@ -325,9 +371,19 @@ Conversations::Hooks App::conversation_hooks() {
     return followups_->after_resolve(std::move(conversation), std::move(agent), std::move(stage));
   };
   h.ticket_reply = [this](std::string ticket, std::string conversation, std::string visitor, std::string name,
-                          std::string text) {
-    return tickets_->customer_message(std::move(ticket), std::move(conversation), std::move(visitor), std::move(name),
-                                      std::move(text));
+                          std::string text) -> asio::awaitable<void> {
+    co_await tickets_->customer_message(std::move(ticket), std::move(conversation), std::move(visitor),
+                                        std::move(name), std::move(text));
+  };
+  h.attachment = [this](core::Actor actor, std::string id,
+                        std::string conversation) -> asio::awaitable<store::Result<std::string>> {
+    auto a = co_await attachments_->for_message(actor, std::move(id), std::move(conversation));
+    if (!a) co_return a.failure();
+    co_return json::serialize(Attachments::to_json(*a));
+  };
+  h.happened = [this](std::string frame) { happened(frame); };
+  h.csat_mail = [this](std::string conversation, std::string link) {
+    return mailer_->csat(std::move(conversation), std::move(link));
   };
   h.ticket_created = [this](std::string ticket) { return tickets_->announce_created(std::move(ticket)); };
   h.message_received = [this] { metrics_->message_received(); };
@@ -350,6 +406,7 @@ void App::make_figures() {
     return followups_->check_in(std::move(conversation), std::move(agent));
   };
   judged.assessed = [this](std::string_view level) { metrics_->assessed(level); };
+  judged.happened = [this](std::string frame) { happened(frame); };
   assessments_ = std::make_unique<Assessments>(Assessments::Deps{*assessment_store_, *conversation_store_,
                                                                  *followup_store_, *this, clock_, config_,
                                                                  std::move(judged)});
@@ -378,6 +435,7 @@ asio::awaitable<store::Result<store::Done>> App::ticket(core::Actor const& actor
 
 void App::publish(Targets targets, std::string frame) {
   auto shared = std::make_shared<std::string const>(std::move(frame));
+  published(*shared);
   if (targets.size() == 1 && targets[0] == "@positions") {
     deliver_positions(*shared);
   } else {
@@ -390,6 +448,14 @@ void App::publish(Targets targets, std::string frame) {
   else m.targets = std::move(targets);
   m.payload = *shared;
   say(m);
+}
+
+void App::published(std::string_view frame) {
+  if (events_) events_->published(frame);
+}
+
+void App::happened(std::string_view frame) {
+  if (events_) events_->happened(frame);
 }
 
 void App::say(core::BusMessage const& m) { db_->post({"PUBLISH", db_->keys().bus(), core::encode(m)}); }

@@ -40,6 +40,9 @@ class AssessmentStore;
 class ConversationStore;
 class FigureStore;
 class FollowupStore;
+class WebhookStore;
+class AttachmentStore;
+class MailStore;
 class ReplyStore;
 class VisitorStore;
 class RoutingStore;
@@ -49,6 +52,8 @@ class TicketStore;
 namespace exceed::app {
 
 class Assessments;
+class Attachments;
+class BlobStorage;
 class Client;
 class Followups;
 class Metrics;
@@ -57,6 +62,8 @@ class Reports;
 class Routing;
 class Throttle;
 class Tickets;
+class Webhooks;
+class Mailer;
 class Visitors;
 
 // The current time as the core takes it.
@@ -68,7 +75,7 @@ class SystemClock final : public core::Clock {
   core::Millis now() const noexcept override { return now_ms(); }
 };
 
-class App final : public net::Handler, public Publisher, public Visibility {
+class App final : public net::Handler, public Publisher, public Visibility, public EventSink {
  public:
   App(boost::asio::io_context& io, Config config);
   ~App() override;
@@ -99,6 +106,9 @@ class App final : public net::Handler, public Publisher, public Visibility {
   Assessments& assessments() noexcept { return *assessments_; }
   Metrics& metrics() noexcept { return *metrics_; }
   Throttle& throttle() noexcept { return *throttle_; }
+  Webhooks& webhooks() noexcept { return *webhooks_; }
+  Attachments& attachments() noexcept { return *attachments_; }
+  Mailer& mail() noexcept { return *mailer_; }
   Visitors& visitors() noexcept { return *visitors_; }
   Replies& replies() noexcept { return *replies_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
@@ -121,6 +131,10 @@ class App final : public net::Handler, public Publisher, public Visibility {
   // Publisher: delivers an event to its targets here and, over Redis
   // pub/sub, in every other process. The frame is encoded once and shared.
   void publish(Targets targets, std::string frame) override;
+  // EventSink: passed on to the webhooks (publish() tells published()
+  // itself; features tell happened() of the events no session is sent).
+  void published(std::string_view frame) override;
+  void happened(std::string_view frame) override;
   // Visibility: the store's access rules.
   boost::asio::awaitable<store::Result<store::Done>> conversation(core::Actor const& actor, std::string id) override;
   boost::asio::awaitable<store::Result<store::Done>> ticket(core::Actor const& actor, std::string id) override;
@@ -202,6 +216,14 @@ class App final : public net::Handler, public Publisher, public Visibility {
   std::unique_ptr<Reports> reports_;
   std::unique_ptr<store::AccountStore> account_store_;
   std::unique_ptr<Throttle> throttle_;
+  std::unique_ptr<store::WebhookStore> webhook_store_;
+  std::unique_ptr<Webhooks> webhooks_;
+  EventSink* events_ = nullptr;  // hears every published event (the webhooks)
+  std::unique_ptr<store::AttachmentStore> attachment_store_;
+  std::unique_ptr<BlobStorage> blobs_;
+  std::unique_ptr<Attachments> attachments_;
+  std::unique_ptr<store::MailStore> mail_store_;
+  std::unique_ptr<Mailer> mailer_;
   std::unique_ptr<store::VisitorStore> visitor_store_;
   std::unique_ptr<Visitors> visitors_;
   std::unique_ptr<store::ReplyStore> reply_store_;

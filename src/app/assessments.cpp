@@ -372,7 +372,13 @@ asio::awaitable<store::Result<store::CsatParts>> Assessments::answer_csat(std::s
   answer.now = d_.clock.now();
   answer.window = d_.config.assessment.csat_window_s * 1000LL;
   auto stored = co_await d_.conversations.csat(answer);
-  if (stored) co_await assess(a.conversation_id, "csat");
+  if (!stored) co_return stored;
+  if (d_.hooks.happened) {
+    auto answered = csat_json(a.conversation_id, *stored);
+    answered["visitor_id"] = answer.visitor;
+    d_.hooks.happened(protocol::encode_event("csat", std::move(answered)));
+  }
+  co_await assess(a.conversation_id, "csat");
   co_return stored;
 }
 

@@ -34,6 +34,9 @@ class Assessments {
     std::function<boost::asio::awaitable<void>(std::string conversation, std::string agent)> check_in;
     // A conversation was (re)assessed at this level (the operators' counter).
     std::function<void(std::string_view level)> assessed;
+    // A CSAT answer was stored: the event no session is sent, for the
+    // webhooks (EventSink::happened). Optional.
+    std::function<void(std::string frame)> happened;
   };
   struct Deps {
     store::AssessmentStore& store;

@@ -232,6 +232,82 @@ std::map<std::string, Setter> const& setters() {
          c.followups.check_in_note = as_string(v);
          if (c.followups.check_in_note.empty()) throw Bad{"must not be empty"};
        }},
+      {"webhooks.allowed_ranges",
+       [](Config& c, Value const& v) {
+         c.webhooks.allowed_ranges = as_list(v);
+         for (auto const& r : c.webhooks.allowed_ranges)
+           if (!net::parse_ip_range(r)) throw Bad{"'" + r + "' is not an address or a range like 10.0.0.0/8"};
+       }},
+      {"webhooks.allow_http", [](Config& c, Value const& v) { c.webhooks.allow_http = as_bool(v); }},
+      {"webhooks.ca_file", [](Config& c, Value const& v) { c.webhooks.ca_file = as_string(v); }},
+      {"webhooks.timeout_ms",
+       [](Config& c, Value const& v) { c.webhooks.timeout_ms = static_cast<int>(as_int(v, 100, 120'000)); }},
+      {"webhooks.retry_first_ms",
+       [](Config& c, Value const& v) { c.webhooks.retry_first_ms = static_cast<int>(as_int(v, 10, 3'600'000)); }},
+      {"webhooks.retry_max_s",
+       [](Config& c, Value const& v) { c.webhooks.retry_max_s = static_cast<int>(as_int(v, 1, 7 * 86'400)); }},
+      {"webhooks.disable_after_s",
+       [](Config& c, Value const& v) { c.webhooks.disable_after_s = static_cast<int>(as_int(v, 1, 90 * 86'400)); }},
+      {"webhooks.max_in_flight",
+       [](Config& c, Value const& v) { c.webhooks.max_in_flight = static_cast<int>(as_int(v, 1, 1'000)); }},
+      {"webhooks.max_subscriptions",
+       [](Config& c, Value const& v) { c.webhooks.max_subscriptions = static_cast<int>(as_int(v, 1, 10'000)); }},
+      {"attachments.dir",
+       [](Config& c, Value const& v) {
+         c.attachments.dir = as_string(v);
+         if (c.attachments.dir.empty()) throw Bad{"must not be empty"};
+       }},
+      {"attachments.max_bytes",
+       [](Config& c, Value const& v) { c.attachments.max_bytes = as_int(v, 1, 1LL << 30); }},
+      {"attachments.allowed_types", [](Config& c, Value const& v) { c.attachments.allowed_types = as_list(v); }},
+      {"attachments.clamd",
+       [](Config& c, Value const& v) {
+         c.attachments.clamd = as_string(v);
+         auto const& d = c.attachments.clamd;
+         if (!d.empty() && d.rfind("unix:", 0) != 0 && d.rfind("tcp:", 0) != 0)
+           throw Bad{"must be unix:/path/to/clamd.socket or tcp:host:port"};
+       }},
+      {"attachments.storage",
+       [](Config& c, Value const& v) {
+         c.attachments.storage = as_string(v);
+         if (c.attachments.storage != "local" && c.attachments.storage != "s3") throw Bad{"must be local or s3"};
+       }},
+      {"attachments.s3_endpoint", [](Config& c, Value const& v) { c.attachments.s3_endpoint = as_string(v); }},
+      {"attachments.s3_bucket", [](Config& c, Value const& v) { c.attachments.s3_bucket = as_string(v); }},
+      {"attachments.s3_region", [](Config& c, Value const& v) { c.attachments.s3_region = as_string(v); }},
+      {"attachments.s3_access_key", [](Config& c, Value const& v) { c.attachments.s3_access_key = as_string(v); }},
+      {"attachments.s3_secret_key", [](Config& c, Value const& v) { c.attachments.s3_secret_key = as_string(v); }},
+      {"attachments.s3_url_ttl_s",
+       [](Config& c, Value const& v) { c.attachments.s3_url_ttl_s = static_cast<int>(as_int(v, 10, 7 * 86'400)); }},
+      {"attachments.scan_timeout_ms",
+       [](Config& c, Value const& v) { c.attachments.scan_timeout_ms = static_cast<int>(as_int(v, 100, 600'000)); }},
+      {"mail.enabled", [](Config& c, Value const& v) { c.mail.enabled = as_bool(v); }},
+      {"mail.smtp_url",
+       [](Config& c, Value const& v) {
+         c.mail.smtp_url = as_string(v);
+         if (c.mail.smtp_url.rfind("smtp://", 0) != 0 && c.mail.smtp_url.rfind("smtps://", 0) != 0)
+           throw Bad{"must be smtp://host:port or smtps://host:port"};
+       }},
+      {"mail.smtp_require_tls", [](Config& c, Value const& v) { c.mail.smtp_require_tls = as_bool(v); }},
+      {"mail.smtp_username", [](Config& c, Value const& v) { c.mail.smtp_username = as_string(v); }},
+      {"mail.smtp_password", [](Config& c, Value const& v) { c.mail.smtp_password = as_string(v); }},
+      {"mail.smtp_ca_file", [](Config& c, Value const& v) { c.mail.smtp_ca_file = as_string(v); }},
+      {"mail.from", [](Config& c, Value const& v) { c.mail.from = as_string(v); }},
+      {"mail.reply_address", [](Config& c, Value const& v) { c.mail.reply_address = as_string(v); }},
+      {"mail.inbound_secret", [](Config& c, Value const& v) { c.mail.inbound_secret = as_string(v); }},
+      {"mail.public_url", [](Config& c, Value const& v) { c.mail.public_url = as_string(v); }},
+      {"mail.timeout_ms",
+       [](Config& c, Value const& v) { c.mail.timeout_ms = static_cast<int>(as_int(v, 1'000, 600'000)); }},
+      {"mail.retry_first_ms",
+       [](Config& c, Value const& v) { c.mail.retry_first_ms = static_cast<int>(as_int(v, 10, 3'600'000)); }},
+      {"mail.retry_max_s",
+       [](Config& c, Value const& v) { c.mail.retry_max_s = static_cast<int>(as_int(v, 1, 7 * 86'400)); }},
+      {"mail.give_up_after_s",
+       [](Config& c, Value const& v) { c.mail.give_up_after_s = static_cast<int>(as_int(v, 1, 30 * 86'400)); }},
+      {"mail.max_in_flight",
+       [](Config& c, Value const& v) { c.mail.max_in_flight = static_cast<int>(as_int(v, 1, 64)); }},
+      {"mail.retention_s",
+       [](Config& c, Value const& v) { c.mail.retention_s = static_cast<int>(as_int(v, 1, 400 * 86'400)); }},
       {"tickets.auto_close_after_s",
        [](Config& c, Value const& v) { c.tickets.auto_close_after_s = static_cast<int>(as_int(v, 1, 365 * 86400)); }},
       {"assessment.rules_file", [](Config& c, Value const& v) { c.assessment.rules_file = as_string(v); }},
@@ -516,7 +592,8 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
     auto section = key.substr(0, key.find('.'));
     if (section != "server" && section != "redis" && section != "auth" && section != "routing" &&
         section != "limits" && section != "log" && section != "followups" && section != "tickets" &&
-        section != "assessment" && section != "metrics" && section != "visitors" && section != "invitations")
+        section != "assessment" && section != "metrics" && section != "visitors" && section != "invitations" &&
+        section != "webhooks" && section != "attachments" && section != "mail")
       continue;
     apply(c, key, Value{value}, "environment " + name);
   }
@@ -533,6 +610,19 @@ void validate(Config const& c, std::string const& source) {
   if (c.auth.require_identity && c.auth.identity_secret.empty())
     throw ConfigError(source, "auth.require_identity", "needs auth.identity_secret");
   if (c.limits.burst < 1) throw ConfigError(source, "limits.burst", "must be at least 1");
+  if (c.attachments.storage == "s3" && (c.attachments.s3_endpoint.empty() || c.attachments.s3_bucket.empty() ||
+                                        c.attachments.s3_access_key.empty() || c.attachments.s3_secret_key.empty()))
+    throw ConfigError(source, "attachments.storage",
+                      "s3 needs attachments.s3_endpoint, s3_bucket, s3_access_key and s3_secret_key");
+  if (c.mail.enabled) {
+    if (c.mail.smtp_url.empty()) throw ConfigError(source, "mail.smtp_url", "is needed when mail.enabled is true");
+    if (c.mail.from.find('@') == std::string::npos)
+      throw ConfigError(source, "mail.from", "must be an address (\"Support <support@shop.example>\")");
+    if (c.mail.reply_address.find('@') == std::string::npos || c.mail.reply_address.find_first_of("<> +\"") != std::string::npos)
+      throw ConfigError(source, "mail.reply_address", "must be a bare address without '+' (reply@shop.example)");
+  }
+  if (!c.mail.inbound_secret.empty() && c.mail.inbound_secret.size() < 16)
+    throw ConfigError(source, "mail.inbound_secret", "must be at least 16 characters");
   if (!c.metrics.prometheus_token.empty() && c.metrics.prometheus_token.size() < 16)
     throw ConfigError(source, "metrics.token", "must be at least 16 characters");
 }

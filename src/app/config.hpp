@@ -133,6 +133,66 @@ struct Config {
     std::vector<std::string> check_in_stages{"post_purchase"};  // empty: every resolved chat
     std::string check_in_note = "Check in: did everything work out as the customer needed?";
   } followups;
+  struct Webhooks {
+    // Receivers the server will not call unless allowed here (the SSRF
+    // guard): loopback, private, link-local and metadata addresses. Ranges
+    // ("10.20.0.0/16") or addresses let through.
+    std::vector<std::string> allowed_ranges;
+    bool allow_http = false;    // plain http receivers (https only by default)
+    std::string ca_file;        // a CA trusted besides the system's (a private CA)
+    int timeout_ms = 10'000;    // one delivery attempt, from connect to the answer
+    int retry_first_ms = 1'000; // the wait after the first failure, doubled after each next
+    int retry_max_s = 3'600;    // the longest wait between tries
+    int disable_after_s = 3 * 86'400;  // failing for this long (nothing delivered): disabled
+    int max_in_flight = 16;     // deliveries this process runs at once
+    int max_subscriptions = 100;
+  } webhooks;
+  struct Attachments {
+    std::string dir = "var/attachments";  // the local-disk store (content-addressed)
+    std::size_t max_bytes = 10 * 1024 * 1024;
+    // Types accepted, as sniffed from the content (never the client's word).
+    std::vector<std::string> allowed_types{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf",
+                                           "text/plain"};
+    // ClamAV's daemon: "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310";
+    // empty: no scan. With it set, a file is stored only once clamd found
+    // it clean; clamd unreachable: the upload is refused (503).
+    std::string clamd;
+    int scan_timeout_ms = 30'000;
+    // Where the bytes go: "local" (dir above) or "s3" (an S3-compatible
+    // object store, reached by presigned URLs; downloads are redirected to one).
+    std::string storage = "local";
+    std::string s3_endpoint;  // "https://s3.eu-central-1.amazonaws.com", "http://127.0.0.1:9000"
+    std::string s3_bucket;
+    std::string s3_region = "us-east-1";
+    std::string s3_access_key;
+    std::string s3_secret_key;
+    int s3_url_ttl_s = 300;
+  } attachments;
+  // The e-mail channel: agents' public ticket replies, transcripts and CSAT
+  // links mailed to customers who left an address (through SMTP, queued in
+  // Redis), and their replies read back from POST /api/v1/mail/inbound.
+  struct Mail {
+    bool enabled = false;
+    std::string smtp_url;          // "smtp://mail.shop.example:587" (STARTTLS), "smtps://...:465"
+    bool smtp_require_tls = true;  // false only for a relay on this machine
+    std::string smtp_username;     // empty: no AUTH
+    std::string smtp_password;
+    std::string smtp_ca_file;      // a CA trusted besides the system's
+    std::string from;              // "Shop support <support@shop.example>"
+    // Replies go to reply+<signed ticket token>@shop.example; the operator's
+    // mail server hands them to POST /api/v1/mail/inbound.
+    std::string reply_address;
+    std::string inbound_secret;    // the bearer token of POST /api/v1/mail/inbound; empty: inbound off
+    std::string public_url;        // "https://support.shop.example": where links in mails point
+    int timeout_ms = 30'000;       // one SMTP transaction
+    int retry_first_ms = 5'000;    // the wait after the first failure, doubled after each next
+    int retry_max_s = 3'600;
+    int give_up_after_s = 2 * 86'400;  // a mail not sent by then is marked failed
+    int max_in_flight = 2;             // mails this process sends at once
+    // A sent or failed mail (it holds a customer's address and words) and
+    // its attempt log are deleted this long after it finished.
+    int retention_s = 30 * 86'400;
+  } mail;
   // Visitors browsing the shop (app/visitors.hpp): off, nothing is taken
   // from any page and no list is kept.
   struct Visitors {

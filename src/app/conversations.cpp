@@ -5,6 +5,7 @@
 #include "core/hours.hpp"
 #include "core/router.hpp"
 
+#include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -60,6 +61,10 @@ json::object Conversations::message_json(store::Message const& m) {
   j["from"] = std::move(from);
   j["text"] = m.text;
   if (!m.client_msg_id.empty()) j["client_msg_id"] = m.client_msg_id;
+  if (!m.attachment.empty()) {
+    std::error_code ec;
+    if (auto a = json::parse(m.attachment, ec); !ec && a.is_object()) j["attachment"] = std::move(a);
+  }
   return j;
 }
 
@@ -107,6 +112,16 @@ asio::awaitable<Answer> Conversations::start(Sender const& s, protocol::Conversa
   if (!r.ticket_id.empty()) result["ticket_id"] = r.ticket_id;
   if (!r.reason.empty()) result["reason"] = r.reason;
   reply.ack(std::move(result));
+  if (r.created) {
+    json::object started;
+    started["conversation_id"] = r.conversation_id;
+    started["status"] = core::to_string(r.status);
+    started["team"] = r.team;
+    started["visitor"] = person(s.actor.user_id, s.name);
+    if (st.text) started["text"] = *st.text;
+    if (st.stage) started["stage"] = *st.stage;
+    d_.hooks.happened(encode_event("conversation.started", std::move(started)));
+  }
   if (r.status == core::ConversationStatus::ticket && r.created) {
     co_await announce_ticket(r.conversation_id, s.actor.user_id, r.ticket_id, r.reason);
     co_return store::Done{};
@@ -137,7 +152,12 @@ asio::awaitable<void> Conversations::announce_ticket(std::string conversation, s
 }
 
 asio::awaitable<Answer> Conversations::send(Sender const& s, protocol::MessageSend const& m, Reply& reply) {
-  store::Append a{m.conversation_id, s.actor, s.name, m.client_msg_id, m.text, d_.clock.now()};
+  store::Append a{m.conversation_id, s.actor, s.name, m.client_msg_id, m.text, d_.clock.now(), ""};
+  if (m.attachment_id) {
+    auto file = co_await d_.hooks.attachment(s.actor, *m.attachment_id, m.conversation_id);
+    if (!file) co_return file.failure();
+    a.attachment = std::move(*file);
+  }
   auto stored = co_await d_.store.append(a);
   if (!stored) co_return stored.failure();
   auto const r = std::move(*stored);
@@ -166,6 +186,10 @@ asio::awaitable<Answer> Conversations::send(Sender const& s, protocol::MessageSe
   ev["from"] = std::move(from);
   ev["text"] = m.text;
   ev["client_msg_id"] = m.client_msg_id;
+  if (!a.attachment.empty()) {
+    std::error_code ec;
+    if (auto file = json::parse(a.attachment, ec); !ec) ev["attachment"] = std::move(file);
+  }
   d_.publisher.publish(both_sides(r.visitor, r.agent), encode_event("message", std::move(ev)));
   // In a conversation kept as a ticket, the customer's message is their reply on it.
   if (s.actor.role == core::Role::customer && r.status == core::ConversationStatus::ticket && !r.ticket.empty())
@@ -268,6 +292,7 @@ asio::awaitable<Answer> Conversations::resolve(Sender const& s, protocol::Conver
   ev["link"] = "/api/v1/csat/" + link;
   ev["expires_at"] = expires;
   d_.publisher.publish({"u:" + res.visitor}, encode_event("csat.request", std::move(ev)));
+  co_await d_.hooks.csat_mail(r.conversation_id, link);
   if (res.previous == core::ConversationStatus::queued) d_.hooks.positions(res.team);
   d_.hooks.dispatch(res.team);
   if (res.previous == core::ConversationStatus::active)

@@ -38,6 +38,15 @@ class Conversations {
                                                std::string visitor_name, std::string text)>
         ticket_reply;
     std::function<boost::asio::awaitable<void>(std::string ticket)> ticket_created;
+    // The file a message carries (one its sender uploaded to that
+    // conversation), as the JSON the message keeps; or why not.
+    std::function<boost::asio::awaitable<store::Result<std::string>>(core::Actor actor, std::string attachment_id,
+                                                                     std::string conversation)>
+        attachment;
+    // An event no session is sent (conversation.started), for the webhooks.
+    std::function<void(std::string frame)> happened;
+    // A resolved conversation's CSAT link, mailed to a customer who left an address.
+    std::function<boost::asio::awaitable<void>(std::string conversation, std::string link)> csat_mail;
     // A chat a visitor starts takes their visit's page, cart and stage and
     // the invitation it answers (enrich); once made, the visit knows it.
     std::function<boost::asio::awaitable<protocol::ConversationStart>(std::string visitor,

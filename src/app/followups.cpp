@@ -59,13 +59,21 @@ asio::awaitable<void> Followups::fire() {
   for (std::size_t i = 0; i < fired->size(); ++i) {
     auto const& f = (*fired)[i];
     spdlog::info("follow-up {} due for {}", f.id, f.owner);
-    if (f.owner_connected) co_await send_due(f.id, f.owner);
+    auto frame = co_await due_event(f.id);
+    if (!frame) continue;
+    if (d_.events) d_.events->happened(*frame);
+    if (f.owner_connected) d_.publisher.publish({"u:" + f.owner}, std::move(*frame));
   }
 }
 
 asio::awaitable<void> Followups::send_due(std::string id, std::string owner) {
+  auto frame = co_await due_event(std::move(id));
+  if (frame) d_.publisher.publish({"u:" + owner}, std::move(*frame));
+}
+
+asio::awaitable<std::optional<std::string>> Followups::due_event(std::string id) {
   auto rec = co_await d_.store.get(id);
-  if (!rec || !*rec) co_return;
+  if (!rec || !*rec) co_return std::nullopt;
   auto const& f = **rec;
   auto now = d_.clock.now();
   json::object ev;
@@ -76,7 +84,8 @@ asio::awaitable<void> Followups::send_due(std::string id, std::string owner) {
   ev["note"] = f.note;
   ev["kind"] = f.kind;
   ev["overdue_s"] = std::max<std::int64_t>(0, (now - f.due_at) / 1000);
-  d_.publisher.publish({"u:" + owner}, protocol::encode_event("followup.due", std::move(ev)));
+  ev["owner_id"] = f.owner;
+  co_return protocol::encode_event("followup.due", std::move(ev));
 }
 
 asio::awaitable<void> Followups::deliver_pending(Client& client) {

@@ -43,6 +43,7 @@ class Followups {
     std::function<bool()> store_up;
     // A follow-up on a conversation was done (the assessment looks again).
     std::function<boost::asio::awaitable<void>(std::string conversation_id)> done_on_conversation;
+    EventSink* events = nullptr;  // told each follow-up as it falls due (webhooks)
   };
   explicit Followups(Deps deps);
   void start();
@@ -73,6 +74,7 @@ class Followups {
  private:
   boost::asio::awaitable<void> fire();
   boost::asio::awaitable<void> send_due(std::string id, std::string owner);
+  boost::asio::awaitable<std::optional<std::string>> due_event(std::string id);
   boost::asio::awaitable<void> make_check_in(std::string conversation_id, std::string agent_id, std::string note);
   boost::asio::awaitable<net::HttpResponse> list(Actor const& actor, Query const& query);
   boost::asio::awaitable<net::HttpResponse> change(Actor const& actor, std::string id, boost::json::object body);

@@ -16,8 +16,14 @@
 #include "store/accounts.hpp"
 #include "app/throttle.hpp"
 #include "app/users.hpp"
+#include "app/webhooks.hpp"
+#include "app/mail.hpp"
+#include "app/attachments.hpp"
 #include "app/replies.hpp"
 #include "app/visitors.hpp"
+#include "app/webhooks.hpp"
+#include "app/mail.hpp"
+#include "app/attachments.hpp"
 #include "app/wire.hpp"
 #include "net/security.hpp"
 
@@ -160,6 +166,24 @@ void App::make_routes() {
          })});
   r.add({"", "/api/v1/conversations/*", Access::signed_in, BodyKind::json,
          resource([this](Actor const& a, HttpCall& c) { return conversations_->http(a, c.req.method, c.rest, c.query); })});
+  // Files: the body of an upload is the file itself.
+  r.add({"", "/api/v1/attachments/*", Access::signed_in, BodyKind::raw, resource([this](Actor const& a, HttpCall& c) {
+           return attachments_->http(a, c.req.method, c.rest, c.query, std::move(c.req.body));
+         })});
+  r.add({"", "/api/v1/webhooks/*", Access::signed_in, BodyKind::json, resource([this](Actor const& a, HttpCall& c) {
+           return webhooks_->http(a, c.req.method, c.rest, c.query, std::move(c.body));
+         })});
+  // E-mail: a customer's chat mailed to them; the supervisors' view of the
+  // outgoing queue; and a customer's reply as the operator's mail server
+  // hands it over (the raw message, authenticated by mail.inbound_secret
+  // instead of a user's token).
+  r.add({"POST", "/api/v1/mail/transcript", Access::signed_in, BodyKind::json,
+         resource([this](Actor const& a, HttpCall& c) { return mailer_->transcript(a, std::move(c.body)); })});
+  r.add({"", "/api/v1/mail/*", Access::signed_in, BodyKind::json,
+         resource([this](Actor const& a, HttpCall& c) { return mailer_->http(a, c.req.method, c.rest, c.query); })});
+  r.add({"POST", "/api/v1/mail/inbound", Access::anyone, BodyKind::raw, [this](HttpCall& c) {
+           return mailer_->inbound(bearer_token(c.req), std::move(c.req.body));
+         }});
 }
 
 // Who a signed-in route's caller is: a valid token and, for staff, an

@@ -74,6 +74,8 @@ class Metrics {
   void invitation(std::string_view event);
   void visitors_live(std::size_t n);
   core::prom::Histogram* redis_latency() noexcept { return redis_latency_; }
+  // For features that count their own (webhooks).
+  core::prom::Registry& registry() noexcept { return registry_; }
 
   // GET /metrics (reads the deployment's gauges first when the last
   // reading is more than a few seconds old).

@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace exceed::app {
@@ -32,6 +33,19 @@ class Visibility {
   virtual ~Visibility() = default;
   virtual boost::asio::awaitable<store::Result<store::Done>> conversation(core::Actor const& actor, std::string id) = 0;
   virtual boost::asio::awaitable<store::Result<store::Done>> ticket(core::Actor const& actor, std::string id) = 0;
+};
+
+// Hears the events of this process as they happen (the webhooks' outbox).
+// App::publish hands it every event it publishes; the few events no session
+// is sent (a conversation started, a CSAT answer) and those whose published
+// copies are re-deliveries (a follow-up falling due, sent again at the
+// owner's next hello) are handed to happened() by the feature, once.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // `frame` is the event encoded as sessions get it ({"type":...,...}).
+  virtual void published(std::string_view frame) = 0;
+  virtual void happened(std::string_view frame) = 0;
 };
 
 // Who sends a request: the actor, as others see them by name.

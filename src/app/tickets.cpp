@@ -6,6 +6,7 @@
 #include "protocol/codec.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 
 namespace exceed::app {
 namespace asio = boost::asio;
@@ -26,6 +27,14 @@ json::value person_or_null(std::string_view id, std::string_view name) {
   p["id"] = id;
   p["name"] = name;
   return p;
+}
+
+// An attached file's JSON as kept with a comment (null for none).
+json::value file_or_null(std::string const& attachment) {
+  if (attachment.empty()) return nullptr;
+  std::error_code ec;
+  auto v = json::parse(attachment, ec);
+  return !ec && v.is_object() ? v : json::value(nullptr);
 }
 
 json::object status_change(std::string_view from, std::string_view to) {
@@ -123,6 +132,7 @@ asio::awaitable<store::Result<store::Commented>> Tickets::add_comment(store::Tic
   if (!done) co_return done;
   auto const& o = *done;
   std::string role = c.by_customer ? "customer" : "agent";
+  auto file = file_or_null(c.attachment);
   if (o.seq > 0 && !o.visitor.empty()) {
     // The customer reads the reply in their conversation, live or on return.
     json::object ev;
@@ -132,6 +142,7 @@ asio::awaitable<store::Result<store::Commented>> Tickets::add_comment(store::Tic
     ev["from"] = json::object{{"role", role}, {"id", c.author}, {"name", o.author_name}};
     ev["text"] = c.text;
     ev["client_msg_id"] = "ticket:" + o.comment_id;
+    if (!file.is_null()) ev["attachment"] = file;
     d_.publisher.publish({"u:" + o.visitor}, protocol::encode_event("message", std::move(ev)));
   }
   auto rec = co_await d_.store.get(c.ticket_id);
@@ -140,7 +151,11 @@ asio::awaitable<store::Result<store::Commented>> Tickets::add_comment(store::Tic
     extra["comment"] = json::object{{"id", o.comment_id}, {"public", c.is_public}, {"ts", c.now},
                                     {"author", json::object{{"role", role}, {"id", c.author}, {"name", o.author_name}}},
                                     {"text", c.text}};
+    if (!file.is_null()) extra["comment"].as_object()["attachment"] = file;
     announce("ticket.commented", **rec, std::move(extra));
+    // The customer reads an agent's reply by e-mail too, when they left an address.
+    if (c.is_public && !c.by_customer && d_.hooks.reply_mailed)
+      co_await d_.hooks.reply_mailed(c.ticket_id, o.author_name, c.text);
     if (o.status != o.previous)
       announce("ticket.updated", **rec, status_change(core::to_string(o.previous), core::to_string(o.status)));
   }
@@ -172,26 +187,29 @@ asio::awaitable<void> Tickets::announce_created(std::string ticket_id) {
   if (rec && *rec) announce("ticket.created", **rec);
 }
 
-asio::awaitable<void> Tickets::customer_message(std::string ticket_id, std::string conversation_id,
-                                                std::string visitor_id, std::string visitor_name, std::string text) {
+asio::awaitable<std::string> Tickets::customer_message(std::string ticket_id, std::string conversation_id,
+                                                       std::string visitor_id, std::string visitor_name,
+                                                       std::string text, bool mirror) {
   store::TicketComment c;
   c.ticket_id = ticket_id;
   c.by_customer = true;
   c.author = visitor_id;
   c.author_name = visitor_name;
   c.text = text;
-  c.mirror = false;  // it is in the conversation already
+  c.mirror = mirror;  // a chat message is in the conversation already; an e-mail reply is not
   auto o = co_await add_comment(c);
-  if (o || o.failure().kind != store::Failure::Kind::refused || o.failure().refusal != core::Refusal::conflict)
-    co_return;
+  if (o) co_return ticket_id;
+  if (o.failure().kind != store::Failure::Kind::refused || o.failure().refusal != core::Refusal::conflict)
+    co_return std::string();
   auto old = co_await d_.store.get(ticket_id);
-  if (!old || !*old) co_return;
+  if (!old || !*old) co_return std::string();
   auto closed = std::move(**old);
   closed.conversation = conversation_id;
   auto created = co_await follow_up(closed, visitor_id, visitor_name, "chat");
-  if (!created) co_return;
+  if (!created) co_return std::string();
   c.ticket_id = created->id;
-  co_await add_comment(c);
+  auto again = co_await add_comment(c);
+  co_return again ? c.ticket_id : std::string();
 }
 
 }  // namespace exceed::app

@@ -36,6 +36,15 @@ class Tickets {
     // May this customer open one more ticket now (limits.tickets_per_customer_per_hour)?
     std::function<boost::asio::awaitable<Verdict>(std::string customer)> new_ticket_allowed;
     std::function<void(std::string_view what)> rate_limited;  // figures for operators
+    // The file a comment carries (one its author uploaded to that ticket),
+    // as the JSON the comment keeps; or why not (app/attachments.hpp).
+    std::function<boost::asio::awaitable<store::Result<std::string>>(Actor actor, std::string attachment_id,
+                                                                     std::string ticket)>
+        attachment;
+    // An agent's public reply, mailed to the customer when they left an
+    // address (app/mail.hpp). Optional.
+    std::function<boost::asio::awaitable<void>(std::string ticket, std::string author_name, std::string text)>
+        reply_mailed;
   };
   struct Deps {
     store::TicketStore& store;
@@ -58,8 +67,11 @@ class Tickets {
   // A customer wrote in a conversation kept as a ticket: the message is the
   // customer's reply on the ticket (reopening it, or opening a follow-up
   // ticket when it was closed).
-  boost::asio::awaitable<void> customer_message(std::string ticket_id, std::string conversation_id,
-                                                std::string visitor_id, std::string visitor_name, std::string text);
+  // With `mirror` (an e-mail reply), the reply is also put in the ticket's
+  // conversation as the customer's message. The ticket it landed on, or "".
+  boost::asio::awaitable<std::string> customer_message(std::string ticket_id, std::string conversation_id,
+                                                       std::string visitor_id, std::string visitor_name,
+                                                       std::string text, bool mirror = false);
   // Reads a ticket just made and announces it (ticket.created).
   boost::asio::awaitable<void> announce_created(std::string ticket_id);
 

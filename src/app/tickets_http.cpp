@@ -9,6 +9,7 @@
 #include "protocol/codec.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 
@@ -225,8 +226,13 @@ asio::awaitable<net::HttpResponse> Tickets::read_stream(Actor const& actor, std:
       auto const& e = (*entries)[i];
       if (customer && !e.is_public) continue;  // private notes never reach customers
       json::object author{{"role", e.role}, {"id", e.author_id}, {"name", e.author_name}};
-      items.push_back(json::object{{"id", e.id}, {"ts", e.ts}, {"public", e.is_public}, {"author", std::move(author)},
-                                   {"text", e.text}});
+      json::object item{{"id", e.id}, {"ts", e.ts}, {"public", e.is_public}, {"author", std::move(author)},
+                        {"text", e.text}};
+      if (!e.attachment.empty()) {
+        std::error_code ec;
+        if (auto file = json::parse(e.attachment, ec); !ec && file.is_object()) item["attachment"] = std::move(file);
+      }
+      items.push_back(std::move(item));
     }
   }
   json::object out;
@@ -355,6 +361,15 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   c.author = actor.user_id;
   c.is_public = is_public;
   c.text = *text.value;
+  // A file uploaded to this ticket by the author (POST /api/v1/attachments?ticket_id=).
+  if (auto const* a = body.if_contains("attachment_id"); a && !a->is_null()) {
+    if (!a->is_string() || a->get_string().empty() || a->get_string().size() > protocol::max_id_chars)
+      co_return error_response(error::bad_request, "attachment_id must be an id");
+    if (!d_.hooks.attachment) co_return error_response(error::bad_request, "attachments are off");
+    auto file = co_await d_.hooks.attachment(actor, std::string(a->get_string()), id);
+    if (!file) co_return from_failure(file.failure());
+    c.attachment = std::move(*file);
+  }
   auto o = co_await add_comment(c);
   if (!o && customer && refused_as(o.failure(), core::Refusal::conflict)) {
     // Closed is final: the customer's new message opens a follow-up ticket.
@@ -371,6 +386,10 @@ asio::awaitable<net::HttpResponse> Tickets::comment(Actor const& actor, std::str
   out["ticket_id"] = c.ticket_id;
   out["public"] = is_public;
   out["text"] = *text.value;
+  if (!c.attachment.empty()) {
+    std::error_code ec;
+    if (auto file = json::parse(c.attachment, ec); !ec && file.is_object()) out["attachment"] = std::move(file);
+  }
   out["ticket_status"] = core::to_string(o->status);
   co_return json_response(201, out);
 }

@@ -18,7 +18,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
+#include <string_view>
 #include <type_traits>
 
 namespace exceed::net::detail {
@@ -242,6 +244,11 @@ asio::awaitable<typename HttpSession<Stream>::Next> HttpSession<Stream>::serve_o
       else co_await close_gracefully(true);
       co_return Next::close;
     }
+  }
+  if (!hec && !lim.upload_path.empty()) {
+    auto target = parser.get().target();
+    if (std::string_view(target.data(), target.size()).rfind(lim.upload_path, 0) == 0)
+      parser.body_limit(std::max(lim.max_body_bytes, lim.upload_body_bytes));
   }
   if (!hec && !parser.is_done()) {
     // curl and other clients wait (about a second) for this before a body.

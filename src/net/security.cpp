@@ -224,7 +224,7 @@ std::string page_security_policy(std::string_view html) {
     pos = close + 8;
   }
   return "default-src 'self'; script-src " + scripts +
-         "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+         "; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; "
          "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 }
 

@@ -26,6 +26,10 @@ namespace exceed::net {
 struct Limits {
   std::size_t max_frame_bytes = 64 * 1024;        // bigger WebSocket message: close 1009
   std::size_t max_body_bytes = 1024 * 1024;       // bigger HTTP body: 413 too_large
+  // Requests whose path starts with upload_path (file uploads) may carry up
+  // to upload_body_bytes instead; empty: none.
+  std::string upload_path;
+  std::size_t upload_body_bytes = 0;
   std::size_t max_header_bytes = 16 * 1024;       // bigger header block: 431
   std::chrono::seconds header_timeout{10};        // whole request head must arrive in this (slowloris)
   std::chrono::seconds http_idle_timeout{30};     // keep-alive idle

@@ -317,7 +317,7 @@ std::unordered_map<std::string_view, Decoder> const& decoders() {
       {"message.send",
        [](auto const& o) -> Command {
          return MessageSend{conversation_id(o), string_field(o, "client_msg_id", max_client_msg_id),
-                            message_text(o)};
+                            message_text(o), optional_string(o, "attachment_id", max_id_chars)};
        }},
       {"typing", [](auto const& o) -> Command { return Typing{conversation_id(o), bool_field(o, "state")}; }},
       {"read", [](auto const& o) -> Command { return Read{conversation_id(o), int_field(o, "seq", 0, max_seq)}; }},

@@ -41,6 +41,7 @@ struct MessageSend {
   std::string conversation_id;
   std::string client_msg_id;
   std::string text;
+  std::optional<std::string> attachment_id;  // a file uploaded to this conversation (POST /api/v1/attachments)
 };
 struct Typing {
   std::string conversation_id;

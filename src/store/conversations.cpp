@@ -81,6 +81,7 @@ Result<Message> message_of(std::string const& conversation_id, Reply const& entr
   m.sender_name = fields->text("name");
   m.text = fields->text("text");
   m.client_msg_id = fields->text("cmid");
+  m.attachment = fields->text("att");
   return m;
 }
 
@@ -111,7 +112,7 @@ asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
   // Grouped with the other messages of this turn of the event loop: one
   // script call appends them all (see Db::grouped and lua/send.lua).
   std::vector<std::string> args{a.conversation_id, std::string(a.by.role_name()), a.by.user_id, a.name,
-                                a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now)};
+                                a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now), a.attachment};
   auto r = co_await db_.grouped(db_.scripts().send, std::move(args));
   if (!r) co_return r.failure();
   Row row(*r, "send");

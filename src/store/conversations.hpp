@@ -64,6 +64,7 @@ struct Message {
   std::string sender_id, sender_name;
   std::string text;
   std::string client_msg_id;
+  std::string attachment;  // the file it carries, as JSON, or ""
 };
 
 struct StartChat {
@@ -97,6 +98,7 @@ struct Append {
   std::string client_msg_id;
   std::string text;
   core::Millis now = 0;
+  std::string attachment;  // the file it carries, as JSON, or ""
 };
 
 struct Appended {

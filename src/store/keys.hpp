@@ -67,6 +67,40 @@ class Keys {
   std::string sla_agent(std::string_view agent) const { return p_ + "sla:agent:" + std::string(agent); }
   std::string metric_samples() const { return p_ + "metrics:samples"; }
 
+  // Webhooks: the subscriptions (set, and a hash each), the outbox (a
+  // stream read by a consumer group), each subscription's delivery lanes
+  // (a list per conversation, their lane names in a set, the head's attempt
+  // count per lane) and log (stream), and the lanes due (zset, "<id>|<lane>").
+  std::string webhooks() const { return p_ + "webhooks"; }
+  std::string webhook(std::string_view id) const { return p_ + "webhook:" + std::string(id); }
+  std::string webhook_lanes(std::string_view id) const { return webhook(id) + ":lanes"; }
+  std::string webhook_lane(std::string_view id, std::string_view lane) const {
+    return webhook(id) + ":lane:" + std::string(lane);
+  }
+  std::string webhook_log(std::string_view id) const { return webhook(id) + ":log"; }
+  std::string webhook_outbox() const { return p_ + "webhooks:outbox"; }
+  std::string webhooks_due() const { return p_ + "webhooks:due"; }
+
+  // Attachments: the record (hash), and the attachments of a conversation
+  // and of a ticket (zsets by upload time).
+  std::string attachment(std::string_view id) const { return p_ + "attachment:" + std::string(id); }
+  std::string conversation_attachments(std::string_view id) const { return conversation(id) + ":attachments"; }
+  std::string ticket_attachments(std::string_view id) const { return ticket(id) + ":attachments"; }
+
+  // E-mail: each mail (hash) and its attempt log (stream), the queue by due
+  // time (zset), every mail by when it was last queued (zset, the
+  // supervisors' list), and the Message-IDs sent for a ticket, to find it
+  // from a reply (string -> ticket id). lua/mail_list.lua spells mail(),
+  // mail_due() and mail_index() too.
+  std::string mail(std::string_view id) const { return p_ + "mail:" + std::string(id); }
+  std::string mail_log(std::string_view id) const { return mail(id) + ":log"; }
+  std::string mail_due() const { return p_ + "mail:due"; }
+  std::string mail_index() const { return p_ + "mail:index"; }
+  std::string mail_message_id(std::string_view message_id) const { return p_ + "mail:msgid:" + std::string(message_id); }
+  // An inbound mail seen (by its Message-ID's hash), a transcript mailed lately.
+  std::string mail_inbound(std::string_view digest) const { return p_ + "mail:in:" + std::string(digest); }
+  std::string mail_transcript(std::string_view conversation) const { return p_ + "mail:transcript:" + std::string(conversation); }
+
   // Visitors browsing the shop: each visitor's current visit (hash, kept
   // visitors.retention_s), the live ones by when they leave the list
   // (zset), the stream of changed visits every process reads on, and the

@@ -30,7 +30,12 @@ Scripts::Scripts()
       visits_expire(std::string(lua::visits_expire)), visits_live(std::string(lua::visits_live)),
       team_online(std::string(lua::team_online)), reply_save(std::string(lua::reply_save)),
       reply_delete(std::string(lua::reply_delete)), reply_use(std::string(lua::reply_use)),
-      replies_list(std::string(lua::replies_list)) {}
+      replies_list(std::string(lua::replies_list)), webhook_save(with_prelude(lua::webhook_save)),
+      webhook_delete(with_prelude(lua::webhook_delete)), webhook_fanout(with_prelude(lua::webhook_fanout)),
+      webhook_claim(with_prelude(lua::webhook_claim)), webhook_done(with_prelude(lua::webhook_done)),
+      attachment_save(std::string(lua::attachment_save)), mail_enqueue(std::string(lua::mail_enqueue)),
+      mail_claim(with_prelude(lua::mail_claim)), mail_done(std::string(lua::mail_done)),
+      mail_retry(std::string(lua::mail_retry)), mail_list(with_prelude(lua::mail_list)) {}
 
 std::vector<Script const*> Scripts::all() const {
   return {&start,  &send,     &history,       &access,     &snapshot,       &offer,           &accept,
@@ -39,7 +44,9 @@ std::vector<Script const*> Scripts::all() const {
           &followup_create, &followup_update, &followup_finish, &followup_fire, &ticket_create, &ticket_update,
           &ticket_comment, &ticket_close_due, &sla_due, &metrics_live, &report_facts, &count, &visitor_save,
           &outcome, &assessment_save, &review_mark, &visit_write, &visits_expire, &visits_live, &team_online,
-          &reply_save, &reply_delete, &reply_use, &replies_list};
+          &reply_save, &reply_delete, &reply_use, &replies_list, &webhook_save, &webhook_delete, &webhook_fanout,
+          &webhook_claim, &webhook_done, &attachment_save, &mail_enqueue, &mail_claim, &mail_done,
+          &mail_retry, &mail_list};
 }
 
 }  // namespace exceed::store

@@ -22,6 +22,9 @@ struct Scripts {
       review_mark;
   // Visitors browsing and saved replies (KEYS given, no prelude).
   Script visit_write, visits_expire, visits_live, team_online, reply_save, reply_delete, reply_use, replies_list;
+  // Webhooks, attachments and the e-mail queue.
+  Script webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save, mail_enqueue,
+      mail_claim, mail_done, mail_retry, mail_list;
 };
 
 }  // namespace exceed::store

@@ -163,7 +163,8 @@ asio::awaitable<Result<TicketUpdated>> TicketStore::update(TicketChange const& c
 asio::awaitable<Result<Commented>> TicketStore::comment(TicketComment const& c) {
   std::string role = c.by_customer ? "customer" : "agent";
   auto r = co_await db_.call(db_.scripts().ticket_comment, c.ticket_id, role, c.author, c.author_name,
-                             c.is_public ? "1" : "0", c.text, std::to_string(c.now), c.mirror ? "1" : "0");
+                             c.is_public ? "1" : "0", c.text, std::to_string(c.now), c.mirror ? "1" : "0",
+                             c.attachment);
   if (!r) co_return r.failure();
   Row row(*r, "ticket_comment");
   Commented out;
@@ -222,6 +223,7 @@ asio::awaitable<Result<std::vector<TicketCommentEntry>>> TicketStore::comments(s
     c.author_name = f.text("name");
     c.is_public = f.text("public") == "1";
     c.text = f.text("text");
+    c.attachment = f.text("att");
     out.push_back(std::move(c));
   }
   co_return out;

@@ -83,6 +83,7 @@ struct TicketComment {
   std::string text;
   core::Millis now = 0;
   bool mirror = true;          // a public one becomes a message in the ticket's conversation
+  std::string attachment;      // the attached file, as JSON, or ""
 };
 
 struct Commented {
@@ -102,6 +103,7 @@ struct TicketCommentEntry {
   std::string author_id, author_name;
   bool is_public = true;
   std::string text;
+  std::string attachment;  // the attached file, as JSON, or ""
 };
 
 struct TimelineEntry {

@@ -203,7 +203,7 @@ TEST_CASE("SLA timers fire once each: the warning at its share of the target, th
   SECTION("the late answer does not count the breach again") {
     REQUIRE(st.call(st.s().offer, conv, "ann", "99000", "61000"));
     REQUIRE(st.call(st.s().accept, conv, "ann", "Ann", "61000"));
-    REQUIRE_FALSE(st.call(st.s().send, conv, "agent", "ann", "Ann", "support", "a-1", "Sorry for the wait", "70000").reply.elements.at(0).is_error());
+    REQUIRE_FALSE(st.call(st.s().send, conv, "agent", "ann", "Ann", "support", "a-1", "Sorry for the wait", "70000", "").reply.elements.at(0).is_error());
     REQUIRE(st.field("exceed:sla:team:support", "first_response.breached") == "1");
     REQUIRE(st.field("exceed:sla:team:support", "first_response.met") == "");
     REQUIRE(st.field("exceed:conv:c1", "breach_first_response") == "0");
@@ -217,11 +217,11 @@ TEST_CASE("an answer in time stops the clock and counts as met, and the next wai
   auto conv = st.chat("c1", 1'000);
   REQUIRE(st.call(st.s().offer, conv, "ann", "99000", "2000"));
   REQUIRE(st.call(st.s().accept, conv, "ann", "Ann", "3000"));
-  REQUIRE_FALSE(st.call(st.s().send, conv, "agent", "ann", "Ann", "support", "a-1", "Hello!", "20000").reply.elements.at(0).is_error());
+  REQUIRE_FALSE(st.call(st.s().send, conv, "agent", "ann", "Ann", "support", "a-1", "Hello!", "20000", "").reply.elements.at(0).is_error());
   REQUIRE(st.field("exceed:sla:team:support", "first_response.met") == "1");
   REQUIRE(st.field("exceed:sla:agent:ann", "first_response.met") == "1");
   REQUIRE(st.call(st.s().sla_due, "100000", "10").reply.elements.empty());  // nothing left for the first response
-  REQUIRE_FALSE(st.call(st.s().send, conv, "customer", "v_c1", "Visitor", "", "c-1", "One more thing", "200000").reply.elements.at(0).is_error());
+  REQUIRE_FALSE(st.call(st.s().send, conv, "customer", "v_c1", "Visitor", "", "c-1", "One more thing", "200000", "").reply.elements.at(0).is_error());
   REQUIRE(st.cmd("ZSCORE", "exceed:sla", conv + "|next_response|breach").reply.str == "320000");
 }
 

@@ -56,7 +56,7 @@ void assign_to_ann(test::LiveStore& s, std::string const& conv) {
 }
 
 store::Append write(std::string conv, core::Actor by, std::string cmid, std::string text, core::Millis now) {
-  return store::Append{std::move(conv), std::move(by), "Someone", std::move(cmid), std::move(text), now};
+  return store::Append{std::move(conv), std::move(by), "Someone", std::move(cmid), std::move(text), now, ""};
 }
 
 // An append's seq (or "refused"), and the last stored text: for the tests

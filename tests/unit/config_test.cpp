@@ -135,6 +135,30 @@ TEST_CASE("SLA policies: the most specific one applies") {
   std::remove(path.c_str());
 }
 
+TEST_CASE("the e-mail channel needs its server, its sender and a plain reply address") {
+  auto c = load_config("", {{"EXCEED_MAIL_ENABLED", "true"}, {"EXCEED_MAIL_SMTP_URL", "smtp://127.0.0.1:2525"}});
+  c.auth.token_secret = "0123456789abcdef";
+  CHECK(c.mail.enabled);
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);  // no from
+  c.mail.from = "Support <support@shop.example>";
+  c.mail.reply_address = "reply+x@shop.example";
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);  // a '+' in the reply address
+  c.mail.reply_address = "reply@shop.example";
+  REQUIRE_NOTHROW(validate(c, "x"));
+  c.mail.inbound_secret = "short";
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);
+  REQUIRE_THROWS_AS(load_config("", {{"EXCEED_MAIL_SMTP_URL", "http://mail.example"}}), ConfigError);
+}
+
+TEST_CASE("finished mails are kept 30 days unless mail.retention_s says otherwise") {
+  CHECK(load_config("", {}).mail.retention_s == 30 * 86'400);
+  CHECK(load_config("", {{"EXCEED_MAIL_RETENTION_S", "604800"}}).mail.retention_s == 604'800);
+  auto path = write_temp("[mail]\nretention_s = 86400\n");
+  CHECK(load_config(path, {}).mail.retention_s == 86'400);
+  std::remove(path.c_str());
+  REQUIRE_THROWS_AS(load_config("", {{"EXCEED_MAIL_RETENTION_S", "0"}}), ConfigError);
+}
+
 TEST_CASE("invitation rules load by name with their conditions, and a bad one is refused with its key") {
   auto path = write_temp(
       "[visitors]\nretention_s = 3600\ncheckout_paths = [\"/kasse*\"]\n"

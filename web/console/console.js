@@ -7,7 +7,7 @@
 // comes next. An offer reaches the agent on every tab: a badge on Chats,
 // the offer strip at the top, and, if they ask for them, a sound and a
 // desktop notification.
-import { Connection, api, explain, uuid, el, fmtTime, connWords, connCountdown } from '../shared/conn.js';
+import { Connection, api, explain, uuid, el, fmtTime, connWords, connCountdown, attachmentView } from '../shared/conn.js';
 import { setText, syncChildren, Toaster, Picker } from '../shared/ui.js';
 import { VisitorList, money } from '../shared/visitors.js';
 import { ReplyManager, ReplySuggest } from '../shared/replies.js';
@@ -764,6 +764,7 @@ function messageNode(chat, m) {
     role === 'customer' ? el('span', { class: 'vh', text: `${chat.visitorName()} says: ` }) : null,
     role === 'agent' ? el('span', { class: 'vh', text: m.from.id === session.agent_id ? 'You: ' : `${m.from.name}: ` }) : null,
     el('div', { class: 'text', text: m.text }),
+    m.attachment ? attachmentView(m.attachment, session.token, () => toast('The file could not be loaded.', true)) : null,
     role === 'system' ? null : el('div', { class: 'meta', 'aria-hidden': 'true' },
       el('span', { class: 'time', text: who + fmtTime(m.ts) }), el('span', { class: 'state' })));
   if (role === 'agent') readState(chat, node);
@@ -1336,6 +1337,7 @@ function commentNode(c) {
   }
   return el('div', { class: 'msg ' + role, dataset: { commentId: c.id } },
     el('div', { class: 'text', text: c.text }),
+    c.attachment ? attachmentView(c.attachment, session.token, () => toast('The file could not be loaded.', true)) : null,
     el('div', { class: 'meta', text: `${who} · ${new Date(c.ts).toLocaleString()}` }));
 }
 
@@ -1370,6 +1372,21 @@ function renderTicket(t, comments, other) {
   log.scrollTop = log.scrollHeight;
 }
 
+// Uploads a file for a ticket reply (`where`: ticket_id=...): the server
+// checks its type, size and name, and may scan it.
+async function uploadFile(file, where) {
+  let res;
+  try {
+    res = await fetch(`/api/v1/attachments?${where}&name=${encodeURIComponent(file.name)}`, {
+      method: 'POST', body: file,
+      headers: { Authorization: 'Bearer ' + session.token, 'Content-Type': 'application/octet-stream' },
+    });
+  } catch { throw new Error('the server cannot be reached'); }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new Error('the file was refused: ' + ((data && data.error && data.error.message) || 'HTTP ' + res.status));
+  return data;
+}
+
 $('tk-comment-form').addEventListener('change', (e) => {
   if (e.target.name !== 'tkmode') return;
   const note = e.target.value === 'note';
@@ -1382,15 +1399,19 @@ $('tk-comment-form').addEventListener('submit', async (e) => {
   const text = $('tk-text').value.trim();
   if (!t || !text) return;
   const pub = $('tk-comment-form').tkmode.value === 'public';
+  const file = $('tk-file').files[0];
   $('tk-send').disabled = true;
   try {
-    await api('/api/v1/tickets/' + encodeURIComponent(t.id) + '/comments', { token: session.token, method: 'POST', body: { text, public: pub } });
+    const body = { text, public: pub };
+    if (file) body.attachment_id = (await uploadFile(file, 'ticket_id=' + encodeURIComponent(t.id))).id;
+    await api('/api/v1/tickets/' + encodeURIComponent(t.id) + '/comments', { token: session.token, method: 'POST', body });
     $('tk-text').value = '';
+    $('tk-file').value = '';
     toast(pub ? 'Reply sent.' : 'Note added.');
     openTicketView(t.id);
     loadTickets();
   } catch (ex) {
-    toast('The comment was not added. ' + explain(ex) + '.', true);
+    toast('The comment was not added: ' + (ex.code ? explain(ex) : ex.message) + '.', true);
   } finally { $('tk-send').disabled = false; $('tk-text').focus(); }
 });
 $('tk-status-form').addEventListener('submit', async (e) => {

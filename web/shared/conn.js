@@ -211,3 +211,35 @@ export function connCountdown(state, detail) {
   if (state !== 'reconnecting' || !detail || !detail.retryAt) return '';
   return `retrying in ${Math.max(1, Math.round((detail.retryAt - Date.now()) / 1000))} s`;
 }
+
+// A file attached to a message or a ticket comment ({id, name, inline, url,
+// ...}): images as a thumbnail, anything else as a download. Both are
+// fetched with the bearer token (an <img> or a link could not send it), as
+// a blob, once each.
+const blobs = new Map();
+export function fetchBlob(url, token) {
+  if (!blobs.has(url)) {
+    blobs.set(url, fetch(url, { headers: { Authorization: 'Bearer ' + token } })
+      .then((r) => { if (!r.ok) throw new ServerError('http_' + r.status, `HTTP ${r.status}`); return r.blob(); })
+      .then((b) => URL.createObjectURL(b))
+      .catch((e) => { blobs.delete(url); throw e; }));
+  }
+  return blobs.get(url);
+}
+
+export function attachmentView(a, token, onError = () => {}) {
+  if (a.inline) {
+    const img = el('img', { class: 'thumb', alt: `Picture: ${a.name}` });
+    fetchBlob(a.url, token).then((u) => { img.src = u; }, onError);
+    return el('div', { class: 'att' }, img);
+  }
+  const link = el('a', { class: 'download', href: '#', text: `Download ${a.name}` });
+  link.addEventListener('click', async (e) => {
+    e.preventDefault();
+    try {
+      const save = el('a', { href: await fetchBlob(a.url, token), download: a.name });
+      save.click();
+    } catch (err) { onError(err); }
+  });
+  return el('div', { class: 'att' }, link);
+}

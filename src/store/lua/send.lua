@@ -1,8 +1,9 @@
--- ARGV: prefix, then 8 values per message: conv, role, user, name, teams,
--- client_msg_id, text, now. The messages of one group commit (store::Db::
--- grouped), appended in order; each is checked on its own and given the
--- next seq of its conversation unless its sender already sent that
--- client_msg_id. Returns one reply per message, in order: its refusal, or
+-- ARGV: prefix, then 9 values per message: conv, role, user, name, teams,
+-- client_msg_id, text, now, attachment (the file's JSON, or ''). The
+-- messages of one group commit (store::Db::grouped), appended in order;
+-- each is checked on its own and given the next seq of its conversation
+-- unless its sender already sent that client_msg_id. Returns one reply per
+-- message, in order: its refusal, or
 -- {seq, ts, duplicate(0|1), visitor, agent, ticket, status,
 --  first_response_ms (-1 unless this is the first agent reply),
 --  breached (the metric this reply was late for, or '')}.
@@ -24,7 +25,7 @@ local function earlier(c, dedup, key)
     c[1], -1, ''}
 end
 
-local function send(conv, role, user, name, teams, cmid, text, now)
+local function send(conv, role, user, name, teams, cmid, text, now, att)
   local k = ck(conv)
   local c = redis.call('HMGET', k, unpack(FIELDS))
   if not c[1] then return err('not_found', 'no such conversation') end
@@ -38,8 +39,13 @@ local function send(conv, role, user, name, teams, cmid, text, now)
   end
   local seq = num(c[10]) + 1
   if redis.call('HSETNX', dedup, key, seq .. ':' .. now) == 0 then return earlier(c, dedup, key) end
-  redis.call('XADD', k .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
-    'name', name, 'text', text, 'cmid', cmid)
+  if att ~= '' then
+    redis.call('XADD', k .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
+      'name', name, 'text', text, 'cmid', cmid, 'att', att)
+  else
+    redis.call('XADD', k .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
+      'name', name, 'text', text, 'cmid', cmid)
+  end
   local set = {'seq', seq}
   local t = tonumber(now)
   local first_response, breached = -1, ''
@@ -77,8 +83,8 @@ local function send(conv, role, user, name, teams, cmid, text, now)
 end
 
 local out = {}
-for i = 2, #ARGV - 7, 8 do
+for i = 2, #ARGV - 8, 9 do
   out[#out + 1] = send(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
-    ARGV[i + 7])
+    ARGV[i + 7], ARGV[i + 8])
 end
 return out

@@ -1,4 +1,5 @@
--- ARGV: prefix, id, role, author, author_name, public ('1'|'0'), text, now, mirror ('1'|'0')
+-- ARGV: prefix, id, role, author, author_name, public ('1'|'0'), text, now, mirror ('1'|'0'),
+--       attachment (the attached file's JSON, or '')
 -- A reply or a private note on a ticket. A public one is mirrored into the
 -- ticket's conversation as a message (with the next seq) when `mirror` is
 -- set, so the customer gets it in their widget and history. A customer's
@@ -12,11 +13,12 @@ local tk = P .. 'ticket:' .. id
 local t = redis.call('HMGET', tk, 'status', 'conversation', 'requester', 'waiting_since', 'team', 'first_reply_at')
 if not t[1] then return err('not_found', 'no such ticket') end
 if t[1] == 'closed' then return err('conflict', 'the ticket is closed') end
+local att = ARGV[10] or ''
 if aname == '' then
   aname = redis.call('HGET', P .. (role == 'customer' and 'visitor:' or 'user:') .. author, 'name') or ''
 end
 local cid = redis.call('XADD', tk .. ':comments', '*', 'ts', now, 'role', role, 'uid', author, 'name', aname,
-  'public', public, 'text', text)
+  'public', public, 'text', text, 'att', att)
 redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', role .. ':' .. author, 'what',
   public == '1' and 'public_reply' or 'private_note', 'from', '', 'to', cid)
 local seq = 0
@@ -24,7 +26,7 @@ local conv = t[2] or ''
 if public == '1' and mirror == '1' and conv ~= '' and redis.call('EXISTS', ck(conv)) == 1 then
   seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
   redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', author, 'name', aname,
-    'text', text, 'cmid', 'ticket:' .. cid)
+    'text', text, 'cmid', 'ticket:' .. cid, 'att', att)
 end
 -- The ticket's response clock: a public customer reply starts a wait, a
 -- public agent reply ends it.
