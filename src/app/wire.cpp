@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include <charconv>
+#include <stdexcept>
 
 namespace exceed::app {
 namespace json = boost::json;
@@ -74,25 +75,25 @@ json::value number_or_null(std::optional<double> v) {
   return *v;
 }
 
-json::object message_json(std::string_view conversation_id, store::Reply const& entry) {
-  // entry: [ "0-<seq>", [field, value, ...] ]
-  json::object m;
-  auto const& id = str_at(entry, 0);
-  auto dash = id.find('-');
-  m["conversation_id"] = conversation_id;
-  m["seq"] = to_int(std::string_view(id).substr(dash == std::string::npos ? 0 : dash + 1));
-  store::Reply const empty;
-  auto const& fields = entry.elements.size() > 1 ? entry.elements[1] : empty;
-  m["ts"] = to_int(field(fields, "ts"));
-  auto role = field(fields, "role");
+json::object message_json(store::Message const& m) {
+  json::object j;
+  j["conversation_id"] = m.conversation_id;
+  j["seq"] = m.seq;
+  j["ts"] = m.ts;
   json::object from;
-  from["role"] = role == "customer" ? "customer" : role == "system" ? "system" : "agent";
-  from["id"] = field(fields, "uid");
-  from["name"] = field(fields, "name");
-  m["from"] = std::move(from);
-  m["text"] = field(fields, "text");
-  if (auto cmid = field(fields, "cmid"); !cmid.empty()) m["client_msg_id"] = cmid;
-  return m;
+  from["role"] = m.role == "customer" ? "customer" : m.role == "system" ? "system" : "agent";
+  from["id"] = m.sender_id;
+  from["name"] = m.sender_name;
+  j["from"] = std::move(from);
+  j["text"] = m.text;
+  if (!m.client_msg_id.empty()) j["client_msg_id"] = m.client_msg_id;
+  return j;
+}
+
+json::object message_json(std::string_view conversation_id, store::Reply const& entry) {
+  auto m = store::message_of(std::string(conversation_id), entry, "history entry");
+  if (!m) throw std::runtime_error(m.failure().message);
+  return message_json(*m);
 }
 
 json::object conversation_json(store::Reply const& flat) {

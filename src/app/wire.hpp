@@ -14,10 +14,16 @@
 
 namespace exceed::app {
 
-// One XRANGE entry of a conversation's message stream -> a message object
-// (without "type"), as `message` events and history.get carry it.
 // {id, name}: a person as the wire names them (a message's or an event's `from`).
 boost::json::object person(std::string_view id, std::string_view name);
+
+// A message of a conversation -> a message object (without "type"), as
+// `message` events, history.get and the HTTP history carry it.
+boost::json::object message_json(store::Message const& m);
+// The same from one entry of the stream as history.lua answers it (the HTTP
+// history reads that reply itself). The store decodes the entry
+// (store::message_of); an entry of another shape throws std::runtime_error,
+// which fails the request as an internal error, as a protocol failure does.
 boost::json::object message_json(std::string_view conversation_id, store::Reply const& entry);
 
 // A conversation record (HGETALL) -> the conversation object of the HTTP API.
