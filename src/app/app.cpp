@@ -144,7 +144,7 @@ void App::start() {
 
   bus_ = store::Subscriber::create(
       io_.get_executor(), *ep, [this](std::string_view, std::string_view payload) { on_bus(payload); }, opt);
-  bus_->subscribe(db_->key("bus"));
+  bus_->subscribe(db_->keys().bus());
   // Sessions wait for the join at most this long (Redis may be down).
   join_timer_.expires_after(std::chrono::seconds(3));
   bus_->on_up([this] {
