@@ -127,7 +127,7 @@ void App::start() {
 
   bus_ = store::Subscriber::create(
       io_.get_executor(), *ep, [this](std::string_view, std::string_view payload) { on_bus(payload); }, opt);
-  bus_->subscribe(db_->key("bus"));
+  bus_->subscribe(db_->keys().bus());
   // Sessions wait for the join at most this long (Redis may be down).
   join_timer_.expires_after(std::chrono::seconds(3));
   bus_->on_up([this] {
@@ -529,16 +529,16 @@ asio::awaitable<void> App::join() {
   // The other subscribers of the bus are the live processes: a killed one's
   // subscription ends with its socket, whatever `procs` still says. (The
   // command link may come up a little after the subscriber: retry.)
-  Outcome subs;
+  store::Result<std::int64_t> subs = store::Failure::unavailable("not asked yet");
   asio::steady_timer pause(io_);
   for (int attempt = 0; attempt < 40 && !join_.joined(); ++attempt) {
-    subs = co_await db_->cmd("PUBSUB", "NUMSUB", db_->key("bus"));
+    subs = co_await routing_store_->bus_subscribers();
     if (subs) break;
     pause.expires_after(std::chrono::milliseconds(50));
     co_await pause.async_wait(asio::use_awaitable);
   }
   if (!subs || join_.joined()) co_return;  // the deadline decides
-  auto subscribers = int_at(subs.reply, 1);
+  auto subscribers = *subs;
   if (join_.begin(subscribers > 1 ? static_cast<std::size_t>(subscribers - 1) : 0)) {  // only this process
     finish_join();
     co_return;

@@ -49,24 +49,7 @@ Notices notices_for(Config::Team const* team, core::Millis now) {
 
 }  // namespace
 
-json::object Conversations::message_json(store::Message const& m) {
-  json::object j;
-  j["conversation_id"] = m.conversation_id;
-  j["seq"] = m.seq;
-  j["ts"] = m.ts;
-  json::object from;
-  from["role"] = m.role == "customer" ? "customer" : m.role == "system" ? "system" : "agent";
-  from["id"] = m.sender_id;
-  from["name"] = m.sender_name;
-  j["from"] = std::move(from);
-  j["text"] = m.text;
-  if (!m.client_msg_id.empty()) j["client_msg_id"] = m.client_msg_id;
-  if (!m.attachment.empty()) {
-    std::error_code ec;
-    if (auto a = json::parse(m.attachment, ec); !ec && a.is_object()) j["attachment"] = std::move(a);
-  }
-  return j;
-}
+json::object Conversations::message_json(store::Message const& m) { return app::message_json(m); }
 
 asio::awaitable<Answer> Conversations::start(Sender const& s, protocol::ConversationStart const& given, Reply& reply) {
   auto const& config = d_.config;

@@ -72,23 +72,6 @@ void Db::time_commands(core::prom::Histogram* h) {
   store_.on_round_trip([h](std::chrono::steady_clock::duration d) { h->observe(std::chrono::duration<double>(d).count()); });
 }
 
-std::string const& str_at(store::Reply const& r, std::size_t i) {
-  static std::string const empty;
-  if (!r.is_array() || i >= r.elements.size()) return empty;
-  return r.elements[i].str;
-}
-
-long long int_at(store::Reply const& r, std::size_t i) {
-  if (!r.is_array() || i >= r.elements.size()) return 0;
-  auto const& e = r.elements[i];
-  if (e.kind == store::Reply::Kind::integer) return e.integer;
-  try {
-    return e.str.empty() ? 0 : std::stoll(e.str);
-  } catch (std::exception const&) {
-    return 0;
-  }
-}
-
 std::int64_t to_int(std::string_view s) {
   std::int64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);

@@ -82,10 +82,8 @@ store::Failure to_failure(Outcome const& o);
 // A store result as the contract's outcome.
 Outcome to_outcome(store::Result<store::Reply> r);
 
-
-// Reply helpers: a string view of element i of an array reply ("" if absent).
-std::string const& str_at(store::Reply const& r, std::size_t i);
-long long int_at(store::Reply const& r, std::size_t i);
+// Reply helpers for the features not yet on typed store calls (replies are
+// read by position only in the typed store functions, src/store).
 // The leading integer of a stored field ("" and text without one: 0).
 std::int64_t to_int(std::string_view s);
 // HGETALL-shaped reply (flat field, value list) to a lookup.

@@ -4,6 +4,9 @@
 #include "app/auth.hpp"
 #include "app/users.hpp"
 #include "core/hours.hpp"
+#include "store/accounts.hpp"
+#include "store/directory.hpp"
+#include "store/routing.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -31,15 +34,15 @@ struct AgentState {
 
 // (Plain functions: g++ 12 mishandles class-typed locals of some shapes
 // inside coroutines; the coroutines below only loop over indexes.)
-AgentState agent_state(std::string id, store::Reply const& r) {
+AgentState agent_state(store::AgentCard const& card) {
   AgentState a;
-  a.id = std::move(id);
-  a.name = str_at(r, 0).empty() ? a.id : str_at(r, 0);
-  a.teams_csv = str_at(r, 1);
-  a.active = to_int(str_at(r, 3));
-  a.offered = to_int(str_at(r, 4));
-  a.capacity = to_int(str_at(r, 5));
-  a.status = to_int(str_at(r, 6)) > 0 && !str_at(r, 2).empty() ? str_at(r, 2) : std::string("offline");
+  a.id = card.id;
+  a.name = card.name.empty() ? card.id : card.name;
+  a.teams_csv = card.teams_csv;
+  a.active = card.active;
+  a.offered = card.offered;
+  a.capacity = card.capacity;
+  a.status = card.connections > 0 && !card.status.empty() ? card.status : std::string("offline");
   return a;
 }
 
@@ -80,27 +83,27 @@ Hours hours_of(Config const& config, std::string const& team, core::Millis now) 
   return h;
 }
 
-boost::asio::awaitable<std::optional<AgentState>> read_agent(Db& db, std::string const& id) {
-  auto o = co_await db.cmd("HMGET", db.key("agent:" + id), "name", "teams", "status", "active", "offered", "capacity",
-                           "conns");
-  if (!o || !o.reply.is_array() || o.reply.elements.empty() || o.reply.elements[0].is_nil())
-    co_return std::optional<AgentState>();
-  co_return agent_state(id, o.reply);
+// The agent as the routing sees them; nullopt when they have no routing
+// record or it could not be read (the directory leaves them out).
+boost::asio::awaitable<std::optional<AgentState>> read_agent(store::DirectoryStore& directory, std::string id) {
+  auto card = co_await directory.agent(id);
+  if (!card || !*card) co_return std::optional<AgentState>();
+  co_return agent_state(**card);
 }
 
 boost::asio::awaitable<net::HttpResponse> availability(App& app, Query const& query) {
-  auto& db = app.db();
+  store::DirectoryStore directory(app.db().store());
   std::string team = query_value(query, "team");
   if (team.empty()) team = app.config().routing.default_team;
   if (!valid_team(team)) co_return error_response(error::not_found, "no such team");
-  auto known = co_await db.cmd("SISMEMBER", db.key("teams"), team);
-  if (!known) co_return from_outcome(known);
-  if (known.reply.integer == 0) co_return error_response(error::not_found, "no such team");
-  auto members = co_await db.cmd("SMEMBERS", db.key("team:" + team + ":agents"));
-  if (!members) co_return from_outcome(members);
+  auto known = co_await directory.has_team(team);
+  if (!known) co_return from_failure(known.failure());
+  if (!*known) co_return error_response(error::not_found, "no such team");
+  auto members = co_await directory.team_members(team);
+  if (!members) co_return from_failure(members.failure());
   bool online = false;
-  for (std::size_t i = 0; i < members.reply.elements.size() && !online; ++i) {
-    auto a = co_await read_agent(db, members.reply.elements[i].str);
+  for (std::size_t i = 0; i < members->size() && !online; ++i) {
+    auto a = co_await read_agent(directory, (*members)[i]);
     online = a && a->online();
   }
   auto hours = hours_of(app.config(), team, now_ms());
@@ -125,26 +128,27 @@ boost::asio::awaitable<std::optional<net::HttpResponse>> staff_only(App& app, ne
     co_return error_response(error::unauthorized,
                              why == TokenProblem::expired ? "the token has expired" : "the token is not valid");
   if (claims->role == core::Role::customer) co_return error_response(error::forbidden, "the directory is for staff");
-  auto& db = app.db();
-  auto u = co_await db.cmd("HMGET", db.key("user:" + claims->subject), "role", "token_version", "disabled");
-  if (!u) co_return from_outcome(u);
-  if (auto refused = staff_token_refusal(*claims, str_at(u.reply, 0), str_at(u.reply, 1), str_at(u.reply, 2)))
-    co_return error_response(error::unauthorized, *refused);
+  store::AccountStore accounts(app.db().store());
+  auto account = co_await accounts.account(claims->subject);
+  if (!account) co_return from_failure(account.failure());
+  auto const* stored = account->has_value() ? &**account : nullptr;
+  if (auto refused = staff_token_refusal(*claims, stored)) co_return error_response(error::unauthorized, *refused);
   co_return std::optional<net::HttpResponse>();
 }
 
 boost::asio::awaitable<net::HttpResponse> directory(App& app) {
-  auto& db = app.db();
+  store::DirectoryStore directory(app.db().store());
+  store::AccountStore accounts(app.db().store());
   auto now = now_ms();
-  // Every enabled agent, by name.
-  auto users = co_await db.cmd("SMEMBERS", db.key("users"));
-  if (!users) co_return from_outcome(users);
+  // Every enabled agent, by name (one whose account can't be read is left out).
+  auto staff = co_await directory.staff();
+  if (!staff) co_return from_failure(staff.failure());
   std::vector<AgentState> agents;
-  for (std::size_t i = 0; i < users.reply.elements.size(); ++i) {
-    std::string const id = users.reply.elements[i].str;
-    auto u = co_await db.cmd("HMGET", db.key("user:" + id), "role", "disabled");
-    if (!u || str_at(u.reply, 0) != "agent" || str_at(u.reply, 1) == "1") continue;
-    auto a = co_await read_agent(db, id);
+  for (std::size_t i = 0; i < staff->size(); ++i) {
+    std::string const id = (*staff)[i];
+    auto account = co_await accounts.account(id);
+    if (!account || !*account || (*account)->role != "agent" || (*account)->disabled) continue;
+    auto a = co_await read_agent(directory, id);
     if (a) agents.push_back(std::move(*a));
   }
   std::sort(agents.begin(), agents.end(), [](AgentState const& x, AgentState const& y) {
@@ -153,18 +157,18 @@ boost::asio::awaitable<net::HttpResponse> directory(App& app) {
   std::map<std::string, AgentState const*> by_id;
   for (std::size_t i = 0; i < agents.size(); ++i) by_id[agents[i].id] = &agents[i];
 
-  auto teams = co_await db.cmd("SMEMBERS", db.key("teams"));
-  if (!teams) co_return from_outcome(teams);
-  std::vector<std::string> names;
-  for (std::size_t i = 0; i < teams.reply.elements.size(); ++i) names.push_back(teams.reply.elements[i].str);
+  store::RoutingStore routing(app.db().store());
+  auto teams = co_await routing.teams();
+  if (!teams) co_return from_failure(teams.failure());
+  std::vector<std::string> names = std::move(*teams);
   std::sort(names.begin(), names.end());
   json::array team_list;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    auto members = co_await db.cmd("SMEMBERS", db.key("team:" + names[i] + ":agents"));
-    if (!members) co_return from_outcome(members);
+    auto members = co_await directory.team_members(names[i]);
+    if (!members) co_return from_failure(members.failure());
     long long online = 0, available = 0;
-    for (std::size_t k = 0; k < members.reply.elements.size(); ++k) {
-      auto it = by_id.find(members.reply.elements[k].str);
+    for (std::size_t k = 0; k < members->size(); ++k) {
+      auto it = by_id.find((*members)[k]);
       if (it == by_id.end()) continue;
       online += it->second->online();
       available += it->second->free();

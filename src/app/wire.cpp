@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include <charconv>
+#include <stdexcept>
 
 namespace exceed::app {
 namespace json = boost::json;
@@ -72,6 +73,25 @@ json::value seconds_or_null(std::optional<core::Millis> ms) {
 json::value number_or_null(std::optional<double> v) {
   if (!v) return nullptr;
   return *v;
+}
+
+json::object message_json(store::Message const& m) {
+  json::object j;
+  j["conversation_id"] = m.conversation_id;
+  j["seq"] = m.seq;
+  j["ts"] = m.ts;
+  json::object from;
+  from["role"] = m.role == "customer" ? "customer" : m.role == "system" ? "system" : "agent";
+  from["id"] = m.sender_id;
+  from["name"] = m.sender_name;
+  j["from"] = std::move(from);
+  j["text"] = m.text;
+  if (!m.client_msg_id.empty()) j["client_msg_id"] = m.client_msg_id;
+  if (!m.attachment.empty()) {
+    std::error_code ec;
+    if (auto a = json::parse(m.attachment, ec); !ec && a.is_object()) j["attachment"] = std::move(a);
+  }
+  return j;
 }
 
 json::object conversation_json(store::Conversation const& record) {

@@ -17,6 +17,10 @@ namespace exceed::app {
 // {id, name}: a person as the wire names them (a message's or an event's `from`).
 boost::json::object person(std::string_view id, std::string_view name);
 
+// A message of a conversation -> a message object (without "type"), as
+// `message` events, history.get and the HTTP history carry it.
+boost::json::object message_json(store::Message const& m);
+
 // A conversation record -> the conversation object of the HTTP API.
 boost::json::object conversation_json(store::Conversation const& record);
 

@@ -339,6 +339,22 @@ asio::awaitable<Result<std::int64_t>> RoutingStore::live_processes(core::Millis 
                        "live processes");
 }
 
+asio::awaitable<Result<std::int64_t>> RoutingStore::bus_subscribers() {
+  auto r = co_await db_.cmd("PUBSUB", "NUMSUB", db_.keys().bus());
+  if (!r) co_return r.failure();
+  co_return subscribers_of(*r, db_.keys().bus());
+}
+
+Result<std::int64_t> subscribers_of(Reply const& reply, std::string_view channel) {
+  Row row(reply, "PUBSUB NUMSUB");
+  auto named = row.text();
+  auto count = row.integer();
+  if (!row.ok()) return row.failure();
+  if (!row.at_end() || named != channel)
+    return Failure::protocol("PUBSUB NUMSUB: not the count of " + std::string(channel) + " alone");
+  return count;
+}
+
 asio::awaitable<Result<Done>> RoutingStore::leave(std::string const& process) {
   auto r = co_await db_.cmd("ZREM", db_.keys().processes(), process);
   if (!r) co_return r.failure();

@@ -159,6 +159,10 @@ class RoutingStore {
   boost::asio::awaitable<Result<Done>> beat(std::string const& process, core::Millis now);
   boost::asio::awaitable<Result<std::int64_t>> reap(core::Millis now, core::Millis dead_before, core::Millis grace_ms);
   boost::asio::awaitable<Result<std::int64_t>> live_processes(core::Millis since);
+  // How many connections subscribe to the bus (PUBSUB NUMSUB): the live
+  // processes, whatever `procs` says (a killed process's subscription ends
+  // with its socket), this one included once it subscribed.
+  boost::asio::awaitable<Result<std::int64_t>> bus_subscribers();
   boost::asio::awaitable<Result<Done>> leave(std::string const& process);
   // As a link comes up: this process beats, and the default team exists
   // (written, not awaited: the first commands on the new link).
@@ -167,5 +171,9 @@ class RoutingStore {
  private:
   Db& db_;
 };
+
+// A PUBSUB NUMSUB reply for one channel ([channel, count]) read: the count;
+// a protocol failure for any other shape or channel.
+Result<std::int64_t> subscribers_of(Reply const& reply, std::string_view channel);
 
 }  // namespace exceed::store

@@ -3,6 +3,7 @@
 // staff directory of teams and agents by name for the pickers.
 #include "harness.hpp"
 
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 
@@ -116,6 +117,15 @@ TEST_CASE("staff pick teams and agents by name from the directory") {
     REQUIRE(a.at("status").as_string() == "online");
     REQUIRE(a.at("active").as_int64() == 2);
     REQUIRE_FALSE(a.at("available").as_bool());
+  }
+  SECTION("a disabled agent is left out of the list, and their token is refused") {
+    REQUIRE(std::system((exceed_binary() + " user disable bob --redis " + d.redis.url() + " >/dev/null 2>&1").c_str()) ==
+            0);
+    auto boss = login(d.port(), "boss", "password123");
+    auto const agents = get_json(d.port(), "/api/v1/directory", boss).at("agents").as_array();
+    REQUIRE(agents.size() == 1);
+    REQUIRE(agents[0].at("id").as_string() == ann.id);
+    REQUIRE(get_json(d.port(), "/api/v1/directory", bob.token, 401).at("error").at("code") == "unauthorized");
   }
   SECTION("customers and callers without a valid token are refused") {
     auto casey = customer(d.port());

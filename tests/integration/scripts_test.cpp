@@ -17,6 +17,22 @@ namespace asio = boost::asio;
 
 namespace {
 
+// These tests run the scripts raw and pin their replies element by element
+// (the app reads them only through the typed store functions): element i
+// of an array reply as text or a number, "" or 0 when absent.
+std::string const& str_at(store::Reply const& r, std::size_t i) {
+  static std::string const empty;
+  if (!r.is_array() || i >= r.elements.size()) return empty;
+  return r.elements[i].str;
+}
+
+long long int_at(store::Reply const& r, std::size_t i) {
+  if (!r.is_array() || i >= r.elements.size()) return 0;
+  auto const& e = r.elements[i];
+  if (e.kind == store::Reply::Kind::integer) return e.integer;
+  return e.str.empty() ? 0 : std::stoll(e.str);
+}
+
 class Store {
  public:
   explicit Store(test::RedisServer& redis)
@@ -85,14 +101,14 @@ TEST_CASE("an offer expires exactly at its deadline, is claimed once, and the ch
   st.agent("ann");
   auto conv = st.chat("c1", 1'000);
   auto offer = st.call(st.s().offer, conv, "ann", "31000", "1000");
-  REQUIRE(app::int_at(offer.reply, 0) == 1);
+  REQUIRE(int_at(offer.reply, 0) == 1);
   REQUIRE(st.field("exceed:agent:ann", "offered") == "1");
 
   REQUIRE(st.call(st.s().expire_offers, "30999", "100").reply.elements.empty());
   auto claimed = st.call(st.s().expire_offers, "31000", "100");
   REQUIRE(claimed.reply.elements.size() == 3);
-  REQUIRE(app::str_at(claimed.reply, 0) == conv);
-  REQUIRE(app::str_at(claimed.reply, 1) == "ann");
+  REQUIRE(str_at(claimed.reply, 0) == conv);
+  REQUIRE(str_at(claimed.reply, 1) == "ann");
   REQUIRE(st.call(st.s().expire_offers, "99999", "100").reply.elements.empty());  // once
 
   REQUIRE(st.field("exceed:conv:c1", "status") == "queued");
@@ -110,21 +126,21 @@ TEST_CASE("an offer is committed only while the chat waits and the agent has roo
   st.agent("ann", 1);
   auto c1 = st.chat("c1", 1'000);
   auto c2 = st.chat("c2", 1'001);
-  REQUIRE(app::int_at(st.call(st.s().offer, c1, "ann", "9000", "1000").reply, 0) == 1);
+  REQUIRE(int_at(st.call(st.s().offer, c1, "ann", "9000", "1000").reply, 0) == 1);
   SECTION("full: the pending offer counts against capacity") {
     auto o = st.call(st.s().offer, c2, "ann", "9000", "1000");
-    REQUIRE(app::int_at(o.reply, 0) == 0);
-    REQUIRE(app::str_at(o.reply, 1) == "agent");
+    REQUIRE(int_at(o.reply, 0) == 0);
+    REQUIRE(str_at(o.reply, 1) == "agent");
   }
   SECTION("a chat already offered cannot be offered again") {
     st.agent("bob", 3);
     auto o = st.call(st.s().offer, c1, "bob", "9000", "1000");
-    REQUIRE(app::int_at(o.reply, 0) == 0);
-    REQUIRE(app::str_at(o.reply, 1) == "chat");
+    REQUIRE(int_at(o.reply, 0) == 0);
+    REQUIRE(str_at(o.reply, 1) == "chat");
   }
   SECTION("an agent who went away gets nothing") {
     st.cmd("HSET", "exceed:agent:ann", "status", "away", "capacity", "5");
-    REQUIRE(app::int_at(st.call(st.s().offer, c2, "ann", "9000", "1000").reply, 0) == 0);
+    REQUIRE(int_at(st.call(st.s().offer, c2, "ann", "9000", "1000").reply, 0) == 0);
   }
 }
 
@@ -133,7 +149,7 @@ TEST_CASE("the grace period: counted from the last connection's drop, ended by a
   Store st(redis);
   st.agent("ann");
   auto conv = st.chat("c1", 1'000);
-  REQUIRE(app::int_at(st.call(st.s().offer, conv, "ann", "99000", "1000").reply, 0) == 1);
+  REQUIRE(int_at(st.call(st.s().offer, conv, "ann", "99000", "1000").reply, 0) == 1);
   REQUIRE(st.call(st.s().accept, conv, "ann", "Ann", "2000"));
   st.cmd("HSET", "exceed:agent:ann", "conns", "0");  // counted from here by presence
 
@@ -147,10 +163,10 @@ TEST_CASE("the grace period: counted from the last connection's drop, ended by a
   REQUIRE(st.call(st.s().grace_due, "64999", "10").reply.elements.empty());
   SECTION("gone past it: the chats are handed over, once") {
     auto due = st.call(st.s().grace_due, "65000", "10");
-    REQUIRE(app::str_at(due.reply, 0) == "ann");
+    REQUIRE(str_at(due.reply, 0) == "ann");
     auto const& chats = due.reply.elements.at(1);
-    REQUIRE(app::str_at(chats, 0) == conv);
-    REQUIRE(app::str_at(chats, 2) == "1000");  // created_at: the returned chat keeps its wait
+    REQUIRE(str_at(chats, 0) == conv);
+    REQUIRE(str_at(chats, 2) == "1000");  // created_at: the returned chat keeps its wait
     REQUIRE(st.call(st.s().requeue, conv, "ann", "support", "1000", "65000"));
     REQUIRE(st.call(st.s().requeue, conv, "ann", "support", "1000", "65000").error == protocol::error::conflict);
     REQUIRE(st.call(st.s().grace_done, "ann").reply.integer == 1);
@@ -193,11 +209,11 @@ TEST_CASE("SLA timers fire once each: the warning at its share of the target, th
   REQUIRE(st.call(st.s().sla_due, "48999", "10").reply.elements.empty());
   auto warn = st.call(st.s().sla_due, "49000", "10");
   REQUIRE(warn.reply.elements.size() == 6);
-  REQUIRE(app::str_at(warn.reply, 1) == "first_response");
-  REQUIRE(app::str_at(warn.reply, 2) == "warn");
+  REQUIRE(str_at(warn.reply, 1) == "first_response");
+  REQUIRE(str_at(warn.reply, 2) == "warn");
   REQUIRE(st.call(st.s().sla_due, "49500", "10").reply.elements.empty());  // once
   auto breach = st.call(st.s().sla_due, "61000", "10");
-  REQUIRE(app::str_at(breach.reply, 2) == "breach");
+  REQUIRE(str_at(breach.reply, 2) == "breach");
   REQUIRE(st.field("exceed:sla:team:support", "first_response.breached") == "1");
 
   SECTION("the late answer does not count the breach again") {

@@ -1,6 +1,7 @@
 // The account store against a real Redis: staff accounts, visitors
 // (visitor_save run directly) and the limit counters (count run directly),
 // with the time passed in.
+// scripts: count.lua visitor_save.lua
 #include "live_store.hpp"
 #include "store/accounts.hpp"
 

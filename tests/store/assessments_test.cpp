@@ -1,5 +1,6 @@
 // The assessment store against a real Redis: its scripts (assessment_save,
 // review_mark) run directly, with the time passed in, and its reads.
+// scripts: assessment_save.lua review_mark.lua
 #include "live_store.hpp"
 #include "store/assessments.hpp"
 

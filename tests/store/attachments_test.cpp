@@ -1,5 +1,6 @@
 // The attachment store against a real Redis: a record is written with its
 // conversation's or ticket's index, read back, and listed in upload order.
+// scripts: attachment_save.lua
 #include "live_store.hpp"
 #include "store/attachments.hpp"
 

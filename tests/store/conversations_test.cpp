@@ -1,5 +1,7 @@
 // The conversation store against a real Redis: each of its scripts run
 // directly, with the time passed in.
+// scripts: access.lua csat.lua history.lua note.lua outcome.lua read.lua resolve.lua send.lua start.lua
+// scripts: prelude.lua (can_see, through access.lua: a stranger is refused, the customer sees)
 #include "live_store.hpp"
 #include "store/conversations.hpp"
 

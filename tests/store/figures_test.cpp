@@ -1,6 +1,7 @@
 // The figures store against a real Redis: the live reading (metrics_live)
 // and the report's pages (report_facts) run directly with the time passed
 // in, the samples stream read on, the SLA counters.
+// scripts: metrics_live.lua report_facts.lua
 #include "live_store.hpp"
 #include "store/figures.hpp"
 

@@ -1,5 +1,6 @@
 // The follow-up store against a real Redis: every script of it run
 // directly, with the time passed in.
+// scripts: followup_create.lua followup_finish.lua followup_fire.lua followup_update.lua
 #include "live_store.hpp"
 #include "store/followups.hpp"
 

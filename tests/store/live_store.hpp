@@ -36,6 +36,9 @@ class LiveStore {
   }
 
   store::Db& db() noexcept { return db_; }
+  // The executor the store runs on, for a second client of the same Redis
+  // (a Subscriber) driven by wait().
+  boost::asio::any_io_executor executor() { return io_.get_executor(); }
   RedisServer& redis() noexcept { return redis_; }
 
   // Runs one awaitable to its end.

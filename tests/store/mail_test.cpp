@@ -3,6 +3,7 @@
 // supervisors' list (newest first, by status, paged, expired entries
 // dropped), and a failed mail queued again. Time is passed in; only the
 // retention is Redis's own clock.
+// scripts: mail_claim.lua mail_done.lua mail_enqueue.lua mail_list.lua mail_retry.lua
 #include "live_store.hpp"
 #include "store/mail.hpp"
 

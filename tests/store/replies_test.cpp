@@ -1,10 +1,13 @@
 // The saved replies store against a real Redis: one reply per shortcut in
 // each scope, changes, deletion with its shortcut, counted uses, and the
 // lists an agent reads.
+// scripts: replies_list.lua reply_delete.lua reply_save.lua reply_use.lua
 #include "live_store.hpp"
 #include "store/replies.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 using namespace exceed;
 using store::ReplyStore;
@@ -86,6 +89,16 @@ TEST_CASE("an agent's list holds their teams' shared replies and their own") {
   std::vector<std::string> support{"support"};
   auto ann = s.wait(replies.list(support, "a_ann"));
   REQUIRE(ann->size() == 2);
+  std::vector<std::string> ids;
+  for (auto const& r : *ann) ids.push_back(r.reply.id);
+  std::sort(ids.begin(), ids.end());
+  REQUIRE(ids == std::vector<std::string>{"r_1", "r_3"});  // not sales' r_2, not Bob's r_4
+  SECTION("a reply deleted leaves the lists it was in") {
+    REQUIRE(s.wait(replies.remove(own("r_3", "thanks"))));
+    auto left = s.wait(replies.list(support, "a_ann"));
+    REQUIRE(left->size() == 1);
+    REQUIRE(left->at(0).reply.id == "r_1");
+  }
   std::vector<std::string> none;
   REQUIRE(s.wait(replies.list(none, ""))->empty());
 }

@@ -1,6 +1,8 @@
 // The routing store against a real Redis: each of its scripts and commands
 // run directly, with the time passed in, so offers, grace periods, dead
 // processes and SLA timers are pinned to the millisecond.
+// scripts: accept.lua agent_status.lua assign.lua decline.lua expire_offers.lua grace_done.lua grace_due.lua
+// scripts: offer.lua positions.lua presence.lua reap_procs.lua requeue.lua sla_due.lua snapshot.lua
 #include "live_store.hpp"
 #include "store/conversations.hpp"
 #include "store/routing.hpp"

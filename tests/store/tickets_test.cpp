@@ -1,5 +1,6 @@
 // The ticket store against a real Redis: each of its scripts and reads run
 // directly, with the time passed in.
+// scripts: ticket_close_due.lua ticket_comment.lua ticket_create.lua ticket_update.lua
 #include "live_store.hpp"
 #include "store/routing.hpp"
 #include "store/tickets.hpp"

@@ -1,6 +1,7 @@
 // The visitor store against a real Redis: visits written by
 // compare-and-set, the live list and the stream every process reads, the
 // claim of visits whose time on the list ended, and the counts.
+// scripts: team_online.lua visit_write.lua visits_expire.lua visits_live.lua
 #include "live_store.hpp"
 #include "store/visitors.hpp"
 

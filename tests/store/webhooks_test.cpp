@@ -1,6 +1,7 @@
 // The webhook store against a real Redis: the outbox read through its
 // consumer group, the fan-out into lanes, claims with leases, and what a
 // delivered or failed attempt leaves behind. Time is passed in.
+// scripts: webhook_claim.lua webhook_delete.lua webhook_done.lua webhook_fanout.lua webhook_save.lua
 #include "live_store.hpp"
 #include "store/webhooks.hpp"
 
