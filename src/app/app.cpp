@@ -420,7 +420,7 @@ void App::make_figures() {
 // --------------------------------------------------------------- access
 
 asio::awaitable<store::Result<store::Done>> App::conversation(core::Actor const& actor, std::string id) {
-  auto o = co_await db_->store().call(db_->scripts().access, id, actor.role_name(), actor.user_id, actor.teams_csv);
+  auto o = co_await conversation_store_->view(id, actor);
   if (!o) co_return o.failure();
   co_return store::Done{};
 }
@@ -458,7 +458,7 @@ void App::happened(std::string_view frame) {
   if (events_) events_->happened(frame);
 }
 
-void App::say(core::BusMessage const& m) { db_->post({"PUBLISH", db_->keys().bus(), core::encode(m)}); }
+void App::say(core::BusMessage const& m) { routing_store_->publish_bus(core::encode(m)); }
 
 // Positions of one queue: [[conversation, visitor, position, estimated_wait_s], ...].
 void App::deliver_positions(std::string_view list) {

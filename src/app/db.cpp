@@ -78,10 +78,4 @@ std::int64_t to_int(std::string_view s) {
   return v;
 }
 
-std::string_view field(store::Reply const& flat, std::string_view name) {
-  for (std::size_t i = 0; i + 1 < flat.elements.size(); i += 2)
-    if (flat.elements[i].str == name) return flat.elements[i + 1].str;
-  return {};
-}
-
 }  // namespace exceed::app

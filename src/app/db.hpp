@@ -31,8 +31,9 @@ struct Outcome {
 };
 
 // The app's handle on the store: store::Db with its results turned into
-// Outcomes (the contract's error codes). Features still being moved onto
-// typed store modules call scripts and commands through it.
+// Outcomes (the contract's error codes). The features use the typed store
+// modules; these calls remain for the tests that run a script by hand
+// (tests/integration/scripts_test.cpp).
 class Db {
  public:
   Db(std::shared_ptr<store::Connection> conn, std::string prefix);
@@ -86,7 +87,5 @@ Outcome to_outcome(store::Result<store::Reply> r);
 // read by position only in the typed store functions, src/store).
 // The leading integer of a stored field ("" and text without one: 0).
 std::int64_t to_int(std::string_view s);
-// HGETALL-shaped reply (flat field, value list) to a lookup.
-std::string_view field(store::Reply const& flat, std::string_view name);
 
 }  // namespace exceed::app

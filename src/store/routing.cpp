@@ -345,6 +345,8 @@ asio::awaitable<Result<std::int64_t>> RoutingStore::bus_subscribers() {
   co_return subscribers_of(*r, db_.keys().bus());
 }
 
+void RoutingStore::publish_bus(std::string payload) { db_.post({"PUBLISH", db_.keys().bus(), std::move(payload)}); }
+
 Result<std::int64_t> subscribers_of(Reply const& reply, std::string_view channel) {
   Row row(reply, "PUBSUB NUMSUB");
   auto named = row.text();

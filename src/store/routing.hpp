@@ -163,6 +163,9 @@ class RoutingStore {
   // processes, whatever `procs` says (a killed process's subscription ends
   // with its socket), this one included once it subscribed.
   boost::asio::awaitable<Result<std::int64_t>> bus_subscribers();
+  // Puts one message on the bus for the other processes (written, not
+  // awaited: the bus carries no reply, and its order is the link's).
+  void publish_bus(std::string payload);
   boost::asio::awaitable<Result<Done>> leave(std::string const& process);
   // As a link comes up: this process beats, and the default team exists
   // (written, not awaited: the first commands on the new link).
