@@ -482,7 +482,7 @@ void App::on_bus(std::string_view payload) {
   if (!m || m->from == process_id_) return;
   if (m->kind == Kind::revoke) return close_sessions_of(m->payload);  // also from the command line
   bool was_publishing = publishing_.publishing();
-  publishing_.heard_peer(now_ms());
+  publishing_.heard_peer(clock_.now());
   if (!was_publishing) spdlog::info("bus: process {} is here: events go on the bus again", m->from);
   switch (m->kind) {
     case Kind::join:
@@ -518,7 +518,7 @@ void App::on_bus(std::string_view payload) {
 //   already publishes by the time this one's sessions can be targets.
 
 void App::observe_processes(std::int64_t live) {
-  if (!publishing_.observe(live, now_ms(), process_dead_after_ms)) return;
+  if (!publishing_.observe(live, clock_.now(), process_dead_after_ms)) return;
   if (publishing_.publishing())
     spdlog::info("bus: {} live processes: events go on the bus", live);
   else

@@ -37,7 +37,7 @@ void reply_error(Client& c, json::value const& id, Outcome const& o) {
 boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   auto const& h = std::get<Hello>(req.command);
   TokenProblem why{};
-  auto claims = tokens_.verify(h.token, now_ms(), &why);
+  auto claims = tokens_.verify(h.token, clock_.now(), &why);
   if (!claims) {
     std::string text = why == TokenProblem::expired ? "the token has expired" : "the token is not valid";
     client.send(encode_error(req.id, error::unauthorized, text));
@@ -85,7 +85,7 @@ boost::asio::awaitable<void> App::hello(Client& client, Request const& req) {
   welcome["role"] = core::to_string(claims->role);
   welcome["user_id"] = client.user_id();
   welcome["session_id"] = process_id_ + "." + std::to_string(client.id());
-  welcome["server_time"] = now_ms();
+  welcome["server_time"] = clock_.now();
   welcome["name"] = name;
   welcome["conversations"] = std::move(open);
   client.send(encode_event("welcome", std::move(welcome)));

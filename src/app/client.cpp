@@ -38,7 +38,7 @@ core::GateLimits gate_limits(Config::Limits const& l) {
 }  // namespace
 
 Client::Client(App& app, std::shared_ptr<net::WebSocket> ws)
-    : app_(app), ws_(std::move(ws)), timer_(app.executor()), gate_(gate_limits(app.config().limits), now_ms()) {}
+    : app_(app), ws_(std::move(ws)), timer_(app.executor()), gate_(gate_limits(app.config().limits), app.clock().now()) {}
 
 void Client::start() {
   timer_.expires_after(std::chrono::seconds(app_.config().limits.hello_timeout_s));
@@ -71,7 +71,7 @@ void Client::on_message(std::string_view data, bool text) {
     return;
   }
   auto frame = protocol::decode(data);
-  auto admission = gate_.admit(now_ms());
+  auto admission = gate_.admit(app_.clock().now());
   if (admission == core::ClientGate::Admission::flood) {
     spdlog::warn("ws {}: closed for flooding", id());
     send(protocol::encode_error(nullptr, error::rate_limited, "too many frames: disconnected"));
@@ -213,7 +213,7 @@ void Client::finished(bool pipelined) {
 // allows) is broken or probing: past limits.invalid_frames bad_request
 // answers within a minute it is closed with 4400 (PROTOCOL.md §3).
 void Client::count_invalid() {
-  if (closed_ || !gate_.invalid(now_ms())) return;
+  if (closed_ || !gate_.invalid(app_.clock().now())) return;
   spdlog::warn("ws {}: closed after too many invalid frames", id());
   close(protocol::close_code::protocol_violation, "too many invalid frames");
 }

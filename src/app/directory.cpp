@@ -106,7 +106,7 @@ boost::asio::awaitable<net::HttpResponse> availability(App& app, Query const& qu
     auto a = co_await read_agent(directory, (*members)[i]);
     online = a && a->online();
   }
-  auto hours = hours_of(app.config(), team, now_ms());
+  auto hours = hours_of(app.config(), team, app.clock().now());
   json::object out;
   out["team"] = team;
   out["open"] = hours.open;
@@ -123,7 +123,7 @@ boost::asio::awaitable<std::optional<net::HttpResponse>> staff_only(App& app, ne
   if (!h || h->size() < 8 || h->substr(0, 7) != "Bearer ")
     co_return error_response(error::unauthorized, "missing bearer token");
   TokenProblem why{};
-  auto claims = app.tokens().verify(h->substr(7), now_ms(), &why);
+  auto claims = app.tokens().verify(h->substr(7), app.clock().now(), &why);
   if (!claims)
     co_return error_response(error::unauthorized,
                              why == TokenProblem::expired ? "the token has expired" : "the token is not valid");
@@ -139,7 +139,7 @@ boost::asio::awaitable<std::optional<net::HttpResponse>> staff_only(App& app, ne
 boost::asio::awaitable<net::HttpResponse> directory(App& app) {
   store::DirectoryStore directory(app.db().store());
   store::AccountStore accounts(app.db().store());
-  auto now = now_ms();
+  auto now = app.clock().now();
   // Every enabled agent, by name (one whose account can't be read is left out).
   auto staff = co_await directory.staff();
   if (!staff) co_return from_failure(staff.failure());

@@ -193,7 +193,7 @@ boost::asio::awaitable<std::variant<Actor, net::HttpResponse>> App::caller(net::
   auto token = bearer_token(req);
   if (!token) co_return error_response(error::unauthorized, "missing bearer token");
   TokenProblem why{};
-  auto claims = tokens_.verify(*token, now_ms(), &why);
+  auto claims = tokens_.verify(*token, clock_.now(), &why);
   if (!claims)
     co_return error_response(error::unauthorized,
                              why == TokenProblem::expired ? "the token has expired" : "the token is not valid");
@@ -274,7 +274,7 @@ boost::asio::awaitable<net::HttpResponse> App::new_visitor(HttpCall& call) {
   } else if (config_.auth.require_identity) {
     co_return error_response(error::unauthorized, "identity verification is required: give user_id and user_hash");
   }
-  auto now = now_ms();
+  auto now = clock_.now();
   auto rate = co_await throttle_->take("visitors", client_address(req), config_.limits.visitors_per_address_per_min,
                                        60'000, now);
   if (rate.refused()) {
@@ -320,7 +320,7 @@ boost::asio::awaitable<net::HttpResponse> App::login(HttpCall& call) {
   // What the log says of a name an attacker typed: only a valid username.
   std::string const shown = valid_username(*username) ? *username : std::string("(not a username)");
   auto rate = co_await throttle_->take("login", address, config_.limits.logins_per_address_per_min, 60'000,
-                                       now_ms());
+                                       clock_.now());
   if (rate.refused()) {
     if (!rate.failure) metrics_->login_refused("rate_limited");
     co_return refusal(rate, "too many logins from this address");
@@ -358,7 +358,7 @@ boost::asio::awaitable<net::HttpResponse> App::login(HttpCall& call) {
   }
   co_await throttle_->login_succeeded(*username);
   auto role = core::parse_role(user.role).value_or(core::Role::agent);
-  Claims c{user.id, role, user.name, now_ms() + config_.auth.token_ttl_s * 1000LL};
+  Claims c{user.id, role, user.name, clock_.now() + config_.auth.token_ttl_s * 1000LL};
   c.version = store::parse_integer(user.token_version).value_or(0);
   json::object out;
   out["token"] = tokens_.sign(c);
@@ -373,7 +373,7 @@ boost::asio::awaitable<net::HttpResponse> App::login(HttpCall& call) {
 // POST /api/v1/csat/{link}: the CSAT answer from a signed link (no login),
 // any part of it alone; validated as the csat.submit frame is.
 boost::asio::awaitable<net::HttpResponse> App::csat_link(HttpCall& call) {
-  auto link = verify_csat_link(config_.auth.token_secret, (call.rest.empty() ? std::string() : call.rest.substr(1)), now_ms());
+  auto link = verify_csat_link(config_.auth.token_secret, (call.rest.empty() ? std::string() : call.rest.substr(1)), clock_.now());
   if (!link) co_return error_response(error::unauthorized, "this link is not valid or has expired");
   json::object frame = call.body;
   frame["type"] = "csat.submit";
