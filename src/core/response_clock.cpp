@@ -107,4 +107,48 @@ SlaCountdown sla_countdown(Millis due_at, bool breached, Millis now) noexcept {
   return c;
 }
 
+Millis business_deadline(BusinessHours const& hours, TimeZone const& tz, Millis from, Millis target) {
+  if (target <= 0) return from;
+  if (hours.empty()) return from + target;
+  // The same minute steps as business_duration, so that the two agree: an
+  // open step counts whole, and the deadline falls inside the step where
+  // the remaining time runs out.
+  Millis left = target;
+  Millis t = from;
+  Millis const limit = from + 60LL * 86'400'000;
+  while (t < limit) {
+    Millis step_end = t - (t % 60'000) + 60'000;
+    if (is_open(hours, tz, t)) {
+      if (left <= step_end - t) return t + left;
+      left -= step_end - t;
+    }
+    t = step_end;
+  }
+  return limit + left;
+}
+
+Millis sla_target(SlaPolicy const& policy, SlaMetric metric) noexcept {
+  switch (metric) {
+    case SlaMetric::first_response: return policy.first_response;
+    case SlaMetric::next_response: return policy.next_response;
+    case SlaMetric::resolution: return policy.resolution;
+  }
+  return 0;
+}
+
+std::optional<SlaDeadline> sla_deadline(SlaPolicy const& policy, SlaMetric metric, BusinessHours const& hours,
+                                        TimeZone const& tz, Millis from) {
+  Millis const target = sla_target(policy, metric);
+  if (target <= 0) return std::nullopt;
+  // Truncated as the store used to (math.floor of a positive product).
+  auto const warn_after = static_cast<Millis>(static_cast<double>(target) * policy.warning_ratio);
+  return SlaDeadline{business_deadline(hours, tz, from, warn_after), business_deadline(hours, tz, from, target)};
+}
+
+SlaDeadlines sla_deadlines(SlaPolicy const& policy, BusinessHours const& hours, TimeZone const& tz, Millis from) {
+  return {sla_deadline(policy, SlaMetric::first_response, hours, tz, from),
+          sla_deadline(policy, SlaMetric::next_response, hours, tz, from),
+          sla_deadline(policy, SlaMetric::resolution, hours, tz, from)};
+}
+
 }  // namespace exceed::core

@@ -84,4 +84,30 @@ struct SlaCountdown {
 };
 SlaCountdown sla_countdown(Millis due_at, bool breached, Millis now) noexcept;
 
+// The earliest instant d with business_duration(hours, tz, from, d) ==
+// target: a wait that starts while the team is closed counts from the next
+// opening, and nights, weekends and days off do not count. Without hours,
+// from + target. A target <= 0 gives `from`. Like business_duration it looks
+// 60 days ahead; a target not reached in that window ends there plus what
+// is left of it (hours that are almost never open are a configuration slip).
+Millis business_deadline(BusinessHours const& hours, TimeZone const& tz, Millis from, Millis target);
+
+// When one SLA target started at `from` warns and is breached, counting
+// business hours: due after `target`, warned after `target * warning_ratio`
+// (rounded down to the millisecond). These are the instants the store arms.
+struct SlaDeadline {
+  Millis warn_at;
+  Millis due_at;
+};
+Millis sla_target(SlaPolicy const& policy, SlaMetric metric) noexcept;
+// nullopt when the policy has no target for the metric.
+std::optional<SlaDeadline> sla_deadline(SlaPolicy const& policy, SlaMetric metric, BusinessHours const& hours,
+                                        TimeZone const& tz, Millis from);
+// The three targets of a policy started at `from` (each nullopt without a
+// target): what a store call that may arm any of them is given.
+struct SlaDeadlines {
+  std::optional<SlaDeadline> first_response, next_response, resolution;
+};
+SlaDeadlines sla_deadlines(SlaPolicy const& policy, BusinessHours const& hours, TimeZone const& tz, Millis from);
+
 }  // namespace exceed::core

@@ -104,3 +104,108 @@ TEST_CASE("an SLA warning says the seconds left, a breach how late it is") {
   REQUIRE(breach.due_in_s == 0);
   REQUIRE(breach.late_s == 2);
 }
+
+namespace {
+constexpr Millis minute = 60 * s;
+
+TimeZone berlin() {
+  std::ifstream in("/usr/share/zoneinfo/Europe/Berlin", std::ios::binary);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto tz = TimeZone::from_tzif(ss.str());
+  REQUIRE(tz);
+  return *tz;
+}
+
+BusinessHours weekdays() {
+  BusinessHours h;
+  REQUIRE(h.add_rule("mon-fri 09:00-17:00"));
+  return h;
+}
+
+// The deadline is the first instant at which the business time since `from`
+// reaches the target: exactly the target by then, less a moment before.
+void require_earliest(BusinessHours const& h, TimeZone const& tz, Millis from, Millis target, Millis due) {
+  REQUIRE(business_duration(h, tz, from, due) == target);
+  REQUIRE(business_duration(h, tz, from, due - 1) < target);
+}
+}  // namespace
+
+TEST_CASE("an SLA deadline counts only business hours") {
+  auto const h = weekdays();
+  auto const utc = TimeZone::utc();
+  Millis const target = 30 * minute;
+
+  SECTION("a team without hours: the wall clock") {
+    REQUIRE(business_deadline(BusinessHours{}, utc, t0 + 123, target) == t0 + 123 + target);
+    REQUIRE(business_deadline(BusinessHours{}, utc, t0, 0) == t0);
+  }
+  SECTION("a wait inside hours ends after the target, even off the minute") {
+    REQUIRE(business_deadline(h, utc, t0, target) == t0 + target);
+    Millis from = t0 + 30 * s + 250;  // Monday 10:00:30.250
+    REQUIRE(business_deadline(h, utc, from, target) == from + target);
+    require_earliest(h, utc, from, target, from + target);
+  }
+  SECTION("a wait that starts after closing counts from the next opening") {
+    auto mon_evening = parse_rfc3339("2026-11-23T18:00:00Z").value();
+    auto due = parse_rfc3339("2026-11-24T09:30:00Z").value();
+    REQUIRE(business_deadline(h, utc, mon_evening, target) == due);
+    require_earliest(h, utc, mon_evening, target, due);
+  }
+  SECTION("10 minutes before closing: 20 minutes after the next opening") {
+    auto mon = parse_rfc3339("2026-11-23T16:50:00Z").value();
+    auto due = parse_rfc3339("2026-11-24T09:20:00Z").value();
+    REQUIRE(business_deadline(h, utc, mon, target) == due);
+    require_earliest(h, utc, mon, target, due);
+  }
+  SECTION("a wait spanning a night and a weekend") {
+    // From Thursday 16:00: 2 hours are 1 on Thursday and 1 on Friday; 10
+    // hours are 1 on Thursday, 8 on Friday and 1 on Monday.
+    auto thu = parse_rfc3339("2026-11-26T16:00:00Z").value();
+    REQUIRE(business_deadline(h, utc, thu, 2 * 60 * minute) == parse_rfc3339("2026-11-27T10:00:00Z").value());
+    auto due = parse_rfc3339("2026-11-30T10:00:00Z").value();
+    REQUIRE(business_deadline(h, utc, thu, 10 * 60 * minute) == due);
+    require_earliest(h, utc, thu, 10 * 60 * minute, due);
+  }
+  SECTION("a day off does not count") {
+    auto with_holiday = h;
+    with_holiday.days_off.push_back("2026-11-24");
+    auto mon = parse_rfc3339("2026-11-23T16:50:00Z").value();
+    REQUIRE(business_deadline(with_holiday, utc, mon, target) == parse_rfc3339("2026-11-25T09:20:00Z").value());
+  }
+  SECTION("the hours are local: a weekend over the end of summer time") {
+    // Berlin: Friday 2026-10-23 16:50 CEST (14:50Z); clocks go back on
+    // Sunday; Monday opens at 09:00 CET (08:00Z).
+    auto const tz = berlin();
+    auto fri = parse_rfc3339("2026-10-23T14:50:00Z").value();
+    auto due = parse_rfc3339("2026-10-26T08:20:00Z").value();
+    REQUIRE(business_deadline(h, tz, fri, target) == due);
+    require_earliest(h, tz, fri, target, due);
+  }
+}
+
+TEST_CASE("an SLA target warns and falls due in business time") {
+  SlaPolicy p;
+  p.first_response = 30 * minute;
+  p.next_response = 0;
+  p.resolution = 8 * 60 * minute;
+  p.warning_ratio = 0.5;
+  auto const h = weekdays();
+  auto const utc = TimeZone::utc();
+  auto mon = parse_rfc3339("2026-11-23T16:50:00Z").value();
+
+  auto first = sla_deadline(p, SlaMetric::first_response, h, utc, mon);
+  REQUIRE(first);
+  REQUIRE(first->warn_at == parse_rfc3339("2026-11-24T09:05:00Z").value());  // 10 + 5 open minutes
+  REQUIRE(first->due_at == parse_rfc3339("2026-11-24T09:20:00Z").value());
+  REQUIRE_FALSE(sla_deadline(p, SlaMetric::next_response, h, utc, mon));  // no target, nothing armed
+  auto resolution = sla_deadline(p, SlaMetric::resolution, h, utc, mon);
+  REQUIRE(resolution->due_at == parse_rfc3339("2026-11-24T16:50:00Z").value());
+
+  SECTION("without hours, the wall-clock instants the store always armed") {
+    auto plain = sla_deadline(p, SlaMetric::first_response, BusinessHours{}, utc, t0);
+    REQUIRE(plain->due_at == t0 + 30 * minute);
+    REQUIRE(plain->warn_at == t0 + 15 * minute);
+  }
+}
