@@ -504,6 +504,13 @@ core::SlaPolicy const& Config::sla_for(std::string const& team, std::string cons
   return sla.at("default");
 }
 
+core::SlaDeadlines Config::sla_deadlines(core::SlaPolicy const& policy, std::string const& team,
+                                         core::Millis from) const {
+  auto it = teams.find(team);
+  if (it == teams.end()) return core::sla_deadlines(policy, core::BusinessHours{}, core::TimeZone::utc(), from);
+  return core::sla_deadlines(policy, it->second.business, it->second.zone, from);
+}
+
 core::RoutingRules Config::routing_rules() const {
   core::RoutingRules r;
   r.strategy = routing.strategy;

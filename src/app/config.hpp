@@ -117,6 +117,9 @@ struct Config {
   // most specific one applies.
   std::map<std::string, core::SlaPolicy> sla{{"default", core::SlaPolicy{"default", 60'000, 120'000, 3'600'000, 0.8}}};
   core::SlaPolicy const& sla_for(std::string const& team, std::string const& priority) const;
+  // When `policy`'s targets warn and fall due if they start at `from`,
+  // counting the team's business hours (wall clock for a team without).
+  core::SlaDeadlines sla_deadlines(core::SlaPolicy const& policy, std::string const& team, core::Millis from) const;
 
   struct Assessment {
     std::string rules_file = "config/assessment.toml";  // weights and thresholds; missing: built-in defaults

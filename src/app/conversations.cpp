@@ -84,6 +84,7 @@ asio::awaitable<Answer> Conversations::start(Sender const& s, protocol::Conversa
   chat.after_hours_notice = std::move(notices.after_hours);
   chat.ticket_when_offline = config.routing.ticket_when_offline;
   chat.sla = config.sla_for(team, priority);
+  chat.deadlines = config.sla_deadlines(chat.sla, team, now);
   auto started = co_await d_.store.start(chat);
   if (!started) co_return started.failure();
   auto const r = std::move(*started);

@@ -64,6 +64,7 @@ asio::awaitable<void> Tickets::close_solved() {
 
 asio::awaitable<store::Result<store::Ticket>> Tickets::insert(store::NewTicket t) {
   t.sla = d_.config.sla_for(t.team, t.priority);
+  t.deadlines = d_.config.sla_deadlines(t.sla, t.team, t.now);
   co_return co_await d_.store.create(t);
 }
 

@@ -1,4 +1,5 @@
 #include "store/conversations.hpp"
+#include "store/sla_args.hpp"
 
 #include "store/scripts.hpp"
 
@@ -86,11 +87,30 @@ Result<Message> message_of(std::string const& conversation_id, Reply const& entr
 }
 
 asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
-  auto r = co_await db_.call(
-      db_.scripts().start, s.id, s.visitor, s.visitor_name, s.team, s.priority, s.context_json, std::to_string(s.now),
-      text_of_number(s.score), s.text, s.stage, s.team_open ? "1" : "0", s.ticket_id, s.subject, s.offline_notice,
-      s.after_hours_notice, s.ticket_when_offline ? "1" : "0", s.sla.name, std::to_string(s.sla.first_response),
-      std::to_string(s.sla.next_response), std::to_string(s.sla.resolution), text_of_number(s.sla.warning_ratio));
+  std::vector<std::string> args{s.id,
+                                s.visitor,
+                                s.visitor_name,
+                                s.team,
+                                s.priority,
+                                s.context_json,
+                                std::to_string(s.now),
+                                text_of_number(s.score),
+                                s.text,
+                                s.stage,
+                                s.team_open ? "1" : "0",
+                                s.ticket_id,
+                                s.subject,
+                                s.offline_notice,
+                                s.after_hours_notice,
+                                s.ticket_when_offline ? "1" : "0",
+                                s.sla.name,
+                                std::to_string(s.sla.first_response),
+                                std::to_string(s.sla.next_response),
+                                std::to_string(s.sla.resolution),
+                                text_of_number(s.sla.warning_ratio)};
+  append_deadlines(args, s.deadlines ? *s.deadlines
+                                     : core::sla_deadlines(s.sla, core::BusinessHours{}, core::TimeZone::utc(), s.now));
+  auto r = co_await db_.run(db_.scripts().start, std::move(args));
   if (!r) co_return r.failure();
   Row row(*r, "start");
   Started out;

@@ -79,6 +79,9 @@ struct StartChat {
   std::string subject, offline_notice, after_hours_notice;
   bool ticket_when_offline = true;
   core::SlaPolicy sla;
+  // When its targets warn and fall due if armed now, counted in the team's
+  // business hours (core::sla_deadlines); unset: wall clock (now + target).
+  std::optional<core::SlaDeadlines> deadlines;
 };
 
 struct Started {

@@ -1,4 +1,5 @@
 #include "store/tickets.hpp"
+#include "store/sla_args.hpp"
 
 #include "store/decode.hpp"
 #include "store/scripts.hpp"
@@ -122,6 +123,8 @@ asio::awaitable<Result<Ticket>> TicketStore::create(NewTicket const& t) {
                                 std::to_string(t.sla.next_response),
                                 std::to_string(t.sla.resolution),
                                 text_of_number(t.sla.warning_ratio)};
+  append_deadlines(args, t.deadlines ? *t.deadlines
+                                     : core::sla_deadlines(t.sla, core::BusinessHours{}, core::TimeZone::utc(), t.now));
   co_return written(co_await db_.run(db_.scripts().ticket_create, std::move(args)), "ticket_create");
 }
 

@@ -51,6 +51,9 @@ struct NewTicket {
   std::string actor;  // "<role>:<id>", for the timeline
   core::Millis now = 0;
   core::SlaPolicy sla;  // its team's and priority's, its resolution clock starts now
+  // When those targets warn and fall due, counted in the team's business
+  // hours (core::sla_deadlines); unset: wall clock (now + target).
+  std::optional<core::SlaDeadlines> deadlines;
 };
 
 // Changes to a ticket, applied only while its status is still `expected`.

@@ -3,6 +3,7 @@
 // processes and SLA timers are pinned to the millisecond.
 // scripts: accept.lua agent_status.lua assign.lua decline.lua expire_offers.lua grace_done.lua grace_due.lua
 // scripts: offer.lua positions.lua presence.lua reap_procs.lua requeue.lua sla_due.lua snapshot.lua
+#include "core/schedule.hpp"
 #include "live_store.hpp"
 #include "store/conversations.hpp"
 #include "store/routing.hpp"
@@ -319,4 +320,52 @@ TEST_CASE("a snapshot of the wrong shape fails as a protocol error, not as an ag
   auto snap = s.wait(r.snapshot("support", 10));
   REQUIRE_FALSE(snap);
   REQUIRE(snap.failure().kind == store::Failure::Kind::protocol);
+}
+
+TEST_CASE("a team with business hours: SLA timers fire in business time, not on the wall clock") {
+  // Open mon-fri 09:00-17:00 UTC. Casey writes on Monday at 16:50, ten
+  // minutes before closing, with a 30-minute first-response target: ten
+  // minutes count tonight, twenty from Tuesday's opening.
+  core::BusinessHours hours;
+  REQUIRE(hours.add_rule("mon-fri 09:00-17:00"));
+  auto const monday = core::parse_rfc3339("2026-11-23T16:50:00Z").value();
+  auto const due = core::parse_rfc3339("2026-11-24T09:20:00Z").value();
+  auto const warn_at = core::parse_rfc3339("2026-11-24T09:14:00Z").value();  // 80 %: 24 open minutes
+  test::LiveStore s;
+  agent(s, "a_ann", "Ann");
+  store::StartChat c;
+  c.id = "c1";
+  c.visitor = "v_c1";
+  c.visitor_name = "Casey";
+  c.team = "support";
+  c.priority = "normal";
+  c.context_json = "{}";
+  c.now = monday;
+  c.score = core::queue_score(core::Priority::normal, monday);
+  c.text = "Where is my parcel?";
+  c.ticket_id = "t_c1";
+  c.ticket_when_offline = false;
+  c.sla.first_response = 30 * 60'000;
+  c.sla.warning_ratio = 0.8;
+  // What the app passes (Config::sla_deadlines): core's count in the team's hours.
+  c.deadlines = core::sla_deadlines(c.sla, hours, core::TimeZone::utc(), monday);
+  store::ConversationStore conversations(s.db());
+  REQUIRE(s.wait(conversations.start(c)));
+  REQUIRE(field(s, "exceed:conv:c1", "sla_due_first_response") == std::to_string(due));
+  REQUIRE(field(s, "exceed:conv:c1", "sla_first_response") == "1800000");  // the target as reports read it
+
+  RoutingStore r(s.db());
+  // Nothing at the wall-clock warning (17:14) or deadline (17:20), nor all night.
+  REQUIRE(s.wait(r.sla_due(monday + 30 * 60'000, 10))->empty());
+  REQUIRE(s.wait(r.sla_due(warn_at - 1, 10))->empty());
+  auto warn = s.wait(r.sla_due(warn_at, 10));
+  REQUIRE(warn->size() == 1);
+  REQUIRE_FALSE(warn->at(0).breach);
+  REQUIRE(warn->at(0).due_at == due);
+  REQUIRE(s.wait(r.sla_due(due - 1, 10))->empty());
+  auto breach = s.wait(r.sla_due(due, 10));
+  REQUIRE(breach->size() == 1);
+  REQUIRE(breach->at(0).breach);
+  REQUIRE(breach->at(0).metric == "first_response");
+  REQUIRE(field(s, "exceed:sla:team:support", "first_response.breached") == "1");
 }

@@ -119,15 +119,35 @@ local function record_key(id)
   return ck(id)
 end
 
-local function sla_arm(id, metric, from)
+-- When each target of the caller's policy warns and falls due, as core
+-- computed them in the team's business hours (store/sla_args.hpp): six
+-- values from ARGV[i], warn then due for first_response, next_response and
+-- resolution, '' where there is no target. Returns {metric = {warn, due}}.
+local function sla_deadlines(i)
+  local d = {}
+  for k, m in ipairs({'first_response', 'next_response', 'resolution'}) do
+    local warn, due = tonumber(ARGV[i + 2 * k - 2]), tonumber(ARGV[i + 2 * k - 1])
+    if warn and due then d[m] = {warn, due} end
+  end
+  return d
+end
+
+-- Arms a target of the record if its policy has one: at `at` = {warn, due}
+-- when the caller passed core's deadlines (see sla_deadlines), else on the
+-- wall clock from `from` (callers not yet given deadlines).
+local function sla_arm(id, metric, from, at)
   local key = record_key(id)
   local f = redis.call('HMGET', key, 'sla_' .. metric, 'sla_ratio')
   local target = num(f[1])
   if target <= 0 then return end
-  local ratio = tonumber(f[2]) or 0.8
-  redis.call('ZADD', P .. 'sla', from + math.floor(target * ratio), id .. '|' .. metric .. '|warn',
-    from + target, id .. '|' .. metric .. '|breach')
-  redis.call('HSET', key, 'sla_due_' .. metric, from + target)
+  local warn, due
+  if at then
+    warn, due = at[1], at[2]
+  else
+    warn, due = from + math.floor(target * (tonumber(f[2]) or 0.8)), from + target
+  end
+  redis.call('ZADD', P .. 'sla', warn, id .. '|' .. metric .. '|warn', due, id .. '|' .. metric .. '|breach')
+  redis.call('HSET', key, 'sla_due_' .. metric, due)
 end
 
 -- Stops a running target and counts it once: met when answered in time,
@@ -160,13 +180,15 @@ local function sla_clear_responses(id)
 end
 
 -- Starts a ticket's clock: its policy, its resolution target, and the first
--- response target when the customer has already written (a chat kept as a ticket).
-local function ticket_sla_start(id, policy, first, next_, resolution, ratio, now, customer_wrote)
+-- response target when the customer has already written (a chat kept as a
+-- ticket); `at` is sla_deadlines' table.
+local function ticket_sla_start(id, policy, first, next_, resolution, ratio, now, customer_wrote, at)
+  at = at or {}
   redis.call('HSET', P .. 'ticket:' .. id, 'sla_policy', policy, 'sla_first_response', first, 'sla_next_response', next_,
     'sla_resolution', resolution, 'sla_ratio', ratio)
-  sla_arm(id, 'resolution', tonumber(now))
+  sla_arm(id, 'resolution', tonumber(now), at.resolution)
   if customer_wrote then
     redis.call('HSET', P .. 'ticket:' .. id, 'waiting_since', now)
-    sla_arm(id, 'first_response', tonumber(now))
+    sla_arm(id, 'first_response', tonumber(now), at.first_response)
   end
 end

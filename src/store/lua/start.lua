@@ -1,6 +1,7 @@
 -- ARGV: prefix, conv_id, visitor, visitor_name, team, priority, context, now, score, text, stage,
 --       hours_open ('1'|'0'), ticket_id, subject, offline_text, after_hours_text, ticket_when_offline ('1'|'0'),
---       sla_policy, first_response_ms, next_response_ms, resolution_ms, warning_ratio
+--       sla_policy, first_response_ms, next_response_ms, resolution_ms, warning_ratio,
+--       then the policy's deadlines from now (six values, see sla_deadlines in prelude.lua)
 -- A customer has one open conversation at a time, whatever its status:
 -- starting again answers the open one (a conversation kept as a ticket is
 -- open until its ticket is solved). When the team is outside its hours, or
@@ -10,6 +11,7 @@
 local id, visitor, vname, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, score, text = ARGV[8], ARGV[9], ARGV[10]
 local vconvs = P .. 'visitor:' .. visitor .. ':convs'
+local at = sla_deadlines(23)
 
 -- Chats that arrive in the same millisecond wait first come, first served
 -- (ids are random, so Redis's order of equal scores would not be): a new
@@ -41,7 +43,7 @@ local function customer_text(cid)
     'name', vname, 'text', text, 'cmid', '')
   if not redis.call('HGET', ck(cid), 'first_customer_at') then redis.call('HSET', ck(cid), 'first_customer_at', now) end
   redis.call('HSET', ck(cid), 'waiting_since', now)
-  sla_arm(cid, 'first_response', tonumber(now))
+  sla_arm(cid, 'first_response', tonumber(now), at.first_response)
 end
 
 for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
@@ -56,7 +58,7 @@ for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
       local s = arrival_score(qk(c[2]))
       redis.call('HSET', ck(cid), 'status', 'queued', 'score', s, 'offered_to', '')
       redis.call('ZADD', qk(c[2]), s, cid)
-      sla_arm(cid, 'resolution', tonumber(now))
+      sla_arm(cid, 'resolution', tonumber(now), at.resolution)
       if text ~= '' then customer_text(cid) end
       return {cid, 'queued', redis.call('ZRANK', qk(c[2]), cid) + 1, c[2], 1, c[3], ''}
     end
@@ -84,17 +86,17 @@ if reason == '' then
   local s = arrival_score(qk(team))
   redis.call('HSET', ck(id), 'score', s)
   redis.call('ZADD', qk(team), s, id)
-  sla_arm(id, 'resolution', tonumber(now))
+  sla_arm(id, 'resolution', tonumber(now), at.resolution)
   if text ~= '' then
     redis.call('HSET', ck(id), 'waiting_since', now)
-    sla_arm(id, 'first_response', tonumber(now))
+    sla_arm(id, 'first_response', tonumber(now), at.first_response)
   end
   return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1, '', ''}
 end
 local ticket = ARGV[13]
 redis.call('HSET', ck(id), 'status', 'ticket', 'ticketed_at_start', reason)
 create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
-ticket_sla_start(ticket, ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], now, text ~= '')
+ticket_sla_start(ticket, ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], now, text ~= '', at)
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
 local notice = reason == 'after_hours' and ARGV[16] or ARGV[15]
 redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', 'system', 'name', 'Exceed',

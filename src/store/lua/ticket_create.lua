@@ -1,5 +1,6 @@
 -- ARGV: prefix, id, subject, requester, requester_name, status, priority, team, assignee, tags_csv, via,
---       conversation, follow_up_of, actor, now, sla_policy, first_ms, next_ms, resolution_ms, warning_ratio
+--       conversation, follow_up_of, actor, now, sla_policy, first_ms, next_ms, resolution_ms, warning_ratio,
+--       then the policy's deadlines from now (six values, see sla_deadlines in prelude.lua)
 -- A ticket, its first timeline entry, its indexes, and the link from its
 -- conversation. Returns the record (HGETALL).
 local id, subject, requester, rname, status, priority, team, assignee, tags, via, conv, follow, actor, now =
@@ -18,5 +19,5 @@ end
 if conv ~= '' and redis.call('EXISTS', ck(conv)) == 0 then return err('not_found', 'no such conversation') end
 local tk = create_ticket(id, subject, requester, rname, status, priority, team, assignee, aname, tags, via, conv, follow,
   actor, now)
-if ARGV[16] then ticket_sla_start(id, ARGV[16], ARGV[17], ARGV[18], ARGV[19], ARGV[20], now, false) end
+if ARGV[16] then ticket_sla_start(id, ARGV[16], ARGV[17], ARGV[18], ARGV[19], ARGV[20], now, false, sla_deadlines(21)) end
 return redis.call('HGETALL', tk)
