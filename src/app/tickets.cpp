@@ -129,6 +129,15 @@ asio::awaitable<store::Result<store::Ticket>> Tickets::visible(Actor const& acto
 
 asio::awaitable<store::Result<store::Commented>> Tickets::add_comment(store::TicketComment c) {
   c.now = d_.clock.now();
+  if (c.by_customer && c.is_public) {
+    // A customer's reply may start a wait: its deadline counts the team's
+    // business hours, from the ticket's team and priority.
+    auto rec = co_await d_.store.get(c.ticket_id);
+    if (rec && *rec) {
+      c.sla = d_.config.sla_for((*rec)->team, (*rec)->priority);
+      c.deadlines = d_.config.sla_deadlines(c.sla, (*rec)->team, c.now);
+    }
+  }
   auto done = co_await d_.store.comment(c);
   if (!done) co_return done;
   auto const& o = *done;

@@ -108,7 +108,7 @@ asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
                                 std::to_string(s.sla.next_response),
                                 std::to_string(s.sla.resolution),
                                 text_of_number(s.sla.warning_ratio)};
-  append_deadlines(args, s.deadlines ? *s.deadlines
+  append_deadlines(args, s.sla, s.deadlines ? *s.deadlines
                                      : core::sla_deadlines(s.sla, core::BusinessHours{}, core::TimeZone::utc(), s.now));
   auto r = co_await db_.run(db_.scripts().start, std::move(args));
   if (!r) co_return r.failure();

@@ -123,7 +123,7 @@ asio::awaitable<Result<Ticket>> TicketStore::create(NewTicket const& t) {
                                 std::to_string(t.sla.next_response),
                                 std::to_string(t.sla.resolution),
                                 text_of_number(t.sla.warning_ratio)};
-  append_deadlines(args, t.deadlines ? *t.deadlines
+  append_deadlines(args, t.sla, t.deadlines ? *t.deadlines
                                      : core::sla_deadlines(t.sla, core::BusinessHours{}, core::TimeZone::utc(), t.now));
   co_return written(co_await db_.run(db_.scripts().ticket_create, std::move(args)), "ticket_create");
 }
@@ -165,9 +165,10 @@ asio::awaitable<Result<TicketUpdated>> TicketStore::update(TicketChange const& c
 
 asio::awaitable<Result<Commented>> TicketStore::comment(TicketComment const& c) {
   std::string role = c.by_customer ? "customer" : "agent";
-  auto r = co_await db_.call(db_.scripts().ticket_comment, c.ticket_id, role, c.author, c.author_name,
-                             c.is_public ? "1" : "0", c.text, std::to_string(c.now), c.mirror ? "1" : "0",
-                             c.attachment);
+  std::vector<std::string> args{c.ticket_id, role, c.author, c.author_name, c.is_public ? "1" : "0", c.text,
+                                std::to_string(c.now), c.mirror ? "1" : "0", c.attachment};
+  if (c.deadlines) append_deadlines(args, c.sla, *c.deadlines);
+  auto r = co_await db_.run(db_.scripts().ticket_comment, std::move(args));
   if (!r) co_return r.failure();
   Row row(*r, "ticket_comment");
   Commented out;

@@ -87,6 +87,11 @@ struct TicketComment {
   core::Millis now = 0;
   bool mirror = true;          // a public one becomes a message in the ticket's conversation
   std::string attachment;      // the attached file, as JSON, or ""
+  // The ticket's policy and when its targets fall due from `now` in its
+  // team's hours (core::sla_deadlines), for a customer's reply that starts
+  // a wait; unset: wall clock (now + target).
+  core::SlaPolicy sla;
+  std::optional<core::SlaDeadlines> deadlines;
 };
 
 struct Commented {

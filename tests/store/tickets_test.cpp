@@ -1,6 +1,7 @@
 // The ticket store against a real Redis: each of its scripts and reads run
 // directly, with the time passed in.
 // scripts: ticket_close_due.lua ticket_comment.lua ticket_create.lua ticket_update.lua
+#include "core/schedule.hpp"
 #include "live_store.hpp"
 #include "store/routing.hpp"
 #include "store/tickets.hpp"
@@ -222,4 +223,44 @@ TEST_CASE("a ticket record of the wrong shape fails as a protocol error") {
   TicketStore tickets(s.db());
   REQUIRE(s.wait(tickets.get("t_odd")).failure().kind == store::Failure::Kind::protocol);
   REQUIRE(s.wait(tickets.get("t_half")).failure().kind == store::Failure::Kind::protocol);
+}
+
+TEST_CASE("a ticket's deadlines count its team's business hours: at creation and when the customer writes again") {
+  // Open mon-fri 09:00-17:00 UTC; the deadlines are what the app passes
+  // (Config::sla_deadlines): core's count in the team's hours.
+  core::BusinessHours hours;
+  REQUIRE(hours.add_rule("mon-fri 09:00-17:00"));
+  auto const monday = core::parse_rfc3339("2026-11-23T16:50:00Z").value();
+  test::LiveStore s;
+  seed(s);
+  TicketStore tickets(s.db());
+  auto t = ticket("t_1", monday);
+  t.sla.first_response = 30 * 60'000;
+  t.sla.next_response = 30 * 60'000;
+  t.deadlines = core::sla_deadlines(t.sla, hours, core::TimeZone::utc(), monday);
+  REQUIRE(s.wait(tickets.create(t)));
+  // An hour's resolution target from 16:50: 10 minutes on Monday, 50 on Tuesday.
+  REQUIRE(s.raw("HGET", "exceed:ticket:t_1", "sla_due_resolution").str ==
+          std::to_string(core::parse_rfc3339("2026-11-24T09:50:00Z").value()));
+
+  // Casey writes at 16:55: the first-response target runs 5 minutes tonight, 25 tomorrow.
+  auto c = reply("t_1", "v_casey", true, monday + 5 * 60'000);
+  c.sla = t.sla;
+  c.deadlines = core::sla_deadlines(t.sla, hours, core::TimeZone::utc(), c.now);
+  REQUIRE(s.wait(tickets.comment(c)));
+  auto const due = core::parse_rfc3339("2026-11-24T09:25:00Z").value();
+  REQUIRE(s.raw("HGET", "exceed:ticket:t_1", "sla_due_first_response").str == std::to_string(due));
+  REQUIRE(s.raw("ZSCORE", "exceed:sla", "t_1|first_response|breach").str == std::to_string(due));
+
+  SECTION("deadlines computed for another target than the ticket's are not used: the wall clock is") {
+    s.raw("HDEL", "exceed:ticket:t_1", "waiting_since");
+    s.raw("ZREM", "exceed:sla", "t_1|first_response|warn", "t_1|first_response|breach");
+    auto other = reply("t_1", "v_casey", true, monday + 6 * 60'000);
+    other.sla = t.sla;
+    other.sla.first_response = 10 * 60'000;
+    other.deadlines = core::sla_deadlines(other.sla, hours, core::TimeZone::utc(), other.now);
+    REQUIRE(s.wait(tickets.comment(other)));
+    REQUIRE(s.raw("HGET", "exceed:ticket:t_1", "sla_due_first_response").str ==
+            std::to_string(other.now + 30 * 60'000));
+  }
 }

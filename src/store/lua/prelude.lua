@@ -120,28 +120,31 @@ local function record_key(id)
 end
 
 -- When each target of the caller's policy warns and falls due, as core
--- computed them in the team's business hours (store/sla_args.hpp): six
--- values from ARGV[i], warn then due for first_response, next_response and
--- resolution, '' where there is no target. Returns {metric = {warn, due}}.
+-- computed them in the team's business hours (store/sla_args.hpp): nine
+-- values from ARGV[i], warn, due and target for first_response,
+-- next_response and resolution, '' where there is no target.
+-- Returns {metric = {warn, due, target}}.
 local function sla_deadlines(i)
   local d = {}
   for k, m in ipairs({'first_response', 'next_response', 'resolution'}) do
-    local warn, due = tonumber(ARGV[i + 2 * k - 2]), tonumber(ARGV[i + 2 * k - 1])
-    if warn and due then d[m] = {warn, due} end
+    local j = i + 3 * (k - 1)
+    local warn, due, target = tonumber(ARGV[j]), tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2])
+    if warn and due and target then d[m] = {warn, due, target} end
   end
   return d
 end
 
--- Arms a target of the record if its policy has one: at `at` = {warn, due}
--- when the caller passed core's deadlines (see sla_deadlines), else on the
--- wall clock from `from` (callers not yet given deadlines).
+-- Arms a target of the record if its policy has one: at `at` = {warn, due,
+-- target} when the caller passed core's deadlines for the record's target
+-- (see sla_deadlines), else on the wall clock from `from` (callers not yet
+-- given deadlines, or a record started under another policy).
 local function sla_arm(id, metric, from, at)
   local key = record_key(id)
   local f = redis.call('HMGET', key, 'sla_' .. metric, 'sla_ratio')
   local target = num(f[1])
   if target <= 0 then return end
   local warn, due
-  if at then
+  if at and at[3] == target then
     warn, due = at[1], at[2]
   else
     warn, due = from + math.floor(target * (tonumber(f[2]) or 0.8)), from + target

@@ -1,7 +1,7 @@
 -- ARGV: prefix, conv_id, visitor, visitor_name, team, priority, context, now, score, text, stage,
 --       hours_open ('1'|'0'), ticket_id, subject, offline_text, after_hours_text, ticket_when_offline ('1'|'0'),
 --       sla_policy, first_response_ms, next_response_ms, resolution_ms, warning_ratio,
---       then the policy's deadlines from now (six values, see sla_deadlines in prelude.lua)
+--       then the policy's deadlines from now (nine values, see sla_deadlines in prelude.lua)
 -- A customer has one open conversation at a time, whatever its status:
 -- starting again answers the open one (a conversation kept as a ticket is
 -- open until its ticket is solved). When the team is outside its hours, or

@@ -1,5 +1,6 @@
 -- ARGV: prefix, id, role, author, author_name, public ('1'|'0'), text, now, mirror ('1'|'0'),
---       attachment (the attached file's JSON, or '')
+--       attachment (the attached file's JSON, or ''), then the ticket's deadlines from now
+--       (nine values, see sla_deadlines in prelude.lua; '' each when not given: wall clock)
 -- A reply or a private note on a ticket. A public one is mirrored into the
 -- ticket's conversation as a message (with the next seq) when `mirror` is
 -- set, so the customer gets it in their widget and history. A customer's
@@ -34,7 +35,7 @@ if public == '1' then
   local metric = t[6] and 'next_response' or 'first_response'
   if role == 'customer' and not t[4] then
     redis.call('HSET', tk, 'waiting_since', now)
-    sla_arm(id, metric, tonumber(now))
+    sla_arm(id, metric, tonumber(now), sla_deadlines(11)[metric])
   elseif role ~= 'customer' then
     if not t[6] then redis.call('HSET', tk, 'first_reply_at', now) end
     if t[4] then

@@ -1,6 +1,6 @@
 -- ARGV: prefix, id, subject, requester, requester_name, status, priority, team, assignee, tags_csv, via,
 --       conversation, follow_up_of, actor, now, sla_policy, first_ms, next_ms, resolution_ms, warning_ratio,
---       then the policy's deadlines from now (six values, see sla_deadlines in prelude.lua)
+--       then the policy's deadlines from now (nine values, see sla_deadlines in prelude.lua)
 -- A ticket, its first timeline entry, its indexes, and the link from its
 -- conversation. Returns the record (HGETALL).
 local id, subject, requester, rname, status, priority, team, assignee, tags, via, conv, follow, actor, now =
