@@ -65,8 +65,6 @@ std::string with_reference(std::string const& refs, std::string const& next) {
   return out;
 }
 
-json::value or_null(std::optional<core::Millis> t) { return t ? json::value(*t) : json::value(nullptr); }
-json::value or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 
 // A mail as supervisors see it: everything but its body and headers.
 json::object mail_json(store::Mail const& m) {
@@ -74,19 +72,19 @@ json::object mail_json(store::Mail const& m) {
   j["id"] = m.id;
   j["kind"] = m.kind;
   j["to"] = m.to;
-  j["to_name"] = or_null(m.to_name);
+  j["to_name"] = text_or_null(m.to_name);
   j["subject"] = m.subject;
-  j["ticket_id"] = or_null(m.ticket_id);
-  j["conversation_id"] = or_null(m.conversation_id);
+  j["ticket_id"] = text_or_null(m.ticket_id);
+  j["conversation_id"] = text_or_null(m.conversation_id);
   j["status"] = m.status;
   j["attempts"] = m.attempts;
-  j["last_error"] = or_null(m.last_error);
+  j["last_error"] = text_or_null(m.last_error);
   j["created_at"] = m.created_at;
-  j["sent_at"] = or_null(m.sent_at);
-  j["failed_at"] = or_null(m.failed_at);
-  j["next_try_at"] = m.status == "queued" ? or_null(m.next_try_at) : json::value(nullptr);
-  j["retried_at"] = or_null(m.retried_at);
-  j["retried_by"] = or_null(m.retried_by);
+  j["sent_at"] = time_or_null(m.sent_at);
+  j["failed_at"] = time_or_null(m.failed_at);
+  j["next_try_at"] = m.status == "queued" ? time_or_null(m.next_try_at) : json::value(nullptr);
+  j["retried_at"] = time_or_null(m.retried_at);
+  j["retried_by"] = text_or_null(m.retried_by);
   return j;
 }
 
@@ -412,8 +410,8 @@ asio::awaitable<net::HttpResponse> Mailer::http(Actor actor, std::string method,
     e["attempt"] = a.attempt;
     e["result"] = a.result;
     e["code"] = a.code ? json::value(a.code) : json::value(nullptr);
-    e["error"] = or_null(a.error);
-    e["next_try_at"] = or_null(a.next_try);
+    e["error"] = text_or_null(a.error);
+    e["next_try_at"] = time_or_null(a.next_try);
     entries.push_back(std::move(e));
   }
   out["attempt_log"] = std::move(entries);

@@ -1,5 +1,7 @@
 #include "app/s3_storage.hpp"
 
+#include "core/hours.hpp"
+
 #include "net/http_client.hpp"
 
 #include <openssl/evp.h>
@@ -53,16 +55,10 @@ std::string uri_encode(std::string_view s, bool path) {
 
 // "20130524T000000Z"
 std::string amz_date(core::Millis now) {
-  using namespace std::chrono;
-  auto secs = sys_seconds(seconds(now / 1000));
-  auto day = floor<days>(secs);
-  year_month_day ymd(day);
-  hh_mm_ss hms(secs - day);
+  auto u = core::local_time(now, core::TimeZone::utc());
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ", u.year, u.month, u.day, u.minute_of_day / 60,
+                u.minute_of_day % 60, u.second);
   return buf;
 }
 

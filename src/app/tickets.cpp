@@ -18,8 +18,6 @@ constexpr auto close_every = std::chrono::milliseconds(1000);
 constexpr int close_batch = 100;
 constexpr std::size_t max_subject = 200;
 
-json::value time_or_null(std::optional<core::Millis> t) { return t ? json::value(*t) : json::value(nullptr); }
-json::value text_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 
 json::value person_or_null(std::string_view id, std::string_view name) {
   if (id.empty()) return nullptr;

@@ -1,4 +1,5 @@
 #include "app/visitors.hpp"
+#include "app/wire.hpp"
 
 #include "app/auth.hpp"
 #include "app/client.hpp"
@@ -45,7 +46,6 @@ std::string day_of(core::Millis at, core::TimeZone const& zone) {
   return buf;
 }
 
-json::value text_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 
 // The invitation a chat answers: the visit's own, still on screen or
 // accepted.

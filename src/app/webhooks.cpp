@@ -1,4 +1,5 @@
 #include "app/webhooks.hpp"
+#include "app/wire.hpp"
 
 #include "app/app.hpp"
 #include "app/auth.hpp"
@@ -30,8 +31,6 @@ constexpr int outbox_batch = 100;
 constexpr std::size_t max_url_chars = 2'000;
 constexpr std::size_t max_description_chars = 200;
 
-json::value or_null(std::optional<core::Millis> t) { return t ? json::value(*t) : json::value(nullptr); }
-json::value or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 
 // The type of an encoded event without parsing it: encode_event writes it first.
 std::string_view type_of(std::string_view frame) {
@@ -298,13 +297,13 @@ json::object Webhooks::to_json(store::Webhook const& w) const {
   j["created_at"] = w.created_at;
   j["created_by"] = w.created_by;
   j["failures"] = w.failures;
-  j["failing_since"] = or_null(w.failing_since);
-  j["retry_at"] = or_null(w.retry_at);
-  j["last_success_at"] = or_null(w.last_success_at);
-  j["last_failure_at"] = or_null(w.last_failure_at);
-  j["last_error"] = or_null(w.last_error);
-  j["disabled_at"] = or_null(w.disabled_at);
-  j["disabled_reason"] = or_null(w.disabled_reason);
+  j["failing_since"] = time_or_null(w.failing_since);
+  j["retry_at"] = time_or_null(w.retry_at);
+  j["last_success_at"] = time_or_null(w.last_success_at);
+  j["last_failure_at"] = time_or_null(w.last_failure_at);
+  j["last_error"] = text_or_null(w.last_error);
+  j["disabled_at"] = time_or_null(w.disabled_at);
+  j["disabled_reason"] = text_or_null(w.disabled_reason);
   return j;
 }
 
@@ -349,7 +348,7 @@ asio::awaitable<net::HttpResponse> Webhooks::http(Actor actor, std::string metho
       j["attempt"] = d.attempt;
       j["result"] = d.result;
       j["status"] = d.status ? json::value(d.status) : json::value(nullptr);
-      j["error"] = or_null(d.error);
+      j["error"] = text_or_null(d.error);
       j["duration_ms"] = d.ms;
       items.push_back(std::move(j));
     }

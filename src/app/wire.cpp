@@ -12,12 +12,11 @@ namespace exceed::app {
 namespace json = boost::json;
 namespace {
 
-json::value time_or_null(std::string_view s) {
+// A stored time field ("" when not set) as ms, or null.
+json::value stored_time_or_null(std::string_view s) {
   if (s.empty()) return nullptr;
   return to_int(s);
 }
-
-json::value text_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 
 // The "did this solve it?" tap: "yes" / "no", or not given.
 json::value solved_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s == "yes"); }
@@ -70,6 +69,10 @@ json::value seconds_or_null(std::optional<core::Millis> ms) {
   return static_cast<double>(*ms) / 1000.0;
 }
 
+json::value text_or_null(std::string const& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+json::value time_or_null(std::optional<core::Millis> t) { return t ? json::value(*t) : json::value(nullptr); }
+
 json::value number_or_null(std::optional<double> v) {
   if (!v) return nullptr;
   return *v;
@@ -113,9 +116,9 @@ json::object conversation_json(store::Conversation const& record) {
     agent["name"] = f("agent_name");
     c["agent"] = std::move(agent);
   }
-  c["created_at"] = time_or_null(f("created_at"));
-  c["assigned_at"] = time_or_null(f("assigned_at"));
-  c["resolved_at"] = time_or_null(f("resolved_at"));
+  c["created_at"] = stored_time_or_null(f("created_at"));
+  c["assigned_at"] = stored_time_or_null(f("assigned_at"));
+  c["resolved_at"] = stored_time_or_null(f("resolved_at"));
   c["last_seq"] = to_int(f("seq"));
   c["context"] = parse_object(f("context"));
   // Full figures once assessed; until then what the record itself tells.

@@ -46,6 +46,9 @@ std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
 // A duration in ms as seconds, or null; a ratio or average, or null.
 boost::json::value seconds_or_null(std::optional<core::Millis> ms);
 boost::json::value number_or_null(std::optional<double> v);
+// A text, null when empty; a time in ms, null when not set.
+boost::json::value text_or_null(std::string const& s);
+boost::json::value time_or_null(std::optional<core::Millis> t);
 
 // Parses JSON text stored by the server itself; {} when it is not an object.
 boost::json::object parse_object(std::string_view text);

@@ -151,6 +151,7 @@ LocalTime local_time(Millis at, TimeZone const& tz) {
   civil_from_days(days, lt.year, lt.month, lt.day);
   lt.weekday = static_cast<int>(((days % 7) + 7 + 3) % 7);  // 1970-01-01 was a Thursday
   lt.minute_of_day = static_cast<int>((s - days * 86400) / 60);
+  lt.second = static_cast<int>((s - days * 86400) % 60);
   return lt;
 }
 

@@ -53,6 +53,7 @@ struct LocalTime {
   int year, month, day;  // 1-based month and day
   int weekday;           // 0 = Monday
   int minute_of_day;
+  int second;            // of the minute
   std::string date() const;  // YYYY-MM-DD
 };
 LocalTime local_time(Millis at, TimeZone const& tz);

@@ -1,8 +1,9 @@
 #include "core/mail.hpp"
 
+#include "core/hours.hpp"
+
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdio>
 
 namespace exceed::core::mail {
@@ -140,20 +141,13 @@ std::string unquote_printable(std::string_view in) {
 }
 
 std::string date_header(Millis now) {
-  using namespace std::chrono;
-  auto secs = sys_seconds(seconds(now / 1000));
-  auto day = floor<days>(secs);
-  year_month_day ymd(day);
-  weekday wd(day);
-  hh_mm_ss hms(secs - day);
-  static constexpr char const* names[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  auto u = local_time(now, TimeZone::utc());
+  static constexpr char const* names[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};  // weekday 0 = Monday
   static constexpr char const* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d +0000", names[wd.c_encoding()],
-                static_cast<unsigned>(ymd.day()), months[static_cast<unsigned>(ymd.month()) - 1],
-                static_cast<int>(ymd.year()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", names[u.weekday], u.day,
+                months[u.month - 1], u.year, u.minute_of_day / 60, u.minute_of_day % 60, u.second);
   return buf;
 }
 

@@ -1,7 +1,8 @@
 #include "core/webhook.hpp"
 
+#include "core/hours.hpp"
+
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -10,16 +11,10 @@ namespace {
 
 // "2026-11-23T10:00:00Z" (UTC, whole seconds).
 std::string utc_text(Millis t) {
-  using namespace std::chrono;
-  auto secs = sys_seconds(seconds(t / 1000));
-  auto day = floor<days>(secs);
-  year_month_day ymd(day);
-  hh_mm_ss hms(secs - day);
+  auto u = local_time(t, TimeZone::utc());
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", u.year, u.month, u.day, u.minute_of_day / 60,
+                u.minute_of_day % 60, u.second);
   return buf;
 }
 
