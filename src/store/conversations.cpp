@@ -131,19 +131,8 @@ asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
 asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
   // Grouped with the other messages of this turn of the event loop: one
   // script call appends them all (see Db::grouped and lua/send.lua).
-  // '#sla' marks deadlines inside the group: as a conversation id it would
-  // shift the messages after it, and no conversation has it.
-  if (a.conversation_id == "#sla") co_return Failure::refused(core::Refusal::not_found, "no such conversation");
   std::vector<std::string> args{a.conversation_id, std::string(a.by.role_name()), a.by.user_id, a.name,
                                 a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now), a.attachment};
-  // With deadlines, '#sla' and those of the first and next response (a
-  // message starts no other target: the resolution's three values are
-  // dropped); without, the message is its 9 values (send.lua reads both).
-  if (a.deadlines) {
-    args.push_back("#sla");
-    append_deadlines(args, a.sla, *a.deadlines);
-    args.resize(args.size() - 3);
-  }
   auto r = co_await db_.grouped(db_.scripts().send, std::move(args));
   if (!r) co_return r.failure();
   Row row(*r, "send");

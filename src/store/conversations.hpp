@@ -102,11 +102,6 @@ struct Append {
   std::string text;
   core::Millis now = 0;
   std::string attachment;  // the file it carries, as JSON, or ""
-  // The conversation's policy and when its response targets fall due from
-  // `now` in its team's hours (core::sla_deadlines), for a customer message
-  // that starts a wait; unset: wall clock (now + target).
-  core::SlaPolicy sla = {};
-  std::optional<core::SlaDeadlines> deadlines = {};
 };
 
 struct Appended {

@@ -2,7 +2,6 @@
 // directly, with the time passed in.
 // scripts: access.lua csat.lua history.lua note.lua outcome.lua read.lua resolve.lua send.lua start.lua
 // scripts: prelude.lua (can_see, through access.lua: a stranger is refused, the customer sees)
-#include "core/schedule.hpp"
 #include "live_store.hpp"
 #include "store/conversations.hpp"
 
@@ -362,49 +361,4 @@ TEST_CASE("the conversations newest first in steps, and many records read at onc
   s.raw("SET", "exceed:convs", "not a sorted set");
   auto odd = s.wait(c.newest("", "+inf", 2));
   REQUIRE_FALSE(odd);
-}
-
-TEST_CASE("a customer's next wait is armed at the deadline core counted in business hours, in a group too") {
-  // Open mon-fri 09:00-17:00 UTC. Casey's chat c1 is answered, then she
-  // writes at 16:59 with a 2-minute next-response target: 1 minute tonight,
-  // 1 from Tuesday's opening. Chat c2's customer writes in the same group
-  // without deadlines: the wall clock, as before.
-  core::BusinessHours hours;
-  REQUIRE(hours.add_rule("mon-fri 09:00-17:00"));
-  auto const monday = core::parse_rfc3339("2026-11-23T10:00:00Z").value();
-  auto const late = core::parse_rfc3339("2026-11-23T16:59:00Z").value();
-  auto const due = core::parse_rfc3339("2026-11-24T09:01:00Z").value();
-  test::LiveStore s;
-  team(s);
-  ConversationStore c(s.db());
-  REQUIRE(s.wait(c.start(chat("c1", "Where is my parcel?", monday))));
-  assign_to_ann(s, "c1");
-  REQUIRE(s.wait(c.append(write("c1", agent(), "a-1", "It ships today.", monday + 30'000))));
-  auto other = chat("c2", "Hi", monday);
-  other.visitor = "v_dana";
-  REQUIRE(s.wait(c.start(other)));
-  assign_to_ann(s, "c2");
-  REQUIRE(s.wait(c.append(write("c2", agent(), "a-1", "Hello Dana", monday + 30'000))));
-
-  auto mine = write("c1", customer(), "m-2", "Still nothing", late);
-  mine.sla = chat("c1").sla;
-  mine.deadlines = core::sla_deadlines(mine.sla, hours, core::TimeZone::utc(), late);
-  std::vector<store::Append> const writes{mine, write("c2", customer("v_dana"), "m-1", "Thanks", late)};
-  std::vector<boost::asio::awaitable<store::Result<store::Appended>>> sends;
-  for (auto const& w : writes) sends.push_back(c.append(w));
-  auto out = s.wait_all(std::move(sends));
-  REQUIRE(out[0]->seq == 3);
-  REQUIRE(out[1]->seq == 3);
-  REQUIRE(s.raw("HGET", "exceed:conv:c1", "sla_due_next_response").str == std::to_string(due));
-  REQUIRE(s.raw("ZSCORE", "exceed:sla", "c1|next_response|breach").str == std::to_string(due));
-  REQUIRE(s.raw("HGET", "exceed:conv:c2", "sla_due_next_response").str == std::to_string(late + 120'000));
-}
-
-TEST_CASE("a conversation id that is the group's deadline marker is refused before it reaches the group") {
-  test::LiveStore s;
-  team(s);
-  ConversationStore c(s.db());
-  auto r = s.wait(c.append(write("#sla", customer(), "m-1", "hello", t0)));
-  REQUIRE_FALSE(r);
-  REQUIRE(r.failure().refusal == core::Refusal::not_found);
 }

@@ -1,9 +1,5 @@
--- ARGV: prefix, then per message: conv, role, user, name, teams,
--- client_msg_id, text, now, attachment (the file's JSON, or ''), and
--- optionally '#sla' followed by the first_response and next_response
--- deadlines core computed from `now` in the team's hours (warn, due, target
--- each, see sla_deadlines in prelude.lua); without them the wall clock,
--- now + target. (A conversation id never is '#sla'.) The
+-- ARGV: prefix, then 9 values per message: conv, role, user, name, teams,
+-- client_msg_id, text, now, attachment (the file's JSON, or ''). The
 -- messages of one group commit (store::Db::grouped), appended in order;
 -- each is checked on its own and given the next seq of its conversation
 -- unless its sender already sent that client_msg_id. Returns one reply per
@@ -29,7 +25,7 @@ local function earlier(c, dedup, key)
     c[1], -1, ''}
 end
 
-local function send(conv, role, user, name, teams, cmid, text, now, att, at)
+local function send(conv, role, user, name, teams, cmid, text, now, att)
   local k = ck(conv)
   local c = redis.call('HMGET', k, unpack(FIELDS))
   if not c[1] then return err('not_found', 'no such conversation') end
@@ -62,17 +58,11 @@ local function send(conv, role, user, name, teams, cmid, text, now, att, at)
       set[#set + 1] = now
       local target = num(c[7] and c[12] or c[11])
       if target > 0 then
-        -- Core's deadline when it was computed for this record's target (as sla_arm).
-        local warn, due
-        local a = at[metric]
-        if a[3] == target then
-          warn, due = a[1], a[2]
-        else
-          warn, due = t + math.floor(target * (tonumber(c[13]) or 0.8)), t + target
-        end
-        redis.call('ZADD', P .. 'sla', warn, conv .. '|' .. metric .. '|warn', due, conv .. '|' .. metric .. '|breach')
+        local ratio = tonumber(c[13]) or 0.8
+        redis.call('ZADD', P .. 'sla', t + math.floor(target * ratio), conv .. '|' .. metric .. '|warn',
+          t + target, conv .. '|' .. metric .. '|breach')
         set[#set + 1] = 'sla_due_' .. metric
-        set[#set + 1] = due
+        set[#set + 1] = t + target
       end
     end
   else
@@ -93,19 +83,8 @@ local function send(conv, role, user, name, teams, cmid, text, now, att, at)
 end
 
 local out = {}
-local i = 2
-while i + 8 <= #ARGV do
-  -- Only the response target this message may start: first or next.
-  local at = {first_response = {}, next_response = {}}
-  local n = 9
-  if ARGV[i + 9] == '#sla' then
-    local j = i + 10
-    at.first_response = {tonumber(ARGV[j]), tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2])}
-    at.next_response = {tonumber(ARGV[j + 3]), tonumber(ARGV[j + 4]), tonumber(ARGV[j + 5])}
-    n = 16
-  end
+for i = 2, #ARGV - 8, 9 do
   out[#out + 1] = send(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
-    ARGV[i + 7], ARGV[i + 8], at)
-  i = i + n
+    ARGV[i + 7], ARGV[i + 8])
 end
 return out
