@@ -189,6 +189,13 @@ bool RedisCluster::formed() const {
     auto repl = command(n->port, {"INFO", "replication"}).str;
     if (repl.find("role:slave") != std::string::npos && repl.find("master_link_status:up") == std::string::npos)
       return false;
+    // Every node has heard by gossip which nodes are replicas of which (a
+    // node may know a replica before it knows its role): the tests ask any
+    // node for a primary's replica.
+    int replicas = 0;
+    for (auto const& info : parse_nodes(command(n->port, {"CLUSTER", "NODES"}).str))
+      if (!info.primary && !info.primary_id.empty()) ++replicas;
+    if (replicas != opt_.primaries * opt_.replicas_per_primary) return false;
   }
   return true;
 }
