@@ -511,6 +511,18 @@ core::SlaDeadlines Config::sla_deadlines(core::SlaPolicy const& policy, std::str
   return core::sla_deadlines(policy, it->second.business, it->second.zone, from);
 }
 
+std::optional<core::SlaDeadline> Config::business_wait(std::string const& team, core::SlaMetric metric,
+                                                       core::Millis target, double warning_ratio,
+                                                       core::Millis from) const {
+  auto it = teams.find(team);
+  if (it == teams.end() || it->second.business.empty()) return std::nullopt;
+  core::SlaPolicy policy{"", 0, 0, 0, warning_ratio};
+  if (metric == core::SlaMetric::first_response) policy.first_response = target;
+  else if (metric == core::SlaMetric::next_response) policy.next_response = target;
+  else policy.resolution = target;
+  return core::sla_deadline(policy, metric, it->second.business, it->second.zone, from);
+}
+
 core::RoutingRules Config::routing_rules() const {
   core::RoutingRules r;
   r.strategy = routing.strategy;

@@ -120,6 +120,12 @@ struct Config {
   // When `policy`'s targets warn and fall due if they start at `from`,
   // counting the team's business hours (wall clock for a team without).
   core::SlaDeadlines sla_deadlines(core::SlaPolicy const& policy, std::string const& team, core::Millis from) const;
+  // When a response wait of `target` (warned at `warning_ratio` of it) that
+  // started at `from` warns and falls due in the team's business hours;
+  // nullopt for a team without hours, whose waits the wall clock times as
+  // the store armed them (from + target).
+  std::optional<core::SlaDeadline> business_wait(std::string const& team, core::SlaMetric metric, core::Millis target,
+                                                 double warning_ratio, core::Millis from) const;
 
   struct Assessment {
     std::string rules_file = "config/assessment.toml";  // weights and thresholds; missing: built-in defaults

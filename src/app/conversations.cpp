@@ -175,6 +175,16 @@ asio::awaitable<Answer> Conversations::send(Sender const& s, protocol::MessageSe
     if (auto file = json::parse(a.attachment, ec); !ec) ev["attachment"] = std::move(file);
   }
   d_.publisher.publish(both_sides(r.visitor, r.agent), encode_event("message", std::move(ev)));
+  // The wait this message started was armed on the wall clock; in a team
+  // that keeps business hours it falls due by those hours instead (core's
+  // one response clock), moved after the ack so the hot path waits for none of it.
+  if (r.wait) {
+    if (auto at = d_.config.business_wait(r.wait->team, r.wait->metric, r.wait->target, r.wait->warning_ratio, r.ts)) {
+      auto moved = co_await d_.store.rearm_wait(m.conversation_id, *r.wait, r.ts, *at);
+      if (!moved) spdlog::warn("conversation {}: the wait stays on the wall clock: {}", m.conversation_id,
+                               moved.failure().message);
+    }
+  }
   // In a conversation kept as a ticket, the customer's message is their reply on it.
   if (s.actor.role == core::Role::customer && r.status == core::ConversationStatus::ticket && !r.ticket.empty())
     co_await d_.hooks.ticket_reply(r.ticket, m.conversation_id, s.actor.user_id, s.name, m.text);

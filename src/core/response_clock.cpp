@@ -76,7 +76,8 @@ std::string_view to_string(SlaMetric m) noexcept {
   return "?";
 }
 
-std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEvent> const& events, Millis now) {
+std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEvent> const& events, Millis now,
+                                  BusinessHours const& hours, TimeZone const& tz) {
   std::vector<SlaState> out;
   auto times = measure(events);
   bool resolved = false;
@@ -87,16 +88,14 @@ std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEven
     if (e.kind == ClockEvent::Kind::resolved) resolved = true;
     if (e.kind == ClockEvent::Kind::reopened || e.kind == ClockEvent::Kind::customer_message) resolved = false;
   }
-  auto add = [&](SlaMetric m, Millis from, Millis target) {
-    if (target <= 0) return;
-    Millis due = from + target;
-    Millis warn = from + static_cast<Millis>(static_cast<double>(target) * policy.warning_ratio);
-    out.push_back({m, due, warn, now >= warn, now >= due});
+  auto add = [&](SlaMetric m, Millis from) {
+    auto d = sla_deadline(policy, m, hours, tz, from);
+    if (d) out.push_back({m, d->due_at, d->warn_at, now >= d->warn_at, now >= d->due_at});
   };
   if (resolved) return out;
-  if (times.first_reply_pending && first_customer) add(SlaMetric::first_response, *first_customer, policy.first_response);
-  else if (times.waiting_since) add(SlaMetric::next_response, *times.waiting_since, policy.next_response);
-  if (started) add(SlaMetric::resolution, *started, policy.resolution);
+  if (times.first_reply_pending && first_customer) add(SlaMetric::first_response, *first_customer);
+  else if (times.waiting_since) add(SlaMetric::next_response, *times.waiting_since);
+  if (started) add(SlaMetric::resolution, *started);
   return out;
 }
 

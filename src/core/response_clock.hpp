@@ -72,8 +72,10 @@ struct SlaState {
 
 // The targets still running for a conversation at `now` (none once answered
 // or resolved): the first response while the first reply is pending, the
-// next response while a customer waits, the resolution until resolved.
-std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEvent> const& events, Millis now);
+// next response while a customer waits, the resolution until resolved. Each
+// falls due as sla_deadline says: in the team's business hours when given.
+std::vector<SlaState> sla_pending(SlaPolicy const& policy, std::vector<ClockEvent> const& events, Millis now,
+                                  BusinessHours const& hours = {}, TimeZone const& tz = TimeZone::utc());
 
 // What an SLA warning or breach tells people at `now` about a target due at
 // `due_at`: whole seconds left (rounded up; 0 once breached) and, for a

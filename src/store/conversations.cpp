@@ -146,12 +146,33 @@ asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
   auto status = row.text();
   auto first = row.integer();
   out.breached = row.text();
+  auto wait_metric = row.text();
+  Appended::Wait wait;
+  wait.team = row.text();
+  wait.target = row.integer();
+  wait.warning_ratio = row.real();
   if (!row.ok()) co_return row.failure();
   if (first >= 0) out.first_response = first;
+  if (!wait_metric.empty()) {
+    if (wait_metric == "first_response") wait.metric = core::SlaMetric::first_response;
+    else if (wait_metric == "next_response") wait.metric = core::SlaMetric::next_response;
+    else co_return Failure::protocol("send: unknown wait '" + wait_metric + "'");
+    out.wait = std::move(wait);
+  }
   bool ok = true;
   out.status = status_or(status, core::ConversationStatus::queued, &ok);
   if (!ok) co_return Failure::protocol("send: unknown status '" + status + "'");
   co_return out;
+}
+
+asio::awaitable<Result<bool>> ConversationStore::rearm_wait(std::string const& id, Appended::Wait const& wait,
+                                                             core::Millis from, core::SlaDeadline at) {
+  auto r = co_await db_.call(db_.scripts().sla_rearm, id, std::string(core::to_string(wait.metric)),
+                             std::to_string(from), std::to_string(wait.target), std::to_string(at.warn_at),
+                             std::to_string(at.due_at));
+  if (!r) co_return r.failure();
+  if (r->kind != Reply::Kind::integer) co_return Failure::protocol("sla_rearm: expected an integer");
+  co_return r->integer == 1;
 }
 
 asio::awaitable<Result<std::vector<Message>>> ConversationStore::history(std::string const& id,

@@ -112,6 +112,16 @@ struct Appended {
   core::ConversationStatus status = core::ConversationStatus::queued;
   std::optional<core::Millis> first_response;  // this was the first agent answer
   std::string breached;                        // the target this answer was late for
+  // The response wait this customer message started, armed on the wall
+  // clock (now + target): the caller moves it into the team's business
+  // hours with rearm_wait when the team keeps hours.
+  struct Wait {
+    core::SlaMetric metric = core::SlaMetric::first_response;
+    std::string team;
+    core::Millis target = 0;
+    double warning_ratio = 0.8;
+  };
+  std::optional<Wait> wait;
 };
 
 struct Resolved {
@@ -150,6 +160,10 @@ class ConversationStore {
   // Stores a message with the next seq (or finds the one this client_msg_id
   // stored before); refused when the writer may not, or it is resolved.
   boost::asio::awaitable<Result<Appended>> append(Append const& a);
+  // Moves the wait `append` started at `from` (Appended::wait) to core's
+  // deadline for it; false when that wait already ended or changed.
+  boost::asio::awaitable<Result<bool>> rearm_wait(std::string const& id, Appended::Wait const& wait, core::Millis from,
+                                                  core::SlaDeadline at);
   // Messages after `after_seq`, at most `limit`, if the viewer may see them.
   boost::asio::awaitable<Result<std::vector<Message>>> history(std::string const& id, core::Actor const& viewer,
                                                                std::int64_t after_seq, int limit);

@@ -18,7 +18,7 @@ struct Scripts {
   Script start, send, history, access, snapshot, offer, accept, decline, expire_offers, resolve, requeue, assign,
       presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note, read, followup_create,
       followup_update, followup_finish, followup_fire, ticket_create, ticket_update, ticket_comment,
-      ticket_close_due, sla_due, metrics_live, report_facts, count, visitor_save, outcome, assessment_save,
+      ticket_close_due, sla_due, sla_rearm, metrics_live, report_facts, count, visitor_save, outcome, assessment_save,
       review_mark;
   // Visitors browsing and saved replies (KEYS given, no prelude).
   Script visit_write, visits_expire, visits_live, team_online, reply_save, reply_delete, reply_use, replies_list;

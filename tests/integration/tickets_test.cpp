@@ -3,6 +3,7 @@
 // filters and paging; who may see what.
 #include "harness.hpp"
 
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -137,6 +138,76 @@ TEST_CASE("outside the team's business hours a chat becomes a ticket, whoever is
   REQUIRE(str(notice, "text").find("We open again on") != std::string::npos);
   REQUIRE(str(notice, "text").find("Europe/Berlin") != std::string::npos);
   REQUIRE(ann->none([](Frame const& f) { return is_type(f, "conversation.offer"); }, 500ms));
+}
+
+namespace {
+
+// The record's deadline for a customer's next-response wait, once it is no
+// longer `armed` (what send.lua set), or `armed` after five seconds.
+std::int64_t moved_deadline(Deployment& d, std::string const& conv, std::int64_t armed) {
+  auto const key = "HGET exceed:conv:" + conv + " sla_due_next_response";
+  auto until = std::chrono::steady_clock::now() + 5s;
+  auto due = std::stoll(redis_cli(d.redis.port(), key));
+  while (due == armed && std::chrono::steady_clock::now() < until) due = std::stoll(redis_cli(d.redis.port(), key));
+  return due;
+}
+
+}  // namespace
+
+TEST_CASE("a customer's wait in a chat falls due in the team's business hours, not on the wall clock") {
+  // The team is open today until two minutes from now, in a zone where it
+  // is about noon (so the day does not end first); a 10-minute next-response
+  // wait started now runs past closing and falls due the next morning.
+  std::time_t const now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  int const offset_h = 12 - utc.tm_hour;  // local time = UTC + offset_h
+  // The Etc zones' signs are POSIX's, inverted: Etc/GMT-3 is UTC+3.
+  std::string const zone = offset_h == 0 ? std::string("Etc/UTC")
+                                         : std::string("Etc/GMT") + (offset_h > 0 ? "-" : "+") + std::to_string(std::abs(offset_h));
+  int const close_min = 12 * 60 + utc.tm_min + 2;
+  std::string close = std::to_string(close_min / 60) + ":" + (close_min % 60 < 10 ? "0" : "") +
+                      std::to_string(close_min % 60);
+  auto dir = make_temp_dir("exceed-wait-hours-");
+  std::ofstream(dir + "/exceed.toml") << "[teams.support]\ntime_zone = \"" << zone << "\"\nhours = [\"mon-sun 00:00-" << close
+                                      << "\"]\n[sla.default]\nfirst_response_s = 60\nnext_response_s = 600\nresolution_s = 0\n"
+                                      << "warning_ratio = 0.5\n";
+  Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "My parcel is late");
+  accept(ann, conv);
+  REQUIRE(ok(send(ann, conv, "Let me look", "a-1")));
+  auto ack = send(casey, conv, "It was due on Monday", "c-2");
+  REQUIRE(ok(ack));
+  std::int64_t const ts = ack.at("ts").as_int64();
+  std::int64_t const wall = ts + 600'000;
+  std::int64_t const local_day = 86'400'000;
+  std::int64_t const offset_ms = offset_h * 3'600'000LL;
+  std::int64_t const next_opening = ((ts + offset_ms) / local_day + 1) * local_day - offset_ms;  // local midnight
+  auto const due = moved_deadline(d, conv, wall);
+  INFO("zone " << zone << ", closing " << close << ", wait from " << ts);
+  REQUIRE(due > next_opening);
+  REQUIRE(due < next_opening + 600'000);  // the part of the 10 minutes left at closing
+  REQUIRE(redis_cli(d.redis.port(), "ZSCORE exceed:sla '" + conv + "|next_response|breach'") == std::to_string(due));
+  // The warning (half the target) moved too: it is no earlier than closing.
+  auto const warn = std::stoll(redis_cli(d.redis.port(), "ZSCORE exceed:sla '" + conv + "|next_response|warn'"));
+  REQUIRE(warn > ts + 300'000);
+}
+
+TEST_CASE("a customer's wait in a chat of a team without business hours runs on the wall clock") {
+  Deployment d;
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "My parcel is late");
+  accept(ann, conv);
+  REQUIRE(ok(send(ann, conv, "Let me look", "a-1")));
+  auto ack = send(casey, conv, "It was due on Monday", "c-2");
+  REQUIRE(ok(ack));
+  auto const due = redis_cli(d.redis.port(), "HGET exceed:conv:" + str(ack, "conversation_id") + " sla_due_next_response");
+  REQUIRE(due == std::to_string(ack.at("ts").as_int64() + 120'000));  // next_response_s = 120, the default
 }
 
 TEST_CASE("an agent turns a conversation into a ticket: the chat leaves their hands, history kept") {

@@ -1,7 +1,9 @@
 // The conversation store against a real Redis: each of its scripts run
 // directly, with the time passed in.
-// scripts: access.lua csat.lua history.lua note.lua outcome.lua read.lua resolve.lua send.lua start.lua
+// scripts: access.lua csat.lua history.lua note.lua outcome.lua read.lua resolve.lua send.lua sla_rearm.lua
+// scripts: start.lua
 // scripts: prelude.lua (can_see, through access.lua: a stranger is refused, the customer sees)
+#include "core/schedule.hpp"
 #include "live_store.hpp"
 #include "store/conversations.hpp"
 
@@ -361,4 +363,58 @@ TEST_CASE("the conversations newest first in steps, and many records read at onc
   s.raw("SET", "exceed:convs", "not a sorted set");
   auto odd = s.wait(c.newest("", "+inf", 2));
   REQUIRE_FALSE(odd);
+}
+
+TEST_CASE("a customer's new wait is reported by the append and moved to the deadline core counted in business hours") {
+  // Open mon-fri 09:00-17:00 UTC. Casey's chat is answered, then she writes
+  // at 16:59 with a 2-minute next-response target: 1 minute tonight, 1 from
+  // Tuesday's opening.
+  core::BusinessHours hours;
+  REQUIRE(hours.add_rule("mon-fri 09:00-17:00"));
+  auto const monday = core::parse_rfc3339("2026-11-23T10:00:00Z").value();
+  auto const late = core::parse_rfc3339("2026-11-23T16:59:00Z").value();
+  auto const due = core::parse_rfc3339("2026-11-24T09:01:00Z").value();
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1", "Where is my parcel?", monday))));
+  assign_to_ann(s, "c1");
+  auto answer = s.wait(c.append(write("c1", agent(), "a-1", "It ships today.", monday + 30'000)));
+  REQUIRE(answer);
+  REQUIRE_FALSE(answer->wait);  // an agent's message starts no wait
+
+  auto asked = s.wait(c.append(write("c1", customer(), "m-2", "Still nothing", late)));
+  REQUIRE(asked);
+  REQUIRE(asked->wait);
+  REQUIRE(asked->wait->metric == core::SlaMetric::next_response);
+  REQUIRE(asked->wait->team == "support");
+  REQUIRE(asked->wait->target == 120'000);
+  REQUIRE(asked->wait->warning_ratio == Approx(0.8));
+  // Armed on the wall clock first.
+  REQUIRE(s.raw("ZSCORE", "exceed:sla", "c1|next_response|breach").str == std::to_string(late + 120'000));
+  auto again = s.wait(c.append(write("c1", customer(), "m-3", "Hello?", late + 1'000)));
+  REQUIRE(again);
+  REQUIRE_FALSE(again->wait);  // she already waits
+
+  auto at = core::sla_deadline(chat("c1").sla, core::SlaMetric::next_response, hours, core::TimeZone::utc(), late);
+  REQUIRE(at);
+  REQUIRE(at->due_at == due);
+  auto other_wait = s.wait(c.rearm_wait("c1", *asked->wait, late - 1, *at));
+  REQUIRE(other_wait);
+  REQUIRE_FALSE(*other_wait);  // not the wait that runs
+  auto moved = s.wait(c.rearm_wait("c1", *asked->wait, late, *at));
+  REQUIRE(moved);
+  REQUIRE(*moved);
+  REQUIRE(s.raw("HGET", "exceed:conv:c1", "sla_due_next_response").str == std::to_string(due));
+  REQUIRE(s.raw("ZSCORE", "exceed:sla", "c1|next_response|breach").str == std::to_string(due));
+  REQUIRE(s.raw("ZSCORE", "exceed:sla", "c1|next_response|warn").str == std::to_string(at->warn_at));
+
+  // Answered at 09:00:30 on Tuesday: late by the wall clock, in time by the team's hours.
+  auto reply = s.wait(c.append(write("c1", agent(), "a-2", "Found it", due - 30'000)));
+  REQUIRE(reply);
+  REQUIRE(reply->breached.empty());
+  REQUIRE(s.raw("HGET", "exceed:conv:c1", "out_next_response_met").str == "1");
+  auto ended = s.wait(c.rearm_wait("c1", *asked->wait, late, *at));
+  REQUIRE(ended);
+  REQUIRE_FALSE(*ended);  // the wait ended: nothing to move
 }

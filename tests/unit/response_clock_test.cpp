@@ -95,6 +95,26 @@ TEST_CASE("SLA timers: a warning before the breach, nothing once answered") {
   REQUIRE(at(t0 + 400 * s).empty());
 }
 
+TEST_CASE("SLA timers fall due in the team's business hours when it keeps them") {
+  // Open mon-fri 09:00-17:00 UTC; a 30-minute first-response target from
+  // Friday 16:50: 10 minutes on Friday, 20 on Monday; warned half way.
+  BusinessHours h;
+  REQUIRE(h.add_rule("mon-fri 09:00-17:00"));
+  SlaPolicy p;
+  p.first_response = 30 * 60 * s;
+  p.warning_ratio = 0.5;
+  auto fri = parse_rfc3339("2026-11-27T16:50:00Z").value();
+  std::vector<ClockEvent> ev{{K::started, fri}, {K::customer_message, fri}};
+  auto during = sla_pending(p, ev, fri + 60 * s, h, TimeZone::utc());
+  REQUIRE(during.size() == 1);
+  REQUIRE(during[0].due_at == parse_rfc3339("2026-11-30T09:20:00Z").value());
+  REQUIRE(during[0].warn_at == parse_rfc3339("2026-11-30T09:05:00Z").value());
+  REQUIRE_FALSE(during[0].warned);
+  REQUIRE(sla_pending(p, ev, parse_rfc3339("2026-11-30T09:20:00Z").value(), h, TimeZone::utc())[0].breached);
+  // Without hours, the wall clock.
+  REQUIRE(sla_pending(p, ev, fri)[0].due_at == fri + 30 * 60 * s);
+}
+
 TEST_CASE("an SLA warning says the seconds left, a breach how late it is") {
   auto warn = sla_countdown(t0 + 10 * s, false, t0 + 1);
   REQUIRE(warn.due_in_s == 10);

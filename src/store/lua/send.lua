@@ -6,7 +6,12 @@
 -- message, in order: its refusal, or
 -- {seq, ts, duplicate(0|1), visitor, agent, ticket, status,
 --  first_response_ms (-1 unless this is the first agent reply),
---  breached (the metric this reply was late for, or '')}.
+--  breached (the metric this reply was late for, or ''),
+--  the wait this customer message started, or '' ''  '' '': its metric
+--  (first_response|next_response), the team, the target and warning ratio}.
+-- The wait is armed here on the wall clock (now + target); the caller
+-- re-arms it with core's deadline when the team keeps business hours
+-- (sla_rearm.lua), so the hot path needs no read of the team's hours.
 --
 -- The hot path of the product, so it is kept lean: one HMGET reads all the
 -- record needs (the SLA targets and deadlines too), HSETNX claims the
@@ -22,7 +27,7 @@ local function earlier(c, dedup, key)
   if not prev then return nil end
   local sep = string.find(prev, ':', 1, true)
   return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3], c[8] or '',
-    c[1], -1, ''}
+    c[1], -1, '', '', '', 0, '0'}
 end
 
 local function send(conv, role, user, name, teams, cmid, text, now, att)
@@ -49,6 +54,7 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
   local set = {'seq', seq}
   local t = tonumber(now)
   local first_response, breached = -1, ''
+  local wait = {'', '', 0, '0'}
   local metric = c[7] and 'next_response' or 'first_response'
   if role == 'customer' then
     if not c[6] then set[#set + 1] = 'first_customer_at'; set[#set + 1] = now end
@@ -63,6 +69,7 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
           t + target, conv .. '|' .. metric .. '|breach')
         set[#set + 1] = 'sla_due_' .. metric
         set[#set + 1] = t + target
+        wait = {metric, c[5] or '', target, c[13] or '0.8'}
       end
     end
   else
@@ -79,7 +86,8 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
     end
   end
   redis.call('HSET', k, unpack(set))
-  return {seq, t, 0, c[2], c[3], c[8] or '', c[1], first_response, breached}
+  return {seq, t, 0, c[2], c[3], c[8] or '', c[1], first_response, breached, wait[1], wait[2], wait[3],
+    wait[4]}
 end
 
 local out = {}
