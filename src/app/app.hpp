@@ -4,6 +4,7 @@
 #pragma once
 
 #include "app/auth.hpp"
+#include "app/client.hpp"
 #include "app/conversations.hpp"
 #include "app/config.hpp"
 #include "app/db.hpp"
@@ -54,7 +55,6 @@ namespace exceed::app {
 class Assessments;
 class Attachments;
 class BlobStorage;
-class Client;
 class Followups;
 class Metrics;
 class Replies;
@@ -75,7 +75,7 @@ class SystemClock final : public core::Clock {
   core::Millis now() const noexcept override { return now_ms(); }
 };
 
-class App final : public net::Handler, public Publisher, public Visibility, public EventSink {
+class App final : public net::Handler, public Publisher, public Visibility, public EventSink, public ClientHost {
  public:
   App(boost::asio::io_context& io, Config config);
   ~App() override;
@@ -96,7 +96,8 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
 
   // Services for sessions, routing and the HTTP API.
   Config const& config() const noexcept { return config_; }
-  core::Clock const& clock() const noexcept { return clock_; }
+  core::Clock const& clock() const noexcept override { return clock_; }
+  Config::Limits const& client_limits() const noexcept override { return config_.limits; }
   Db& db() noexcept { return *db_; }
   Hub& hub() noexcept { return hub_; }
   Routing& routing() noexcept { return *routing_; }
@@ -113,7 +114,7 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   Replies& replies() noexcept { return *replies_; }
   TokenSigner const& tokens() const noexcept { return tokens_; }
   std::string const& process_id() const noexcept { return process_id_; }
-  boost::asio::any_io_executor executor() const { return io_.get_executor(); }
+  boost::asio::any_io_executor executor() const override { return io_.get_executor(); }
   bool stopping() const noexcept { return stopping_; }
 
   // May a page from `origin` use this server (WebSocket, and the HTTP API
@@ -149,14 +150,13 @@ class App final : public net::Handler, public Publisher, public Visibility, publ
   // targets, so no process skips the bus while this one holds a session.
   boost::asio::awaitable<void> joined();
 
-  // Handles one decoded request of an authenticated client (app/chat.cpp).
-  boost::asio::awaitable<void> handle(Client& client, protocol::Request const& req);
-  // Handles hello (app/chat.cpp).
-  boost::asio::awaitable<void> hello(Client& client, protocol::Request const& req);
+  // ClientHost: one decoded request of an authenticated client, and hello
+  // (app/chat.cpp); the end of a client.
+  boost::asio::awaitable<void> handle(Client& client, protocol::Request const& req) override;
+  boost::asio::awaitable<void> hello(Client& client, protocol::Request const& req) override;
   boost::asio::awaitable<boost::json::array> open_conversations(Client& client);
   boost::asio::awaitable<void> resume(Client& client, std::vector<protocol::Resume> points);
-  // Called when a client's socket is gone.
-  void client_closed(Client& client);
+  void client_closed(Client& client) override;
 
   // Checks a password on the hashing pool (slow on purpose). Callers first
   // see hashing_full(): past auth.hashing_queue checks, they answer 503.

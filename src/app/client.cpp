@@ -1,6 +1,5 @@
 #include "app/client.hpp"
 
-#include "app/app.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -37,11 +36,11 @@ core::GateLimits gate_limits(Config::Limits const& l) {
 
 }  // namespace
 
-Client::Client(App& app, std::shared_ptr<net::WebSocket> ws)
-    : app_(app), ws_(std::move(ws)), timer_(app.executor()), gate_(gate_limits(app.config().limits), app.clock().now()) {}
+Client::Client(ClientHost& app, std::shared_ptr<net::WebSocket> ws)
+    : app_(app), ws_(std::move(ws)), timer_(app.executor()), gate_(gate_limits(app.client_limits()), app.clock().now()) {}
 
 void Client::start() {
-  timer_.expires_after(std::chrono::seconds(app_.config().limits.hello_timeout_s));
+  timer_.expires_after(std::chrono::seconds(app_.client_limits().hello_timeout_s));
   timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->hello_seen_) return;

@@ -2,11 +2,14 @@
 // its rate limit, and the frames it sent waiting to be handled in order.
 #pragma once
 
+#include "app/config.hpp"
 #include "core/client_gate.hpp"
+#include "core/clock.hpp"
 #include "core/domain.hpp"
 #include "net/server.hpp"
 #include "protocol/codec.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/value.hpp>
@@ -20,11 +23,30 @@
 
 namespace exceed::app {
 
-class App;
+class Client;
+
+// What a client needs of the app that owns it: the executor its work runs
+// on, the limits and clock its gate counts with, and where its requests and
+// its end go. App implements it; the client knows nothing else of the app.
+class ClientHost {
+ public:
+  virtual boost::asio::any_io_executor executor() const = 0;
+  virtual Config::Limits const& client_limits() const noexcept = 0;
+  virtual core::Clock const& clock() const noexcept = 0;
+  // The first frame, which must be hello.
+  virtual boost::asio::awaitable<void> hello(Client& client, protocol::Request const& req) = 0;
+  // Any later request of the authenticated client, its role already checked.
+  virtual boost::asio::awaitable<void> handle(Client& client, protocol::Request const& req) = 0;
+  // The client's socket is gone.
+  virtual void client_closed(Client& client) = 0;
+
+ protected:
+  ~ClientHost() = default;
+};
 
 class Client final : public net::WebSocketHandler, public std::enable_shared_from_this<Client> {
  public:
-  Client(App& app, std::shared_ptr<net::WebSocket> ws);
+  Client(ClientHost& app, std::shared_ptr<net::WebSocket> ws);
 
   void start();  // arms the hello timeout
   void on_message(std::string_view data, bool text) override;
@@ -62,7 +84,7 @@ class Client final : public net::WebSocketHandler, public std::enable_shared_fro
   void count_invalid();
   void finished(bool pipelined);
 
-  App& app_;
+  ClientHost& app_;
   std::shared_ptr<net::WebSocket> ws_;
   // The hello timeout; after hello, the wait of a request that must see the
   // pipelined ones before it finished.

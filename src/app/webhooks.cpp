@@ -1,8 +1,8 @@
 #include "app/webhooks.hpp"
 #include "app/wire.hpp"
 
-#include "app/app.hpp"
 #include "app/auth.hpp"
+#include "app/version.hpp"
 #include "net/http_client.hpp"
 #include "protocol/codec.hpp"
 
