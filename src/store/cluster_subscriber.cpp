@@ -14,6 +14,7 @@
 // SSUBSCRIBE of a slot the node does not serve ends the link with MOVED,
 // which is read as a redirection.
 #include "store/cluster_view.hpp"
+#include "store/session.hpp"
 #include "store/redirect.hpp"
 #include "store/slots.hpp"
 

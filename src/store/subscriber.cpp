@@ -1,4 +1,4 @@
-#include "store/link.hpp"
+#include "store/session.hpp"
 
 #include <spdlog/spdlog.h>
 
