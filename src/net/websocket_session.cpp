@@ -1,14 +1,18 @@
 // One WebSocket connection, plain or TLS, after the HTTP session accepted the
-// upgrade: a read loop feeding the app's WebSocketHandler, and a writer that
-// drains a bounded queue with one write in flight. The object is also the
-// app's WebSocket handle, so it outlives the socket as long as the app holds it.
+// upgrade: Beast answers the handshake, then the session frames by itself
+// (net/ws_codec.hpp): a read loop feeding the app's WebSocketHandler, and a
+// writer that drains a bounded queue in gathered writes, one in flight. The
+// object is also the app's WebSocket handle, so it outlives the socket as
+// long as the app holds it.
 #include "net/server_state.hpp"
+#include "net/ws_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -16,8 +20,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <vector>
 #include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <vector>
 
 namespace exceed::net::detail {
 namespace {
@@ -43,18 +50,37 @@ void report(std::exception_ptr e) {
   }
 }
 
+// The bytes of one read on a plain socket: one buffer for the whole event
+// loop (a thread), since the bytes are parsed before the next read of any
+// socket; what a session cannot use yet it copies to its own pending_.
+constexpr std::size_t loop_buffer_bytes = 64 * 1024;
+char* loop_buffer() {
+  thread_local std::unique_ptr<char[]> buf(new char[loop_buffer_bytes]);
+  return buf.get();
+}
+// A TLS session reads into a buffer of its own (the TLS stream completes
+// its reads later, when another session may be using the loop's buffer).
+constexpr std::size_t tls_read_bytes = 16 * 1024;
+// Frames written by one gathered write at most (two buffers each; Asio
+// hands at most 64 to one sendmsg).
+constexpr std::size_t write_batch = 32;
+
 template <class Stream>
 class WsSession final : public WebSocket,
                         public Connection,
+                        public WsSink,
                         public std::enable_shared_from_this<WsSession<Stream>> {
+  static constexpr bool plain = std::is_same_v<Stream, tcp::socket>;
+
  public:
   WsSession(Stream stream, ConnectionGuard guard)
-      : ws_(std::move(stream)),
+      : handshake_(std::in_place, std::move(stream)),
         state_(guard.state_ptr()),
         id_(guard.id()),
         ip_(guard.ip()),
-        close_timer_(state_->ex),
-        guard_(std::move(guard)) {}
+        timer_(state_->ex),
+        guard_(std::move(guard)),
+        reader_(state_->opt.limits.max_frame_bytes) {}
 
   // Takes over the registry entry from the HTTP session, before the
   // coroutine first runs, so a stop() in between still reaches the socket.
@@ -79,30 +105,26 @@ class WsSession final : public WebSocket,
       drop();
       return;
     }
-    queued_bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
-    start_writer();
+    enqueue(std::move(frame), ws_opcode::text);
   }
 
-  // Queued frames go first, then the close frame. If draining and the close
-  // handshake together take over twice header_timeout (a peer that reads
-  // nothing can stall both), the socket is dropped hard.
+  // Queued frames go first, then the close frame; then the peer's close
+  // frame is awaited. If draining and the close handshake together take
+  // over twice header_timeout (a peer that reads nothing can stall both),
+  // the socket is dropped hard.
   void close(std::uint16_t code, std::string reason) override {
     if (!is_open()) return;
     closing_ = true;
-    websocket::close_reason cr;
-    cr.code = code;
-    // The protocol caps a close reason at 123 bytes; the type throws beyond.
-    cr.reason.assign(reason.data(), std::min<std::size_t>(reason.size(), cr.reason.max_size()));
-    close_reason_ = cr;
-    close_timer_.expires_after(state_->opt.limits.header_timeout +
-                               state_->opt.limits.header_timeout);
-    close_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
-      if (ec || self->gone_) return;
-      spdlog::warn("net: ws {} from {} dropped: close handshake timed out", self->id_, self->ip_);
-      self->drop();
-    });
-    start_writer();
+    // The protocol caps a close frame's payload at 125 bytes.
+    reason.resize(std::min<std::size_t>(reason.size(), 123));
+    std::string payload;
+    payload.reserve(2 + reason.size());
+    payload.push_back(static_cast<char>(code >> 8));
+    payload.push_back(static_cast<char>(code & 0xFF));
+    payload += reason;
+    enqueue(std::make_shared<std::string const>(std::move(payload)), ws_opcode::close);
+    timer_.expires_after(state_->opt.limits.header_timeout + state_->opt.limits.header_timeout);
+    arm_timer();
   }
 
   bool is_open() const noexcept override { return open_ && !closing_ && !dropped_ && !gone_; }
@@ -114,6 +136,10 @@ class WsSession final : public WebSocket,
     paused_ = false;
     if (!parked_ || gone_) return;
     parked_ = false;
+    if (!pending_.empty()) {
+      consume(nullptr, 0);
+      if (gone_ || stopped_reading()) return;
+    }
     read_next();
   }
 
@@ -124,81 +150,170 @@ class WsSession final : public WebSocket,
       stop_pending_ = true;  // the handshake is still running; see serve()
       return;
     }
-    close(websocket::close_code::going_away, "going away");
+    close(ws_close::going_away, "going away");
   }
 
   void kill() override { drop(); }
 
+  // --- WsSink (what the reader found) ---
+
+  void ws_message(std::string_view data, bool text) override {
+    if (!app_ || closing_ || dropped_) return;  // closing: only the peer's close frame still counts
+    try {
+      app_->on_message(data, text);
+    } catch (std::exception const& e) {
+      spdlog::error("net: ws {} on_message threw: {}", id_, e.what());
+      close(ws_close::internal_error, "");
+    }
+  }
+  void ws_ping(std::string_view payload) override {
+    if (is_open()) enqueue(std::make_shared<std::string const>(payload), ws_opcode::pong);
+  }
+  void ws_close(std::uint16_t code, std::string_view) override {
+    peer_closed_ = true;
+    if (!closing_ && !dropped_) {
+      // Answered with the same code (none when it gave none), then the
+      // server closes the TCP connection first, as RFC 6455 §7.1.1 asks.
+      if (code == ws_close::no_status) {
+        closing_ = true;
+        enqueue(std::make_shared<std::string const>(), ws_opcode::close);
+        timer_.expires_after(state_->opt.limits.header_timeout);
+        arm_timer();
+      } else {
+        close(code, "");
+      }
+    } else if (close_sent_) {
+      end_gracefully();
+    }
+  }
+  void ws_refused(std::uint16_t code, std::string_view why) override {
+    if (code == ws_close::too_big)
+      spdlog::warn("net: ws {} from {} sent a message over {} bytes: closing 1009", id_, ip_,
+                   state_->opt.limits.max_frame_bytes);
+    else
+      spdlog::warn("net: ws {} from {}: {}: closing {}", id_, ip_, why, code);
+    close(code, code == ws_close::too_big ? std::string("message too big") : std::string(why));
+  }
+  bool ws_more() const override { return !paused_ || closing_; }
+
  private:
   asio::awaitable<void> serve(Request req, HttpRequest app_req);
+  tcp::socket& socket() {
+    return stream_ ? tcp_socket(beast::get_lowest_layer(*stream_)) : tcp_socket(beast::get_lowest_layer(*handshake_));
+  }
+  bool stopped_reading() {
+    if (peer_closed_) return true;  // nothing after the close frame is read
+    if (paused_ && !closing_) {
+      parked_ = true;
+      return true;
+    }
+    return false;
+  }
   void read_next();
-  void on_read(error_code ec);
+  void on_readable(error_code ec);
+  void on_bytes(error_code ec, char* data, std::size_t n);
+  void consume(char* data, std::size_t n);
+  void arm_timer();
+  void on_timer();
+  void end_gracefully();
   void finish();
-  void start_writer();
-  void pump();
+  void enqueue(std::shared_ptr<std::string const> payload, std::uint8_t opcode);
+  void flush();
   void written(error_code ec);
   void drop();
 
-  websocket::stream<Stream> ws_;
+  // The handshake runs on Beast's stream; the socket then moves to stream_.
+  std::optional<websocket::stream<Stream>> handshake_;
+  std::optional<Stream> stream_;
   std::shared_ptr<ServerState> state_;
   std::uint64_t id_;
   std::string ip_;
-  asio::steady_timer close_timer_;
+  // Keep-alive until a close starts, then the close handshake's deadline.
+  asio::steady_timer timer_;
   std::optional<ConnectionGuard> guard_;  // reset when the socket is gone
   std::shared_ptr<WebSocketHandler> app_;
-  beast::flat_buffer buffer_;  // the message being read
+  WsReader reader_;
+  // Received bytes not parsed yet: a frame cut by the read, or what came
+  // after a message while the app asked not to read on. Empty (no heap) the
+  // rest of the time.
+  std::string pending_;
+  std::unique_ptr<char[]> tls_buf_;  // TLS only, see tls_read_bytes
 
-  // FIFO of frames: a vector and the index of its head. libstdc++'s deque
-  // allocates a 512-byte block when it is constructed, which every idle
-  // session paid for; this allocates only when frames are queued.
-  std::vector<std::shared_ptr<std::string const>> queue_;
+  // FIFO of frames to send (payload and opcode; the header is written at
+  // send time): a vector and the index of its head, allocated only while
+  // frames wait.
+  struct Out {
+    std::shared_ptr<std::string const> payload;
+    std::uint8_t opcode;
+  };
+  std::vector<Out> queue_;
   std::size_t head_ = 0;
-  // The frame being written: held here, since the read loop may clear the
-  // queue while Beast still reads this buffer.
-  std::shared_ptr<std::string const> in_flight_;
-  std::size_t queued_bytes_ = 0;  // includes the frame being written
-  std::optional<websocket::close_reason> close_reason_;
+  std::size_t in_flight_ = 0;  // frames of queue_ (from head_) being written
+  // The headers and buffers of the gathered write in flight, kept until it
+  // completes; freed with the queue when it drains.
+  std::vector<unsigned char> headers_;
+  std::vector<asio::const_buffer> buffers_;
+  std::size_t queued_bytes_ = 0;  // includes the frames being written
   bool open_ = false;     // handshake done
-  bool closing_ = false;  // close() asked for; no more sends
+  bool closing_ = false;  // a close frame is queued or sent; no more sends
+  bool close_sent_ = false;
+  bool peer_closed_ = false;  // the peer's close frame arrived
   bool dropped_ = false;  // socket closed hard
-  bool gone_ = false;     // read loop over, on_close delivered
+  bool gone_ = false;     // on_close delivered
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool stop_pending_ = false;
-  bool discarding_ = false;  // an oversize message: close requested, read on
-  bool first_read_done_ = false;
   bool paused_ = false;  // the app asked not to read on (backpressure)
   bool parked_ = false;  // a read is owed: resume_reading() issues it
+  bool shutting_down_ = false;  // TLS: close_notify exchanged before the socket closes
+  bool heard_ = false;   // bytes arrived since the last keep-alive tick
+  bool pinged_ = false;  // a keep-alive ping is unanswered
 };
 
-// The handshake, then the app's handler, then the read loop (read_next).
+// A gathered write's buffers as Asio wants a sequence (begin, end, and the
+// iterator type its composed write names).
+struct BufferRange {
+  using value_type = asio::const_buffer;
+  using const_iterator = asio::const_buffer const*;
+  const_iterator first, last;
+  const_iterator begin() const noexcept { return first; }
+  const_iterator end() const noexcept { return last; }
+};
+
+// Beast answers the handshake; then the socket leaves Beast's stream for
+// stream_, the app's handler is made, and the read loop starts.
 template <class Stream>
 asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req) {
   auto const& lim = state_->opt.limits;
-
+  auto& hs = *handshake_;
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = lim.header_timeout;
-  timeouts.idle_timeout = lim.ws_idle_timeout;
-  timeouts.keep_alive_pings = true;
-  ws_.set_option(timeouts);
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  hs.set_option(timeouts);
   websocket::permessage_deflate no_deflate;
   no_deflate.server_enable = false;
   no_deflate.client_enable = false;
-  ws_.set_option(no_deflate);
-  ws_.read_message_max(0);  // unlimited for Beast: see the read loop
+  hs.set_option(no_deflate);
   // No Server header: what runs here is nobody's business.
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { res.erase(beast::http::field::server); }));
+  hs.set_option(websocket::stream_base::decorator([](websocket::response_type& res) { res.erase(beast::http::field::server); }));
 
-  auto [aec] = co_await ws_.async_accept(req, as_tuple(use_awaitable));
-  if (aec) {
-    fail(aec, "ws accept", id_);
+  auto [aec] = co_await hs.async_accept(req, as_tuple(use_awaitable));
+  if (aec || dropped_) {
+    if (aec) fail(aec, "ws accept", id_);
     gone_ = true;
     error_code ignored;
-    tcp_socket(beast::get_lowest_layer(ws_)).close(ignored);
+    socket().close(ignored);
     guard_.reset();
     co_return;
   }
+  stream_.emplace(std::move(hs.next_layer()));
+  handshake_.reset();
+  if constexpr (plain) {
+    error_code ignored;
+    stream_->non_blocking(true, ignored);  // read_some after a readiness wait must not block
+  }
   open_ = true;
-  ws_.text(true);
   spdlog::debug("net: ws {} from {} open", id_, ip_);
 
   try {
@@ -207,84 +322,148 @@ asio::awaitable<void> WsSession<Stream>::serve(Request req, HttpRequest app_req)
     spdlog::error("net: ws {} on_ws_open threw: {}", id_, e.what());
   }
   if (!app_)
-    close(websocket::close_code::internal_error, "");
+    close(ws_close::internal_error, "");
   else if (stop_pending_ || state_->stopping)
-    close(websocket::close_code::going_away, "going away");
-
+    close(ws_close::going_away, "going away");
+  if (!closing_) {
+    timer_.expires_after(lim.ws_idle_timeout / 2);
+    arm_timer();
+  }
   read_next();
 }
 
-// The read loop, on completion handlers like the writer: a coroutine frame
-// per connection (with the upgrade request and the handshake's state in it)
-// was most of an idle session's memory.
-//
-// The message limit is enforced here rather than by read_message_max:
-// Beast 1.81 fails an oversize message by sending 1009 and then closing
-// the socket after one read, so the unread rest of the message turns into
-// a RST that can destroy the close frame before the peer sees it. Reading
-// in bounded pieces lets us close with 1009 and discard the rest until
-// the peer's close frame arrives (the close timer bounds how long).
+// The read loop, on completion handlers (a coroutine frame per connection
+// was most of an idle session's memory). A plain socket waits for
+// readiness without a buffer and then reads into the loop's buffer; an
+// idle session holds no read buffer at all.
 template <class Stream>
 void WsSession<Stream>::read_next() {
-  std::size_t const room = discarding_ ? 16 * 1024 : state_->opt.limits.max_frame_bytes + 1 - buffer_.size();
-  ws_.async_read_some(buffer_, room,
-                      [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+  if (gone_) return;
+  if constexpr (plain) {
+    stream_->async_wait(tcp::socket::wait_read,
+                        [self = this->shared_from_this()](error_code ec) { self->on_readable(ec); });
+  } else {
+    if (!tls_buf_) tls_buf_.reset(new char[tls_read_bytes]);
+    stream_->async_read_some(asio::buffer(tls_buf_.get(), tls_read_bytes),
+                             [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                               self->on_bytes(ec, self->tls_buf_.get(), n);
+                             });
+  }
 }
 
 template <class Stream>
-void WsSession<Stream>::on_read(error_code ec) {
+void WsSession<Stream>::on_readable(error_code ec) {
+  if (gone_) return;
+  if (ec) {
+    on_bytes(ec, nullptr, 0);
+    return;
+  }
+  char* buf = loop_buffer();
+  error_code rec;
+  auto const n = stream_->read_some(asio::buffer(buf, loop_buffer_bytes), rec);
+  if (rec == asio::error::would_block || rec == asio::error::try_again) {
+    read_next();  // woken for nothing (another reader took it, or a spurious wake-up)
+    return;
+  }
+  on_bytes(rec, buf, n);
+}
+
+template <class Stream>
+void WsSession<Stream>::on_bytes(error_code ec, char* data, std::size_t n) {
+  if (gone_) return;
   if (ec) {
     fail(ec, "ws read", id_);
     finish();
     return;
   }
-  auto const max = state_->opt.limits.max_frame_bytes;
-  if (discarding_ || !app_ || closing_ || dropped_) {
-    buffer_.consume(buffer_.size());
-  } else if (buffer_.size() > max) {
-    spdlog::warn("net: ws {} from {} sent a message over {} bytes: closing 1009", id_, ip_, max);
-    buffer_.consume(buffer_.size());
-    discarding_ = true;
-    close(websocket::close_code::too_big, "message too big");
-  } else if (ws_.is_message_done()) {
-    auto const* data = static_cast<char const*>(buffer_.data().data());
-    try {
-      app_->on_message(std::string_view{data, buffer_.size()}, ws_.got_text());
-    } catch (std::exception const& e) {
-      spdlog::error("net: ws {} on_message threw: {}", id_, e.what());
-      close(websocket::close_code::internal_error, "");
-    }
-    buffer_.consume(buffer_.size());
-    // Most sessions send hello and then wait (a widget on an open page):
-    // they should not keep the buffer the token needed.
-    if (!first_read_done_) {
-      first_read_done_ = true;
-      buffer_.shrink_to_fit();
-    }
-    // The app cannot take more now (its requests wait on the store): the
-    // next read waits for resume_reading(). A close in progress reads on,
-    // to see the peer's close frame.
-    if (paused_ && !closing_ && !discarding_) {
-      parked_ = true;
-      return;
-    }
-  }
+  heard_ = true;
+  consume(data, n);
+  if (gone_ || stopped_reading()) return;
   read_next();
 }
 
-// The end of a connection, whatever ended the read loop: closes the socket,
-// calls on_close exactly once (when on_ws_open ran) and releases the
-// connection count.
+// Parses what arrived (after what was pending); what the reader could not
+// use yet is kept in pending_, and pending_ is freed once used up.
+template <class Stream>
+void WsSession<Stream>::consume(char* data, std::size_t n) {
+  if (pending_.empty()) {
+    auto const used = reader_.feed(data, n, *this);
+    if (used < n && !gone_) pending_.assign(data + used, n - used);
+    return;
+  }
+  pending_.append(data, n);
+  auto const used = reader_.feed(pending_.data(), pending_.size(), *this);
+  if (gone_) return;
+  if (used == pending_.size()) pending_ = std::string();
+  else pending_.erase(0, used);
+}
+
+template <class Stream>
+void WsSession<Stream>::arm_timer() {
+  timer_.async_wait([weak = this->weak_from_this()](error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->on_timer();
+  });
+}
+
+// Keep-alive: a peer silent for half ws_idle_timeout is pinged; silent for
+// the other half too, it is gone. During a close: the handshake's deadline.
+template <class Stream>
+void WsSession<Stream>::on_timer() {
+  if (gone_ || dropped_) return;
+  if (closing_) {
+    spdlog::warn("net: ws {} from {} dropped: close handshake timed out", id_, ip_);
+    drop();
+    return;
+  }
+  // A socket we stopped reading (backpressure) is not a silent peer.
+  if (heard_ || parked_) {
+    heard_ = false;
+    pinged_ = false;
+  } else if (!pinged_) {
+    pinged_ = true;
+    enqueue(std::make_shared<std::string const>(), ws_opcode::ping);
+  } else {
+    spdlog::debug("net: ws {} from {} dropped: idle", id_, ip_);
+    drop();
+    return;
+  }
+  timer_.expires_after(state_->opt.limits.ws_idle_timeout / 2);
+  arm_timer();
+}
+
+// Both close frames went through: a TLS session says close_notify first
+// (the peer's TLS layer expects it, and would see a reset without it); the
+// close handshake's timer still bounds the wait.
+template <class Stream>
+void WsSession<Stream>::end_gracefully() {
+  if constexpr (plain) {
+    finish();
+  } else {
+    if (shutting_down_ || gone_) return;
+    shutting_down_ = true;
+    stream_->async_shutdown([self = this->shared_from_this()](error_code) { self->finish(); });
+  }
+}
+
+// The end of a connection, whatever ended it: closes the socket, calls
+// on_close exactly once (when on_ws_open ran) and releases the connection
+// count.
 template <class Stream>
 void WsSession<Stream>::finish() {
+  if (gone_) return;
   gone_ = true;
   error_code ignored;
-  tcp_socket(beast::get_lowest_layer(ws_)).close(ignored);
-  close_timer_.cancel();
-  queue_.clear();
-  head_ = 0;
+  socket().close(ignored);
+  timer_.cancel();
+  // A write in flight still owns its buffers until it completes (aborted);
+  // written() frees the queue then. pending_ may be the bytes the reader is
+  // parsing right now (a close frame ends it): the destructor frees it.
+  if (!writing_) {
+    std::vector<Out>().swap(queue_);
+    head_ = 0;
+  }
   queued_bytes_ = 0;
-  buffer_ = beast::flat_buffer{};
   spdlog::debug("net: ws {} from {} closed", id_, ip_);
   // Moved out first: the app's handler usually holds our shared_ptr, and
   // releasing it here breaks that cycle.
@@ -298,69 +477,90 @@ void WsSession<Stream>::finish() {
   guard_.reset();
 }
 
-// The single writer, driven by completion handlers rather than a coroutine:
-// every delivered frame used to pay for spawning a coroutine (a frame
-// allocation and a post) whenever the queue had drained, which on a chat
-// server is nearly every frame. Now the first frame is handed to Beast in
-// the caller's turn (the kernel usually takes it at once) and each
-// completion starts the next one. It drains the queue in order, then
-// performs the close handshake if one was asked for. Never more than one
-// write is in flight (writing_).
+// The single writer. Frames queued in one turn of the event loop (an ack
+// and the sender's own event, a burst of events to one agent) leave in one
+// gathered write: the first send posts the flush, later ones join it, and
+// each header is written beside its payload, which is shared with every
+// other recipient of the frame. Never more than one write is in flight.
 template <class Stream>
-void WsSession<Stream>::start_writer() {
-  if (writing_ || gone_ || dropped_) return;
-  writing_ = true;
-  pump();
+void WsSession<Stream>::enqueue(std::shared_ptr<std::string const> payload, std::uint8_t opcode) {
+  queued_bytes_ += payload->size();
+  queue_.push_back(Out{std::move(payload), opcode});
+  if (writing_ || flush_posted_ || gone_ || dropped_ || !stream_) return;
+  flush_posted_ = true;
+  asio::post(state_->ex, [self = this->shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
 }
 
 template <class Stream>
-void WsSession<Stream>::pump() {
-  if (head_ < queue_.size() && !gone_ && !dropped_) {
-    in_flight_ = queue_[head_];
-    ws_.async_write(asio::buffer(*in_flight_),
+void WsSession<Stream>::flush() {
+  if (writing_ || gone_ || dropped_ || head_ == queue_.size()) return;
+  auto const count = std::min(queue_.size() - head_, write_batch);
+  headers_.resize(count * 10);
+  buffers_.clear();
+  buffers_.reserve(count * 2);
+  for (std::size_t k = 0; k < count; ++k) {
+    auto const& out = queue_[head_ + k];
+    unsigned char* h = headers_.data() + 10 * k;
+    buffers_.emplace_back(h, ws_frame_header(out.opcode, out.payload->size(), h));
+    if (!out.payload->empty()) buffers_.emplace_back(out.payload->data(), out.payload->size());
+  }
+  in_flight_ = count;
+  writing_ = true;
+  asio::async_write(*stream_, BufferRange{buffers_.data(), buffers_.data() + buffers_.size()},
                     [self = this->shared_from_this()](error_code ec, std::size_t) { self->written(ec); });
-    return;
-  }
-  if (closing_ && close_reason_ && !gone_ && !dropped_) {
-    auto reason = *close_reason_;
-    close_reason_.reset();
-    ws_.async_close(reason, [self = this->shared_from_this()](error_code ec) {
-      if (ec) fail(ec, "ws close", self->id_);
-      self->writing_ = false;
-    });
-    return;
-  }
-  writing_ = false;
 }
 
 template <class Stream>
 void WsSession<Stream>::written(error_code ec) {
-  auto frame = std::move(in_flight_);
-  // The read loop may have ended and cleared the queue meanwhile.
-  if (head_ < queue_.size() && queue_[head_] == frame) {
-    queue_[head_++].reset();
-    queued_bytes_ -= frame->size();
-    if (head_ == queue_.size()) {
-      queue_.clear();
-      head_ = 0;
-    }
+  writing_ = false;
+  if (gone_) {
+    std::vector<Out>().swap(queue_);
+    head_ = in_flight_ = 0;
+    return;
+  }
+  bool sent_close = false;
+  for (std::size_t k = 0; k < in_flight_; ++k) {
+    auto& out = queue_[head_++];
+    queued_bytes_ -= out.payload->size();
+    sent_close = sent_close || out.opcode == ws_opcode::close;
+    out.payload.reset();
+  }
+  in_flight_ = 0;
+  if (head_ == queue_.size()) {
+    // Drained: an idle session keeps none of the writer's memory.
+    std::vector<Out>().swap(queue_);
+    std::vector<unsigned char>().swap(headers_);
+    std::vector<asio::const_buffer>().swap(buffers_);
+    head_ = 0;
   }
   if (ec) {
     fail(ec, "ws write", id_);
     drop();
-    writing_ = false;
     return;
   }
-  pump();
+  if (sent_close) {
+    close_sent_ = true;
+    // Both close frames are through: the server closes the TCP connection.
+    if (peer_closed_) {
+      end_gracefully();
+      return;
+    }
+  }
+  flush();  // what was queued meanwhile goes in the next gathered write
 }
 
-// Hard close: pending operations fail, the read loop ends and runs on_close.
+// Hard close: the socket closes now; on_close follows from a posted
+// handler (never inside the app's own call that caused the drop).
 template <class Stream>
 void WsSession<Stream>::drop() {
   if (dropped_ || gone_) return;
   dropped_ = true;
   error_code ignored;
-  tcp_socket(beast::get_lowest_layer(ws_)).close(ignored);
+  socket().close(ignored);
+  asio::post(state_->ex, [self = this->shared_from_this()] { self->finish(); });
 }
 
 template <class Stream>

@@ -664,3 +664,105 @@ TEST_CASE("Only a matching certificate and key pair starts a TLS server", "[net]
     CHECK_THROWS_AS(Server::create(ioc.get_executor(), opt, handler), std::system_error);
   }
 }
+
+TEST_CASE("A client's ping is answered with its payload, and frames sent in one turn arrive whole and in order",
+          "[net][ws]") {
+  Fixture f;
+  auto ws = connect_ws(f);
+  REQUIRE(f.handler.seen.wait([&] { return f.handler.seen.opens == 1; }));
+  std::string pong;
+  ws->control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) pong = std::string(payload);
+  });
+  ws->ping("are you there");
+  // The pong is read before the echo that follows it.
+  ws->write(asio::buffer(std::string("after the ping")));
+  CHECK(read_text(*ws) == "after the ping");
+  CHECK(pong == "are you there");
+
+  // 120 frames of every length class (7-bit, 16-bit and one 64-bit length)
+  // queued in one turn of the server's loop leave in gathered writes, under
+  // the out queue's 1 MiB; the client reads each one, in order.
+  std::vector<std::shared_ptr<std::string const>> frames;
+  for (int i = 0; i < 120; ++i) {
+    std::size_t const size = i == 5 ? 70'000 : i % 3 == 0 ? 10 : i % 3 == 1 ? 300 : 20'000;
+    frames.push_back(std::make_shared<std::string const>(std::to_string(i) + ":" + std::string(size, 'z')));
+  }
+  f.on_server([&] {
+    for (auto const& fr : frames) f.handler.sockets.at(0)->send(fr);
+  });
+  for (int i = 0; i < 120; ++i) REQUIRE(read_text(*ws) == *frames[static_cast<std::size_t>(i)]);
+  ws->close(websocket::close_code::normal);
+  CHECK(f.shutdown());
+}
+
+TEST_CASE("A client's close is answered with its code, and the server closes the connection", "[net][ws]") {
+  Fixture f;
+  auto ws = connect_ws(f);
+  REQUIRE(f.handler.seen.wait([&] { return f.handler.seen.opens == 1; }));
+  // Beast's close waits for the server's close frame and the end of the
+  // TCP connection, and throws if either does not come.
+  ws->close(websocket::close_reason(static_cast<websocket::close_code>(4000), "done here"));
+  CHECK(ws->reason().code == 4000);
+  REQUIRE(f.handler.seen.wait([&] { return f.handler.seen.closes == 1; }));
+  CHECK(f.shutdown());
+}
+
+TEST_CASE("A frame that breaks the protocol is closed with 1002, text that is not UTF-8 with 1007", "[net][ws]") {
+  Fixture f;
+  {
+    auto ws = connect_ws(f);
+    ws->write(asio::buffer(std::string("caf\xC3")));  // Beast's client sends it as it is
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    ws->read(buffer, ec);
+    CHECK(ec == websocket::error::closed);
+    CHECK(ws->reason().code == websocket::close_code::bad_payload);
+  }
+  {
+    // An unmasked frame, written by hand after a Beast handshake.
+    auto ws = connect_ws(f);
+    auto& sock = ws->next_layer();
+    std::string const unmasked = "\x81\x02hi";
+    asio::write(sock, asio::buffer(unmasked));
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    ws->read(buffer, ec);
+    CHECK(ec == websocket::error::closed);
+    CHECK(ws->reason().code == websocket::close_code::protocol_error);
+  }
+  REQUIRE(f.handler.seen.wait([&] { return f.handler.seen.closes == 2; }));
+  CHECK(f.shutdown());
+}
+
+TEST_CASE("A silent client is pinged after half the idle timeout, and one that answers stays", "[net][ws]") {
+  ServerOptions opt;
+  opt.limits.ws_idle_timeout = std::chrono::seconds(2);
+  Fixture f(opt);
+  auto ws = connect_ws(f);
+  REQUIRE(f.handler.seen.wait([&] { return f.handler.seen.opens == 1; }));
+  std::mutex m;
+  std::condition_variable cv;
+  int pings = 0;
+  ws->control_callback([&](websocket::frame_type kind, beast::string_view) {
+    if (kind != websocket::frame_type::ping) return;  // Beast answers each with a pong
+    std::lock_guard lock(m);
+    ++pings;
+    cv.notify_all();
+  });
+  // A ping after 1 s of silence; answered, the server hears the pong, so
+  // at 2 s it does not drop the client, and at 3 s it pings again. Two pings
+  // seen: the client outlived the idle timeout by answering.
+  std::thread nudge([&] {
+    std::unique_lock lock(m);
+    cv.wait_for(lock, 10s, [&] { return pings >= 2; });
+    lock.unlock();
+    f.on_server([&] { f.handler.sockets.at(0)->send(std::make_shared<std::string const>("still here")); });
+  });
+  CHECK(read_text(*ws) == "still here");
+  nudge.join();
+  CHECK(pings >= 2);
+  CHECK(f.handler.seen.closes == 0);
+  ws->close(websocket::close_code::normal);
+  CHECK(f.shutdown());
+}
