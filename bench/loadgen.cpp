@@ -76,6 +76,10 @@ struct Options {
   double warmup = 3;
   double duration = 10;
   double drain = 2;
+  // relay: after the measured window, a second one at this rate (0: none),
+  // to see latency recover once an overload ends.
+  double after_rate = 0;
+  double after_duration = 10;
   int size = 64;           // message text bytes
   int sources = 1;         // source addresses 127.0.0.1 .. 127.0.0.N
   int shard = 0, shards = 1;
@@ -100,7 +104,7 @@ struct Options {
       "       exceed-loadgen merge RESULT_FILE...\n"
       "  --mode exceed|mqtt  --qos 0|1  --host H --port P\n"
       "  --conversations C --agents A --capacity K --rate R(total msgs/s) --reply 0|1\n"
-      "  --warmup S --duration S --drain S --size BYTES\n"
+      "  --warmup S --duration S --drain S --size BYTES --after-rate R --after-duration S\n"
       "  --sessions N --parallel N --http-parallel N --hold S --resume-msgs M --page-every S --list-limit N\n"
       "  --sources N (127.0.0.1..N) --shard I --shards N --barrier DIR\n"
       "  --server-pid PID[,PID] --redis-pid PID --agent-prefix P --password PW --out FILE\n";
@@ -127,6 +131,8 @@ Options parse(int argc, char** argv) {
     else if (k == "--warmup") o.warmup = std::stod(v);
     else if (k == "--duration") o.duration = std::stod(v);
     else if (k == "--drain") o.drain = std::stod(v);
+    else if (k == "--after-rate") o.after_rate = std::stod(v);
+    else if (k == "--after-duration") o.after_duration = std::stod(v);
     else if (k == "--size") o.size = std::stoi(v);
     else if (k == "--sources") o.sources = std::stoi(v);
     else if (k == "--shard") o.shard = std::stoi(v);
@@ -221,6 +227,11 @@ struct Stats {
   double errors = 0;
   std::uint64_t window_start = ~0ull, window_end = ~0ull;  // ns; nothing counts before the window
   bool in_window(std::uint64_t ns) const { return ns >= window_start && ns < window_end; }
+  // The window after it (relay --after-rate): what was sent then, delivered, and how fast.
+  std::uint64_t after_start = ~0ull, after_end = ~0ull;
+  bool in_after(std::uint64_t ns) const { return ns >= after_start && ns < after_end; }
+  double sent_after = 0, delivered_after = 0;
+  Histogram lat_after;
   double sent_c = 0, acked_c = 0, delivered_c = 0;  // customer -> agent
   double sent_a = 0, acked_a = 0, delivered_a = 0;  // agent -> customer
   double dup = 0, ooo = 0;
@@ -528,6 +539,7 @@ void send_message(Client& c, Conv& cv) {
   f += text;
   f += "\"}";
   if (g_stats.in_window(ns)) (cust ? g_stats.sent_c : g_stats.sent_a) += 1;
+  else if (g_stats.in_after(ns)) g_stats.sent_after += 1;
   c.ws->send(std::move(f));
 }
 
@@ -567,6 +579,9 @@ void on_exceed_message(Client& c, json::object const& o) {
     if (g_stats.in_window(st.ns)) {
       ++g_stats.delivered_c;
       g_stats.lat_c2a.add((now - st.ns) / 1000);
+    } else if (g_stats.in_after(st.ns)) {
+      ++g_stats.delivered_after;
+      g_stats.lat_after.add((now - st.ns) / 1000);
     }
     if (g_net->opt.reply && g_ex.sending) send_message(c, cv);
   } else {
@@ -574,6 +589,9 @@ void on_exceed_message(Client& c, json::object const& o) {
     if (g_stats.in_window(st.ns)) {
       ++g_stats.delivered_a;
       g_stats.lat_a2c.add((now - st.ns) / 1000);
+    } else if (g_stats.in_after(st.ns)) {
+      ++g_stats.delivered_after;
+      g_stats.lat_after.add((now - st.ns) / 1000);
     }
   }
 }
@@ -871,8 +889,19 @@ awaitable<void> exceed_relay(Result& r) {
   w.begin();
   co_await pace(senders, customer_rate, g_stats.window_end);
   w.end(r);
+  if (o.after_rate > 0) {
+    g_stats.after_start = now_ns();
+    g_stats.after_end = g_stats.after_start + static_cast<std::uint64_t>(o.after_duration * 1e9);
+    co_await pace(senders, o.after_rate / o.shards / (o.reply ? 2.0 : 1.0), g_stats.after_end);
+  }
   g_ex.sending = false;
   co_await sleep_s(o.drain);
+  // Connections the server closed (or that failed) during the run: a
+  // well-behaved client must not be one of them, even under overload.
+  double closed = 0;
+  for (auto const& c : g_ex.customers) closed += c->failed ? 1 : 0;
+  for (auto const& c : g_ex.agents) closed += c->failed ? 1 : 0;
+  r.values["closed"] = closed;
 }
 
 // ------------------------------------------------------------------ MQTT 3.1.1 over WebSocket
@@ -1342,6 +1371,10 @@ awaitable<void> run(Result& r, int& rc) {
       r.values["acked_a"] = g_stats.acked_a;
       r.values["delivered_c"] = g_stats.delivered_c;
       r.values["delivered_a"] = g_stats.delivered_a;
+      r.values["sent_after"] = g_stats.sent_after;
+      r.values["delivered_after"] = g_stats.delivered_after;
+      r.values["after_s"] = o.after_rate > 0 ? o.after_duration : 0;
+      r.hists["lat_after"] = g_stats.lat_after;
     } else if (o.scenario == "idle") {
       co_await idle(r);
     } else if (o.scenario == "storm") {

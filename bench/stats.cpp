@@ -246,6 +246,16 @@ void print_result(Result const& r) {
     kv(line, "redis_cpu_pct", window > 0 ? redis_cpu / window / 1e4 : 0);
     kv(line, "loadgen_cpu_pct", window > 0 ? lg_cpu / window / 1e4 : 0);
     kv(line, "server_rss_mb", get(r, "server_rss_end") / 1048576.0);
+    kv(line, "closed", get(r, "closed"));
+    if (get(r, "after_s") > 0) {
+      // The window after the measured one (--after-rate): delivery and
+      // latency once the offered load fell back.
+      auto const& after = r.hists.count("lat_after") ? r.hists.at("lat_after") : Histogram();
+      kv(line, "after_offered_per_s", get(r, "sent_after") / get(r, "after_s"));
+      kv(line, "after_delivered_per_s", get(r, "delivered_after") / get(r, "after_s"));
+      kv(line, "after_p50_us", after.quantile(0.5));
+      kv(line, "after_p99_us", after.quantile(0.99));
+    }
   } else if (scenario == "idle") {
     double n = get(r, "sessions");
     double d_rss = get(r, "server_rss_full") - get(r, "base_rss");
