@@ -124,6 +124,86 @@ void WsReader::control(std::uint8_t opcode, std::string_view payload, WsSink& si
   }
 }
 
+// A frame's header as it arrived.
+struct FrameHead {
+  bool fin = false, masked = false;
+  std::uint8_t rsv = 0, opcode = 0;
+  std::uint64_t len = 0;     // the payload's length
+  std::size_t size = 0;      // the header's own length, the mask key included
+  unsigned char key[4] = {};
+  bool control() const noexcept { return (opcode & 0x08) != 0; }
+  bool untrusted_length() const noexcept { return (len >> 63) != 0 || (control() && len > 125); }
+};
+
+namespace {
+
+// Reads the header at h[0, avail); false while it is not all there.
+bool read_head(unsigned char const* h, std::size_t avail, FrameHead& f) {
+  if (avail < 2) return false;
+  f.fin = (h[0] & 0x80) != 0;
+  f.rsv = h[0] & 0x70;
+  f.opcode = h[0] & 0x0F;
+  f.masked = (h[1] & 0x80) != 0;
+  f.len = h[1] & 0x7F;
+  f.size = 2;
+  if (f.len == 126) {
+    if (avail < 4) return false;
+    f.len = (std::uint64_t{h[2]} << 8) | h[3];
+    f.size = 4;
+  } else if (f.len == 127) {
+    if (avail < 10) return false;
+    f.len = 0;
+    for (int k = 0; k < 8; ++k) f.len = (f.len << 8) | h[2 + k];
+    f.size = 10;
+  }
+  if (f.masked) {
+    if (avail < f.size + 4) return false;
+    std::memcpy(f.key, h + f.size, 4);
+    f.size += 4;
+  }
+  return true;
+}
+
+}  // namespace
+
+char const* WsReader::problem(FrameHead const& f, std::uint16_t& code) const {
+  code = ws_close::protocol_error;
+  if (f.rsv != 0) return "reserved bits set (no extension was agreed)";
+  if (!f.masked) return "an unmasked frame from a client";
+  if (f.len >> 63) return "a frame length with the top bit set";
+  if (f.control()) {
+    if (f.opcode > ws_opcode::pong) return "an unknown control opcode";
+    if (!f.fin || f.len > 125) return "a fragmented or long control frame";
+    return nullptr;
+  }
+  if (f.opcode > ws_opcode::binary) return "an unknown data opcode";
+  if (f.opcode == ws_opcode::continuation && !in_message_) return "a continuation without a message";
+  if (f.opcode != ws_opcode::continuation && in_message_) return "a new message inside another";
+  if (f.len + message_.size() > max_message_) {
+    code = ws_close::too_big;
+    return "a message over the size limit";
+  }
+  return nullptr;
+}
+
+void WsReader::data_frame(FrameHead const& f, std::string_view payload, WsSink& sink) {
+  if (f.opcode != ws_opcode::continuation && f.fin) {
+    deliver(payload, f.opcode == ws_opcode::text, sink);  // the usual case: no copy
+    return;
+  }
+  if (f.opcode != ws_opcode::continuation) {
+    in_message_ = true;
+    message_text_ = f.opcode == ws_opcode::text;
+  }
+  message_.append(payload);
+  if (f.fin) {
+    in_message_ = false;
+    std::string whole = std::move(message_);
+    message_ = std::string();
+    deliver(whole, message_text_, sink);
+  }
+}
+
 std::size_t WsReader::feed(char* data, std::size_t n, WsSink& sink) {
   std::size_t i = 0;
   while (i < n && !closed_) {
@@ -133,91 +213,35 @@ std::size_t WsReader::feed(char* data, std::size_t n, WsSink& sink) {
       i += k;
       continue;
     }
-    auto const* h = reinterpret_cast<unsigned char const*>(data + i);
-    std::size_t const avail = n - i;
-    if (avail < 2) break;
-    bool const fin = (h[0] & 0x80) != 0;
-    std::uint8_t const rsv = h[0] & 0x70;
-    std::uint8_t const opcode = h[0] & 0x0F;
-    bool const masked = (h[1] & 0x80) != 0;
-    std::uint64_t len = h[1] & 0x7F;
-    std::size_t header = 2;
-    if (len == 126) {
-      if (avail < 4) break;
-      len = (std::uint64_t{h[2]} << 8) | h[3];
-      header = 4;
-    } else if (len == 127) {
-      if (avail < 10) break;
-      len = 0;
-      for (int k = 0; k < 8; ++k) len = (len << 8) | h[2 + k];
-      header = 10;
-    }
-    if (masked) header += 4;
-    if (avail < header) break;
-    bool const is_control = (opcode & 0x08) != 0;
-
+    FrameHead f;
+    if (!read_head(reinterpret_cast<unsigned char const*>(data + i), n - i, f)) break;
+    // Past a refusal only a close frame matters; a frame refused now is
+    // skipped as it streams in, so the peer's close frame is still seen.
+    // A length that cannot be trusted ends the parse.
+    bool skip = refused_ && !f.control();
     if (!refused_) {
-      char const* bad = nullptr;
-      std::uint16_t code = ws_close::protocol_error;
-      if (rsv != 0) bad = "reserved bits set (no extension was agreed)";
-      else if (!masked) bad = "an unmasked frame from a client";
-      else if (len >> 63) bad = "a frame length with the top bit set";
-      else if (is_control && (opcode > ws_opcode::pong)) bad = "an unknown control opcode";
-      else if (is_control && (!fin || len > 125)) bad = "a fragmented or long control frame";
-      else if (!is_control && opcode > ws_opcode::binary) bad = "an unknown data opcode";
-      else if (opcode == ws_opcode::continuation && !in_message_) bad = "a continuation without a message";
-      else if (!is_control && opcode != ws_opcode::continuation && in_message_) bad = "a new message inside another";
-      else if (!is_control && len + message_.size() > max_message_) {
-        bad = "a message over the size limit";
-        code = ws_close::too_big;
+      std::uint16_t code = 0;
+      if (char const* why = problem(f, code)) {
+        refuse(sink, code, why);
+        skip = true;
       }
-      if (bad) {
-        refuse(sink, code, bad);
-        // A frame whose length can be trusted is skipped as it streams in,
-        // to reach the peer's close frame; one that cannot ends the parse.
-        if (len >> 63 || (is_control && len > 125)) {
-          closed_ = true;
-          return n;
-        }
-        skip_ = len;
-        i += header;
-        continue;
-      }
-    } else if (!is_control || len > 125 || len >> 63) {
-      // Past a refusal only a close frame matters; everything else streams by.
-      if (len >> 63) {
+    }
+    if (skip || (refused_ && f.untrusted_length())) {
+      if (f.untrusted_length()) {
         closed_ = true;
         return n;
       }
-      skip_ = len;
-      i += header;
+      skip_ = f.len;
+      i += f.size;
       continue;
     }
-
-    if (avail - header < len) break;  // the payload is not all here yet
-    char* payload = data + i + header;
-    auto const size = static_cast<std::size_t>(len);
-    if (masked) unmask(payload, size, h + header - 4);
-    i += header + size;
-    std::string_view const view(payload, size);
-
-    if (is_control) {
-      control(opcode, view, sink);
-    } else if (opcode != ws_opcode::continuation && fin) {
-      deliver(view, opcode == ws_opcode::text, sink);  // the usual case: no copy
-    } else {
-      if (opcode != ws_opcode::continuation) {
-        in_message_ = true;
-        message_text_ = opcode == ws_opcode::text;
-      }
-      message_.append(view);
-      if (fin) {
-        in_message_ = false;
-        std::string whole = std::move(message_);
-        message_ = std::string();
-        deliver(whole, message_text_, sink);
-      }
-    }
+    if (n - i - f.size < f.len) break;  // the payload is not all here yet
+    char* payload = data + i + f.size;
+    auto const size = static_cast<std::size_t>(f.len);
+    if (f.masked) unmask(payload, size, f.key);
+    i += f.size + size;
+    if (f.control()) control(f.opcode, std::string_view(payload, size), sink);
+    else data_frame(f, std::string_view(payload, size), sink);
     if (!sink.ws_more()) break;
   }
   if (closed_) return n;  // nothing after the close frame is read

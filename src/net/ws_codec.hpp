@@ -18,6 +18,8 @@
 
 namespace exceed::net {
 
+struct FrameHead;  // ws_codec.cpp
+
 // Close codes the reader gives for what it refuses (RFC 6455 §7.4.1).
 namespace ws_close {
 inline constexpr std::uint16_t normal = 1000;
@@ -70,6 +72,10 @@ class WsReader {
   std::size_t held_bytes() const noexcept { return message_.capacity(); }
 
  private:
+  // Why a frame with this header may not be taken (nullptr: it may), and
+  // the close code for it.
+  char const* problem(FrameHead const& f, std::uint16_t& code) const;
+  void data_frame(FrameHead const& f, std::string_view payload, WsSink& sink);
   void refuse(WsSink& sink, std::uint16_t code, std::string_view why);
   void deliver(std::string_view data, bool text, WsSink& sink);
   void control(std::uint8_t opcode, std::string_view payload, WsSink& sink);
