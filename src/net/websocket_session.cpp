@@ -391,7 +391,7 @@ void WsSession<Stream>::consume(char* data, std::size_t n) {
     if (used < n && !gone_) pending_.assign(data + used, n - used);
     return;
   }
-  pending_.append(data, n);
+  if (n > 0) pending_.append(data, n);
   auto const used = reader_.feed(pending_.data(), pending_.size(), *this);
   if (gone_) return;
   if (used == pending_.size()) pending_ = std::string();
