@@ -42,7 +42,6 @@ class Db {
   store::Db& store() noexcept { return store_; }
   store::Keys const& keys() const noexcept { return store_.keys(); }
   std::string const& prefix() const noexcept { return store_.keys().prefix(); }
-  std::string key(std::string_view suffix) const { return prefix() + std::string(suffix); }
   store::Connection& connection() noexcept { return store_.connection(); }
   bool connected() const noexcept { return store_.connected(); }
   store::Scripts const& scripts() const noexcept { return store_.scripts(); }
