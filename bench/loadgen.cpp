@@ -232,6 +232,16 @@ struct Stats {
   bool in_after(std::uint64_t ns) const { return ns >= after_start && ns < after_end; }
   double sent_after = 0, delivered_after = 0;
   Histogram lat_after;
+  // The same by the second of the after window a message was sent in: when
+  // latency came back.
+  std::vector<Histogram> lat_after_by_s;
+  void add_after(std::uint64_t sent_ns, std::uint64_t now_ns) {
+    auto const us = (now_ns - sent_ns) / 1000;
+    lat_after.add(us);
+    auto const second = static_cast<std::size_t>((sent_ns - after_start) / 1'000'000'000ull);
+    if (lat_after_by_s.size() <= second) lat_after_by_s.resize(second + 1);
+    lat_after_by_s[second].add(us);
+  }
   double sent_c = 0, acked_c = 0, delivered_c = 0;  // customer -> agent
   double sent_a = 0, acked_a = 0, delivered_a = 0;  // agent -> customer
   double dup = 0, ooo = 0;
@@ -581,7 +591,7 @@ void on_exceed_message(Client& c, json::object const& o) {
       g_stats.lat_c2a.add((now - st.ns) / 1000);
     } else if (g_stats.in_after(st.ns)) {
       ++g_stats.delivered_after;
-      g_stats.lat_after.add((now - st.ns) / 1000);
+      g_stats.add_after(st.ns, now);
     }
     if (g_net->opt.reply && g_ex.sending) send_message(c, cv);
   } else {
@@ -591,7 +601,7 @@ void on_exceed_message(Client& c, json::object const& o) {
       g_stats.lat_a2c.add((now - st.ns) / 1000);
     } else if (g_stats.in_after(st.ns)) {
       ++g_stats.delivered_after;
-      g_stats.lat_after.add((now - st.ns) / 1000);
+      g_stats.add_after(st.ns, now);
     }
   }
 }
@@ -1375,6 +1385,11 @@ awaitable<void> run(Result& r, int& rc) {
       r.values["delivered_after"] = g_stats.delivered_after;
       r.values["after_s"] = o.after_rate > 0 ? o.after_duration : 0;
       r.hists["lat_after"] = g_stats.lat_after;
+      for (std::size_t i = 0; i < g_stats.lat_after_by_s.size(); ++i) {
+        char key[32];
+        std::snprintf(key, sizeof key, "lat_after_s%03zu", i);
+        r.hists[key] = g_stats.lat_after_by_s[i];
+      }
     } else if (o.scenario == "idle") {
       co_await idle(r);
     } else if (o.scenario == "storm") {

@@ -255,6 +255,18 @@ void print_result(Result const& r) {
       kv(line, "after_delivered_per_s", get(r, "delivered_after") / get(r, "after_s"));
       kv(line, "after_p50_us", after.quantile(0.5));
       kv(line, "after_p99_us", after.quantile(0.99));
+      // The first second of the after window from which every second's p99
+      // stays under 50 ms: how long the backlog of the overload took to go.
+      int const seconds = static_cast<int>(get(r, "after_s"));
+      int recovered = -1;
+      for (int i = seconds - 1; i >= 0; --i) {
+        char key[32];
+        std::snprintf(key, sizeof key, "lat_after_s%03d", i);
+        auto it = r.hists.find(key);
+        if (it == r.hists.end() || it->second.count() == 0 || it->second.quantile(0.99) >= 50'000) break;
+        recovered = i;
+      }
+      kv(line, "after_recovered_s", recovered);
     }
   } else if (scenario == "idle") {
     double n = get(r, "sessions");
