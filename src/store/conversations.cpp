@@ -16,8 +16,6 @@ core::ConversationStatus status_or(std::string_view s, core::ConversationStatus 
   return st.value_or(fallback);
 }
 
-std::string text_of_number(double d) { return boost::json::serialize(boost::json::value(d)); }
-
 }  // namespace
 
 Result<Conversation> conversation_of(Reply const& flat, std::string_view what) {
@@ -102,14 +100,8 @@ asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
                                 s.subject,
                                 s.offline_notice,
                                 s.after_hours_notice,
-                                s.ticket_when_offline ? "1" : "0",
-                                s.sla.name,
-                                std::to_string(s.sla.first_response),
-                                std::to_string(s.sla.next_response),
-                                std::to_string(s.sla.resolution),
-                                text_of_number(s.sla.warning_ratio)};
-  append_deadlines(args, s.sla, s.deadlines ? *s.deadlines
-                                     : core::sla_deadlines(s.sla, core::BusinessHours{}, core::TimeZone::utc(), s.now));
+                                s.ticket_when_offline ? "1" : "0"};
+  append_policy(args, s.sla, s.deadlines, s.now);
   auto r = co_await db_.run(db_.scripts().start, std::move(args));
   if (!r) co_return r.failure();
   Row row(*r, "start");

@@ -1,5 +1,8 @@
 #include "store/decode.hpp"
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -11,6 +14,8 @@ std::optional<std::int64_t> parse_integer(std::string_view s) noexcept {
   if (ec != std::errc{} || end == s.data()) return std::nullopt;
   return v;
 }
+
+std::string text_of_number(double d) { return boost::json::serialize(boost::json::value(d)); }
 
 std::optional<double> parse_real(std::string_view s) noexcept {
   if (s.empty()) return std::nullopt;

@@ -62,5 +62,8 @@ std::optional<std::int64_t> parse_integer(std::string_view s) noexcept;
 // A whole text as a number (a score as Redis writes it: "17", "1.5e+16",
 // "inf"); nullopt for anything else.
 std::optional<double> parse_real(std::string_view s) noexcept;
+// A number as a script argument: the shortest text that reads back as the
+// same double ("0.8", "1.5e+16"), as Lua's tonumber and parse_real read it.
+std::string text_of_number(double d);
 
 }  // namespace exceed::store

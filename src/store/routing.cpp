@@ -10,8 +10,6 @@ namespace exceed::store {
 namespace asio = boost::asio;
 namespace {
 
-std::string text_of_number(double d) { return boost::json::serialize(boost::json::value(d)); }
-
 // -1 (nothing measured) or the customer's wait in the queue.
 std::optional<core::Millis> wait_of(std::int64_t ms) {
   if (ms < 0) return std::nullopt;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "core/response_clock.hpp"
+#include "store/decode.hpp"
 
 #include <string>
 #include <vector>
@@ -24,6 +25,20 @@ inline void append_deadlines(std::vector<std::string>& args, core::SlaPolicy con
   add(d.first_response, core::SlaMetric::first_response);
   add(d.next_response, core::SlaMetric::next_response);
   add(d.resolution, core::SlaMetric::resolution);
+}
+
+// A policy as start.lua and ticket_create.lua read it: its name, three
+// targets and warning ratio, then its deadlines from `now` (core's, in the
+// team's hours, or the wall clock's when the caller computed none).
+inline void append_policy(std::vector<std::string>& args, core::SlaPolicy const& policy,
+                          std::optional<core::SlaDeadlines> const& deadlines, core::Millis now) {
+  args.push_back(policy.name);
+  args.push_back(std::to_string(policy.first_response));
+  args.push_back(std::to_string(policy.next_response));
+  args.push_back(std::to_string(policy.resolution));
+  args.push_back(text_of_number(policy.warning_ratio));
+  append_deadlines(args, policy,
+                   deadlines ? *deadlines : core::sla_deadlines(policy, core::BusinessHours{}, core::TimeZone::utc(), now));
 }
 
 }  // namespace exceed::store

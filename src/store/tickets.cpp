@@ -11,8 +11,6 @@ namespace exceed::store {
 namespace asio = boost::asio;
 namespace {
 
-std::string text_of_number(double d) { return boost::json::serialize(boost::json::value(d)); }
-
 // "a,b" -> {"a", "b"}; "" -> {}.
 std::vector<std::string> split_tags(std::string_view csv) {
   std::vector<std::string> out;
@@ -117,14 +115,8 @@ asio::awaitable<Result<Ticket>> TicketStore::create(NewTicket const& t) {
                                 t.conversation,
                                 t.follow_up_of,
                                 t.actor,
-                                std::to_string(t.now),
-                                t.sla.name,
-                                std::to_string(t.sla.first_response),
-                                std::to_string(t.sla.next_response),
-                                std::to_string(t.sla.resolution),
-                                text_of_number(t.sla.warning_ratio)};
-  append_deadlines(args, t.sla, t.deadlines ? *t.deadlines
-                                     : core::sla_deadlines(t.sla, core::BusinessHours{}, core::TimeZone::utc(), t.now));
+                                std::to_string(t.now)};
+  append_policy(args, t.sla, t.deadlines, t.now);
   co_return written(co_await db_.run(db_.scripts().ticket_create, std::move(args)), "ticket_create");
 }
 

@@ -152,6 +152,20 @@ std::int64_t moved_deadline(Deployment& d, std::string const& conv, std::int64_t
   return due;
 }
 
+// Casey's chat with ann: answered once, then she writes again, which starts
+// her next-response wait. Returns the ack of that message.
+Frame customer_waits_again(Deployment& d) {
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "My parcel is late");
+  accept(ann, conv);
+  REQUIRE(ok(send(ann, conv, "Let me look", "a-1")));
+  auto ack = send(casey, conv, "It was due on Monday", "c-2");
+  REQUIRE(ok(ack));
+  return ack;
+}
+
 }  // namespace
 
 TEST_CASE("a customer's wait in a chat falls due in the team's business hours, not on the wall clock") {
@@ -173,14 +187,8 @@ TEST_CASE("a customer's wait in a chat falls due in the team's business hours, n
                                       << "\"]\n[sla.default]\nfirst_response_s = 60\nnext_response_s = 600\nresolution_s = 0\n"
                                       << "warning_ratio = 0.5\n";
   Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
-  d.user("ann");
-  auto ann = agent(d.port(), "ann");
-  auto casey = customer(d.port());
-  auto conv = start_chat(casey, "My parcel is late");
-  accept(ann, conv);
-  REQUIRE(ok(send(ann, conv, "Let me look", "a-1")));
-  auto ack = send(casey, conv, "It was due on Monday", "c-2");
-  REQUIRE(ok(ack));
+  auto const ack = customer_waits_again(d);
+  auto const conv = str(ack, "conversation_id");
   std::int64_t const ts = ack.at("ts").as_int64();
   std::int64_t const wall = ts + 600'000;
   std::int64_t const local_day = 86'400'000;
@@ -198,14 +206,7 @@ TEST_CASE("a customer's wait in a chat falls due in the team's business hours, n
 
 TEST_CASE("a customer's wait in a chat of a team without business hours runs on the wall clock") {
   Deployment d;
-  d.user("ann");
-  auto ann = agent(d.port(), "ann");
-  auto casey = customer(d.port());
-  auto conv = start_chat(casey, "My parcel is late");
-  accept(ann, conv);
-  REQUIRE(ok(send(ann, conv, "Let me look", "a-1")));
-  auto ack = send(casey, conv, "It was due on Monday", "c-2");
-  REQUIRE(ok(ack));
+  auto const ack = customer_waits_again(d);
   auto const due = redis_cli(d.redis.port(), "HGET exceed:conv:" + str(ack, "conversation_id") + " sla_due_next_response");
   REQUIRE(due == std::to_string(ack.at("ts").as_int64() + 120'000));  // next_response_s = 120, the default
 }

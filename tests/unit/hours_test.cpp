@@ -2,25 +2,16 @@
 #include "core/hours.hpp"
 #include "core/schedule.hpp"
 #include "core/ticket.hpp"
+#include "zone_file.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 
 using namespace exceed::core;
 
 namespace {
 
-TimeZone zone(std::string const& name) {
-  std::ifstream in("/usr/share/zoneinfo/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto tz = TimeZone::from_tzif(ss.str());
-  REQUIRE(tz);
-  return *tz;
-}
+TimeZone zone(std::string const& name) { return exceed::test::zone_file(name); }
 
 Millis at(char const* rfc3339) { return parse_rfc3339(rfc3339).value(); }
 

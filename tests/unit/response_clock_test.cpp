@@ -1,11 +1,10 @@
 // The response clock and SLA timers with a fake clock.
 #include "core/response_clock.hpp"
 #include "core/schedule.hpp"
+#include "zone_file.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 
 using namespace exceed::core;
 using K = ClockEvent::Kind;
@@ -128,15 +127,7 @@ TEST_CASE("an SLA warning says the seconds left, a breach how late it is") {
 namespace {
 constexpr Millis minute = 60 * s;
 
-TimeZone berlin() {
-  std::ifstream in("/usr/share/zoneinfo/Europe/Berlin", std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto tz = TimeZone::from_tzif(ss.str());
-  REQUIRE(tz);
-  return *tz;
-}
+TimeZone berlin() { return exceed::test::zone_file("Europe/Berlin"); }
 
 BusinessHours weekdays() {
   BusinessHours h;
