@@ -195,6 +195,7 @@ struct Handlers {
     json::value const& id;
     ToClient(Client& client, json::value const& request_id) : c(client), id(request_id) {}
     void ack(json::object fields) override { c.send(encode_ack(id, std::move(fields))); }
+    void ack(protocol::JsonOut const& fields) override { c.send(encode_ack(id, fields)); }
   };
   void answered(Answer const& a) {
     if (!a) fail(to_outcome(a.failure()));

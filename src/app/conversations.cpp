@@ -145,12 +145,12 @@ asio::awaitable<Answer> Conversations::send(Sender const& s, protocol::MessageSe
   auto stored = co_await d_.store.append(a);
   if (!stored) co_return stored.failure();
   auto const r = std::move(*stored);
-  json::object result;
-  result["conversation_id"] = m.conversation_id;
-  result["seq"] = r.seq;
-  result["ts"] = r.ts;
-  result["duplicate"] = r.duplicate;
-  reply.ack(std::move(result));
+  // The ack and the event are the frames of every message: written straight
+  // into their text (protocol/json_out.hpp), no DOM.
+  protocol::JsonOut result;
+  result.text("conversation_id", m.conversation_id).integer("seq", r.seq).integer("ts", r.ts)
+      .boolean("duplicate", r.duplicate);
+  reply.ack(result);
   if (r.duplicate) {
     // A retried message was stored by an attempt that may have died before
     // its event went out (a lost ack, a restart, Redis gone after the
@@ -161,18 +161,15 @@ asio::awaitable<Answer> Conversations::send(Sender const& s, protocol::MessageSe
   d_.hooks.message_received();
   if (r.first_response) d_.hooks.first_response(*r.first_response);
   if (!r.breached.empty()) d_.hooks.sla_breach(r.breached);
-  json::object ev;
-  ev["conversation_id"] = m.conversation_id;
-  ev["seq"] = r.seq;
-  ev["ts"] = r.ts;
-  json::object from = person(s.actor.user_id, s.name);
-  from["role"] = wire_role(s.actor.role);
-  ev["from"] = std::move(from);
-  ev["text"] = m.text;
-  ev["client_msg_id"] = m.client_msg_id;
+  protocol::JsonOut ev;
+  ev.text("conversation_id", m.conversation_id).integer("seq", r.seq).integer("ts", r.ts);
+  ev.open("from").text("id", s.actor.user_id).text("name", s.name).text("role", wire_role(s.actor.role)).close();
+  ev.text("text", m.text).text("client_msg_id", m.client_msg_id);
   if (!a.attachment.empty()) {
+    // The file's JSON as the attachment feature wrote it; checked, as it was
+    // when it went through a DOM, so a bad record cannot break the frame.
     std::error_code ec;
-    if (auto file = json::parse(a.attachment, ec); !ec) ev["attachment"] = std::move(file);
+    if (auto file = json::parse(a.attachment, ec); !ec && file.is_object()) ev.raw("attachment", a.attachment);
   }
   d_.publisher.publish(both_sides(r.visitor, r.agent), encode_event("message", std::move(ev)));
   // The wait this message started was armed on the wall clock; in a team

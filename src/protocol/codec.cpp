@@ -448,6 +448,21 @@ std::string encode_ack(json::value const& id, json::object result) {
   return json::serialize(frame);
 }
 
+std::string encode_ack(json::value const& id, JsonOut const& result) {
+  std::string frame;
+  auto const members = result.members();
+  frame.reserve(members.size() + 48);
+  frame.append(R"({"type":"ack","id":)");
+  if (id.is_string())
+    append_json_string(frame, id.get_string());
+  else
+    frame.append(json::serialize(id));
+  if (!members.empty()) frame.push_back(',');
+  frame.append(members);
+  frame.push_back('}');
+  return frame;
+}
+
 std::string encode_error(json::value const& id, error code, std::string_view message) {
   count_error(code);
   json::object frame;
@@ -464,6 +479,18 @@ std::string encode_event(std::string_view type, json::object fields) {
   frame["type"] = type;
   for (auto& kv : fields) frame[kv.key()] = std::move(kv.value());
   return json::serialize(frame);
+}
+
+std::string encode_event(std::string_view type, JsonOut const& fields) {
+  std::string frame;
+  auto const members = fields.members();
+  frame.reserve(members.size() + type.size() + 16);
+  frame.append(R"({"type":)");
+  append_json_string(frame, type);
+  if (!members.empty()) frame.push_back(',');
+  frame.append(members);
+  frame.push_back('}');
+  return frame;
 }
 
 }  // namespace exceed::protocol

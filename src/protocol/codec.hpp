@@ -8,6 +8,7 @@
 #include "core/domain.hpp"
 #include "core/visitors.hpp"
 #include "protocol/errors.hpp"
+#include "protocol/json_out.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -194,5 +195,8 @@ std::string encode_ack(boost::json::value const& id, boost::json::object result 
 std::string encode_error(boost::json::value const& id, error code, std::string_view message);
 // An event: `fields` gets "type": type added in front.
 std::string encode_event(std::string_view type, boost::json::object fields);
+// The same two from members written by JsonOut (json_out.hpp), for the hot path.
+std::string encode_ack(boost::json::value const& id, JsonOut const& result);
+std::string encode_event(std::string_view type, JsonOut const& fields);
 
 }  // namespace exceed::protocol

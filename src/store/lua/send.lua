@@ -17,7 +17,10 @@
 -- record needs (the SLA targets and deadlines too), HSETNX claims the
 -- client_msg_id, XADD appends, one HSET writes the record's changes; only
 -- the response clock's start (one ZADD) or stop (ZREM and its counters)
--- comes on top.
+-- comes on top. Each redis.call costs more glue than its command here, and
+-- Lua formats a number into a string with sprintf, so the seq is formatted
+-- once and the answer clears waiting_since in that HSET ('' is "not
+-- waiting") rather than with an HDEL (docs/PERFORMANCE.md, round 3).
 local FIELDS = {'status', 'visitor', 'agent', 'offered_to', 'team', 'first_customer_at', 'first_response_at',
   'ticket', 'waiting_since', 'seq', 'sla_first_response', 'sla_next_response', 'sla_ratio',
   'sla_due_first_response', 'sla_due_next_response'}
@@ -43,23 +46,25 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
     return earlier(c, dedup, key) or err('conflict', 'the conversation is resolved')
   end
   local seq = num(c[10]) + 1
-  if redis.call('HSETNX', dedup, key, seq .. ':' .. now) == 0 then return earlier(c, dedup, key) end
+  local s = tostring(seq)
+  if redis.call('HSETNX', dedup, key, s .. ':' .. now) == 0 then return earlier(c, dedup, key) end
   if att ~= '' then
-    redis.call('XADD', k .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
+    redis.call('XADD', k .. ':msgs', '0-' .. s, 'ts', now, 'role', role, 'uid', user,
       'name', name, 'text', text, 'cmid', cmid, 'att', att)
   else
-    redis.call('XADD', k .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', user,
+    redis.call('XADD', k .. ':msgs', '0-' .. s, 'ts', now, 'role', role, 'uid', user,
       'name', name, 'text', text, 'cmid', cmid)
   end
-  local set = {'seq', seq}
+  local set = {'seq', s}
   local t = tonumber(now)
   local first_response, breached = -1, ''
   local wait = {'', '', 0, '0'}
   local metric = c[7] and 'next_response' or 'first_response'
+  local waiting = c[9] and c[9] ~= ''
   if role == 'customer' then
     if not c[6] then set[#set + 1] = 'first_customer_at'; set[#set + 1] = now end
     -- The first unanswered message starts the response clock.
-    if not c[9] and c[1] ~= 'ticket' then
+    if not waiting and c[1] ~= 'ticket' then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = now
       local target = num(c[7] and c[12] or c[11])
@@ -79,8 +84,9 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
       first_response = t - tonumber(c[6])
       metric_sample('fr', conv, c[5], user, first_response, now)
     end
-    if c[9] then
-      redis.call('HDEL', k, 'waiting_since')
+    if waiting then
+      set[#set + 1] = 'waiting_since'
+      set[#set + 1] = ''
       local due = c[7] and c[15] or c[14]
       if sla_settle(conv, metric, t, c[5], user, due) == 'breached' then breached = metric end
     end
