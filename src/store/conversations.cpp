@@ -264,7 +264,9 @@ asio::awaitable<Result<std::optional<Message>>> ConversationStore::last_message(
 
 asio::awaitable<Result<ConversationStore::ReadMark>> ConversationStore::read(std::string const& id,
                                                                             core::Actor const& by, std::int64_t seq) {
-  auto r = co_await db_.call(db_.scripts().read, id, by.role_name(), by.user_id, by.teams_csv, std::to_string(seq));
+  // Grouped like the messages: the receipts of one turn in one script call.
+  std::vector<std::string> args{id, std::string(by.role_name()), by.user_id, by.teams_csv, std::to_string(seq)};
+  auto r = co_await db_.grouped(db_.scripts().read, std::move(args));
   if (!r) co_return r.failure();
   Row row(*r, "read");
   ReadMark out;

@@ -181,6 +181,40 @@ TEST_CASE("the messages of one turn are stored by one script call, each checked 
   }
 }
 
+TEST_CASE("the read receipts of one turn are recorded by one script call, each checked on its own") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  REQUIRE(s.wait(c.append(write("c1", agent(), "a-1", "two", t0 + 1'000))));
+  auto before = s.calls_of("evalsha");
+  // read() keeps references to its arguments: they outlive the calls.
+  struct Receipt {
+    std::string conv;
+    core::Actor by;
+    std::int64_t seq;
+  };
+  std::vector<Receipt> const receipts{{"c1", customer(), 2},
+                                      {"c1", customer("v_mallory"), 2},  // not theirs
+                                      {"c1", agent(), 99},               // past the end: capped
+                                      {"c_none", agent(), 1},            // no such conversation
+                                      {"c1", customer(), 1}};            // behind what they read: kept at 2
+  std::vector<boost::asio::awaitable<store::Result<ConversationStore::ReadMark>>> reads;
+  for (auto const& r : receipts) reads.push_back(c.read(r.conv, r.by, r.seq));
+  auto out = s.wait_all(std::move(reads));
+  REQUIRE(s.calls_of("evalsha") == before + 1);
+  REQUIRE(out[0]->seq == 2);
+  REQUIRE(out[0]->visitor == "v_casey");
+  REQUIRE(out[0]->agent == "a_ann");
+  REQUIRE(out[1].failure().refusal == core::Refusal::forbidden);
+  REQUIRE(out[2]->seq == 2);
+  REQUIRE(out[3].failure().refusal == core::Refusal::not_found);
+  REQUIRE(out[4]);
+  REQUIRE(s.raw("HGET", "exceed:conv:c1", "read_customer").str == "2");
+  REQUIRE(s.raw("HGET", "exceed:conv:c1", "read_agent").str == "2");
+}
+
 TEST_CASE("a late answer is counted against its target") {
   test::LiveStore s;
   team(s);
