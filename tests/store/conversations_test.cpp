@@ -115,6 +115,65 @@ TEST_CASE("a chat nobody can take is kept as a ticket with a notice, and stays t
   }
 }
 
+TEST_CASE("in a big team one live agent is enough for a chat to wait for them, wherever they are in the list") {
+  // start.lua looks at a few agents at random first and reads the whole
+  // team only when none of those is live: the answer must not depend on
+  // which ones the sample held.
+  test::LiveStore s;
+  s.raw("SADD", "exceed:teams", "support");
+  for (int i = 0; i < 40; ++i) {
+    auto id = "a_" + std::to_string(i);
+    s.raw("SADD", "exceed:team:support:agents", id);
+    // Online but without a connection, or connected but away: neither can take a chat.
+    s.raw("HSET", "exceed:agent:" + id, "status", i % 2 ? "online" : "away", "conns", i % 2 ? "0" : "1");
+  }
+  ConversationStore c(s.db());
+  for (int round = 0; round < 5; ++round) {
+    auto offline = chat("c_off" + std::to_string(round));
+    offline.visitor = "v_off" + std::to_string(round);
+    auto kept = s.wait(c.start(offline));
+    REQUIRE(kept->status == Status::ticket);
+    REQUIRE(kept->reason == "offline");
+  }
+  s.raw("HSET", "exceed:agent:a_27", "status", "online", "conns", "2");
+  for (int round = 0; round < 20; ++round) {
+    auto live = chat("c_live" + std::to_string(round));
+    live.visitor = "v_live" + std::to_string(round);
+    auto queued = s.wait(c.start(live));
+    REQUIRE(queued->status == Status::queued);
+    REQUIRE(queued->queue_position == round + 1);
+  }
+}
+
+TEST_CASE("a new chat's record, queue place and SLA timers are written as before the start was batched") {
+  test::LiveStore s;
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  auto f = [&](char const* field) { return s.raw("HGET", "exceed:conv:c1", field).str; };
+  CHECK(f("status") == "queued");
+  CHECK(f("seq") == "1");
+  CHECK(f("first_customer_at") == std::to_string(t0));
+  CHECK(f("waiting_since") == std::to_string(t0));
+  CHECK(f("sla_due_first_response") == std::to_string(t0 + 60'000));
+  CHECK(f("sla_due_resolution") == std::to_string(t0 + 3'600'000));
+  CHECK(s.raw("ZSCORE", "exceed:sla", "c1|first_response|warn").str == std::to_string(t0 + 48'000));
+  CHECK(s.raw("ZSCORE", "exceed:sla", "c1|first_response|breach").str == std::to_string(t0 + 60'000));
+  CHECK(s.raw("ZSCORE", "exceed:sla", "c1|resolution|breach").str == std::to_string(t0 + 3'600'000));
+  CHECK(std::stod(s.raw("ZSCORE", "exceed:queue:support", "c1").str) == std::stod(f("score")));
+  CHECK(s.raw("ZSCORE", "exceed:visitor:v_casey:convs", "c1").str == std::to_string(t0));
+
+  SECTION("without a first message no response clock runs") {
+    auto quiet = chat("c2", "");
+    quiet.visitor = "v_quiet";
+    REQUIRE(s.wait(c.start(quiet))->status == Status::queued);
+    CHECK(s.raw("HGET", "exceed:conv:c2", "seq").str == "0");
+    CHECK(s.raw("HEXISTS", "exceed:conv:c2", "waiting_since").integer == 0);
+    CHECK(s.raw("ZSCORE", "exceed:sla", "c2|first_response|breach").is_nil());
+    CHECK(s.raw("ZSCORE", "exceed:sla", "c2|resolution|breach").str == std::to_string(t0 + 3'600'000));
+  }
+}
+
 TEST_CASE("messages get gapless seqs, a retried client_msg_id its first seq, and the first answer is timed") {
   test::LiveStore s;
   team(s);

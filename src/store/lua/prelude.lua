@@ -138,17 +138,21 @@ end
 -- target} when the caller passed core's deadlines for the record's target
 -- (see sla_deadlines), else on the wall clock from `from` (callers not yet
 -- given deadlines, or a record started under another policy).
+-- When a target of `target` ms (0: none) with warning ratio `ratio` warns
+-- and falls due for a wait from `from`: core's deadlines `at` when they were
+-- computed for that target, else the wall clock. nil when there is no target.
+local function sla_plan(target, ratio, from, at)
+  target = num(target)
+  if target <= 0 then return nil end
+  if at and at[3] == target then return at[1], at[2] end
+  return from + math.floor(target * (tonumber(ratio) or 0.8)), from + target
+end
+
 local function sla_arm(id, metric, from, at)
   local key = record_key(id)
   local f = redis.call('HMGET', key, 'sla_' .. metric, 'sla_ratio')
-  local target = num(f[1])
-  if target <= 0 then return end
-  local warn, due
-  if at and at[3] == target then
-    warn, due = at[1], at[2]
-  else
-    warn, due = from + math.floor(target * (tonumber(f[2]) or 0.8)), from + target
-  end
+  local warn, due = sla_plan(f[1], f[2], from, at)
+  if not warn then return end
   redis.call('ZADD', P .. 'sla', warn, id .. '|' .. metric .. '|warn', due, id .. '|' .. metric .. '|breach')
   redis.call('HSET', key, 'sla_due_' .. metric, due)
 end

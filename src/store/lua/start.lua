@@ -26,13 +26,22 @@ local function arrival_score(q)
 end
 
 -- Why a chat of `t` cannot be live now: 'after_hours', 'offline' or ''.
+-- A few of the team's agents at random are looked at first: with agents
+-- online one of them usually is, and a big team's whole list (one HMGET an
+-- agent) is read only when none of those is.
 local function not_live(t)
   if ARGV[12] ~= '1' then return 'after_hours' end
   if ARGV[17] ~= '1' then return '' end
-  for _, a in ipairs(redis.call('SMEMBERS', P .. 'team:' .. t .. ':agents')) do
-    local f = redis.call('HMGET', ak(a), 'status', 'conns')
-    if f[1] == 'online' and num(f[2]) > 0 then return '' end
+  local function any_live(agents)
+    for _, a in ipairs(agents) do
+      local f = redis.call('HMGET', ak(a), 'status', 'conns')
+      if f[1] == 'online' and num(f[2]) > 0 then return true end
+    end
+    return false
   end
+  local team_agents, sample = P .. 'team:' .. t .. ':agents', 8
+  if any_live(redis.call('SRANDMEMBER', team_agents, sample)) then return '' end
+  if redis.call('SCARD', team_agents) > sample and any_live(redis.call('SMEMBERS', team_agents)) then return '' end
   return 'offline'
 end
 
@@ -68,33 +77,64 @@ for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
   end
 end
 if redis.call('SISMEMBER', P .. 'teams', team) == 0 then return err('bad_request', 'unknown team') end
-redis.call('HSET', ck(id), 'id', id, 'visitor', visitor, 'visitor_name', vname, 'team', team,
-  'priority', ARGV[6], 'status', 'queued', 'created_at', now, 'score', score, 'seq', 0,
+-- A new chat: its record written by one HSET, its SLA timers by one ZADD
+-- (a burst of starts is where Redis spends the most per chat; see the storm
+-- in docs/PERFORMANCE.md).
+local reason = not_live(team)
+local record = {'id', id, 'visitor', visitor, 'visitor_name', vname, 'team', team,
+  'priority', ARGV[6], 'status', reason == '' and 'queued' or 'ticket', 'created_at', now,
   'context', ARGV[7], 'preview', text, 'stage', ARGV[11], 'agent', '', 'offered_to', '',
   'sla_policy', ARGV[18], 'sla_first_response', ARGV[19], 'sla_next_response', ARGV[20], 'sla_resolution', ARGV[21],
-  'sla_ratio', ARGV[22])
+  'sla_ratio', ARGV[22], 'seq', text ~= '' and 1 or 0}
+if text ~= '' then
+  record[#record + 1] = 'first_customer_at'
+  record[#record + 1] = now
+end
+local timers, place = {}, nil
+if reason == '' then
+  local t = tonumber(now)
+  place = arrival_score(qk(team))
+  record[#record + 1] = 'score'
+  record[#record + 1] = place
+  -- The chat's resolution target, and its first response when the customer
+  -- has written (what sla_arm does for a record already stored).
+  local waits = {{'resolution', ARGV[21]}}
+  if text ~= '' then
+    record[#record + 1] = 'waiting_since'
+    record[#record + 1] = now
+    waits[2] = {'first_response', ARGV[19]}
+  end
+  for _, w in ipairs(waits) do
+    local warn, due = sla_plan(w[2], ARGV[22], t, at[w[1]])
+    if warn then
+      timers[#timers + 1] = warn
+      timers[#timers + 1] = id .. '|' .. w[1] .. '|warn'
+      timers[#timers + 1] = due
+      timers[#timers + 1] = id .. '|' .. w[1] .. '|breach'
+      record[#record + 1] = 'sla_due_' .. w[1]
+      record[#record + 1] = due
+    end
+  end
+else
+  record[#record + 1] = 'score'
+  record[#record + 1] = score
+  record[#record + 1] = 'ticketed_at_start'
+  record[#record + 1] = reason
+end
+redis.call('HSET', ck(id), unpack(record))
 redis.call('ZADD', vconvs, now, id)
 redis.call('ZADD', P .. 'convs', now, id)
 keep_visitor(visitor)
 if text ~= '' then
-  redis.call('HSET', ck(id), 'seq', 1, 'first_customer_at', now)
   redis.call('XADD', ck(id) .. ':msgs', '0-1', 'ts', now, 'role', 'customer', 'uid', visitor,
     'name', vname, 'text', text, 'cmid', '')
 end
-local reason = not_live(team)
 if reason == '' then
-  local s = arrival_score(qk(team))
-  redis.call('HSET', ck(id), 'score', s)
-  redis.call('ZADD', qk(team), s, id)
-  sla_arm(id, 'resolution', tonumber(now), at.resolution)
-  if text ~= '' then
-    redis.call('HSET', ck(id), 'waiting_since', now)
-    sla_arm(id, 'first_response', tonumber(now), at.first_response)
-  end
+  if #timers > 0 then redis.call('ZADD', P .. 'sla', unpack(timers)) end
+  redis.call('ZADD', qk(team), place, id)
   return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1, '', ''}
 end
 local ticket = ARGV[13]
-redis.call('HSET', ck(id), 'status', 'ticket', 'ticketed_at_start', reason)
 create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
 ticket_sla_start(ticket, ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], now, text ~= '', at)
 local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
