@@ -136,8 +136,11 @@ void Routing::positions(std::string const& team) {
 }
 
 asio::awaitable<void> Routing::run_positions(std::string team) {
-  // Coalesce a burst of queue changes into one round of updates.
-  asio::steady_timer pause(d_.executor, std::chrono::milliseconds(100));
+  // Coalesce a burst of queue changes into one round of updates, the longer
+  // the queue the fewer rounds (core::positions_interval_ms).
+  auto seen = waiting_seen_.find(team);
+  auto const interval = core::positions_interval_ms(seen == waiting_seen_.end() ? 0 : seen->second);
+  asio::steady_timer pause(d_.executor, std::chrono::milliseconds(interval));
   co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
   positions_pending_.erase(team);
   try {
@@ -152,6 +155,7 @@ asio::awaitable<void> Routing::run_positions(std::string team) {
 asio::awaitable<void> Routing::send_positions(std::string team) {
   auto waiting = co_await d_.store.waiting(team, max_positions);
   if (!waiting) co_return;
+  waiting_seen_[team] = waiting->size();
   json::array items;
   for (std::size_t i = 0; i < waiting->size(); ++i) {
     int position = static_cast<int>(i) + 1;

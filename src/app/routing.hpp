@@ -112,6 +112,7 @@ class Routing {
   std::set<std::string> running_;   // teams with a dispatch in progress
   std::set<std::string> again_;     // teams to re-plan when it ends
   std::set<std::string> positions_pending_;
+  std::map<std::string, std::size_t> waiting_seen_;  // per team: customers waiting at its last positions round
   std::map<std::string, core::AssignmentPace> pace_;  // per team, for estimated waits
   std::map<std::string, int> presence_debt_;          // agent -> connections Redis has not counted
   Periodic periodic_;

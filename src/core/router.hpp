@@ -13,6 +13,7 @@
 #include "core/domain.hpp"
 #include "core/refusal.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -96,6 +97,18 @@ class AssignmentPace {
   Millis last_ = 0;
   double mean_interval_s_ = 0;
 };
+
+// How long a team's queue positions wait before they are read and sent
+// again, given how many customers waited at the last round: 100 ms for a
+// short queue (changes coalesced, a customer sees their place move at
+// once), then 1 ms per waiting customer up to a second, so a long queue
+// under a burst is read (one HGET per waiting chat) and fanned out to every
+// waiting customer a few times a second, not ten.
+constexpr Millis positions_interval_ms(std::size_t waiting) noexcept {
+  constexpr Millis least = 100, most = 1000;
+  auto const by_length = static_cast<Millis>(waiting < static_cast<std::size_t>(most) ? waiting : most);
+  return by_length < least ? least : by_length;
+}
 
 // Whole seconds an offer still stands at `now`, rounded up (what the agent
 // is shown; 0 or less: it lapsed).

@@ -142,6 +142,15 @@ TEST_CASE("estimated wait grows with the position") {
   REQUIRE(estimate_wait_s(2, 0, 30) == 60);  // no history yet: the fallback per position
 }
 
+TEST_CASE("queue positions are sent less often the longer the queue, between 100 ms and a second") {
+  REQUIRE(positions_interval_ms(0) == 100);
+  REQUIRE(positions_interval_ms(99) == 100);
+  REQUIRE(positions_interval_ms(100) == 100);
+  REQUIRE(positions_interval_ms(500) == 500);
+  REQUIRE(positions_interval_ms(1000) == 1000);
+  REQUIRE(positions_interval_ms(250'000) == 1000);
+}
+
 TEST_CASE("the pace of assignments is the recent mean interval between them") {
   AssignmentPace pace;
   REQUIRE(pace.mean_interval_s() == 0);
