@@ -448,19 +448,28 @@ std::string encode_ack(json::value const& id, json::object result) {
   return json::serialize(frame);
 }
 
+namespace {
+
+// Ends a frame whose leading members are written: JsonOut's members, then '}'.
+std::string with_members(std::string frame, JsonOut const& fields) {
+  auto const members = fields.members();
+  if (!members.empty()) frame.push_back(',');
+  frame.append(members);
+  frame.push_back('}');
+  return frame;
+}
+
+}  // namespace
+
 std::string encode_ack(json::value const& id, JsonOut const& result) {
   std::string frame;
-  auto const members = result.members();
-  frame.reserve(members.size() + 48);
+  frame.reserve(result.members().size() + 48);
   frame.append(R"({"type":"ack","id":)");
   if (id.is_string())
     append_json_string(frame, id.get_string());
   else
     frame.append(json::serialize(id));
-  if (!members.empty()) frame.push_back(',');
-  frame.append(members);
-  frame.push_back('}');
-  return frame;
+  return with_members(std::move(frame), result);
 }
 
 std::string encode_error(json::value const& id, error code, std::string_view message) {
@@ -483,14 +492,10 @@ std::string encode_event(std::string_view type, json::object fields) {
 
 std::string encode_event(std::string_view type, JsonOut const& fields) {
   std::string frame;
-  auto const members = fields.members();
-  frame.reserve(members.size() + type.size() + 16);
+  frame.reserve(fields.members().size() + type.size() + 16);
   frame.append(R"({"type":)");
   append_json_string(frame, type);
-  if (!members.empty()) frame.push_back(',');
-  frame.append(members);
-  frame.push_back('}');
-  return frame;
+  return with_members(std::move(frame), fields);
 }
 
 }  // namespace exceed::protocol

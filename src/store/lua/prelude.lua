@@ -148,12 +148,17 @@ local function sla_plan(target, ratio, from, at)
   return from + math.floor(target * (tonumber(ratio) or 0.8)), from + target
 end
 
+-- The ZADD arguments of a target's two timers in `sla`: warn, then breach.
+local function sla_timers(id, metric, warn, due)
+  return warn, id .. '|' .. metric .. '|warn', due, id .. '|' .. metric .. '|breach'
+end
+
 local function sla_arm(id, metric, from, at)
   local key = record_key(id)
   local f = redis.call('HMGET', key, 'sla_' .. metric, 'sla_ratio')
   local warn, due = sla_plan(f[1], f[2], from, at)
   if not warn then return end
-  redis.call('ZADD', P .. 'sla', warn, id .. '|' .. metric .. '|warn', due, id .. '|' .. metric .. '|breach')
+  redis.call('ZADD', P .. 'sla', sla_timers(id, metric, warn, due))
   redis.call('HSET', key, 'sla_due_' .. metric, due)
 end
 

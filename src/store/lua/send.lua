@@ -67,14 +67,13 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
     if not waiting and c[1] ~= 'ticket' then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = now
-      local target = num(c[7] and c[12] or c[11])
-      if target > 0 then
-        local ratio = tonumber(c[13]) or 0.8
-        redis.call('ZADD', P .. 'sla', t + math.floor(target * ratio), conv .. '|' .. metric .. '|warn',
-          t + target, conv .. '|' .. metric .. '|breach')
+      local target = c[7] and c[12] or c[11]
+      local warn, due = sla_plan(target, c[13], t)
+      if warn then
+        redis.call('ZADD', P .. 'sla', sla_timers(conv, metric, warn, due))
         set[#set + 1] = 'sla_due_' .. metric
-        set[#set + 1] = t + target
-        wait = {metric, c[5] or '', target, c[13] or '0.8'}
+        set[#set + 1] = due
+        wait = {metric, c[5] or '', num(target), c[13] or '0.8'}
       end
     end
   else

@@ -107,10 +107,7 @@ if reason == '' then
   for _, w in ipairs(waits) do
     local warn, due = sla_plan(w[2], ARGV[22], t, at[w[1]])
     if warn then
-      timers[#timers + 1] = warn
-      timers[#timers + 1] = id .. '|' .. w[1] .. '|warn'
-      timers[#timers + 1] = due
-      timers[#timers + 1] = id .. '|' .. w[1] .. '|breach'
+      for _, v in ipairs({sla_timers(id, w[1], warn, due)}) do timers[#timers + 1] = v end
       record[#record + 1] = 'sla_due_' .. w[1]
       record[#record + 1] = due
     end
