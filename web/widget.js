@@ -980,9 +980,19 @@
     connectNow();
   }
 
-  async function connectNow() {
+  // One attempt at a time: opening the panel starts one, and a message typed
+  // while its visitor is still being made must wait for it rather than make
+  // a second visitor and socket (the first socket's answers would then be
+  // dropped, and its conversation.start never acked).
+  let connecting = null;
+  function connectNow() {
     clearTimeout(retryTimer); retryTimer = null;
-    if (ws) return;
+    if (ws || connecting) return connecting;
+    connecting = openSocket().finally(() => { connecting = null; });
+    return connecting;
+  }
+
+  async function openSocket() {
     state.conn = 'connecting';
     renderConn();
     let visitor;
@@ -998,8 +1008,7 @@
     if (visitor.user_id !== (cfg.userId || null)) {
       state.visitor = null;
       state.conn = 'idle';
-      connectNow();
-      return;
+      return openSocket();
     }
     const sock = new WebSocket(WS_URL);
     ws = sock;

@@ -86,3 +86,36 @@ test('works at 360 px wide and by keyboard alone', async () => {
   assert.equal(await launcher.evaluate((e) => e.getRootNode().activeElement === e), true);
   await ctx.close();
 });
+
+// Opening the panel starts connecting (a visitor is made first, over HTTP).
+// A customer who types before that answer comes must not start a second
+// visitor and socket: the first message then waited for an ack that came
+// on the socket the widget had dropped, and stayed "sending" for good.
+test('a message typed while the visitor is still being made is sent once, on one connection', async () => {
+  const ctx = await suite.browser.newContext();
+  const page = await ctx.newPage();
+  watchPage(page, 'slow-visitor', errors);
+  let visitorPosts = 0;
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/api/v1/visitors', async (route) => {
+    visitorPosts++;
+    await held;
+    await route.continue();
+  });
+  const sockets = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await page.goto(stack.base + '/demo/shop.html');
+  await page.click('exceed-chat >> .launcher');
+  await page.waitForSelector('exceed-chat[data-conn="connecting"]');
+  const input = page.locator('exceed-chat >> #xc-input');
+  await input.fill('Typed before the widget was connected');
+  await input.press('Enter');
+  await page.waitForSelector('exceed-chat >> .msg.pending:has-text("Typed before the widget was connected")');
+  release();
+  await page.waitForSelector('exceed-chat >> .msg.mine[data-seq="1"]:has-text("Typed before the widget was connected")');
+  assert.equal(visitorPosts, 1, 'one visitor is made');
+  assert.equal(sockets.length, 1, 'one WebSocket is opened');
+  assert.equal(await page.locator('exceed-chat >> .msg.pending').count(), 0);
+  await ctx.close();
+});
