@@ -7,6 +7,7 @@
 #include "app/assessment_rules.hpp"
 #include "app/config.hpp"
 #include "app/users.hpp"
+#include "store/cluster.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -163,19 +164,33 @@ std::string read_password() {
 // Runs one coroutine against Redis and returns its exit code.
 template <class F>
 int with_store(app::Config const& config, F body) {
+  app::validate_store(config, "configuration");
   std::string why;
-  auto ep = store::Endpoint::parse(config.redis.url, &why);
-  if (!ep) {
-    std::cerr << "exceed: redis.url: " << why << "\n";
-    return exit_usage;
-  }
-  // With sentinels configured, the primary is the one they name, as for serve.
-  if (!config.redis.sentinels.empty() && !ep->use_sentinels(config.redis.sentinels, config.redis.master_name, &why)) {
-    std::cerr << "exceed: redis.sentinels: " << why << "\n";
-    return exit_usage;
-  }
   asio::io_context io(1);
-  auto conn = store::Connection::create(io.get_executor(), *ep);
+  std::shared_ptr<store::Connection> conn;
+  std::string where;  // for "cannot reach"
+  if (!config.redis.cluster.empty()) {
+    auto seeds = store::parse_cluster_seeds(config.redis.cluster, &why);
+    if (!seeds) {
+      std::cerr << "exceed: redis.cluster: " << why << "\n";
+      return exit_usage;
+    }
+    where = "the cluster (" + config.redis.cluster.front() + ", ...)";
+    conn = store::Cluster::create(io.get_executor(), std::move(*seeds));
+  } else {
+    auto ep = store::Endpoint::parse(config.redis.url, &why);
+    if (!ep) {
+      std::cerr << "exceed: redis.url: " << why << "\n";
+      return exit_usage;
+    }
+    // With sentinels configured, the primary is the one they name, as for serve.
+    if (!config.redis.sentinels.empty() && !ep->use_sentinels(config.redis.sentinels, config.redis.master_name, &why)) {
+      std::cerr << "exceed: redis.sentinels: " << why << "\n";
+      return exit_usage;
+    }
+    where = ep->describe();
+    conn = store::Connection::create(io.get_executor(), *ep);
+  }
   app::Db db(conn, config.redis.prefix);
   int rc = 1;
   asio::co_spawn(
@@ -187,7 +202,7 @@ int with_store(app::Config const& config, F body) {
           co_await t.async_wait(asio::use_awaitable);
         }
         if (!conn->connected()) {
-          std::cerr << "exceed: cannot reach Redis at " << ep->describe() << "\n";
+          std::cerr << "exceed: cannot reach Redis at " << where << "\n";
         } else {
           rc = co_await body(db);
         }

@@ -22,6 +22,7 @@
 #include "app/attachments.hpp"
 #include "app/s3_storage.hpp"
 #include "store/attachments.hpp"
+#include "store/cluster.hpp"
 #include "app/mail.hpp"
 #include "store/mail.hpp"
 #include "app/replies.hpp"
@@ -107,16 +108,28 @@ App::~App() { hashing_.join(); }
 
 void App::start() {
   std::string why;
-  auto ep = store::Endpoint::parse(config_.redis.url, &why);
-  if (!ep) throw ConfigError("redis.url", "redis.url", why);
-  if (!config_.redis.sentinels.empty() && !ep->use_sentinels(config_.redis.sentinels, config_.redis.master_name, &why))
-    throw ConfigError("redis.sentinels", "redis.sentinels", why);
   store::Options opt;
   opt.command_timeout = std::chrono::milliseconds(config_.redis.command_timeout_ms);
+  // One primary (named by url, or found by Sentinel), or a Redis Cluster.
+  std::optional<store::Endpoint> ep;
+  std::shared_ptr<store::Cluster> cluster;
+  if (config_.redis.cluster.empty()) {
+    ep = store::Endpoint::parse(config_.redis.url, &why);
+    if (!ep) throw ConfigError("redis.url", "redis.url", why);
+    if (!config_.redis.sentinels.empty() && !ep->use_sentinels(config_.redis.sentinels, config_.redis.master_name, &why))
+      throw ConfigError("redis.sentinels", "redis.sentinels", why);
+  } else {
+    auto seeds = store::parse_cluster_seeds(config_.redis.cluster, &why);
+    if (!seeds) throw ConfigError("redis.cluster", "redis.cluster", why);
+    store::ClusterOptions copt;
+    copt.node = opt;
+    cluster = store::Cluster::create(io_.get_executor(), std::move(*seeds), copt);
+  }
 
   scan_web_root();
 
-  redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
+  if (cluster) redis_ = cluster;
+  else redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   db_->store().set_grouping(config_.redis.group_commit);
   make_features();
@@ -125,8 +138,9 @@ void App::start() {
   redis_->on_down([] { spdlog::warn("store: Redis is unreachable; requests that need it get 'unavailable'"); });
   redis_->start();
 
-  bus_ = store::Subscriber::create(
-      io_.get_executor(), *ep, [this](std::string_view, std::string_view payload) { on_bus(payload); }, opt);
+  auto on_message = [this](std::string_view, std::string_view payload) { on_bus(payload); };
+  if (cluster) bus_ = cluster->subscriber(on_message);
+  else bus_ = store::Subscriber::create(io_.get_executor(), *ep, on_message, opt);
   bus_->subscribe(db_->keys().bus());
   // Sessions wait for the join at most this long (Redis may be down).
   join_timer_.expires_after(std::chrono::seconds(3));

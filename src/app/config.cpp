@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <sstream>
+#include <string_view>
 #include <variant>
 
 namespace exceed::app {
@@ -150,6 +151,7 @@ std::map<std::string, Setter> const& setters() {
          c.redis.master_name = as_string(v);
          if (c.redis.master_name.empty()) throw Bad{"must not be empty"};
        }},
+      {"redis.cluster", [](Config& c, Value const& v) { c.redis.cluster = as_list(v); }},
       {"auth.token_secret", [](Config& c, Value const& v) { c.auth.token_secret = as_string(v); }},
       {"auth.token_ttl_s",
        [](Config& c, Value const& v) { c.auth.token_ttl_s = static_cast<int>(as_int(v, 60, 90 * 86400)); }},
@@ -620,7 +622,31 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
   return c;
 }
 
+namespace {
+
+// "{tag}" in the prefix, the first '{' and the first '}' after it enclosing
+// at least one character: what Redis Cluster then hashes instead of the
+// whole key (store::hash_tag).
+bool has_hash_tag(std::string_view prefix) {
+  auto open = prefix.find('{');
+  if (open == std::string_view::npos) return false;
+  auto close = prefix.find('}', open + 1);
+  return close != std::string_view::npos && close > open + 1;
+}
+
+}  // namespace
+
+void validate_store(Config const& c, std::string const& source) {
+  if (c.redis.cluster.empty()) return;
+  if (!c.redis.sentinels.empty())
+    throw ConfigError(source, "redis.cluster", "and redis.sentinels exclude each other: a cluster fails over by itself");
+  if (!has_hash_tag(c.redis.prefix))
+    throw ConfigError(source, "redis.prefix",
+                      "must hold a hash tag on a cluster, e.g. \"{exceed}:\", so that every step's keys share a slot");
+}
+
 void validate(Config const& c, std::string const& source) {
+  validate_store(c, source);
   if (c.auth.token_secret.size() < 16)
     throw ConfigError(source, "auth.token_secret",
                       "must be set to at least 16 characters (or EXCEED_AUTH_TOKEN_SECRET)");

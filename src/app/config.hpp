@@ -49,6 +49,10 @@ struct Config {
     // the one they name for master_name (url then gives credentials and db).
     std::vector<std::string> sentinels;
     std::string master_name = "mymaster";
+    // Redis Cluster: "host:port" (or redis:// URLs, for credentials) of some
+    // of its nodes; when set, the cluster takes the place of url (see
+    // docs/CLUSTER.md), and prefix must hold a hash tag ("{exceed}:").
+    std::vector<std::string> cluster;
     // Group commit: the messages of one turn of the event loop stored by one
     // script call (store::Db::grouped). Off: one call per message.
     bool group_commit = true;
@@ -259,7 +263,9 @@ bool parse_listen(std::string const& text, std::string& host, std::uint16_t& por
 void load_assessment_rules(Config& c);
 
 // Cross-field checks done once everything is applied (a token secret is
-// set, TLS files come in pairs, ...).
+// set, TLS files come in pairs, ...); validate_store is the part of them
+// every command that reaches Redis needs (the command line's too).
 void validate(Config const& c, std::string const& source);
+void validate_store(Config const& c, std::string const& source);
 
 }  // namespace exceed::app

@@ -127,7 +127,7 @@ asio::awaitable<Result<Done>> AccountStore::revoke_tokens(std::string const& id)
   if (!r) co_return r.failure();
   // From "cli": the command line is no process of the bus (core/bus.hpp).
   core::BusMessage revoke{core::BusMessage::Kind::revoke, "cli", {}, id};
-  co_await db_.cmd("PUBLISH", db_.keys().bus(), core::encode(revoke));
+  co_await db_.exec(db_.publish_command(db_.keys().bus(), core::encode(revoke)));
   co_return Done{};
 }
 

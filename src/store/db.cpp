@@ -1,5 +1,6 @@
 #include "store/db.hpp"
 
+#include "store/cluster.hpp"
 #include "store/scripts.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -62,12 +63,12 @@ namespace {
 
 // Writes one group (before its first suspension: co_spawn dispatches) and
 // hands each caller its element of the reply.
-asio::awaitable<void> deliver(std::shared_ptr<Connection> conn, Script const& script, std::vector<std::string> args,
+asio::awaitable<void> deliver(std::shared_ptr<Connection> conn, Script const& script,
+                              std::vector<std::string> const& route, std::vector<std::string> args,
                               std::vector<std::shared_ptr<Waiter>> waiters,
                               std::function<void(std::chrono::steady_clock::duration)> round_trip) {
-  static std::vector<std::string> const no_keys;
   auto started = std::chrono::steady_clock::now();
-  auto [ec, reply] = co_await script.run(*conn, no_keys, args);
+  auto [ec, reply] = co_await script.run(*conn, route, args);
   if (round_trip) round_trip(std::chrono::steady_clock::now() - started);
   if (ec || reply.is_error()) {
     for (auto& w : waiters) w->give(to_result(ec, reply));
@@ -84,7 +85,11 @@ asio::awaitable<void> deliver(std::shared_ptr<Connection> conn, Script const& sc
 }  // namespace
 
 Db::Db(std::shared_ptr<Connection> conn, std::string prefix)
-    : conn_(std::move(conn)), keys_(std::move(prefix)), scripts_(std::make_unique<Scripts>()) {}
+    : conn_(std::move(conn)),
+      cluster_(std::dynamic_pointer_cast<Cluster>(conn_)),
+      keys_(std::move(prefix)),
+      route_{keys_.prefix()},
+      scripts_(std::make_unique<Scripts>()) {}
 Db::~Db() = default;
 
 // Called as the link comes up, before anything else is written on it: Redis
@@ -92,8 +97,14 @@ Db::~Db() = default;
 // matters for pipelined requests: one that met NOSCRIPT would be sent again
 // (EVAL) after later ones of the same client had already run, and a burst
 // of messages would get seqs out of typing order.
+// On a cluster, every primary needs them, and a primary that appears later
+// (a failover, a new shard) too: the cluster client loads them on each link
+// as it comes up (Cluster::preload, which ignores a script it already has).
 void Db::load_scripts() {
-  for (auto const* script : scripts_->all()) post({"SCRIPT", "LOAD", script->source()});
+  for (auto const* script : scripts_->all()) {
+    if (cluster_) cluster_->preload(script->source());
+    else post({"SCRIPT", "LOAD", script->source()});
+  }
 }
 
 Result<Reply> to_result(std::error_code ec, Reply reply) {
@@ -149,15 +160,15 @@ void Db::flush_group() {
   g.args = {};
   g.waiters = {};
   g.script = nullptr;
-  asio::co_spawn(g.ex, deliver(conn_, script, std::move(args), std::move(waiters), round_trip_), asio::detached);
+  asio::co_spawn(g.ex, deliver(conn_, script, route_, std::move(args), std::move(waiters), round_trip_),
+                 asio::detached);
 }
 
 asio::awaitable<Result<Reply>> Db::run(Script const& script, std::vector<std::string> args) {
   flush_group();
   args.insert(args.begin(), keys_.prefix());
-  static std::vector<std::string> const no_keys;
   auto started = std::chrono::steady_clock::now();
-  auto [ec, reply] = co_await script.run(*conn_, no_keys, args);
+  auto [ec, reply] = co_await script.run(*conn_, route_, args);
   record(started);
   co_return to_result(ec, std::move(reply));
 }
@@ -191,6 +202,25 @@ asio::awaitable<Result<Reply>> Db::exec(Args args) {
   auto [ec, reply] = co_await conn_->exec(std::move(args));
   record(started);
   co_return to_result(ec, std::move(reply));
+}
+
+asio::awaitable<Result<Reply>> Db::exec_at(std::string key, Args args) {
+  if (!cluster_) co_return co_await exec(std::move(args));
+  flush_group();
+  auto started = std::chrono::steady_clock::now();
+  auto [ec, reply] = co_await cluster_->exec_at(std::move(key), std::move(args));
+  record(started);
+  co_return to_result(ec, std::move(reply));
+}
+
+Args Db::publish_command(std::string channel, std::string payload) const {
+  return {cluster_ ? "SPUBLISH" : "PUBLISH", std::move(channel), std::move(payload)};
+}
+
+asio::awaitable<Result<Reply>> Db::subscribers(std::string channel) {
+  // Sharded channels are counted by the primary of the channel's slot.
+  Args args{"PUBSUB", cluster_ ? "SHARDNUMSUB" : "NUMSUB", channel};
+  co_return co_await exec_at(std::move(channel), std::move(args));
 }
 
 void Db::record(std::chrono::steady_clock::time_point started) {

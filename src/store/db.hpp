@@ -20,6 +20,7 @@
 
 namespace exceed::store {
 
+class Cluster;
 struct Scripts;
 
 class Db {
@@ -34,7 +35,15 @@ class Db {
   Connection& connection() noexcept { return *conn_; }
   bool connected() const noexcept { return conn_->connected(); }
 
-  // Runs a script with ARGV = {prefix, args...}.
+  // The Redis Cluster this Db stores on, or null for one primary (plain or
+  // found by Sentinel).
+  Cluster* cluster() const noexcept { return cluster_.get(); }
+
+  // Runs a script with ARGV = {prefix, args...} and KEYS = {prefix}: the
+  // scripts build their keys from the prefix and read no KEYS, but the
+  // declared one routes the call on a cluster (to the primary of the
+  // prefix's hash tag, which every key shares; a node that lost that slot
+  // answers MOVED, which the cluster client follows).
   boost::asio::awaitable<Result<Reply>> run(Script const& script, std::vector<std::string> args);
   // Runs a script that names its keys (KEYS) and takes no prefix.
   boost::asio::awaitable<Result<Reply>> run_keys(Script const& script, std::vector<std::string> keys,
@@ -69,8 +78,19 @@ class Db {
   boost::asio::awaitable<Result<Reply>> call(Script const& script, A&&... a) {
     return run(script, std::vector<std::string>{std::string(std::forward<A>(a))...});
   }
+  // A command without a key of its own, sent where `key` lives on a cluster
+  // (the same as exec on one primary).
+  boost::asio::awaitable<Result<Reply>> exec_at(std::string key, Args args);
   // Fire-and-forget (PUBLISH and the like): failures are only logged.
   void post(Args const& args);
+  // Pub/sub that works in every mode: PUBLISH, or on a cluster SPUBLISH
+  // (sharded: the message goes to the channel's shard only, which is where
+  // the bus subscribes, Cluster::subscriber). publish() posts it;
+  // subscribers() answers PUBSUB NUMSUB, or SHARDNUMSUB asked of the
+  // channel's primary.
+  Args publish_command(std::string channel, std::string payload) const;
+  void publish(std::string channel, std::string payload) { post(publish_command(std::move(channel), std::move(payload))); }
+  boost::asio::awaitable<Result<Reply>> subscribers(std::string channel);
   // Writes SCRIPT LOAD for every script: call as the link comes up.
   void load_scripts();
   // Told how long each round trip of run() and exec() took.
@@ -83,7 +103,9 @@ class Db {
   void flush_group();
 
   std::shared_ptr<Connection> conn_;
+  std::shared_ptr<Cluster> cluster_;
   Keys keys_;
+  std::vector<std::string> route_;  // KEYS of run() and grouped(): the prefix
   std::unique_ptr<Scripts> scripts_;
   std::function<void(std::chrono::steady_clock::duration)> round_trip_;
   std::shared_ptr<Group> group_;

@@ -338,12 +338,12 @@ asio::awaitable<Result<std::int64_t>> RoutingStore::live_processes(core::Millis 
 }
 
 asio::awaitable<Result<std::int64_t>> RoutingStore::bus_subscribers() {
-  auto r = co_await db_.cmd("PUBSUB", "NUMSUB", db_.keys().bus());
+  auto r = co_await db_.subscribers(db_.keys().bus());
   if (!r) co_return r.failure();
   co_return subscribers_of(*r, db_.keys().bus());
 }
 
-void RoutingStore::publish_bus(std::string payload) { db_.post({"PUBLISH", db_.keys().bus(), std::move(payload)}); }
+void RoutingStore::publish_bus(std::string payload) { db_.publish(db_.keys().bus(), std::move(payload)); }
 
 Result<std::int64_t> subscribers_of(Reply const& reply, std::string_view channel) {
   Row row(reply, "PUBSUB NUMSUB");

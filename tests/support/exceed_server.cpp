@@ -107,8 +107,11 @@ std::string ExceedServer::log() const {
 }
 
 int add_user(std::string const& redis_url, std::string const& username, std::string const& role,
-             std::string const& teams, int capacity, std::string const& password, std::string const& name) {
-  std::string cmd = "printf '%s\\n' '" + password + "' | EXCEED_AUTH_PASSWORD_ITERATIONS=1000 '" + exceed_binary() +
+             std::string const& teams, int capacity, std::string const& password, std::string const& name,
+             Env const& env) {
+  std::string vars;
+  for (auto const& [k, v] : env) vars += k + "='" + v + "' ";
+  std::string cmd = "printf '%s\\n' '" + password + "' | " + vars + "EXCEED_AUTH_PASSWORD_ITERATIONS=1000 '" + exceed_binary() +
                     "' user add '" + username + "' --role " + role + " --teams '" + teams + "' --capacity " +
                     std::to_string(capacity) + " --name '" + (name.empty() ? username : name) + "' --redis '" +
                     redis_url + "' > /dev/null";

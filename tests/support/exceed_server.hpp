@@ -45,10 +45,11 @@ class ExceedServer {
   std::optional<Process> proc_;
 };
 
-// Runs `exceed user add` with the password on standard input; the exit code.
+// Runs `exceed user add` with the password on standard input, and `env`'s
+// settings (EXCEED_*) in its environment; the exit code.
 int add_user(std::string const& redis_url, std::string const& username, std::string const& role,
              std::string const& teams = "support", int capacity = 3, std::string const& password = "password123",
-             std::string const& name = "");
+             std::string const& name = "", Env const& env = {});
 
 // The path of the built exceed binary.
 std::string exceed_binary();

@@ -1,0 +1,169 @@
+// The real server on a real Redis Cluster (3 primaries, 3 replicas, made by
+// redis-cli --cluster create; tests/support/redis_cluster.hpp): redis.cluster
+// names the seeds, and the prefix's hash tag puts every key in one slot
+// (docs/CLUSTER.md), so the scripts keep their atomic steps.
+#include "harness.hpp"
+#include "support/redis_cluster.hpp"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+using namespace exceed::test;
+
+namespace {
+
+constexpr char const* prefix = "{exceed}:";
+
+// A cluster and exceed processes configured for it.
+struct ClusterDeployment {
+  ClusterDeployment() {
+    std::string seeds;
+    for (std::size_t i = 0; i < 3; ++i) seeds += (i ? "," : "") + cluster.seed(i);
+    env = {{"EXCEED_REDIS_CLUSTER", seeds}, {"EXCEED_REDIS_PREFIX", prefix}};
+    add_server();
+  }
+  ExceedServer& add_server() {
+    // redis.url is not used when redis.cluster is set: a port nothing listens on says so.
+    servers.push_back(std::make_unique<ExceedServer>("redis://127.0.0.1:1", env));
+    return *servers.back();
+  }
+  std::uint16_t port(std::size_t i = 0) const { return servers.at(i)->port(); }
+  void user(std::string const& name, int capacity = 3) {
+    REQUIRE(add_user("redis://127.0.0.1:1", name, "agent", "support", capacity, "password123", "", env) == 0);
+  }
+  // The primary that serves the prefix's slot, as the cluster itself says.
+  std::uint16_t home() const {
+    auto slot = cluster.command(cluster.ports().front(), {"CLUSTER", "KEYSLOT", prefix});
+    return cluster.owner(static_cast<std::uint16_t>(slot.integer));
+  }
+
+  RedisCluster cluster;
+  Env env;
+  std::vector<std::unique_ptr<ExceedServer>> servers;
+};
+
+std::string messages_key(std::string const& conv) { return std::string(prefix) + "conv:" + conv + ":msgs"; }
+
+}  // namespace
+
+TEST_CASE("on a Redis Cluster: a chat end to end, resumed after a drop, a resent message stored once",
+          "[cluster]") {
+  ClusterDeployment d;
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Where is my parcel?");
+  accept(ann, conv);
+  casey->expect_type("conversation.assigned");
+  REQUIRE(history(ann, conv).at(0).at("text").as_string() == "Where is my parcel?");
+
+  REQUIRE(send(ann, conv, "Let me look.", "a-1").at("seq").as_int64() == 2);
+  REQUIRE(message_event(casey, conv, 2).at("text").as_string() == "Let me look.");
+  REQUIRE(send(casey, conv, "Thanks", "c-1").at("seq").as_int64() == 3);
+  REQUIRE(message_event(ann, conv, 3).at("text").as_string() == "Thanks");
+
+  casey->drop();
+  for (int i = 1; i <= 3; ++i)
+    REQUIRE(send(ann, conv, "missed " + std::to_string(i), "a-m" + std::to_string(i)).at("seq").as_int64() == 3 + i);
+  json::array resume;
+  resume.push_back(frame({{"conversation_id", conv}, {"after_seq", 3}}));
+  casey.ws = std::make_unique<WsClient>(d.port());
+  REQUIRE(is_type(casey->hello(casey.token, resume), "welcome"));
+  for (int i = 1; i <= 3; ++i) REQUIRE(casey->expect_type("message").at("seq").as_int64() == 3 + i);
+
+  auto again = send(casey, conv, "Thanks", "c-1");
+  REQUIRE(again.at("seq").as_int64() == 3);
+  REQUIRE(again.at("duplicate").as_bool());
+  REQUIRE(history(ann, conv).size() == 6);
+
+  // Stored where the prefix's slot lives, and nowhere else.
+  auto home = d.home();
+  for (auto port : d.cluster.primaries()) {
+    auto len = d.cluster.command(port, {"EXISTS", messages_key(conv)});
+    INFO("primary " << port << " (home " << home << ")");
+    REQUIRE(len.integer == (port == home ? 1 : 0));
+  }
+  REQUIRE(d.cluster.command(home, {"XLEN", messages_key(conv)}).integer == 6);
+}
+
+TEST_CASE("on a Redis Cluster: two processes route through the same queue and talk over the sharded bus",
+          "[cluster]") {
+  ClusterDeployment d;
+  d.add_server();
+  d.user("ann", 3);
+  d.user("bob", 3);
+  auto ann = agent(d.port(0), "ann");
+  auto bob = agent(d.port(1), "bob");
+
+  // Six customers, three on each process, all at once: each chat goes to one
+  // agent, and none gets more than their capacity.
+  std::vector<Person> customers;
+  std::vector<std::string> convs;
+  for (int i = 0; i < 6; ++i) customers.push_back(customer(d.port(i % 2), "Customer " + std::to_string(i)));
+  for (auto& c : customers) convs.push_back(start_chat(c, "Hello from " + c.id));
+  std::map<std::string, std::string> taken;  // conversation -> agent
+  auto take = [&](Person& a, std::string const& name) {
+    for (;;) {
+      auto f = a->expect([](Frame const& x) { return is_type(x, "conversation.offer"); }, std::chrono::seconds(10),
+                         "an offer for " + name);
+      auto conv = str(f, "conversation_id");
+      REQUIRE(ok(a->request(frame({{"type", "conversation.accept"}, {"conversation_id", conv}}))));
+      REQUIRE(taken.emplace(conv, name).second);
+      if (std::count_if(taken.begin(), taken.end(), [&](auto const& kv) { return kv.second == name; }) == 3) return;
+    }
+  };
+  take(ann, "ann");
+  take(bob, "bob");
+  REQUIRE(taken.size() == 6);
+  for (auto const& conv : convs) REQUIRE(taken.count(conv) == 1);
+
+  // A message written on one process reaches the agent on the other.
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    auto& who = taken[convs[i]] == "ann" ? ann : bob;
+    REQUIRE(ok(send(customers[i], convs[i], "Are you there?", "c-" + std::to_string(i))));
+    REQUIRE(message_event(who, convs[i], 2).at("text").as_string() == "Are you there?");
+  }
+}
+
+TEST_CASE("on a Redis Cluster: the primary holding the data killed, the server follows its replica and the chat goes on",
+          "[cluster]") {
+  ClusterDeployment d;
+  d.user("ann");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey);
+  accept(ann, conv);
+  casey->expect_type("conversation.assigned");
+  for (int i = 1; i <= 5; ++i) REQUIRE(ok(send(casey, conv, "before " + std::to_string(i), "b-" + std::to_string(i))));
+
+  auto home = d.home();
+  // Replication is asynchronous: wait until the replica has what was acked,
+  // so this test is about following the failover, not about its window.
+  REQUIRE(d.cluster.command(home, {"WAIT", "1", "5000"}).integer == 1);
+  auto slot = static_cast<std::uint16_t>(d.cluster.command(home, {"CLUSTER", "KEYSLOT", prefix}).integer);
+  d.cluster.kill9(home);
+  auto promoted = d.cluster.wait_for_failover(slot, home, std::chrono::seconds(30));
+  REQUIRE(promoted != 0);
+
+  // Until the server has read the new map it answers unavailable; the
+  // customer tries again as the widget does, after a pause, with the same
+  // client_msg_id (so a try that was stored after all is not stored twice).
+  Frame ack;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    ack = send(casey, conv, "after", "after-1");
+    if (ok(ack) || code_of(ack) != "unavailable" || std::chrono::steady_clock::now() > until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  INFO(json::serialize(ack));
+  REQUIRE(ok(ack));
+  REQUIRE(ack.at("seq").as_int64() == 7);
+  REQUIRE(message_event(ann, conv, 7).at("text").as_string() == "after");
+  REQUIRE(d.servers.at(0)->wait_ready(true));
+
+  auto h = history(ann, conv);
+  std::vector<std::int64_t> seqs;
+  for (auto const& m : h) seqs.push_back(m.at("seq").as_int64());
+  REQUIRE(seqs == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7});
+}
