@@ -7,10 +7,12 @@ One CHECK per ctest (tests/deploy/CMakeLists.txt, label deploy):
 
   compose     deploy/compose/compose.yaml parsed: two Exceed services built
               from deploy/container/Dockerfile, Redis with AOF, three
-              sentinels, nginx the only service with published ports.
+              sentinels, nginx the only service with published ports; and
+              cluster.yaml: the same on a six-node Redis Cluster.
   k8s         deploy/k8s/*.yaml parsed: Deployment probes (/readyz,
               /healthz), graceful termination, non-root, read-only root fs,
-              Service, PDB, ConfigMap, Secret, kustomization.
+              Service, PDB, ConfigMap, Secret, kustomization; the
+              cluster/ overlay and its redis-cluster chart values.
   container   deploy/container/Dockerfile: debian:12 stages, non-root USER,
               EXPOSE, HEALTHCHECK on /healthz, runtime without -dev packages.
   systemd     `systemd-analyze verify` of deploy/systemd/exceed.service (a
@@ -25,6 +27,11 @@ One CHECK per ctest (tests/deploy/CMakeLists.txt, label deploy):
   redis       deploy/compose/redis/*.conf loaded by a real redis-server (a
               primary and a replica) and a real sentinel: AOF on, noeviction,
               min-replicas-to-write, and the sentinel names the primary.
+  cluster     deploy/compose/redis/cluster.conf (with redis.conf) loaded by
+              six real redis-server nodes, formed into a cluster by
+              redis-cli --cluster create as create-cluster.sh does; the
+              real `exceed user add` then stores on it with the settings of
+              deploy/compose/cluster.yaml.
   config      the real server started with deploy/k8s/configmap.yaml's
               exceed.toml: it loads, listens, answers /healthz and /readyz,
               and stops with exit code 0 on SIGTERM.
@@ -73,28 +80,36 @@ def need(tool):
     return path
 
 
-def free_ports(n):
+def free_ports(n, offset=None):
     """n distinct free ports below the kernel's ephemeral range: a port from
     bind(0) is an ephemeral one, which an outgoing connection (redis-cli, a
-    replica, another test) can take before the process meant for it binds."""
+    replica, another test) can take before the process meant for it binds.
+    With offset, port + offset is free and below that range too (a Redis
+    Cluster node's bus listens on its port + 10000)."""
     import random
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
             low = int(f.read().split()[0])
     except (OSError, ValueError):
         low = 32768
-    lo, hi = max(1024, low - 12000), low
-    ports = []
-    while len(ports) < n:
-        port = random.randrange(lo, hi)
-        if port in ports:
-            continue
+    hi = low - (offset or 0)
+    lo = max(1024, hi - 12000)
+
+    def free(port):
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
-                continue
+                return False
+        return True
+
+    ports = []
+    while len(ports) < n:
+        port = random.randrange(lo, hi)
+        taken = {q for p in ports for q in (p, p + (offset or 0), p - (offset or 0))}
+        if port in taken or port + (offset or 0) in taken or not free(port) or (offset and not free(port + offset)):
+            continue
         ports.append(port)
     return ports
 
@@ -228,9 +243,51 @@ def check_compose(repo, _args):
     published = [n for n, s in services.items() if s.get("ports")]
     check(published == list(nginx), f"compose: only nginx publishes ports ({published})")
 
-    for svc_file in ("redis/start-redis.sh", "redis/start-sentinel.sh"):
+    for svc_file in ("redis/start-redis.sh", "redis/start-sentinel.sh", "redis/start-cluster-node.sh",
+                     "redis/create-cluster.sh"):
         r = subprocess.run(["sh", "-n", os.path.join(repo, "deploy/compose", svc_file)], capture_output=True, text=True)
         check(r.returncode == 0, f"compose: {svc_file} is valid sh {r.stderr.strip()}")
+    check_compose_cluster(repo)
+
+
+def check_compose_cluster(repo):
+    doc = load_yaml_docs(os.path.join(repo, "deploy/compose/cluster.yaml"))[0]
+    services = doc.get("services", {})
+    nodes = {n: s for n, s in services.items() if "start-cluster-node.sh" in str(s.get("entrypoint", ""))}
+    check(len(nodes) == 6, f"cluster.yaml: six Redis Cluster nodes ({sorted(nodes)})")
+    for name, s in nodes.items():
+        vols = [str(v) for v in s.get("volumes", [])]
+        check(any(v.startswith("./redis/cluster.conf:") for v in vols) and
+              any(v.startswith("./redis/redis.conf:") for v in vols),
+              f"cluster.yaml: {name} uses redis/cluster.conf and the redis.conf it includes")
+        check(any(v.endswith(":/data") and not v.startswith(".") for v in vols),
+              f"cluster.yaml: {name} keeps /data (AOF, nodes.conf) in a named volume")
+        check(s.get("user") not in (None, "root", "0"), f"cluster.yaml: {name} runs as an unprivileged user")
+        check(s.get("environment", {}).get("REDIS_ANNOUNCE_HOST") == name, f"cluster.yaml: {name} announces its name")
+    create = {n: s for n, s in services.items() if "create-cluster.sh" in str(s.get("entrypoint", ""))}
+    check(len(create) == 1, "cluster.yaml: one job forms the cluster (redis/create-cluster.sh)")
+    with open(os.path.join(repo, "deploy/compose/redis/create-cluster.sh")) as f:
+        script = f.read()
+    listed = re.search(r'^nodes="([^"]+)"', script, re.M)
+    check(listed and sorted(listed.group(1).split()) == sorted(nodes),
+          "cluster.yaml: create-cluster.sh forms the cluster of exactly the node services")
+    exceed = {n: s for n, s in services.items() if "deploy/container/Dockerfile" in str(s.get("build", ""))}
+    check(len(exceed) >= 2, f"cluster.yaml: two Exceed services ({sorted(exceed)})")
+    for name, s in exceed.items():
+        env = s.get("environment", {})
+        seeds = [x.split(":")[0] for x in str(env.get("EXCEED_REDIS_CLUSTER", "")).split(",") if x]
+        check(seeds and all(x in nodes for x in seeds), f"cluster.yaml: {name} names cluster nodes as seeds ({seeds})")
+        check(re.search(r"\{[^}]+\}", str(env.get("EXCEED_REDIS_PREFIX", ""))),
+              f"cluster.yaml: {name}'s key prefix holds a hash tag")
+        check("EXCEED_REDIS_SENTINELS" not in env, f"cluster.yaml: {name} has no sentinels")
+        check(s.get("read_only") is True and "ALL" in s.get("cap_drop", []),
+              f"cluster.yaml: {name} read-only, no capabilities")
+        check("cluster-create" in s.get("depends_on", {}), f"cluster.yaml: {name} starts after the cluster is formed")
+        check(not s.get("ports"), f"cluster.yaml: {name} publishes no port")
+    published = [n for n, s in services.items() if s.get("ports")]
+    check(published == ["nginx"], f"cluster.yaml: only nginx publishes ports ({published})")
+    check(doc.get("networks", {}).get("backend", {}).get("internal") is True,
+          "cluster.yaml: Redis and Exceed are on an internal network")
 
 
 def redis_conf(text):
@@ -346,6 +403,39 @@ def check_k8s(repo, _args):
         readme = f.read()
     check("bitnami" in readme.lower() and "redis-operator" in readme.lower(),
           "k8s: README names the Redis chart/operator to use")
+    check_k8s_cluster(k8s, objs)
+
+
+def check_k8s_cluster(k8s, objs):
+    """deploy/k8s/cluster: the base with a cluster's Redis settings."""
+    d = os.path.join(k8s, "cluster")
+    kust = load_yaml_docs(os.path.join(d, "kustomization.yaml"))[0]
+    check(kust.get("resources") == [".."], "k8s cluster: the overlay builds on deploy/k8s")
+    patched = {}
+    for p in kust.get("patches", []):
+        check(os.path.exists(os.path.join(d, p["path"])), f"k8s cluster: patch {p['path']} exists")
+        for doc in load_yaml_docs(os.path.join(d, p["path"])):
+            if doc.get("kind") == "Deployment":
+                for c in doc["spec"]["template"]["spec"]["containers"]:
+                    patched.update({e["name"]: e.get("value") for e in c.get("env", [])})
+    names = {dep["metadata"]["name"] for _, dep in objs.get("Deployment", [])}
+    targets = {doc["metadata"]["name"] for p in kust.get("patches", [])
+               for doc in load_yaml_docs(os.path.join(d, p["path"])) if doc.get("kind") == "Deployment"}
+    check(re.search(r"\{[^}]+\}", patched.get("EXCEED_REDIS_PREFIX") or ""),
+          f"k8s cluster: the pods' key prefix holds a hash tag ({patched.get('EXCEED_REDIS_PREFIX')})")
+    check(patched.get("EXCEED_REDIS_SENTINELS") == "", "k8s cluster: the ConfigMap's sentinels are cleared")
+    check(targets and targets <= names, f"k8s cluster: the patch names the base's Deployment ({sorted(targets)})")
+    secrets = objs.get("Secret", [])
+    check(secrets and "EXCEED_REDIS_CLUSTER" in secrets[0][1].get("stringData", {}),
+          "k8s cluster: the example Secret carries EXCEED_REDIS_CLUSTER (the seeds, with the password)")
+    values = load_yaml_docs(os.path.join(d, "redis-cluster-values.yaml"))[0]
+    check(values.get("cluster", {}).get("nodes") == 6 and values.get("cluster", {}).get("replicas") == 1,
+          "k8s cluster: redis-cluster chart with three primaries and a replica each")
+    conf = redis_conf(values.get("redis", {}).get("configmap", ""))
+    check(conf.get("appendonly") == "yes", "k8s cluster: AOF on")
+    check(conf.get("maxmemory-policy") == "noeviction", "k8s cluster: never evicts")
+    check(conf.get("min-replicas-to-write") == "1", "k8s cluster: min-replicas-to-write 1")
+    check(values.get("persistence", {}).get("enabled") is True, "k8s cluster: persistent volumes")
 
 
 def configmap_toml(objs):
@@ -744,6 +834,104 @@ def check_redis(repo, _args):
             procs.stop_all()
 
 
+def check_cluster(repo, args):
+    need("redis-server")
+    cli = need("redis-cli")
+    src = os.path.join(repo, "deploy/compose/redis")
+    compose = load_yaml_docs(os.path.join(repo, "deploy/compose/cluster.yaml"))[0]
+    env_of = next(s["environment"] for s in compose["services"].values()
+                  if "EXCEED_REDIS_CLUSTER" in s.get("environment", {}))
+    with tempfile.TemporaryDirectory() as tmp:
+        ports = free_ports(6, offset=10000)
+        procs = Procs()
+        try:
+            for port in ports:
+                d = os.path.join(tmp, str(port))
+                os.makedirs(d)
+                with open(os.path.join(src, "redis.conf")) as f:
+                    conf = f.read()
+                conf = re.sub(r"^port .*$", f"port {port}", conf, flags=re.M)
+                conf = re.sub(r"^bind .*$", "bind 127.0.0.1", conf, flags=re.M)
+                conf = re.sub(r"^dir .*$", f"dir {d}", conf, flags=re.M)
+                with open(os.path.join(d, "redis.conf"), "w") as f:
+                    f.write(conf)
+                with open(os.path.join(src, "cluster.conf")) as f:
+                    cconf = f.read()
+                check(re.search(r"^include /etc/redis/redis.conf$", cconf, re.M), "cluster: cluster.conf includes redis.conf")
+                cconf = re.sub(r"^include .*$", f"include {d}/redis.conf", cconf, flags=re.M)
+                cconf = re.sub(r"^cluster-config-file .*$", f"cluster-config-file {d}/nodes.conf", cconf, flags=re.M)
+                with open(os.path.join(d, "cluster.conf"), "w") as f:
+                    f.write(cconf)
+                # As start-cluster-node.sh starts a node, announcing a name that resolves here.
+                procs.start(["redis-server", os.path.join(d, "cluster.conf"), "--cluster-announce-hostname", "127.0.0.1"],
+                            ready=r"Ready to accept connections")
+            r = subprocess.run([cli, "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas", "1",
+                                "--cluster-yes"], capture_output=True, text=True, timeout=60)
+            check(r.returncode == 0, f"cluster: redis-cli --cluster create formed it {r.stderr.strip()[-300:]}")
+
+            def get(port, *cmd):
+                return subprocess.run([cli, "-p", str(port), *cmd], capture_output=True, text=True).stdout
+
+            deadline = time.monotonic() + 30
+            while "cluster_state:ok" not in get(ports[0], "CLUSTER", "INFO") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            check("cluster_state:ok" in get(ports[0], "CLUSTER", "INFO"), "cluster: cluster_state:ok")
+            for key, want in (("cluster-enabled", "yes"), ("appendonly", "yes"), ("maxmemory-policy", "noeviction"),
+                              ("cluster-require-full-coverage", "no"), ("cluster-preferred-endpoint-type", "hostname"),
+                              ("min-replicas-to-write", "1")):
+                got = get(ports[0], "CONFIG", "GET", key).split("\n")
+                check(len(got) > 1 and got[1].strip() == want, f"cluster: {key} {want}")
+
+            # The real command line stores on it with cluster.yaml's settings. Until
+            # each replica has acknowledged the stream its primary refuses writes
+            # (min-replicas-to-write), as the server would answer 'unavailable'.
+            env = dict(os.environ, EXCEED_REDIS_CLUSTER=f"127.0.0.1:{ports[0]},127.0.0.1:{ports[1]}",
+                       EXCEED_REDIS_PREFIX=env_of["EXCEED_REDIS_PREFIX"], EXCEED_AUTH_PASSWORD_ITERATIONS="1000")
+            deadline = time.monotonic() + 20
+            while True:
+                r = subprocess.run([args.exceed, "user", "add", "ops", "--role", "supervisor"], input="a long password\n",
+                                   capture_output=True, text=True, env=env, timeout=30)
+                if r.returncode == 0 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            check(r.returncode == 0, f"cluster: exceed user add on the cluster ({r.stderr.strip()[-300:]})")
+            tagged = subprocess.run([cli, "-c", "-p", str(ports[0]), "SCARD", env_of["EXCEED_REDIS_PREFIX"] + "users"],
+                                    capture_output=True, text=True).stdout.strip()
+            check(tagged == "1", f"cluster: the user's keys carry the prefix's hash tag ({tagged})")
+
+            # The server with deploy/k8s's ConfigMap and the cluster overlay's
+            # variables (redis-cluster-env.yaml) serves on it.
+            objs = {}
+            for doc in load_yaml_docs(os.path.join(repo, "deploy/k8s/configmap.yaml")):
+                objs.setdefault(doc["kind"], []).append(("configmap.yaml", doc))
+            path = os.path.join(tmp, "exceed.toml")
+            with open(path, "w") as f:
+                f.write(configmap_toml(objs))
+            overlay = {}
+            for doc in load_yaml_docs(os.path.join(repo, "deploy/k8s/cluster/redis-cluster-env.yaml")):
+                for c in doc["spec"]["template"]["spec"]["containers"]:
+                    overlay.update({e["name"]: e.get("value", "") for e in c.get("env", [])})
+            (port,) = free_ports(1)
+            senv = {k: v for k, v in os.environ.items() if not k.startswith("EXCEED_")}
+            senv.update(overlay)
+            senv.update(EXCEED_AUTH_TOKEN_SECRET="deploy-test-secret-0123456789",
+                        EXCEED_METRICS_TOKEN="deploy-test-metrics-token-0123",
+                        EXCEED_REDIS_CLUSTER=",".join(f"redis://127.0.0.1:{p}" for p in ports[:2]),
+                        EXCEED_SERVER_LISTEN=f"127.0.0.1:{port}",
+                        EXCEED_SERVER_WEB_ROOT=os.path.join(repo, "web"),
+                        EXCEED_ASSESSMENT_RULES_FILE=os.path.join(repo, "config/assessment.toml"))
+            server = procs.start([args.exceed, "serve", "--config", path], env=senv, ready=r"listening on")
+            wait_serving(port, server)
+            deadline = time.monotonic() + 15
+            while http_status(port, "/readyz") != 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            check(http_status(port, "/readyz") == 200, "cluster: the server with the k8s cluster overlay is ready")
+            rc = server.stop()
+            check(rc == 0, f"cluster: SIGTERM stops it with exit code 0 ({rc})")
+        finally:
+            procs.stop_all()
+
+
 # ------------------------------------------------------------------- config
 
 def check_config(repo, args):
@@ -936,6 +1124,7 @@ CHECKS = {
     "nginx": check_nginx,
     "prometheus": check_prometheus,
     "redis": check_redis,
+    "cluster": check_cluster,
     "config": check_config,
     "tls": check_tls,
 }
@@ -947,7 +1136,7 @@ def main():
     ap.add_argument("--repo", required=True)
     ap.add_argument("--exceed", help="the built exceed binary")
     args = ap.parse_args()
-    if args.check in ("systemd", "nginx", "config", "tls") and not (args.exceed and os.access(args.exceed, os.X_OK)):
+    if args.check in ("systemd", "nginx", "config", "tls", "cluster") and not (args.exceed and os.access(args.exceed, os.X_OK)):
         print(f"FAIL the exceed binary is needed: --exceed {args.exceed}", file=sys.stderr)
         return 1
     try:
