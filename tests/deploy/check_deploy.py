@@ -8,7 +8,7 @@ One CHECK per ctest (tests/deploy/CMakeLists.txt, label deploy):
   compose     deploy/compose/compose.yaml parsed: two Exceed services built
               from deploy/container/Dockerfile, Redis with AOF, three
               sentinels, nginx the only service with published ports; and
-              cluster.yaml: the same on a six-node Redis Cluster.
+              cluster.yaml: the same on a nine-node Redis Cluster.
   k8s         deploy/k8s/*.yaml parsed: Deployment probes (/readyz,
               /healthz), graceful termination, non-root, read-only root fs,
               Service, PDB, ConfigMap, Secret, kustomization; the
@@ -28,7 +28,7 @@ One CHECK per ctest (tests/deploy/CMakeLists.txt, label deploy):
               primary and a replica) and a real sentinel: AOF on, noeviction,
               min-replicas-to-write, and the sentinel names the primary.
   cluster     deploy/compose/redis/cluster.conf (with redis.conf) loaded by
-              six real redis-server nodes, formed into a cluster by
+              nine real redis-server nodes, formed into a cluster by
               redis-cli --cluster create as create-cluster.sh does; the
               real `exceed user add` then stores on it with the settings of
               deploy/compose/cluster.yaml.
@@ -254,7 +254,7 @@ def check_compose_cluster(repo):
     doc = load_yaml_docs(os.path.join(repo, "deploy/compose/cluster.yaml"))[0]
     services = doc.get("services", {})
     nodes = {n: s for n, s in services.items() if "start-cluster-node.sh" in str(s.get("entrypoint", ""))}
-    check(len(nodes) == 6, f"cluster.yaml: six Redis Cluster nodes ({sorted(nodes)})")
+    check(len(nodes) == 9, f"cluster.yaml: nine Redis Cluster nodes ({sorted(nodes)})")
     for name, s in nodes.items():
         vols = [str(v) for v in s.get("volumes", [])]
         check(any(v.startswith("./redis/cluster.conf:") for v in vols) and
@@ -429,8 +429,8 @@ def check_k8s_cluster(k8s, objs):
     check(secrets and "EXCEED_REDIS_CLUSTER" in secrets[0][1].get("stringData", {}),
           "k8s cluster: the example Secret carries EXCEED_REDIS_CLUSTER (the seeds, with the password)")
     values = load_yaml_docs(os.path.join(d, "redis-cluster-values.yaml"))[0]
-    check(values.get("cluster", {}).get("nodes") == 6 and values.get("cluster", {}).get("replicas") == 1,
-          "k8s cluster: redis-cluster chart with three primaries and a replica each")
+    check(values.get("cluster", {}).get("nodes") == 9 and values.get("cluster", {}).get("replicas") == 2,
+          "k8s cluster: redis-cluster chart with three primaries and two replicas each")
     conf = redis_conf(values.get("redis", {}).get("configmap", ""))
     check(conf.get("appendonly") == "yes", "k8s cluster: AOF on")
     check(conf.get("maxmemory-policy") == "noeviction", "k8s cluster: never evicts")
@@ -842,7 +842,7 @@ def check_cluster(repo, args):
     env_of = next(s["environment"] for s in compose["services"].values()
                   if "EXCEED_REDIS_CLUSTER" in s.get("environment", {}))
     with tempfile.TemporaryDirectory() as tmp:
-        ports = free_ports(6, offset=10000)
+        ports = free_ports(9, offset=10000)
         procs = Procs()
         try:
             for port in ports:
@@ -865,7 +865,10 @@ def check_cluster(repo, args):
                 # As start-cluster-node.sh starts a node, announcing a name that resolves here.
                 procs.start(["redis-server", os.path.join(d, "cluster.conf"), "--cluster-announce-hostname", "127.0.0.1"],
                             ready=r"Ready to accept connections")
-            r = subprocess.run([cli, "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas", "1",
+            with open(os.path.join(src, "create-cluster.sh")) as f:
+                replicas = re.search(r"--cluster-replicas (\d+)", f.read())
+            check(replicas and replicas.group(1) == "2", "cluster: create-cluster.sh gives each primary two replicas")
+            r = subprocess.run([cli, "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas", "2",
                                 "--cluster-yes"], capture_output=True, text=True, timeout=60)
             check(r.returncode == 0, f"cluster: redis-cli --cluster create formed it {r.stderr.strip()[-300:]}")
 

@@ -3,6 +3,7 @@
 // "FAULT ..." line with its figures (docs/RELIABILITY.md quotes them).
 #include "fault/scene.hpp"
 #include "fault/sentinel_env.hpp"
+#include "integration/cluster_harness.hpp"
 
 using namespace exceed::fault;
 using namespace std::chrono_literals;
@@ -64,6 +65,7 @@ struct SentinelDeployment {
   }
   std::uint16_t port(std::size_t i = 0) const { return servers.at(i)->port(); }
   ExceedServer& server(std::size_t i = 0) { return *servers.at(i); }
+  std::string prefix() const { return "exceed:"; }
   void user(std::string const& name, std::string const& role = "agent", std::string const& teams = "support",
             int capacity = 3) {
     REQUIRE(add_user("redis://127.0.0.1:" + std::to_string(redis.port()), name, role, teams, capacity) == 0);
@@ -141,6 +143,49 @@ TEST_CASE("fault: Redis Sentinel failover under load: the server follows the new
   auto f = s.swarm.figures();
   auto a = audit(new_primary, s.swarm);
   print_figures("sentinel-failover", f, a, recovery, "failover_ms=" + std::to_string(static_cast<long>(failover)));
+  require_clean(a, f);
+  CHECK(f.other_errors == 0);
+  auto problems = s.assignment_problems();
+  for (auto const& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
+}
+
+// The same on a Redis Cluster: every Exceed key in one slot, whose primary
+// is killed; the cluster promotes a replica by itself (node timeout 1 s) and
+// the server follows the new slot map. Two replicas per primary, as
+// deploy/ runs it: with min-replicas-to-write 1 a promoted replica needs a
+// replica of its own to take writes.
+TEST_CASE("fault: Redis Cluster failover under load: the primary of Exceed's slot killed, a replica takes over, nothing acked lost or doubled") {
+  RedisClusterOptions opt;
+  opt.replicas_per_primary = 2;
+  opt.node_args = {"--appendfsync", "always", "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"};
+  ClusterDeployment d(fault_env(), opt);
+  SceneT<ClusterDeployment> s(d, 2, 6);
+  auto const n = static_cast<std::int64_t>(s.swarm.size());
+  s.swarm.start_sending();
+  REQUIRE(s.swarm.wait_figures([](SwarmFigures const& f) { return f.acked >= 300; }, 20s));
+
+  auto before = s.swarm.figures();
+  auto const slot = d.slot();
+  auto const old_home = d.home();
+  auto killed = Clock::now();
+  d.cluster.kill9(old_home);
+  auto new_home = d.cluster.wait_for_failover(slot, old_home, 20s);
+  REQUIRE(new_home != 0);
+  double failover = ms_since(killed);
+  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= before.acked + n; }, 20s));
+  double recovery = ms_since(killed);
+  CHECK(d.server().running());
+  CHECK(d.server().ready());
+  auto after = s.swarm.figures();
+  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + 300; }, 20s));
+  s.swarm.stop_sending();
+  REQUIRE(s.swarm.wait_all_acked(15s));
+  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+
+  auto f = s.swarm.figures();
+  auto a = audit(new_home, s.swarm, d.prefix());
+  print_figures("cluster-failover", f, a, recovery, "failover_ms=" + std::to_string(static_cast<long>(failover)));
   require_clean(a, f);
   CHECK(f.other_errors == 0);
   auto problems = s.assignment_problems();

@@ -35,8 +35,8 @@ struct AgentSeat {
 // `agents` agents with `per_agent` active chats each, each chat with its own
 // customer. Agent j and its customers connect to server j % servers. Every
 // customer talks in its chat and every agent in its first chat. D is a
-// test::Deployment or anything with its servers, port(i), user(...) and
-// redis.port().
+// test::Deployment or anything with its servers, port(i), user(...),
+// redis.port() (the Redis that holds the data now) and prefix().
 template <class D>
 struct SceneT {
   D& d;
@@ -116,7 +116,8 @@ struct SceneT {
   // The number of messages stored in each chat now.
   std::map<std::string, std::int64_t> stored_counts() {
     std::map<std::string, std::int64_t> out;
-    for (auto const& c : chats) out[c.conv] = static_cast<std::int64_t>(stored_messages(d.redis.port(), c.conv).size());
+    for (auto const& c : chats)
+      out[c.conv] = static_cast<std::int64_t>(stored_messages(d.redis.port(), c.conv, d.prefix()).size());
     return out;
   }
 
@@ -125,19 +126,20 @@ struct SceneT {
   std::vector<std::string> assignment_problems() {
     std::vector<std::string> problems;
     auto port = d.redis.port();
+    auto const p = d.prefix();
     for (auto const& c : chats) {
-      auto h = redis_command(port, {"HMGET", "exceed:conv:" + c.conv, "status", "agent", "offered_to"});
+      auto h = redis_command(port, {"HMGET", p + "conv:" + c.conv, "status", "agent", "offered_to"});
       auto const& status = h.at(0);
       auto const& agent = h.at(1);
       int holders = 0;
       std::string holder;
       for (auto const& s : agents) {
-        if (redis_command(port, {"SISMEMBER", "exceed:agent:" + s.id + ":convs", c.conv}).at(0) == "1") {
+        if (redis_command(port, {"SISMEMBER", p + "agent:" + s.id + ":convs", c.conv}).at(0) == "1") {
           ++holders;
           holder = s.id;
         }
       }
-      bool queued = !redis_command(port, {"ZSCORE", "exceed:queue:support", c.conv}).at(0).empty();
+      bool queued = !redis_command(port, {"ZSCORE", p + "queue:support", c.conv}).at(0).empty();
       if (status == "active") {
         if (agent.empty() || holders != 1 || holder != agent)
           problems.push_back(c.conv + ": active, agent '" + agent + "', held by " + std::to_string(holders));

@@ -2,8 +2,7 @@
 // redis-cli --cluster create; tests/support/redis_cluster.hpp): redis.cluster
 // names the seeds, and the prefix's hash tag puts every key in one slot
 // (docs/CLUSTER.md), so the scripts keep their atomic steps.
-#include "harness.hpp"
-#include "support/redis_cluster.hpp"
+#include "cluster_harness.hpp"
 
 #include <algorithm>
 #include <map>
@@ -13,37 +12,9 @@ using namespace exceed::test;
 
 namespace {
 
-constexpr char const* prefix = "{exceed}:";
-
-// A cluster and exceed processes configured for it.
-struct ClusterDeployment {
-  ClusterDeployment() {
-    std::string seeds;
-    for (std::size_t i = 0; i < 3; ++i) seeds += (i ? "," : "") + cluster.seed(i);
-    env = {{"EXCEED_REDIS_CLUSTER", seeds}, {"EXCEED_REDIS_PREFIX", prefix}};
-    add_server();
-  }
-  ExceedServer& add_server() {
-    // redis.url is not used when redis.cluster is set: a port nothing listens on says so.
-    servers.push_back(std::make_unique<ExceedServer>("redis://127.0.0.1:1", env));
-    return *servers.back();
-  }
-  std::uint16_t port(std::size_t i = 0) const { return servers.at(i)->port(); }
-  void user(std::string const& name, int capacity = 3) {
-    REQUIRE(add_user("redis://127.0.0.1:1", name, "agent", "support", capacity, "password123", "", env) == 0);
-  }
-  // The primary that serves the prefix's slot, as the cluster itself says.
-  std::uint16_t home() const {
-    auto slot = cluster.command(cluster.ports().front(), {"CLUSTER", "KEYSLOT", prefix});
-    return cluster.owner(static_cast<std::uint16_t>(slot.integer));
-  }
-
-  RedisCluster cluster;
-  Env env;
-  std::vector<std::unique_ptr<ExceedServer>> servers;
-};
-
-std::string messages_key(std::string const& conv) { return std::string(prefix) + "conv:" + conv + ":msgs"; }
+std::string messages_key(ClusterDeployment const& d, std::string const& conv) {
+  return d.prefix() + "conv:" + conv + ":msgs";
+}
 
 }  // namespace
 
@@ -80,19 +51,19 @@ TEST_CASE("on a Redis Cluster: a chat end to end, resumed after a drop, a resent
   // Stored where the prefix's slot lives, and nowhere else.
   auto home = d.home();
   for (auto port : d.cluster.primaries()) {
-    auto len = d.cluster.command(port, {"EXISTS", messages_key(conv)});
+    auto len = d.cluster.command(port, {"EXISTS", messages_key(d, conv)});
     INFO("primary " << port << " (home " << home << ")");
     REQUIRE(len.integer == (port == home ? 1 : 0));
   }
-  REQUIRE(d.cluster.command(home, {"XLEN", messages_key(conv)}).integer == 6);
+  REQUIRE(d.cluster.command(home, {"XLEN", messages_key(d, conv)}).integer == 6);
 }
 
 TEST_CASE("on a Redis Cluster: two processes route through the same queue and talk over the sharded bus",
           "[cluster]") {
   ClusterDeployment d;
   d.add_server();
-  d.user("ann", 3);
-  d.user("bob", 3);
+  d.user("ann", "agent", "support", 3);
+  d.user("bob", "agent", "support", 3);
   auto ann = agent(d.port(0), "ann");
   auto bob = agent(d.port(1), "bob");
 
@@ -141,7 +112,7 @@ TEST_CASE("on a Redis Cluster: the primary holding the data killed, the server f
   // Replication is asynchronous: wait until the replica has what was acked,
   // so this test is about following the failover, not about its window.
   REQUIRE(d.cluster.command(home, {"WAIT", "1", "5000"}).integer == 1);
-  auto slot = static_cast<std::uint16_t>(d.cluster.command(home, {"CLUSTER", "KEYSLOT", prefix}).integer);
+  auto slot = d.slot();
   d.cluster.kill9(home);
   auto promoted = d.cluster.wait_for_failover(slot, home, std::chrono::seconds(30));
   REQUIRE(promoted != 0);

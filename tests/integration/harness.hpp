@@ -56,6 +56,7 @@ struct Deployment {
   }
   std::uint16_t port(std::size_t i = 0) const { return servers.at(i)->port(); }
   ExceedServer& server(std::size_t i = 0) { return *servers.at(i); }
+  std::string prefix() const { return "exceed:"; }  // of every key (redis.prefix)
   void user(std::string const& name, std::string const& role = "agent", std::string const& teams = "support",
             int capacity = 3) {
     REQUIRE(add_user(redis.url(), name, role, teams, capacity) == 0);

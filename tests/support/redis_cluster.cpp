@@ -153,6 +153,7 @@ void RedisCluster::start_node(Node& n) {
                                   "--daemonize", "no",
                                   "--enable-debug-command", "local",
                                   "--logfile", ""};
+    argv.insert(argv.end(), opt_.node_args.begin(), opt_.node_args.end());
     n.proc.emplace(std::move(argv), std::vector<std::pair<std::string, std::string>>{}, n.dir + "/redis.log");
     auto const deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline && n.proc->running()) {

@@ -28,6 +28,7 @@ struct RedisClusterOptions {
   int replicas_per_primary = 1;
   int node_timeout_ms = 1000;  // how soon a silent primary is failed over
   bool require_full_coverage = true;
+  std::vector<std::string> node_args;  // more redis-server settings for every node ("--appendfsync", "always")
 };
 
 // A reply of the blocking helpers, flattened enough for tests.
