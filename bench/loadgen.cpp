@@ -85,7 +85,7 @@ struct Options {
   int shard = 0, shards = 1;
   std::string barrier;     // folder shared by the shards
   std::vector<int> server_pids;  // CPU and RSS are summed over these
-  int redis_pid = 0;
+  std::vector<int> redis_pids;   // CPU summed (every primary of a cluster)
   std::string agent_prefix = "bench-agent-";
   std::string password = "bench-password";
   int sessions = 1000;     // idle / storm / resume clients (all shards)
@@ -107,8 +107,20 @@ struct Options {
       "  --warmup S --duration S --drain S --size BYTES --after-rate R --after-duration S\n"
       "  --sessions N --parallel N --http-parallel N --hold S --resume-msgs M --page-every S --list-limit N\n"
       "  --sources N (127.0.0.1..N) --shard I --shards N --barrier DIR\n"
-      "  --server-pid PID[,PID] --redis-pid PID --agent-prefix P --password PW --out FILE\n";
+      "  --server-pid PID[,PID] --redis-pid PID[,PID] --agent-prefix P --password PW --out FILE\n";
   std::exit(2);
+}
+
+// "12,34" -> {12, 34}.
+std::vector<int> pid_list(std::string const& v) {
+  std::vector<int> out;
+  for (std::size_t p = 0; p < v.size();) {
+    auto comma = v.find(',', p);
+    if (comma == std::string::npos) comma = v.size();
+    out.push_back(std::stoi(v.substr(p, comma - p)));
+    p = comma + 1;
+  }
+  return out;
 }
 
 Options parse(int argc, char** argv) {
@@ -138,15 +150,8 @@ Options parse(int argc, char** argv) {
     else if (k == "--shard") o.shard = std::stoi(v);
     else if (k == "--shards") o.shards = std::stoi(v);
     else if (k == "--barrier") o.barrier = v;
-    else if (k == "--server-pid") {
-      for (std::size_t p = 0; p < v.size();) {
-        auto comma = v.find(',', p);
-        if (comma == std::string::npos) comma = v.size();
-        o.server_pids.push_back(std::stoi(v.substr(p, comma - p)));
-        p = comma + 1;
-      }
-    }
-    else if (k == "--redis-pid") o.redis_pid = std::stoi(v);
+    else if (k == "--server-pid") o.server_pids = pid_list(v);
+    else if (k == "--redis-pid") o.redis_pids = pid_list(v);
     else if (k == "--agent-prefix") o.agent_prefix = v;
     else if (k == "--password") o.password = v;
     else if (k == "--sessions") o.sessions = std::stoi(v);
@@ -209,11 +214,12 @@ Stamp read_stamp(std::string_view t) {
   return s;
 }
 
-double servers_cpu_us() {
+double pids_cpu_us(std::vector<int> const& pids) {
   double t = 0;
-  for (int p : g_opt_pids()) t += proc_cpu_us(p);
+  for (int p : pids) t += proc_cpu_us(p);
   return t;
 }
+double servers_cpu_us() { return pids_cpu_us(g_opt_pids()); }
 double servers_rss() {
   double t = 0;
   for (int p : g_opt_pids()) t += proc_rss_bytes(p);
@@ -801,14 +807,14 @@ struct Window {
     std::cerr << "loadgen: shard " << g_net->opt.shard << ": measuring" << std::endl;
     t0 = now_ns();
     srv0 = servers_cpu_us();
-    redis0 = proc_cpu_us(g_net->opt.redis_pid);
+    redis0 = pids_cpu_us(g_net->opt.redis_pids);
     self0 = self_cpu_us();
   }
   void end(Result& r) {
     auto t1 = now_ns();
     r.values["window_s"] = static_cast<double>(t1 - t0) / 1e9;
     r.values["server_cpu_us"] = servers_cpu_us() - srv0;
-    r.values["redis_cpu_us"] = proc_cpu_us(g_net->opt.redis_pid) - redis0;
+    r.values["redis_cpu_us"] = pids_cpu_us(g_net->opt.redis_pids) - redis0;
     r.values["loadgen_cpu_us"] = self_cpu_us() - self0;
     r.values["server_rss_end"] = servers_rss();
   }
