@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace exceed::app {
@@ -158,6 +159,7 @@ asio::awaitable<Answer> Conversations::send(Sender const& s, protocol::MessageSe
     co_await repeat_event(m.conversation_id, r.seq, both_sides(r.visitor, r.agent));
     co_return store::Done{};
   }
+  remember_members(m.conversation_id, r.visitor, r.agent);
   d_.hooks.message_received();
   if (r.first_response) d_.hooks.first_response(*r.first_response);
   if (!r.breached.empty()) d_.hooks.sla_breach(r.breached);
@@ -194,10 +196,32 @@ asio::awaitable<void> Conversations::repeat_event(std::string conversation, std:
   d_.publisher.publish(std::move(targets), encode_event("message", message_json(**stored)));
 }
 
+void Conversations::remember_members(std::string const& conversation, std::string visitor, std::string agent) {
+  auto now = d_.clock.now();
+  if (members_.size() >= members_sweep_at_) {
+    std::erase_if(members_, [now](auto const& kv) { return kv.second.until <= now; });
+    members_sweep_at_ = std::max<std::size_t>(4096, members_.size() * 2);
+  }
+  members_[conversation] = Members{std::move(visitor), std::move(agent), now + members_ttl_ms};
+}
+
 asio::awaitable<Answer> Conversations::typing(Sender const& s, protocol::Typing const& t) {
-  auto c = co_await d_.store.view(t.conversation_id, s.actor);
-  if (!c) co_return c.failure();
-  std::string other = s.actor.role == core::Role::customer ? c->agent : c->visitor;
+  bool const customer = s.actor.role == core::Role::customer;
+  std::string other;
+  auto known = members_.find(t.conversation_id);
+  if (known != members_.end() && known->second.until > d_.clock.now() &&
+      s.actor.user_id == (customer ? known->second.visitor : known->second.agent) &&
+      (customer || s.actor.role == core::Role::agent)) {
+    other = customer ? known->second.agent : known->second.visitor;
+  } else {
+    auto c = co_await d_.store.view(t.conversation_id, s.actor);
+    if (!c) co_return c.failure();
+    remember_members(t.conversation_id, c->visitor, c->agent);
+    // Seeing a conversation (a team's queue, a supervisor) is not being in it.
+    if (s.actor.user_id != (customer ? c->visitor : c->agent))
+      co_return store::Failure::refused(core::Refusal::forbidden, "only the customer and the agent of a chat type in it");
+    other = customer ? c->agent : c->visitor;
+  }
   if (!other.empty()) {
     json::object ev;
     ev["conversation_id"] = t.conversation_id;

@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace exceed::app {
@@ -92,6 +93,23 @@ class Conversations {
   boost::asio::awaitable<void> repeat_event(std::string conversation, std::int64_t seq, Targets targets);
   boost::asio::awaitable<void> announce_ticket(std::string conversation, std::string visitor, std::string ticket,
                                                std::string reason);
+
+  // Who is in a conversation (its customer and its agent) as the store last
+  // told this process: each message.send answers it, and a typing frame
+  // that finds no fresh entry reads it. Only the typing indicator uses it,
+  // so a customer and their agent typing never reach Redis; an entry is
+  // believed for members_ttl_ms, so after a transfer or a release the old
+  // agent's "typing" can still reach the customer (and the customer's the
+  // old agent) for at most that long. Anyone else (an offered agent, a
+  // supervisor) is checked by the store as before.
+  struct Members {
+    std::string visitor, agent;
+    core::Millis until = 0;
+  };
+  static constexpr core::Millis members_ttl_ms = 1000;
+  void remember_members(std::string const& conversation, std::string visitor, std::string agent);
+  std::unordered_map<std::string, Members> members_;
+  std::size_t members_sweep_at_ = 4096;  // size at which expired entries are dropped
 
   Deps d_;
 };

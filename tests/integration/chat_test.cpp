@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 #include <thread>
 
 using namespace exceed::test;
@@ -377,4 +378,87 @@ TEST_CASE("a process alone publishes nothing on the bus and one that joins gets 
   CHECK(seen.at("text").as_string() == "answer from the first process");
   CHECK(publishing(0));
   CHECK(publishes() > before);
+}
+
+namespace {
+
+// Redis's slow log with every command in it (threshold 0), emptied: what
+// the store runs from now on can be read back with commands_naming().
+void log_every_command(std::uint16_t redis_port) {
+  redis_cli(redis_port, "CONFIG SET slowlog-log-slower-than 0");
+  redis_cli(redis_port, "CONFIG SET slowlog-max-len 100000");
+  redis_cli(redis_port, "SLOWLOG RESET");
+}
+
+// How many arguments of the logged commands name `conv`: every script and
+// command that reads or writes a conversation names it (as an argument or
+// in a key). The events the server publishes on its bus carry it inside
+// their JSON payload; that is not the store being read, so not counted.
+int commands_naming(std::uint16_t redis_port, std::string const& conv) {
+  std::istringstream log(redis_cli(redis_port, "SLOWLOG GET 100000"));
+  int n = 0;
+  for (std::string line; std::getline(log, line);)
+    if (!line.starts_with("{") && line.find(conv) != std::string::npos) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("typing between a customer and their agent does not read the store, and follows a transfer") {
+  Deployment d;
+  d.user("ann", "agent");
+  d.user("bob", "agent");
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey);
+  accept(ann, conv);
+  casey->expect_type("conversation.assigned");
+  auto typing_from = [&](std::string const& who) {
+    return [&conv, who](Frame const& f) {
+      return is_type(f, "typing") && str(f, "conversation_id") == conv && f.at("from").at("id").as_string() == who;
+    };
+  };
+
+  // Cold: the first typing frame asks the store who is in the conversation.
+  log_every_command(d.redis.port());
+  casey->send(frame({{"type", "typing"}, {"conversation_id", conv}, {"state", true}}));
+  ann->expect(typing_from(casey.id), std::chrono::seconds(5), "casey typing");
+  REQUIRE(commands_naming(d.redis.port(), conv) >= 1);
+
+  // Warm (a message each way tells the server who is in it): typing both
+  // ways reaches the other side and runs nothing in Redis.
+  REQUIRE(ok(send(casey, conv, "one more thing", "c-typing-1")));
+  REQUIRE(ok(send(ann, conv, "go on", "a-typing-1")));
+  log_every_command(d.redis.port());
+  for (int i = 0; i < 10; ++i) {
+    casey->send(frame({{"type", "typing"}, {"conversation_id", conv}, {"state", i % 2 == 0}}));
+    ann->send(frame({{"type", "typing"}, {"conversation_id", conv}, {"state", i % 2 == 0}}));
+  }
+  for (int i = 0; i < 10; ++i) {
+    ann->expect(typing_from(casey.id), std::chrono::seconds(5), "casey typing");
+    casey->expect(typing_from(ann.id), std::chrono::seconds(5), "ann typing");
+  }
+  CHECK(commands_naming(d.redis.port(), conv) == 0);
+
+  // Someone else is still checked by the store: a stranger's typing is refused.
+  auto bob = agent(d.port(), "bob");
+  auto refused = bob->request(frame({{"type", "typing"}, {"conversation_id", conv}, {"state", true}}));
+  REQUIRE(code_of(refused) == "forbidden");
+
+  // After a transfer the customer's typing reaches the new agent (once the
+  // remembered members are a second old at most) and the old one no more.
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.transfer"}, {"conversation_id", conv}, {"to_agent_id", bob.id}}))));
+  bob->expect_type("conversation.assigned");
+  auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool reached = false;
+  while (!reached && std::chrono::steady_clock::now() < until) {
+    casey->send(frame({{"type", "typing"}, {"conversation_id", conv}, {"state", true}}));
+    reached = !bob->none(typing_from(casey.id), std::chrono::milliseconds(200));
+  }
+  REQUIRE(reached);
+  while (ann->next(std::chrono::milliseconds(100))) {
+  }  // what reached ann before the switch
+  casey->send(frame({{"type", "typing"}, {"conversation_id", conv}, {"state", false}}));
+  bob->expect(typing_from(casey.id), std::chrono::seconds(5), "casey typing, to bob");
+  CHECK(ann->none(typing_from(casey.id), std::chrono::milliseconds(300)));
 }
