@@ -73,6 +73,7 @@ struct Options {
   int capacity = 50;
   double rate = 20000;     // total message.send per second (both sides), all shards
   int reply = 1;           // 1: agents answer every customer message
+  int typing = 0;          // 1: a typing indicator before every message, as a person's client sends
   double warmup = 3;
   double duration = 10;
   double drain = 2;
@@ -103,7 +104,7 @@ struct Options {
       "usage: exceed-loadgen SCENARIO [options]      SCENARIO: relay idle storm resume browse\n"
       "       exceed-loadgen merge RESULT_FILE...\n"
       "  --mode exceed|mqtt  --qos 0|1  --host H --port P\n"
-      "  --conversations C --agents A --capacity K --rate R(total msgs/s) --reply 0|1\n"
+      "  --conversations C --agents A --capacity K --rate R(total msgs/s) --reply 0|1 --typing 0|1\n"
       "  --warmup S --duration S --drain S --size BYTES --after-rate R --after-duration S\n"
       "  --sessions N --parallel N --http-parallel N --hold S --resume-msgs M --page-every S --list-limit N\n"
       "  --sources N (127.0.0.1..N) --shard I --shards N --barrier DIR\n"
@@ -140,6 +141,7 @@ Options parse(int argc, char** argv) {
     else if (k == "--capacity") o.capacity = std::stoi(v);
     else if (k == "--rate") o.rate = std::stod(v);
     else if (k == "--reply") o.reply = std::stoi(v);
+    else if (k == "--typing") o.typing = std::stoi(v);
     else if (k == "--warmup") o.warmup = std::stod(v);
     else if (k == "--duration") o.duration = std::stod(v);
     else if (k == "--drain") o.drain = std::stod(v);
@@ -556,6 +558,7 @@ void send_message(Client& c, Conv& cv) {
   f += "\"}";
   if (g_stats.in_window(ns)) (cust ? g_stats.sent_c : g_stats.sent_a) += 1;
   else if (g_stats.in_after(ns)) g_stats.sent_after += 1;
+  if (g_net->opt.typing) c.ws->send(R"({"type":"typing","conversation_id":)" + json_quote(cv.id) + R"(,"state":true})");
   c.ws->send(std::move(f));
 }
 
