@@ -176,7 +176,9 @@ int with_store(app::Config const& config, F body) {
       return exit_usage;
     }
     where = "the cluster (" + config.redis.cluster.front() + ", ...)";
-    conn = store::Cluster::create(io.get_executor(), std::move(*seeds));
+    store::ClusterOptions copt;
+    copt.redirects.scripts_follow_ask = false;  // as serve's (App::start)
+    conn = store::Cluster::create(io.get_executor(), std::move(*seeds), copt);
   } else {
     auto ep = store::Endpoint::parse(config.redis.url, &why);
     if (!ep) {

@@ -123,6 +123,7 @@ void App::start() {
     if (!seeds) throw ConfigError("redis.cluster", "redis.cluster", why);
     store::ClusterOptions copt;
     copt.node = opt;
+    copt.redirects.scripts_follow_ask = false;  // the scripts build keys they do not declare (docs/CLUSTER.md)
     cluster = store::Cluster::create(io_.get_executor(), std::move(*seeds), copt);
   }
 

@@ -29,6 +29,7 @@ struct Command {
   std::uint32_t ticket = 0;  // the slot's SlotFence epoch when it was sent
   bool out = false;          // sent and not answered: counted by the fence
   bool asking = false;       // the next send is preceded by ASKING (an ASK redirection)
+  bool script = false;       // EVAL, EVALSHA, FCALL... (RedirectPolicy::scripts_follow_ask)
 };
 using CommandPtr = std::shared_ptr<Command>;
 
@@ -169,6 +170,7 @@ class ClusterImpl final : public Cluster, public ClusterView {
     }
     if (!slot && route.kind == CommandRoute::Kind::keyed) slot = key_slot(args[route.key_index]);
     auto cmd = std::make_shared<Command>();
+    cmd->script = is_script(args.front());
     cmd->args = std::move(args);
     cmd->slot = slot;
     cmd->done = std::move(done);
@@ -226,7 +228,7 @@ class ClusterImpl final : public Cluster, public ClusterView {
       opened = fence_.answered(*cmd->slot, cmd->ticket);
     }
     if (!running_) return deliver(*cmd, ec, std::move(reply));
-    Step const step = cmd->redirects.next(opt_.redirects, ec, reply, node->addr.host);
+    Step const step = cmd->redirects.next(opt_.redirects, ec, reply, node->addr.host, cmd->script);
     switch (step.action) {
       case Step::Action::deliver:
         deliver(*cmd, ec, std::move(reply));

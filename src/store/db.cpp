@@ -110,6 +110,11 @@ void Db::load_scripts() {
 Result<Reply> to_result(std::error_code ec, Reply reply) {
   if (ec) return Failure::unavailable("the message store is unavailable, try again");
   if (!reply.is_error()) return reply;
+  // A cluster's answers that mean "not now": a slot moving or failing over
+  // (what the cluster client did not follow or retry; see RedirectPolicy).
+  // Nothing ran, so the request may be sent again.
+  for (std::string_view code : {"ASK ", "MOVED ", "TRYAGAIN ", "CLUSTERDOWN ", "LOADING "})
+    if (reply.str.starts_with(code)) return Failure::unavailable("the message store is moving, try again");
   // Script refusals read "<refusal> <text>"; Redis may prefix "ERR " to them.
   std::string_view text = reply.str;
   if (text.rfind("ERR ", 0) == 0) text.remove_prefix(4);

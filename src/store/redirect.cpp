@@ -43,7 +43,7 @@ std::optional<Redirect> parse_redirect(std::string_view error, std::string_view 
 }
 
 Step Redirects::next(RedirectPolicy const& policy, std::error_code ec, Reply const& reply,
-                     std::string_view from_host) {
+                     std::string_view from_host, bool script) {
   Step step;
   if (ec) {
     step.refresh = ec == error::disconnected;  // the node may be gone for good: who serves its slots now?
@@ -52,6 +52,7 @@ Step Redirects::next(RedirectPolicy const& policy, std::error_code ec, Reply con
   if (!reply.is_error()) return step;
   if (auto r = parse_redirect(reply.str, from_host)) {
     if (redirects_ >= policy.max_redirects) return step;
+    if (r->kind == Redirect::Kind::ask && script && !policy.scripts_follow_ask) return step;
     ++redirects_;
     step.action = r->kind == Redirect::Kind::moved ? Step::Action::moved : Step::Action::ask;
     step.slot = r->slot;

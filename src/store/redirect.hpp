@@ -36,6 +36,12 @@ struct RedirectPolicy {
   unsigned max_redirects = 5;  // MOVED and ASK followed, per command
   unsigned max_retries = 5;    // TRYAGAIN, CLUSTERDOWN, LOADING retried, per command
   std::chrono::milliseconds retry_delay{20};  // before the first retry, doubling after
+  // False: a script (EVAL, EVALSHA, FCALL and their _RO forms) answered ASK
+  // gets the ASK reply instead of being sent to the importing node. For
+  // scripts that reach keys they do not declare: on the importing node they
+  // would find only the keys moved so far (and on the old one a key already
+  // moved stops them midway), so they must not run while their slot moves.
+  bool scripts_follow_ask = true;
 };
 
 // The next thing to do with one command, given what its last attempt got.
@@ -60,7 +66,9 @@ struct Step {
 // it may have run.
 class Redirects {
  public:
-  Step next(RedirectPolicy const& policy, std::error_code ec, Reply const& reply, std::string_view from_host);
+  // `script`: the command is a script (see RedirectPolicy::scripts_follow_ask).
+  Step next(RedirectPolicy const& policy, std::error_code ec, Reply const& reply, std::string_view from_host,
+            bool script = false);
   unsigned redirects() const noexcept { return redirects_; }
   unsigned retries() const noexcept { return retries_; }
 

@@ -55,6 +55,10 @@ std::uint16_t key_slot(std::string_view key) noexcept {
   return static_cast<std::uint16_t>(crc16(hash_tag(key)) & (slot_count - 1));
 }
 
+bool is_script(std::string_view verb) {
+  return one_of(verb, {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"});
+}
+
 CommandRoute route_of(Args const& args) {
   if (args.empty()) return {CommandRoute::Kind::refused, 0};
   std::string_view const verb = args[0];
@@ -62,7 +66,7 @@ CommandRoute route_of(Args const& args) {
                     "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SELECT", "ASKING", "READONLY", "READWRITE",
                     "AUTH", "HELLO", "RESET", "QUIT"}))
     return {CommandRoute::Kind::refused, 0};
-  if (one_of(verb, {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"})) {
+  if (is_script(verb)) {
     long long numkeys = 0;
     if (args.size() < 4) return keyless();
     auto const& n = args[2];

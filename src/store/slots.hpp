@@ -40,6 +40,9 @@ struct CommandRoute {
   std::size_t key_index = 0;
 };
 
+// EVAL, EVALSHA, FCALL and their read-only forms (any case).
+bool is_script(std::string_view verb);
+
 // The rule for commands whose caller names no routing key: the first key
 // argument. That is args[1] for most commands, the first of KEYS for
 // EVAL/EVALSHA/FCALL (keyless when numkeys is 0), the first stream after

@@ -192,3 +192,63 @@ TEST_CASE("fault: Redis Cluster failover under load: the primary of Exceed's slo
   for (auto const& p : problems) UNSCOPED_INFO(p);
   CHECK(problems.empty());
 }
+
+// Resharding while chats run: Exceed's slot moved to another primary key by
+// key, as redis-cli --cluster reshard does. Its scripts reach keys they do
+// not declare, so they must not run while the slot is half moved: the
+// server answers unavailable meanwhile (RedirectPolicy::scripts_follow_ask)
+// and clients retry; plain commands follow ASK.
+TEST_CASE("fault: Redis Cluster resharding under load: Exceed's slot moved to another primary, nothing acked lost or doubled") {
+  RedisClusterOptions opt;
+  opt.node_args = {"--appendfsync", "always"};
+  ClusterDeployment d(fault_env(), opt);
+  SceneT<ClusterDeployment> s(d, 2, 6);
+  auto const n = static_cast<std::int64_t>(s.swarm.size());
+  s.swarm.start_sending();
+  REQUIRE(s.swarm.wait_figures([](SwarmFigures const& f) { return f.acked >= 300; }, 20s));
+
+  auto const slot = d.slot();
+  auto const from = d.home();
+  std::uint16_t to = 0;
+  for (auto p : d.cluster.primaries())
+    if (p != from) to = p;
+  REQUIRE(to != 0);
+  auto before = s.swarm.figures();
+  auto started = Clock::now();
+  d.cluster.begin_migration(slot, to);
+  // A few keys at a time, each step only once the load has met the slot
+  // half moved (requests answered unavailable), so the load runs through
+  // the whole migration rather than beside a migration over in milliseconds.
+  std::size_t keys = 0;
+  for (;;) {
+    auto seen = s.swarm.figures().unavailable;
+    REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.unavailable >= seen + 3; }, 10s));
+    auto moved = d.cluster.migrate_keys(slot, to, 10);
+    if (moved == 0) break;
+    keys += moved;
+  }
+  d.cluster.finish_migration(slot, to);
+  double migration = ms_since(started);
+  REQUIRE(d.home() == to);
+  REQUIRE(keys > 0);
+  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= before.acked + n; }, 20s));
+  double recovery = ms_since(started);
+  CHECK(d.server().running());
+  CHECK(d.server().ready());
+  auto after = s.swarm.figures();
+  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + 300; }, 20s));
+  s.swarm.stop_sending();
+  REQUIRE(s.swarm.wait_all_acked(15s));
+  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+  CHECK(d.cluster.command(from, {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}).integer == 0);
+
+  auto f = s.swarm.figures();
+  auto a = audit(to, s.swarm, d.prefix());
+  print_figures("cluster-reshard", f, a, recovery,
+                "migration_ms=" + std::to_string(static_cast<long>(migration)) + " keys_moved=" + std::to_string(keys));
+  require_clean(a, f);
+  CHECK(f.other_errors == 0);
+  auto problems = s.assignment_problems();
+  for (auto const& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
+}

@@ -1,6 +1,7 @@
 // The sans-io parts of the cluster client: key slots, the slot map, the
 // redirect decision and the per-slot order fence. No Redis, no socket.
 #include "store/cluster.hpp"
+#include "store/db.hpp"
 #include "store/redirect.hpp"
 #include "store/slot_map.hpp"
 #include "store/slots.hpp"
@@ -271,6 +272,15 @@ TEST_CASE("The redirect decision: MOVED and ASK followed, transient errors retri
     CHECK(s.node == at("10.0.0.2", 7001));
     CHECK_FALSE(s.refresh);
   }
+  SECTION("ASK for a script that may not follow it is delivered; MOVED is still followed") {
+    policy.scripts_follow_ask = false;
+    CHECK(cmd.next(policy, {}, error_reply("ASK 7 10.0.0.2:7001"), "10.0.0.1", true).action == A::deliver);
+    CHECK(cmd.next(policy, {}, error_reply("ASK 7 10.0.0.2:7001"), "10.0.0.1", false).action == A::ask);
+    CHECK(cmd.next(policy, {}, error_reply("MOVED 7 10.0.0.2:7001"), "10.0.0.1", true).action == A::moved);
+  }
+  SECTION("scripts follow ASK by default") {
+    CHECK(cmd.next(policy, {}, error_reply("ASK 7 10.0.0.2:7001"), "10.0.0.1", true).action == A::ask);
+  }
   SECTION("redirections are bounded: past the limit the error reaches the caller") {
     CHECK(cmd.next(policy, {}, error_reply("MOVED 7 a:1"), "h").action == A::moved);
     CHECK(cmd.next(policy, {}, error_reply("ASK 7 b:1"), "h").action == A::ask);
@@ -294,6 +304,22 @@ TEST_CASE("The redirect decision: MOVED and ASK followed, transient errors retri
     CHECK(s.action == A::deliver);
     CHECK(cmd.retries() == 3);
   }
+}
+
+TEST_CASE("A cluster's not-now answers reach a caller of the store as unavailable, other errors as before", "[cluster]") {
+  for (char const* text : {"ASK 7 10.0.0.2:7001", "MOVED 7 10.0.0.2:7001", "TRYAGAIN Multiple keys request during rehashing of slot",
+                           "CLUSTERDOWN The cluster is down", "LOADING Redis is loading the dataset in memory"}) {
+    auto r = to_result({}, error_reply(text));
+    INFO(text);
+    REQUIRE_FALSE(r);
+    CHECK(r.failure().kind == Failure::Kind::unavailable);
+  }
+  auto refused = to_result({}, error_reply("ERR forbidden not your conversation"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.failure().kind == Failure::Kind::refused);
+  auto odd = to_result({}, error_reply("WRONGTYPE Operation against a key"));
+  REQUIRE_FALSE(odd);
+  CHECK(odd.failure().kind == Failure::Kind::protocol);
 }
 
 TEST_CASE("The slot fence holds a slot's new commands until those sent before its owner changed are back",
