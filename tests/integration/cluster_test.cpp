@@ -138,3 +138,51 @@ TEST_CASE("on a Redis Cluster: the primary holding the data killed, the server f
   for (auto const& m : h) seqs.push_back(m.at("seq").as_int64());
   REQUIRE(seqs == std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7});
 }
+
+TEST_CASE("on a Redis Cluster: a chat nobody can take becomes a ticket, a follow-up fires once, a resolved chat is "
+          "assessed, and a supervisor watches it live",
+          "[cluster]") {
+  ClusterDeployment d;
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto boss = agent(d.port(), "boss", false);
+  REQUIRE(ok(boss->request(frame({{"type", "metrics.subscribe"}}))));
+  boss->expect_type("metrics");
+
+  // Nobody online: a ticket, which its team can read.
+  auto early = customer(d.port(), "Early Customer");
+  auto ack = early->request(frame({{"type", "conversation.start"}, {"text", "My order never arrived"}}));
+  REQUIRE(ok(ack));
+  REQUIRE(str(ack, "status") == "ticket");
+  auto ticket = str(ack, "ticket_id");
+  auto ann = agent(d.port(), "ann");
+  auto got = http(d.port(), "GET", "/api/v1/tickets/" + ticket, "", {{"Authorization", "Bearer " + ann.token}});
+  REQUIRE(got.status == 200);
+  REQUIRE(got.json().at("status").as_string() == "new");
+
+  // A chat taken, seen live by the supervisor.
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Can I change my order?");
+  accept(ann, conv);
+  boss->expect([](Frame const& f) { return is_type(f, "metrics") && f.at("active_conversations").as_int64() == 1; },
+               std::chrono::seconds(5), "one active conversation in the live metrics");
+
+  // A follow-up due in a second and a half fires to its owner once.
+  auto due_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count() + 1500;
+  auto created = ann->request(frame({{"type", "followup.create"}, {"conversation_id", conv}, {"due_at", due_at},
+                                     {"note", "Call back about the address"}, {"kind", "callback"}}));
+  REQUIRE(ok(created));
+  auto id = str(created, "followup_id");
+  auto due = [id](Frame const& f) { return is_type(f, "followup.due") && str(f, "followup_id") == id; };
+  ann->expect(due, std::chrono::seconds(6), "followup.due");
+  REQUIRE(ann->none(due, std::chrono::milliseconds(1500)));
+
+  // Answered and resolved: the supervisors get its assessment.
+  REQUIRE(ok(send(ann, conv, "Done: the new address is on the parcel.", "a-1")));
+  REQUIRE(ok(ann->request(frame({{"type", "conversation.resolve"}, {"conversation_id", conv}}))));
+  auto assessed = boss->expect(
+      [&conv](Frame const& f) { return is_type(f, "assessment") && str(f, "conversation_id") == conv; },
+      std::chrono::seconds(5), "the assessment");
+  REQUIRE(!str(assessed, "level").empty());
+}
