@@ -2,6 +2,7 @@
 
 #include "core/schedule.hpp"
 #include "net/security.hpp"
+#include "store/slots.hpp"
 
 #include <toml++/toml.h>
 
@@ -11,7 +12,6 @@
 #include <functional>
 #include <limits>
 #include <sstream>
-#include <string_view>
 #include <variant>
 
 namespace exceed::app {
@@ -622,25 +622,12 @@ Config load_config(std::string const& path, std::map<std::string, std::string> c
   return c;
 }
 
-namespace {
-
-// "{tag}" in the prefix, the first '{' and the first '}' after it enclosing
-// at least one character: what Redis Cluster then hashes instead of the
-// whole key (store::hash_tag).
-bool has_hash_tag(std::string_view prefix) {
-  auto open = prefix.find('{');
-  if (open == std::string_view::npos) return false;
-  auto close = prefix.find('}', open + 1);
-  return close != std::string_view::npos && close > open + 1;
-}
-
-}  // namespace
-
 void validate_store(Config const& c, std::string const& source) {
   if (c.redis.cluster.empty()) return;
   if (!c.redis.sentinels.empty())
     throw ConfigError(source, "redis.cluster", "and redis.sentinels exclude each other: a cluster fails over by itself");
-  if (!has_hash_tag(c.redis.prefix))
+  // store::hash_tag answers the whole key when it holds no tag Redis would hash instead.
+  if (store::hash_tag(c.redis.prefix).size() == c.redis.prefix.size())
     throw ConfigError(source, "redis.prefix",
                       "must hold a hash tag on a cluster, e.g. \"{exceed}:\", so that every step's keys share a slot");
 }

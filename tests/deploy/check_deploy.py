@@ -769,6 +769,16 @@ def check_prometheus(repo, _args):
 
 # -------------------------------------------------------------------- redis
 
+def local_redis_conf(src, port, d):
+    """deploy/compose/redis/redis.conf for a node on this machine: its port,
+    loopback only, its data in d."""
+    with open(os.path.join(src, "redis.conf")) as f:
+        conf = f.read()
+    conf = re.sub(r"^port .*$", f"port {port}", conf, flags=re.M)
+    conf = re.sub(r"^bind .*$", "bind 127.0.0.1", conf, flags=re.M)
+    return re.sub(r"^dir .*$", f"dir {d}", conf, flags=re.M)
+
+
 def check_redis(repo, _args):
     need("redis-server")
     cli = need("redis-cli")
@@ -780,13 +790,8 @@ def check_redis(repo, _args):
             def node(name, port, extra):
                 d = os.path.join(tmp, name)
                 os.makedirs(d)
-                with open(os.path.join(src, "redis.conf")) as f:
-                    conf = f.read()
-                conf = re.sub(r"^port .*$", f"port {port}", conf, flags=re.M)
-                conf = re.sub(r"^bind .*$", "bind 127.0.0.1", conf, flags=re.M)
-                conf = re.sub(r"^dir .*$", f"dir {d}", conf, flags=re.M)
                 with open(os.path.join(d, "redis.conf"), "w") as f:
-                    f.write(conf + extra)
+                    f.write(local_redis_conf(src, port, d) + extra)
                 return procs.start(["redis-server", os.path.join(d, "redis.conf")], ready=r"Ready to accept connections")
 
             node("primary", p1, "")
@@ -848,13 +853,8 @@ def check_cluster(repo, args):
             for port in ports:
                 d = os.path.join(tmp, str(port))
                 os.makedirs(d)
-                with open(os.path.join(src, "redis.conf")) as f:
-                    conf = f.read()
-                conf = re.sub(r"^port .*$", f"port {port}", conf, flags=re.M)
-                conf = re.sub(r"^bind .*$", "bind 127.0.0.1", conf, flags=re.M)
-                conf = re.sub(r"^dir .*$", f"dir {d}", conf, flags=re.M)
                 with open(os.path.join(d, "redis.conf"), "w") as f:
-                    f.write(conf)
+                    f.write(local_redis_conf(src, port, d))
                 with open(os.path.join(src, "cluster.conf")) as f:
                     cconf = f.read()
                 check(re.search(r"^include /etc/redis/redis.conf$", cconf, re.M), "cluster: cluster.conf includes redis.conf")
@@ -904,12 +904,9 @@ def check_cluster(repo, args):
 
             # The server with deploy/k8s's ConfigMap and the cluster overlay's
             # variables (redis-cluster-env.yaml) serves on it.
-            objs = {}
-            for doc in load_yaml_docs(os.path.join(repo, "deploy/k8s/configmap.yaml")):
-                objs.setdefault(doc["kind"], []).append(("configmap.yaml", doc))
             path = os.path.join(tmp, "exceed.toml")
             with open(path, "w") as f:
-                f.write(configmap_toml(objs))
+                f.write(shipped_configmap_toml(repo))
             overlay = {}
             for doc in load_yaml_docs(os.path.join(repo, "deploy/k8s/cluster/redis-cluster-env.yaml")):
                 for c in doc["spec"]["template"]["spec"]["containers"]:
@@ -937,11 +934,16 @@ def check_cluster(repo, args):
 
 # ------------------------------------------------------------------- config
 
-def check_config(repo, args):
+def shipped_configmap_toml(repo):
+    """The exceed.toml of deploy/k8s/configmap.yaml."""
     objs = {}
     for d in load_yaml_docs(os.path.join(repo, "deploy/k8s/configmap.yaml")):
         objs.setdefault(d["kind"], []).append(("configmap.yaml", d))
-    toml_text = configmap_toml(objs)
+    return configmap_toml(objs)
+
+
+def check_config(repo, args):
+    toml_text = shipped_configmap_toml(repo)
     check(bool(toml_text), "config: the ConfigMap carries exceed.toml")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "exceed.toml")

@@ -98,22 +98,13 @@ TEST_CASE("fault: Redis killed and restarted under load (AOF, fsync always): the
   REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= mid.acked + n; }, 20s));
   double recovery = ms_since(up);
   CHECK(d.server().wait_ready(true, 5s));
-  auto after = s.swarm.figures();
-  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + 300; }, 20s));
-  s.swarm.stop_sending();
-  REQUIRE(s.swarm.wait_all_acked(15s));
-  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+  s.finish();
 
-  auto f = s.swarm.figures();
-  auto a = audit(d.redis.port(), s.swarm);
-  print_figures("redis-kill9-restart", f, a, recovery, "outage_ms=" + std::to_string(static_cast<long>(outage)));
-  require_clean(a, f);
+  auto f = s.audited(d.redis.port(), "redis-kill9-restart", recovery,
+                     "outage_ms=" + std::to_string(static_cast<long>(outage)));
   CHECK(d.server().running());
   CHECK(f.disconnects == 0);  // the WebSockets stayed open through the outage
   CHECK(f.other_errors == 0);
-  auto problems = s.assignment_problems();
-  for (auto const& p : problems) UNSCOPED_INFO(p);
-  CHECK(problems.empty());
 }
 
 TEST_CASE("fault: Redis Sentinel failover under load: the server follows the new primary without a restart") {
@@ -134,20 +125,11 @@ TEST_CASE("fault: Redis Sentinel failover under load: the server follows the new
   CHECK(d.server().running());
   CHECK(d.server().ready());
   CHECK(d.replica->role() == "master");
-  auto after = s.swarm.figures();
-  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + 300; }, 20s));
-  s.swarm.stop_sending();
-  REQUIRE(s.swarm.wait_all_acked(15s));
-  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+  s.finish();
 
-  auto f = s.swarm.figures();
-  auto a = audit(new_primary, s.swarm);
-  print_figures("sentinel-failover", f, a, recovery, "failover_ms=" + std::to_string(static_cast<long>(failover)));
-  require_clean(a, f);
+  auto f = s.audited(new_primary, "sentinel-failover", recovery,
+                     "failover_ms=" + std::to_string(static_cast<long>(failover)));
   CHECK(f.other_errors == 0);
-  auto problems = s.assignment_problems();
-  for (auto const& p : problems) UNSCOPED_INFO(p);
-  CHECK(problems.empty());
 }
 
 // The same on a Redis Cluster: every Exceed key in one slot, whose primary
@@ -177,20 +159,11 @@ TEST_CASE("fault: Redis Cluster failover under load: the primary of Exceed's slo
   double recovery = ms_since(killed);
   CHECK(d.server().running());
   CHECK(d.server().ready());
-  auto after = s.swarm.figures();
-  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + 300; }, 20s));
-  s.swarm.stop_sending();
-  REQUIRE(s.swarm.wait_all_acked(15s));
-  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+  s.finish();
 
-  auto f = s.swarm.figures();
-  auto a = audit(new_home, s.swarm, d.prefix());
-  print_figures("cluster-failover", f, a, recovery, "failover_ms=" + std::to_string(static_cast<long>(failover)));
-  require_clean(a, f);
+  auto f = s.audited(new_home, "cluster-failover", recovery,
+                     "failover_ms=" + std::to_string(static_cast<long>(failover)));
   CHECK(f.other_errors == 0);
-  auto problems = s.assignment_problems();
-  for (auto const& p : problems) UNSCOPED_INFO(p);
-  CHECK(problems.empty());
 }
 
 // Resharding while chats run: Exceed's slot moved to another primary key by
@@ -235,20 +208,10 @@ TEST_CASE("fault: Redis Cluster resharding under load: Exceed's slot moved to an
   double recovery = ms_since(started);
   CHECK(d.server().running());
   CHECK(d.server().ready());
-  auto after = s.swarm.figures();
-  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + 300; }, 20s));
-  s.swarm.stop_sending();
-  REQUIRE(s.swarm.wait_all_acked(15s));
-  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+  s.finish();
   CHECK(d.cluster.command(from, {"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}).integer == 0);
 
-  auto f = s.swarm.figures();
-  auto a = audit(to, s.swarm, d.prefix());
-  print_figures("cluster-reshard", f, a, recovery,
-                "migration_ms=" + std::to_string(static_cast<long>(migration)) + " keys_moved=" + std::to_string(keys));
-  require_clean(a, f);
+  auto f = s.audited(to, "cluster-reshard", recovery,
+                     "migration_ms=" + std::to_string(static_cast<long>(migration)) + " keys_moved=" + std::to_string(keys));
   CHECK(f.other_errors == 0);
-  auto problems = s.assignment_problems();
-  for (auto const& p : problems) UNSCOPED_INFO(p);
-  CHECK(problems.empty());
 }

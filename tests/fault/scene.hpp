@@ -18,6 +18,17 @@ inline double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
+inline void require_clean(Audit const& a, SwarmFigures const& f) {
+  for (auto const& p : a.problems) UNSCOPED_INFO(p);
+  CHECK(a.acked > 0);
+  CHECK(a.acked == f.acked);
+  CHECK(a.lost == 0);
+  CHECK(a.duplicates == 0);
+  CHECK(a.gaps == 0);
+  CHECK(f.ack_conflicts == 0);
+  CHECK(f.unacked == 0);
+}
+
 struct Chat {
   std::string conv;
   std::string token;       // the customer's
@@ -121,6 +132,35 @@ struct SceneT {
     return out;
   }
 
+  // After a fault: `more` messages acked on top of those acked now, then the
+  // load stopped, every message acked and every client caught up with what
+  // is stored.
+  void finish(std::int64_t more = 300) {
+    if (more > 0) {
+      auto after = swarm.figures();
+      REQUIRE(swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + more; },
+                                 std::chrono::seconds(20)));
+    }
+    swarm.stop_sending();
+    REQUIRE(swarm.wait_all_acked(std::chrono::seconds(15)));
+    REQUIRE(swarm.wait_caught_up(stored_counts(), std::chrono::seconds(15)));
+  }
+
+  // The store (Redis on `redis_port`) audited against what the clients saw:
+  // the "FAULT" line printed, nothing lost, doubled or missing, and every
+  // chat with one agent (or waiting). Returns the swarm's figures.
+  SwarmFigures audited(std::uint16_t redis_port, std::string const& fault, double recovery_ms,
+                       std::string const& extra = "") {
+    auto f = swarm.figures();
+    auto a = audit(redis_port, swarm, d.prefix());
+    print_figures(fault, f, a, recovery_ms, extra);
+    require_clean(a, f);
+    auto problems = assignment_problems();
+    for (auto const& p : problems) UNSCOPED_INFO(p);
+    CHECK(problems.empty());
+    return f;
+  }
+
   // Every chat active with exactly one agent, who holds it in their set, and
   // no agent holding a chat that is not theirs. Returns the problems found.
   std::vector<std::string> assignment_problems() {
@@ -156,16 +196,5 @@ struct SceneT {
 };
 
 using Scene = SceneT<Deployment>;
-
-inline void require_clean(Audit const& a, SwarmFigures const& f) {
-  for (auto const& p : a.problems) UNSCOPED_INFO(p);
-  CHECK(a.acked > 0);
-  CHECK(a.acked == f.acked);
-  CHECK(a.lost == 0);
-  CHECK(a.duplicates == 0);
-  CHECK(a.gaps == 0);
-  CHECK(f.ack_conflicts == 0);
-  CHECK(f.unacked == 0);
-}
 
 }  // namespace exceed::fault

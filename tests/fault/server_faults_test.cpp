@@ -38,19 +38,9 @@ TEST_CASE("fault: kill -9 of the server under load and a restart lose no acked m
       [&](SwarmFigures const& f) { return f.reconnects >= n && f.connected == n && f.acked >= before.acked + n; },
       20s));
   double recovery = ms_since(killed);
-  auto after = s.swarm.figures();
-  REQUIRE(s.swarm.wait_figures([&](SwarmFigures const& f) { return f.acked >= after.acked + 300; }, 20s));
-  s.swarm.stop_sending();
-  REQUIRE(s.swarm.wait_all_acked(15s));
-  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+  s.finish();
 
-  auto f = s.swarm.figures();
-  auto a = audit(d.redis.port(), s.swarm);
-  print_figures("server-kill9", f, a, recovery);
-  require_clean(a, f);
-  auto problems = s.assignment_problems();
-  for (auto const& p : problems) UNSCOPED_INFO(p);
-  CHECK(problems.empty());
+  auto f = s.audited(d.redis.port(), "server-kill9", recovery);
   CHECK(f.other_errors == 0);
 }
 
@@ -98,16 +88,8 @@ TEST_CASE("fault: one of two server processes killed: its clients move to the ot
     CHECK(h.at(0) == "active");
     CHECK(h.at(1) == s.agents[0].id);
   }
-  s.swarm.stop_sending();
-  REQUIRE(s.swarm.wait_all_acked(15s));
-  REQUIRE(s.swarm.wait_caught_up(s.stored_counts(), 15s));
+  s.finish(0);
 
-  auto f = s.swarm.figures();
-  auto a = audit(d.redis.port(), s.swarm);
-  print_figures("one-of-two-servers-killed", f, a, recovery,
-                "grace_release_ms=" + std::to_string(static_cast<long>(released_ms)));
-  require_clean(a, f);
-  auto problems = s.assignment_problems();
-  for (auto const& p : problems) UNSCOPED_INFO(p);
-  CHECK(problems.empty());
+  s.audited(d.redis.port(), "one-of-two-servers-killed", recovery,
+            "grace_release_ms=" + std::to_string(static_cast<long>(released_ms)));
 }
