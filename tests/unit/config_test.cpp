@@ -198,3 +198,29 @@ TEST_CASE("invitation rules load by name with their conditions, and a bad one is
   refused("[invitations.rules.manual]\ntext = \"x\"\n", "invitations.rules.manual");
   refused("[visitors]\nretention_s = 10\n", "visitors.retention_s");
 }
+
+TEST_CASE("a Redis Cluster needs a prefix with a hash tag and no sentinels, said with the key") {
+  auto c = load_config("", {{"EXCEED_REDIS_CLUSTER", "10.0.0.5:6379,10.0.0.6:6379"}});
+  REQUIRE(c.redis.cluster == std::vector<std::string>{"10.0.0.5:6379", "10.0.0.6:6379"});
+  c.auth.token_secret = "0123456789abcdef";
+  auto refused_key = [&c] {
+    try {
+      validate_store(c, "x");
+    } catch (ConfigError const& e) {
+      return e.key;
+    }
+    return std::string("accepted");
+  };
+  CHECK(refused_key() == "redis.prefix");  // the default "exceed:" has no tag
+  for (char const* bad : {"{}exceed:", "exceed:{", "ex}ceed{:"}) {
+    c.redis.prefix = bad;
+    INFO(bad);
+    CHECK(refused_key() == "redis.prefix");
+  }
+  c.redis.prefix = "{exceed}:";
+  CHECK(refused_key() == "accepted");
+  REQUIRE_NOTHROW(validate(c, "x"));
+  c.redis.sentinels = {"10.0.0.7:26379"};
+  CHECK(refused_key() == "redis.cluster");
+  REQUIRE_THROWS_AS(validate(c, "x"), ConfigError);
+}
