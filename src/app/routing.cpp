@@ -218,6 +218,7 @@ asio::awaitable<void> Routing::hand_back(store::GraceDue due, std::set<std::stri
 }
 
 asio::awaitable<void> Routing::tick_heartbeat() {
+  co_await d_.store.repair_copies();
   auto now = d_.clock.now();
   co_await d_.store.beat(d_.process_id, now);
   co_await d_.store.reap(now, now - process_dead_after_ms, rules_.grace);

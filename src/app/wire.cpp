@@ -119,7 +119,7 @@ json::object conversation_json(store::Conversation const& record) {
   c["created_at"] = stored_time_or_null(f("created_at"));
   c["assigned_at"] = stored_time_or_null(f("assigned_at"));
   c["resolved_at"] = stored_time_or_null(f("resolved_at"));
-  c["last_seq"] = to_int(f("seq"));
+  c["last_seq"] = record.last_seq;
   c["context"] = parse_object(f("context"));
   // Full figures once assessed; until then what the record itself tells.
   if (auto stored = parse_object(f("times")); !stored.empty()) {

@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <spdlog/spdlog.h>
 
 namespace exceed::store {
 namespace asio = boost::asio;
@@ -117,15 +118,58 @@ asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
   bool ok = true;
   out.status = status_or(status, core::ConversationStatus::queued, &ok);
   if (!ok) co_return Failure::protocol("start: unknown status '" + status + "'");
+  if (db_.keys().split() && !out.created && !s.text.empty()) {
+    // A start that failed after its first half (below) is sent again and
+    // finds its chat open: its words are appended if the chat has none.
+    auto seq = co_await last_seq(out.conversation_id);
+    if (!seq) co_return seq.failure();
+    if (*seq == 0) {
+      Db::TalkMessage words{out.conversation_id, "start", "customer", s.visitor, s.visitor_name, s.text, "", "", s.now,
+                            out.status == core::ConversationStatus::ticket ? "first" : "wait"};
+      auto appended = co_await db_.append_talk(std::move(words));
+      if (!appended) co_return appended.failure();
+    }
+  }
+  if (db_.keys().split() && out.created) {
+    // Split (a Redis Cluster): start.lua wrote the record and the clock in
+    // the routing slot, and Db::run copied the record to the talk side; the
+    // customer's words and the notice of a chat kept as a ticket are
+    // appended there now, keyed so that a repeat does not double them (a
+    // chat kept as a ticket that goes live again: keyed by this start).
+    bool live = out.status != core::ConversationStatus::ticket;
+    std::string key = out.ticket_id.empty() || !out.reason.empty() ? "start" : "start:" + std::to_string(s.now);
+    if (!s.text.empty()) {
+      Db::TalkMessage words{out.conversation_id, key, "customer", s.visitor, s.visitor_name, s.text, "", "", s.now,
+                            live ? "wait" : "first"};
+      auto seq = co_await db_.append_talk(std::move(words));
+      if (!seq) co_return seq.failure();
+    }
+    if (!out.reason.empty()) {
+      Db::TalkMessage notice{out.conversation_id, key + ":notice", "system", "system", "Exceed",
+                             out.reason == "after_hours" ? s.after_hours_notice : s.offline_notice, "", "", s.now, ""};
+      auto seq = co_await db_.append_talk(std::move(notice));
+      if (!seq) co_return seq.failure();
+    }
+  }
   co_return out;
 }
 
 asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
   // Grouped with the other messages of this turn of the event loop: one
   // script call appends them all (see Db::grouped and lua/send.lua).
+  // Split (a Redis Cluster): grouped per primary of the conversations' talk
+  // sides, and the clock's half follows in a second group (clock.lua).
+  auto const split = db_.keys().split();
   std::vector<std::string> args{a.conversation_id, std::string(a.by.role_name()), a.by.user_id, a.name,
                                 a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now), a.attachment};
-  auto r = co_await db_.grouped(db_.scripts().send, std::move(args));
+  auto route = split ? db_.keys().talk_route(a.conversation_id) : std::string();  // (g++ 12: no ?: inside co_await)
+  auto r = co_await db_.grouped(db_.scripts().send, args, std::move(route));
+  if (!r && split && r.failure().kind == Failure::Kind::refused && r.failure().refusal == core::Refusal::not_found) {
+    // The talk side may not have been copied yet (its process died between
+    // the two steps): copy what is listed and ask once more.
+    co_await db_.sync_copies();
+    r = co_await db_.grouped(db_.scripts().send, std::move(args), db_.keys().talk_route(a.conversation_id));
+  }
   if (!r) co_return r.failure();
   Row row(*r, "send");
   Appended out;
@@ -143,8 +187,27 @@ asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
   wait.team = row.text();
   wait.target = row.integer();
   wait.warning_ratio = row.real();
+  auto first_customer = row.text();
+  auto clock_wait = row.text();
+  auto warn = row.integer();
+  auto due = row.integer();
+  auto clock_metric = row.text();
   if (!row.ok()) co_return row.failure();
+  auto const team = wait.team;
   if (first >= 0) out.first_response = first;
+  if (split && !out.duplicate && (!first_customer.empty() || !clock_wait.empty() || first >= 0)) {
+    std::vector<std::string> step{a.conversation_id, std::to_string(out.seq), std::string(a.by.role_name()),
+                                  a.by.user_id, team, std::to_string(out.ts), first_customer, clock_wait,
+                                  std::to_string(warn), std::to_string(due), clock_metric, std::to_string(first)};
+    auto breached = co_await db_.grouped(db_.scripts().clock, std::move(step));
+    // The message is stored: a clock that could not be told is logged, not
+    // the sender's error (a retry would find the message as a duplicate).
+    if (!breached || breached->kind != Reply::Kind::string)
+      spdlog::warn("store: the response clock of {} missed seq {}: {}", a.conversation_id, out.seq,
+                   breached ? std::string("unexpected reply") : breached.failure().message);
+    else
+      out.breached = breached->str;
+  }
   if (!wait_metric.empty()) {
     if (wait_metric == "first_response") wait.metric = core::SlaMetric::first_response;
     else if (wait_metric == "next_response") wait.metric = core::SlaMetric::next_response;
@@ -170,8 +233,14 @@ asio::awaitable<Result<bool>> ConversationStore::rearm_wait(std::string const& i
 asio::awaitable<Result<std::vector<Message>>> ConversationStore::history(std::string const& id,
                                                                         core::Actor const& viewer,
                                                                         std::int64_t after_seq, int limit) {
-  auto r = co_await db_.call(db_.scripts().history, id, viewer.role_name(), viewer.user_id, viewer.teams_csv,
-                             std::to_string(after_seq), std::to_string(limit));
+  std::vector<std::string> args{id, std::string(viewer.role_name()), viewer.user_id, viewer.teams_csv,
+                                std::to_string(after_seq), std::to_string(limit)};
+  auto r = co_await db_.run_at(db_.keys().talk_route(id), db_.scripts().history, args);
+  if (!r && db_.keys().split() && r.failure().kind == Failure::Kind::refused &&
+      r.failure().refusal == core::Refusal::not_found) {
+    co_await db_.sync_copies();  // as in append()
+    r = co_await db_.run_at(db_.keys().talk_route(id), db_.scripts().history, std::move(args));
+  }
   if (!r) co_return r.failure();
   Row row(*r, "history");
   row.text();  // the status
@@ -190,7 +259,13 @@ asio::awaitable<Result<std::vector<Message>>> ConversationStore::history(std::st
 asio::awaitable<Result<Conversation>> ConversationStore::view(std::string const& id, core::Actor const& viewer) {
   auto r = co_await db_.call(db_.scripts().access, id, viewer.role_name(), viewer.user_id, viewer.teams_csv);
   if (!r) co_return r.failure();
-  co_return conversation_of(*r, "access");
+  auto c = conversation_of(*r, "access");
+  if (c && db_.keys().split()) {
+    auto seq = co_await last_seq(id);
+    if (!seq) co_return seq.failure();
+    c->last_seq = *seq;
+  }
+  co_return c;
 }
 
 asio::awaitable<Result<std::vector<std::optional<Conversation>>>> ConversationStore::views(
@@ -209,6 +284,11 @@ asio::awaitable<Result<std::vector<std::optional<Conversation>>>> ConversationSt
     }
     auto c = conversation_of(*r, "access");
     if (!c) co_return c.failure();
+    if (db_.keys().split()) {
+      auto seq = co_await last_seq(c->id);
+      if (!seq) co_return seq.failure();
+      c->last_seq = *seq;
+    }
     out.emplace_back(std::move(*c));
   }
   co_return out;
@@ -240,6 +320,11 @@ asio::awaitable<Result<std::optional<Conversation>>> ConversationStore::get(std:
   if (r->is_array() && r->elements.empty()) co_return std::optional<Conversation>{};
   auto c = conversation_of(*r, "conversation");
   if (!c) co_return c.failure();
+  if (db_.keys().split()) {
+    auto seq = co_await last_seq(id);
+    if (!seq) co_return seq.failure();
+    c->last_seq = *seq;
+  }
   co_return std::optional<Conversation>(std::move(*c));
 }
 
@@ -266,7 +351,8 @@ asio::awaitable<Result<ConversationStore::ReadMark>> ConversationStore::read(std
                                                                             core::Actor const& by, std::int64_t seq) {
   // Grouped like the messages: the receipts of one turn in one script call.
   std::vector<std::string> args{id, std::string(by.role_name()), by.user_id, by.teams_csv, std::to_string(seq)};
-  auto r = co_await db_.grouped(db_.scripts().read, std::move(args));
+  auto route = db_.keys().split() ? db_.keys().talk_route(id) : std::string();
+  auto r = co_await db_.grouped(db_.scripts().read, std::move(args), std::move(route));
   if (!r) co_return r.failure();
   Row row(*r, "read");
   ReadMark out;
@@ -377,7 +463,21 @@ asio::awaitable<Result<std::optional<ConversationStore::Standing>>> Conversation
   if (!ok) co_return Failure::protocol("standing: unknown status '" + *status + "'");
   out.last_seq = seq ? parse_integer(*seq).value_or(0) : 0;
   out.team = std::move(team);
+  if (db_.keys().split()) {
+    auto talk = co_await last_seq(id);
+    if (!talk) co_return talk.failure();
+    out.last_seq = *talk;
+  }
   co_return std::optional<Standing>(std::move(out));
+}
+
+asio::awaitable<Result<std::int64_t>> ConversationStore::last_seq(std::string const& id) {
+  auto r = co_await db_.cmd("HGET", db_.keys().talk(id), "seq");
+  if (!r) co_return r.failure();
+  if (r->is_nil()) co_return std::int64_t{0};
+  auto seq = r->kind == Reply::Kind::string ? parse_integer(r->str) : std::nullopt;
+  if (!seq) co_return Failure::protocol("last seq: not a number");
+  co_return *seq;
 }
 
 asio::awaitable<Result<std::vector<Message>>> ConversationStore::transcript(std::string const& id, int max) {

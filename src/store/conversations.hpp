@@ -219,6 +219,9 @@ class ConversationStore {
     std::string team;
   };
   boost::asio::awaitable<Result<std::optional<Standing>>> standing(std::string const& id);
+  // The seq of the last message, from the talk side (where it is kept when
+  // that is split off on a cluster; the record's copy is not kept up).
+  boost::asio::awaitable<Result<std::int64_t>> last_seq(std::string const& id);
   // The stored record without an access check (for steps that already did).
   boost::asio::awaitable<Result<std::optional<Conversation>>> get(std::string const& id);
   // Every message, in order, at most `max` (the assessment reads the whole

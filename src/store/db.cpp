@@ -2,6 +2,7 @@
 
 #include "store/cluster.hpp"
 #include "store/scripts.hpp"
+#include "store/slots.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -54,6 +55,7 @@ struct Db::Group {
   explicit Group(asio::any_io_executor e) : ex(std::move(e)) {}
   asio::any_io_executor ex;
   Script const* script = nullptr;
+  std::vector<std::string> route;  // its KEYS
   std::vector<std::string> args;  // the prefix, then every call's arguments
   std::vector<std::shared_ptr<Waiter>> waiters;
   bool flush_posted = false;
@@ -64,7 +66,7 @@ namespace {
 // Writes one group (before its first suspension: co_spawn dispatches) and
 // hands each caller its element of the reply.
 asio::awaitable<void> deliver(std::shared_ptr<Connection> conn, Script const& script,
-                              std::vector<std::string> const& route, std::vector<std::string> args,
+                              std::vector<std::string> route, std::vector<std::string> args,
                               std::vector<std::shared_ptr<Waiter>> waiters,
                               std::function<void(std::chrono::steady_clock::duration)> round_trip) {
   auto started = std::chrono::steady_clock::now();
@@ -115,6 +117,12 @@ Result<Reply> to_result(std::error_code ec, Reply reply) {
   // Nothing ran, so the request may be sent again.
   for (std::string_view code : {"ASK ", "MOVED ", "TRYAGAIN ", "CLUSTERDOWN ", "LOADING "})
     if (reply.str.starts_with(code)) return Failure::unavailable("the message store is moving, try again");
+  // A group of messages for one primary (Db::grouped) that met a
+  // conversation whose slot is no longer there: the script stopped at it.
+  // The messages before it are stored; a retry finds them by their
+  // client_msg_id, so the request may be sent again too.
+  if (reply.str.find("non local key") != std::string::npos)
+    return Failure::unavailable("the message store is moving, try again");
   // Script refusals read "<refusal> <text>"; Redis may prefix "ERR " to them.
   std::string_view text = reply.str;
   if (text.rfind("ERR ", 0) == 0) text.remove_prefix(4);
@@ -124,13 +132,25 @@ Result<Reply> to_result(std::error_code ec, Reply reply) {
   return Failure::protocol("unexpected error reply: " + reply.str);
 }
 
-asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std::string> args) {
+asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std::string> args,
+                                           std::string route_key) {
   auto ex = co_await asio::this_coro::executor;
-  if (!group_) group_ = std::make_shared<Group>(ex);
-  if (group_->script != &script) flush_group();  // another script's group goes first
-  Group& g = *group_;
+  // The group this call joins: the one of the primary that runs it.
+  std::string lane;
+  if (cluster_ && !route_key.empty()) {
+    auto node = cluster_->owner(key_slot(route_key));
+    lane = node ? node->describe() : route_key;  // slot not mapped yet: alone
+  }
+  auto& slot = groups_[lane];
+  if (!slot) slot = std::make_shared<Group>(ex);
+  if (slot->script && slot->script != &script) flush_group();  // another script's groups go first
+  auto group = slot;
+  Group& g = *group;
   if (g.waiters.empty()) {
     g.script = &script;
+    // (no braced list here: g++ 12 frees its copy twice in a coroutine)
+    if (route_key.empty()) g.route = route_;
+    else g.route.assign(1, std::move(route_key));
     g.args.clear();
     g.args.push_back(keys_.prefix());
   }
@@ -138,15 +158,15 @@ asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std
   auto waiter = std::make_shared<Waiter>(ex);
   g.waiters.push_back(waiter);
   if (!grouping_ || g.waiters.size() >= max_group) {
-    flush_group();
+    flush(g);
   } else if (!g.flush_posted) {
     // Runs after the handlers already queued: the rest of this turn's reads.
     g.flush_posted = true;
-    asio::post(g.ex, [weak = std::weak_ptr<Group>(group_), this] {
+    asio::post(g.ex, [weak = std::weak_ptr<Group>(group), this] {
       auto alive = weak.lock();
       if (!alive) return;
       alive->flush_posted = false;
-      flush_group();
+      flush(*alive);
     });
   }
   while (!waiter->answer) {
@@ -157,15 +177,20 @@ asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std
 }
 
 void Db::flush_group() {
-  if (!group_ || group_->waiters.empty()) return;
-  Group& g = *group_;
+  for (auto& [lane, g] : groups_) flush(*g);
+}
+
+void Db::flush(Group& g) {
+  if (g.waiters.empty()) return;
   auto args = std::move(g.args);
   auto waiters = std::move(g.waiters);
+  auto route = std::move(g.route);
   Script const& script = *g.script;
   g.args = {};
   g.waiters = {};
+  g.route = {};
   g.script = nullptr;
-  asio::co_spawn(g.ex, deliver(conn_, script, route_, std::move(args), std::move(waiters), round_trip_),
+  asio::co_spawn(g.ex, deliver(conn_, script, std::move(route), std::move(args), std::move(waiters), round_trip_),
                  asio::detached);
 }
 
@@ -175,7 +200,87 @@ asio::awaitable<Result<Reply>> Db::run(Script const& script, std::vector<std::st
   auto started = std::chrono::steady_clock::now();
   auto [ec, reply] = co_await script.run(*conn_, route_, args);
   record(started);
+  auto out = to_result(ec, std::move(reply));
+  if (out && keys_.split() && scripts_->changes_conversations(script)) co_await sync_copies();
+  co_return out;
+}
+
+asio::awaitable<Result<Reply>> Db::run_at(std::string key, Script const& script, std::vector<std::string> args) {
+  flush_group();
+  args.insert(args.begin(), keys_.prefix());
+  std::vector<std::string> route(1, std::move(key));
+  auto started = std::chrono::steady_clock::now();
+  auto [ec, reply] = co_await script.run(*conn_, route, args);
+  record(started);
   co_return to_result(ec, std::move(reply));
+}
+
+asio::awaitable<void> Db::sync_copies() {
+  if (!keys_.split()) co_return;
+  auto const mine = ++copies_asked_;
+  auto ex = co_await asio::this_coro::executor;
+  while (copies_done_ < mine) {
+    if (!copying_) {
+      // This pass begins after the caller's change was made: it covers it.
+      copying_ = true;
+      auto const upto = copies_asked_;
+      try {
+        co_await copy_pass();
+      } catch (std::exception const& e) {
+        spdlog::warn("store: copying conversation records failed: {}", e.what());
+      }
+      copies_done_ = std::max(copies_done_, upto);
+      copying_ = false;
+      for (auto& w : copy_waiters_) w->cancel();
+      copy_waiters_.clear();
+      continue;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
+    copy_waiters_.push_back(timer);
+    co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<Result<std::int64_t>> Db::append_talk(TalkMessage m) {
+  auto key = keys_.talk_route(m.conversation);
+  std::vector<std::string> args{std::move(m.conversation), std::move(m.key), std::move(m.role), std::move(m.uid),
+                                std::move(m.name), std::move(m.text), std::move(m.client_msg_id),
+                                std::to_string(m.now), std::move(m.attachment), std::move(m.clock)};
+  auto r = co_await run_at(std::move(key), scripts_->append, std::move(args));
+  if (!r) co_return r.failure();
+  if (r->kind != Reply::Kind::integer) co_return Failure::protocol("append: expected a seq");
+  co_return static_cast<std::int64_t>(r->integer);
+}
+
+asio::awaitable<void> Db::copy_pass() {
+  constexpr std::size_t fields = 9;  // COPIED in lua/prelude.lua
+  for (int round = 0; round < 64; ++round) {
+    std::vector<std::string> count{"128"};
+    auto taken = co_await run(scripts_->copy_take, std::move(count));
+    if (!taken || !taken->is_array()) {
+      if (!taken) spdlog::debug("store: copy_take: {}", taken.failure().message);
+      co_return;  // Redis away: the next pass (at the latest the periodic one) goes on
+    }
+    auto const& e = taken->elements;
+    if (e.empty() || e.size() % (2 + fields) != 0) co_return;
+    std::vector<std::string> done;
+    for (std::size_t i = 0; i < e.size(); i += 2 + fields) {
+      std::vector<std::string> args;
+      args.reserve(2 + fields);
+      for (std::size_t j = 0; j < 2 + fields; ++j) args.push_back(e[i + j].str);
+      auto const& conv = e[i].str;
+      auto put = co_await run_at(keys_.talk_route(conv), scripts_->copy_put, std::move(args));
+      if (!put) {
+        spdlog::debug("store: copy_put {}: {}", conv, put.failure().message);
+        continue;  // stays listed
+      }
+      done.push_back(conv);
+      done.push_back(e[i + 1].str);
+    }
+    if (done.empty()) co_return;
+    auto cleared = co_await run(scripts_->copy_done, std::move(done));
+    if (!cleared) co_return;
+  }
 }
 
 asio::awaitable<Result<Reply>> Db::run_keys(Script const& script, std::vector<std::string> keys,

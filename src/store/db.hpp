@@ -11,8 +11,11 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,7 +47,29 @@ class Db {
   // declared one routes the call on a cluster (to the primary of the
   // prefix's hash tag, which every key shares; a node that lost that slot
   // answers MOVED, which the cluster client follows).
+  // On a cluster with the talk sides split off (Keys::split), a script that
+  // changes a conversation record (Scripts::changes_conversations) is
+  // followed by sync_copies() before its answer is given: whoever learns of
+  // an assignment can act on it on the talk side at once.
   boost::asio::awaitable<Result<Reply>> run(Script const& script, std::vector<std::string> args);
+  // The same, routed by `key` (KEYS = {key}): for the scripts of a
+  // conversation's talk side.
+  boost::asio::awaitable<Result<Reply>> run_at(std::string key, Script const& script, std::vector<std::string> args);
+  // Brings the talk side of every conversation listed in `copies` up to its
+  // record (lua/copy_take.lua, copy_put.lua, copy_done.lua): after the steps
+  // that change records, on a not_found from the talk side, and every
+  // second (what a process that died between the two left behind). One pass
+  // at a time; a caller waits for a pass that began after it called.
+  // Nothing to do unless Keys::split.
+  boost::asio::awaitable<void> sync_copies();
+  // A message the server appends on a conversation's talk side when it is
+  // split off (lua/append.lua): `key` makes a retry harmless. Its seq.
+  struct TalkMessage {
+    std::string conversation, key, role, uid, name, text, client_msg_id, attachment;
+    std::int64_t now = 0;
+    std::string clock;  // "wait", "first" or ""
+  };
+  boost::asio::awaitable<Result<std::int64_t>> append_talk(TalkMessage m);
   // Runs a script that names its keys (KEYS) and takes no prefix.
   boost::asio::awaitable<Result<Reply>> run_keys(Script const& script, std::vector<std::string> keys,
                                                  std::vector<std::string> args);
@@ -62,7 +87,13 @@ class Db {
   // order in which commands reach Redis is the order they were issued, as
   // without grouping (what pipelined requests rely on, see app/client.cpp).
   // Nothing is answered before Redis has answered the whole group.
-  boost::asio::awaitable<Result<Reply>> grouped(Script const& script, std::vector<std::string> args);
+  //
+  // `route_key` (the talk side's key of the call's conversation, on a
+  // cluster) makes one group per primary instead, each routed by its first
+  // call's key: the calls of one group then touch keys of several slots,
+  // all on the primary that runs it (allowed for scripts without flags).
+  boost::asio::awaitable<Result<Reply>> grouped(Script const& script, std::vector<std::string> args,
+                                                std::string route_key = {});
   static constexpr std::size_t max_group = 256;
   // Off: every grouped call is written at once, as a group of one.
   void set_grouping(bool on) noexcept { grouping_ = on; }
@@ -99,8 +130,10 @@ class Db {
  private:
   void record(std::chrono::steady_clock::time_point started);
   struct Group;
-  // Writes the waiting group, if any (see grouped()).
+  // Writes the waiting groups, if any (see grouped()).
   void flush_group();
+  void flush(Group& g);
+  boost::asio::awaitable<void> copy_pass();
 
   std::shared_ptr<Connection> conn_;
   std::shared_ptr<Cluster> cluster_;
@@ -108,8 +141,12 @@ class Db {
   std::vector<std::string> route_;  // KEYS of run() and grouped(): the prefix
   std::unique_ptr<Scripts> scripts_;
   std::function<void(std::chrono::steady_clock::duration)> round_trip_;
-  std::shared_ptr<Group> group_;
+  std::map<std::string, std::shared_ptr<Group>> groups_;  // by primary ("" without a cluster)
   bool grouping_ = true;  // shared with the end-of-turn flush posted for it
+  // sync_copies(): passes asked for and finished, one running, its waiters.
+  std::uint64_t copies_asked_ = 0, copies_done_ = 0;
+  bool copying_ = false;
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> copy_waiters_;
 };
 
 // A finished command as a Result (exposed for the tests of the decoding).

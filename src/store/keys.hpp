@@ -5,6 +5,8 @@
 // lua/prelude.lua mirror conversation()/agent()/queue() here.
 #pragma once
 
+#include "store/slots.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -12,13 +14,32 @@ namespace exceed::store {
 
 class Keys {
  public:
-  explicit Keys(std::string prefix) : p_(std::move(prefix)) {}
+  explicit Keys(std::string prefix) : p_(std::move(prefix)), split_(hash_tag(p_).size() != p_.size()) {
+    if (split_)
+      for (char c : p_)
+        if (c != '{' && c != '}') talk_ += c;
+  }
   std::string const& prefix() const noexcept { return p_; }
 
   // Conversations: the record (hash), its messages (stream, ids "0-<seq>"),
   // the client_msg_ids seen (hash), the agents who declined it (hash).
   std::string conversation(std::string_view id) const { return p_ + "conv:" + std::string(id); }
-  std::string messages(std::string_view id) const { return conversation(id) + ":msgs"; }
+  // The conversation's talk side: the hash send.lua reads, its messages and
+  // the client_msg_ids seen (":cmid"). The record's own keys on one
+  // primary; with a prefix that has a hash tag (a Redis Cluster) they are
+  // tagged by the conversation, "exceed:{conv:<id>}", so that conversations
+  // spread over the primaries (split(); lua/prelude.lua, docs/CLUSTER.md).
+  bool split() const noexcept { return split_; }
+  std::string talk(std::string_view id) const {
+    return split_ ? talk_ + "{conv:" + std::string(id) + "}" : conversation(id);
+  }
+  std::string messages(std::string_view id) const { return talk(id) + ":msgs"; }
+  // What the talk side's scripts declare as KEYS: a key of its slot that
+  // never exists, as the prefix for routing's scripts (store::Db::run), so
+  // that while the slot moves Redis answers ASK before the script runs
+  // instead of running it on a half-moved conversation.
+  std::string talk_route(std::string_view id) const { return talk(id) + ":route"; }
+  std::string copies() const { return p_ + "copies"; }  // conversations whose talk side is behind
   std::string conversations() const { return p_ + "convs"; }  // every conversation by creation time
 
   // People: staff accounts and their login names, visitors (customers).
@@ -130,6 +151,8 @@ class Keys {
 
  private:
   std::string p_;
+  bool split_;
+  std::string talk_;  // the prefix without its hash tag's braces, when split
 };
 
 }  // namespace exceed::store

@@ -157,6 +157,8 @@ class RoutingStore {
   // before `dead_before` (their agents' connections counted out, grace
   // started), how many beat since then, and leaving for good.
   boost::asio::awaitable<Result<Done>> beat(std::string const& process, core::Millis now);
+  // On a cluster: the talk sides a process left behind (Db::sync_copies).
+  boost::asio::awaitable<void> repair_copies() { return db_.sync_copies(); }
   boost::asio::awaitable<Result<std::int64_t>> reap(core::Millis now, core::Millis dead_before, core::Millis grace_ms);
   boost::asio::awaitable<Result<std::int64_t>> live_processes(core::Millis since);
   // How many connections subscribe to the bus (PUBSUB NUMSUB): the live

@@ -36,7 +36,9 @@ Scripts::Scripts()
       webhook_claim(with_prelude(lua::webhook_claim)), webhook_done(with_prelude(lua::webhook_done)),
       attachment_save(std::string(lua::attachment_save)), mail_enqueue(std::string(lua::mail_enqueue)),
       mail_claim(with_prelude(lua::mail_claim)), mail_done(std::string(lua::mail_done)),
-      mail_retry(std::string(lua::mail_retry)), mail_list(with_prelude(lua::mail_list)) {}
+      mail_retry(std::string(lua::mail_retry)), mail_list(with_prelude(lua::mail_list)),
+      clock(with_prelude(lua::clock)), copy_take(with_prelude(lua::copy_take)), copy_put(with_prelude(lua::copy_put)),
+      copy_done(with_prelude(lua::copy_done)), append(with_prelude(lua::append)) {}
 
 std::vector<Script const*> Scripts::all() const {
   return {&start,  &send,     &history,       &access,     &snapshot,       &offer,           &accept,
@@ -47,7 +49,7 @@ std::vector<Script const*> Scripts::all() const {
           &outcome, &assessment_save, &review_mark, &visit_write, &visits_expire, &visits_live, &team_online,
           &reply_save, &reply_delete, &reply_use, &replies_list, &webhook_save, &webhook_delete, &webhook_fanout,
           &webhook_claim, &webhook_done, &attachment_save, &mail_enqueue, &mail_claim, &mail_done,
-          &mail_retry, &mail_list};
+          &mail_retry, &mail_list, &clock, &copy_take, &copy_put, &copy_done, &append};
 }
 
 }  // namespace exceed::store

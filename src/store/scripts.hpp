@@ -25,6 +25,18 @@ struct Scripts {
   // Webhooks, attachments and the e-mail queue.
   Script webhook_save, webhook_delete, webhook_fanout, webhook_claim, webhook_done, attachment_save, mail_enqueue,
       mail_claim, mail_done, mail_retry, mail_list;
+  // A conversation's two sides on a Redis Cluster (lua/prelude.lua): the
+  // clock's half of a message, the copies of the record into the talk side,
+  // and the messages the server appends there.
+  Script clock, copy_take, copy_put, copy_done, append;
+  // Whether `s` may change a conversation record's COPIED fields (it calls
+  // touch()): on a cluster the copies are brought up to date after it.
+  bool changes_conversations(Script const& s) const noexcept {
+    for (auto const* c : {&start, &offer, &accept, &decline, &expire_offers, &resolve, &requeue, &assign,
+                          &ticket_create})
+      if (c == &s) return true;
+    return false;
+  }
 };
 
 }  // namespace exceed::store

@@ -6,6 +6,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <spdlog/spdlog.h>
 
 namespace exceed::store {
 namespace asio = boost::asio;
@@ -172,6 +173,18 @@ asio::awaitable<Result<Commented>> TicketStore::comment(TicketComment const& c) 
   out.conversation = row.text();
   out.author_name = row.text();
   if (!row.ok()) co_return row.failure();
+  if (out.seq < 0) {
+    // Split (a Redis Cluster): the mirror goes to the conversation's talk
+    // side now, keyed by the comment. The comment is stored already, so a
+    // failure here is not the caller's to retry (that would post it twice):
+    // the reply stands, without its copy in the chat.
+    Db::TalkMessage mirror{out.conversation, "ticket:" + out.comment_id, role, c.author, out.author_name, c.text,
+                           "ticket:" + out.comment_id, c.attachment, c.now, ""};
+    auto seq = co_await db_.append_talk(std::move(mirror));
+    if (!seq) spdlog::warn("store: ticket {} reply {} not mirrored into its chat: {}", c.ticket_id, out.comment_id,
+                           seq.failure().message);
+    out.seq = seq ? *seq : 0;
+  }
   auto now_status = status_of(status, "ticket_comment");
   if (!now_status) co_return now_status.failure();
   auto before = status_of(previous, "ticket_comment");

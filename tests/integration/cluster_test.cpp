@@ -1,19 +1,25 @@
 // The real server on a real Redis Cluster (3 primaries, 3 replicas, made by
 // redis-cli --cluster create; tests/support/redis_cluster.hpp): redis.cluster
-// names the seeds, and the prefix's hash tag puts every key in one slot
-// (docs/CLUSTER.md), so the scripts keep their atomic steps.
+// names the seeds; the prefix's hash tag puts routing in one slot, and each
+// conversation's talk side (its messages, client_msg_ids and the copy of
+// what a send checks) is tagged by the conversation (docs/CLUSTER.md).
 #include "cluster_harness.hpp"
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 using namespace exceed::test;
 
 namespace {
 
-std::string messages_key(ClusterDeployment const& d, std::string const& conv) {
-  return d.prefix() + "conv:" + conv + ":msgs";
+std::string talk_key(std::string const& conv) { return "exceed:{conv:" + conv + "}"; }
+std::string messages_key(std::string const& conv) { return talk_key(conv) + ":msgs"; }
+// The primary serving a key's slot now, as the cluster itself says.
+std::uint16_t owner_of(ClusterDeployment const& d, std::string const& key) {
+  auto slot = d.cluster.command(d.cluster.ports().front(), {"CLUSTER", "KEYSLOT", key}).integer;
+  return d.cluster.owner(static_cast<std::uint16_t>(slot));
 }
 
 }  // namespace
@@ -48,14 +54,56 @@ TEST_CASE("on a Redis Cluster: a chat end to end, resumed after a drop, a resent
   REQUIRE(again.at("duplicate").as_bool());
   REQUIRE(history(ann, conv).size() == 6);
 
-  // Stored where the prefix's slot lives, and nowhere else.
-  auto home = d.home();
+  // The messages where the conversation's own slot lives, and nowhere else;
+  // the record where routing lives.
+  auto talk = owner_of(d, messages_key(conv));
   for (auto port : d.cluster.primaries()) {
-    auto len = d.cluster.command(port, {"EXISTS", messages_key(d, conv)});
-    INFO("primary " << port << " (home " << home << ")");
-    REQUIRE(len.integer == (port == home ? 1 : 0));
+    auto len = d.cluster.command(port, {"EXISTS", messages_key(conv)});
+    INFO("primary " << port << " (talk " << talk << ")");
+    REQUIRE(len.integer == (port == talk ? 1 : 0));
   }
-  REQUIRE(d.cluster.command(home, {"XLEN", messages_key(d, conv)}).integer == 6);
+  REQUIRE(d.cluster.command(talk, {"XLEN", messages_key(conv)}).integer == 6);
+  REQUIRE(d.cluster.command(d.home(), {"HGET", d.prefix() + "conv:" + conv, "agent"}).str != "");
+}
+
+TEST_CASE("on a Redis Cluster: conversations spread over the primaries, and a talk side left behind is repaired",
+          "[cluster]") {
+  ClusterDeployment d;
+  d.user("ann", "agent", "support", 12);
+  auto ann = agent(d.port(), "ann");
+  // Twelve chats with ids the server makes up: their messages land on more
+  // than one primary (all on one of three: a chance of 3 in 3^12).
+  std::set<std::uint16_t> used;
+  std::vector<std::string> convs;
+  std::vector<Person> customers;
+  for (int i = 0; i < 12; ++i) {
+    customers.push_back(customer(d.port()));
+    auto conv = start_chat(customers.back(), "Hello " + std::to_string(i));
+    accept(ann, conv);
+    customers.back()->expect_type("conversation.assigned");
+    REQUIRE(send(ann, conv, "Hi " + std::to_string(i), "a-" + std::to_string(i)).at("seq").as_int64() == 2);
+    auto talk = owner_of(d, messages_key(conv));
+    REQUIRE(d.cluster.command(talk, {"XLEN", messages_key(conv)}).integer == 2);
+    used.insert(talk);
+    convs.push_back(conv);
+  }
+  REQUIRE(used.size() >= 2);
+
+  // A process that died between the assignment and its copy: the talk side
+  // still says queued and nobody's, the conversation is listed as behind.
+  auto conv = convs.front();
+  auto talk = owner_of(d, talk_key(conv));
+  d.cluster.command(talk, {"HSET", talk_key(conv), "rev", "0", "status", "queued", "agent", ""});
+  d.cluster.command(d.home(), {"SADD", d.prefix() + "copies", conv});
+  // The agent's next message finds the copy behind and is refused, or the
+  // repair (every heartbeat) came first; either way the copy comes back.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (d.cluster.command(talk, {"HGET", talk_key(conv), "agent"}).str.empty() &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(d.cluster.command(talk, {"HGET", talk_key(conv), "status"}).str == "active");
+  REQUIRE(d.cluster.command(d.home(), {"SISMEMBER", d.prefix() + "copies", conv}).integer == 0);
+  REQUIRE(send(ann, conv, "Still here", "a-again").at("seq").as_int64() == 3);
 }
 
 TEST_CASE("on a Redis Cluster: two processes route through the same queue and talk over the sharded bus",

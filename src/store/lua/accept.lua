@@ -6,6 +6,7 @@ if not c[1] then return err('not_found', 'no such conversation') end
 if c[1] ~= 'offered' or c[2] ~= agent then return err('conflict', 'the offer is no longer open') end
 drop_offer(conv, agent)
 redis.call('HSET', ck(conv), 'status', 'active', 'agent', agent, 'agent_name', name, 'offered_to', '')
+touch(conv)
 local wait = -1
 if not c[5] then
   redis.call('HSET', ck(conv), 'assigned_at', now)

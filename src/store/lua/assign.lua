@@ -31,6 +31,7 @@ elseif c[1] == 'offered' then
   previous = c[4]
 end
 redis.call('HSET', ck(conv), 'status', 'active', 'agent', to, 'agent_name', name, 'offered_to', '')
+touch(conv)
 local wait = -1
 if not c[6] then
   redis.call('HSET', ck(conv), 'assigned_at', now)

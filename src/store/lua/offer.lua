@@ -11,6 +11,7 @@ local a = redis.call('HMGET', ak(agent), 'status', 'capacity', 'active', 'offere
 if a[1] ~= 'online' or num(a[5]) <= 0 or num(a[3]) + num(a[4]) >= num(a[2]) then return {0, 'agent'} end
 redis.call('ZREM', qk(c[2]), conv)
 redis.call('HSET', ck(conv), 'status', 'offered', 'offered_to', agent, 'offer_expires', expires)
+touch(conv)
 redis.call('ZADD', P .. 'offers', expires, conv)
 redis.call('HINCRBY', ak(agent), 'offered', 1)
 redis.call('SADD', ak(agent) .. ':offers', conv)

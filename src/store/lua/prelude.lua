@@ -1,9 +1,51 @@
 -- Shared by every script (prepended). ARGV[1] is the key prefix. Keys are
 -- built here rather than passed as KEYS because a step touches records it
--- discovers (the conversation's agent, its team's queue): Exceed runs on
--- one Redis primary (Sentinel for HA), not Redis Cluster.
+-- discovers (the conversation's agent, its team's queue).
+--
+-- Two sides of a conversation (docs/CLUSTER.md): its record `ck(id)`, with
+-- routing (queues, agents, offers, the SLA timers), and its talk `tk_(id)`:
+-- the messages (`:msgs`), the client_msg_ids seen (`:cmid`) and the hash
+-- send.lua reads. On one primary they are the same keys. On a Redis Cluster
+-- (a prefix with a hash tag, "{exceed}:") the talk is tagged by the
+-- conversation, "exceed:{conv:<id>}", so conversations spread over the
+-- primaries: SPLIT. The talk hash then holds a copy of what send.lua checks
+-- (status, visitor, agent, offered_to, team, ticket, the SLA targets) with
+-- the record's revision `rev`; the record is the truth, and every step that
+-- changes those fields calls touch(), which bumps `rev` and lists the
+-- conversation in `copies` for store::Db to copy (copy_put.lua).
 local P = ARGV[1]
 local function ck(id) return P .. 'conv:' .. id end
+local function has_tag(s)  -- Redis Cluster's rule, as store::hash_tag
+  local open = string.find(s, '{', 1, true)
+  if not open then return false end
+  local close = string.find(s, '}', open + 1, true)
+  return close ~= nil and close > open + 1
+end
+local SPLIT = has_tag(P)
+local TALK = SPLIT and (string.gsub(P, '[{}]', '')) or nil
+local function tk_(id)
+  if SPLIT then return TALK .. '{conv:' .. id .. '}' end
+  return ck(id)
+end
+-- The fields copied into the talk hash (copy_take.lua, copy_put.lua).
+local COPIED = {'status', 'visitor', 'agent', 'offered_to', 'team', 'ticket', 'sla_first_response',
+  'sla_next_response', 'sla_ratio'}
+-- Whether the talk side's keys are all served here now (SPLIT). While a
+-- Redis Cluster moves a conversation's slot its keys go one by one, and a
+-- script that met a moved key midway would stop with its writes until then
+-- kept (a client_msg_id claimed, its message not appended): a step that
+-- touches a conversation it did not declare asks first, and answers
+-- TRYAGAIN (store::Db: unavailable, the client retries) if not.
+local function talk_here(conv)
+  local k = tk_(conv)
+  return type(redis.pcall('EXISTS', k, k .. ':cmid', k .. ':msgs')) == 'number'
+end
+local function moving() return redis.error_reply('TRYAGAIN the conversation is moving') end
+local function touch(conv)
+  if not SPLIT then return end
+  redis.call('HINCRBY', ck(conv), 'rev', 1)
+  redis.call('SADD', P .. 'copies', conv)
+end
 local function ak(id) return P .. 'agent:' .. id end
 local function qk(team) return P .. 'queue:' .. team end
 local function num(v) return tonumber(v) or 0 end
@@ -24,6 +66,7 @@ local function release_offer(conv, agent, team, score, now)
   redis.call('ZREM', P .. 'offers', conv)
   redis.call('SREM', ak(agent) .. ':offers', conv)
   redis.call('HSET', ck(conv), 'status', 'queued', 'offered_to', '')
+  touch(conv)
   redis.call('ZADD', qk(team), score, conv)
   redis.call('HSET', ck(conv) .. ':declined', agent, now)
   if redis.call('HINCRBY', ak(agent), 'offered', -1) < 0 then redis.call('HSET', ak(agent), 'offered', 0) end
@@ -73,6 +116,7 @@ local function create_ticket(id, subject, requester, rname, status, priority, te
   end
   if conv ~= '' then
     redis.call('HSET', ck(conv), 'ticket', id)
+    touch(conv)
     redis.call('SADD', tk .. ':convs', conv)
   end
   redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', actor, 'what', 'created', 'from', '', 'to', status)

@@ -11,5 +11,6 @@ if redis.call('SISMEMBER', P .. 'teams', team) == 0 then return err('bad_request
 unload(from, conv)
 redis.call('HINCRBY', ck(conv), 'transfers', 1)  -- handed on: the assessment counts it
 redis.call('HSET', ck(conv), 'status', 'queued', 'agent', '', 'agent_name', '', 'team', team, 'score', score)
+touch(conv)
 redis.call('ZADD', qk(team), score, conv)
 return {c[3], team}

@@ -27,4 +27,5 @@ if final == 'resolved' then
 else
   redis.call('HSET', ck(conv), 'status', 'ticket', 'offered_to', '', 'agent', '', 'agent_name', '')
 end
+touch(conv)
 return {c[2], c[3] or '', c[5], c[1], c[6] or ''}

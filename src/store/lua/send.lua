@@ -7,8 +7,11 @@
 -- {seq, ts, duplicate(0|1), visitor, agent, ticket, status,
 --  first_response_ms (-1 unless this is the first agent reply),
 --  breached (the metric this reply was late for, or ''),
---  the wait this customer message started, or '' ''  '' '': its metric
---  (first_response|next_response), the team, the target and warning ratio}.
+--  the wait this customer message started, or '' team 0 '0': its metric
+--  (first_response|next_response), the team, the target and warning ratio,
+--  then the response clock's step for clock.lua when SPLIT, else '':
+--  first customer message ('1'|''), wait ('1' started, '0' ended, ''),
+--  its warn and due times (0 when no target), the metric}.
 -- The wait is armed here on the wall clock (now + target); the caller
 -- re-arms it with core's deadline when the team keeps business hours
 -- (sla_rearm.lua), so the hot path needs no read of the team's hours.
@@ -21,6 +24,12 @@
 -- Lua formats a number into a string with sprintf, so the seq is formatted
 -- once and the answer clears waiting_since in that HSET ('' is "not
 -- waiting") rather than with an HDEL (docs/PERFORMANCE.md, round 3).
+--
+-- SPLIT (a Redis Cluster, see prelude.lua): everything here is on the
+-- conversation's talk side, in its own slot; the clock's timers and
+-- counters are the routing slot's, so this script only says what the
+-- message did to the clock and store::ConversationStore::append passes it
+-- to clock.lua in a second, grouped call.
 local FIELDS = {'status', 'visitor', 'agent', 'offered_to', 'team', 'first_customer_at', 'first_response_at',
   'ticket', 'waiting_since', 'seq', 'sla_first_response', 'sla_next_response', 'sla_ratio',
   'sla_due_first_response', 'sla_due_next_response'}
@@ -30,11 +39,12 @@ local function earlier(c, dedup, key)
   if not prev then return nil end
   local sep = string.find(prev, ':', 1, true)
   return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3], c[8] or '',
-    c[1], -1, '', '', '', 0, '0'}
+    c[1], -1, '', '', '', 0, '0', '', '', 0, 0, ''}
 end
 
 local function send(conv, role, user, name, teams, cmid, text, now, att)
-  local k = ck(conv)
+  if SPLIT and not talk_here(conv) then return moving() end
+  local k = tk_(conv)
   local c = redis.call('HMGET', k, unpack(FIELDS))
   if not c[1] then return err('not_found', 'no such conversation') end
   if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then
@@ -58,21 +68,31 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
   local set = {'seq', s}
   local t = tonumber(now)
   local first_response, breached = -1, ''
-  local wait = {'', '', 0, '0'}
+  local wait = {'', c[5] or '', 0, '0'}  -- the team is answered either way (clock.lua's)
   local metric = c[7] and 'next_response' or 'first_response'
   local waiting = c[9] and c[9] ~= ''
+  -- clock.lua's step: first customer message, wait, warn, due, metric
+  local step = {'', '', 0, 0, metric}
   if role == 'customer' then
-    if not c[6] then set[#set + 1] = 'first_customer_at'; set[#set + 1] = now end
+    if not c[6] then
+      set[#set + 1] = 'first_customer_at'; set[#set + 1] = now
+      step[1] = '1'
+    end
     -- The first unanswered message starts the response clock.
     if not waiting and c[1] ~= 'ticket' then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = now
+      step[2] = '1'
       local target = c[7] and c[12] or c[11]
       local warn, due = sla_plan(target, c[13], t)
       if warn then
-        redis.call('ZADD', P .. 'sla', sla_timers(conv, metric, warn, due))
-        set[#set + 1] = 'sla_due_' .. metric
-        set[#set + 1] = due
+        if SPLIT then
+          step[3], step[4] = warn, due
+        else
+          redis.call('ZADD', P .. 'sla', sla_timers(conv, metric, warn, due))
+          set[#set + 1] = 'sla_due_' .. metric
+          set[#set + 1] = due
+        end
         wait = {metric, c[5] or '', num(target), c[13] or '0.8'}
       end
     end
@@ -81,18 +101,22 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
       set[#set + 1] = 'first_response_at'
       set[#set + 1] = now
       first_response = t - tonumber(c[6])
-      metric_sample('fr', conv, c[5], user, first_response, now)
+      if not SPLIT then metric_sample('fr', conv, c[5], user, first_response, now) end
     end
     if waiting then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = ''
-      local due = c[7] and c[15] or c[14]
-      if sla_settle(conv, metric, t, c[5], user, due) == 'breached' then breached = metric end
+      step[2] = '0'
+      if not SPLIT then
+        local due = c[7] and c[15] or c[14]
+        if sla_settle(conv, metric, t, c[5], user, due) == 'breached' then breached = metric end
+      end
     end
   end
   redis.call('HSET', k, unpack(set))
+  if not SPLIT then step = {'', '', 0, 0, ''} end
   return {seq, t, 0, c[2], c[3], c[8] or '', c[1], first_response, breached, wait[1], wait[2], wait[3],
-    wait[4]}
+    wait[4], step[1], step[2], step[3], step[4], step[5]}
 end
 
 local out = {}

@@ -45,11 +45,15 @@ local function not_live(t)
   return 'offline'
 end
 
--- Appends the customer's text to a conversation and starts its response clock.
+-- Appends the customer's text to a conversation and starts its response
+-- clock. SPLIT: the message is appended on the talk side by the caller
+-- (append.lua), the clock is started here.
 local function customer_text(cid)
-  local seq = redis.call('HINCRBY', ck(cid), 'seq', 1)
-  redis.call('XADD', ck(cid) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'customer', 'uid', visitor,
-    'name', vname, 'text', text, 'cmid', '')
+  if not SPLIT then
+    local seq = redis.call('HINCRBY', ck(cid), 'seq', 1)
+    redis.call('XADD', ck(cid) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'customer', 'uid', visitor,
+      'name', vname, 'text', text, 'cmid', '')
+  end
   if not redis.call('HGET', ck(cid), 'first_customer_at') then redis.call('HSET', ck(cid), 'first_customer_at', now) end
   redis.call('HSET', ck(cid), 'waiting_since', now)
   sla_arm(cid, 'first_response', tonumber(now), at.first_response)
@@ -66,6 +70,7 @@ for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
       if not_live(c[2]) ~= '' then return {cid, 'ticket', 0, c[2], 0, c[3], ''} end
       local s = arrival_score(qk(c[2]))
       redis.call('HSET', ck(cid), 'status', 'queued', 'score', s, 'offered_to', '')
+      touch(cid)
       redis.call('ZADD', qk(c[2]), s, cid)
       sla_arm(cid, 'resolution', tonumber(now), at.resolution)
       if text ~= '' then customer_text(cid) end
@@ -85,7 +90,11 @@ local record = {'id', id, 'visitor', visitor, 'visitor_name', vname, 'team', tea
   'priority', ARGV[6], 'status', reason == '' and 'queued' or 'ticket', 'created_at', now,
   'context', ARGV[7], 'preview', text, 'stage', ARGV[11], 'agent', '', 'offered_to', '',
   'sla_policy', ARGV[18], 'sla_first_response', ARGV[19], 'sla_next_response', ARGV[20], 'sla_resolution', ARGV[21],
-  'sla_ratio', ARGV[22], 'seq', text ~= '' and 1 or 0}
+  'sla_ratio', ARGV[22]}
+if not SPLIT then
+  record[#record + 1] = 'seq'
+  record[#record + 1] = text ~= '' and 1 or 0
+end
 if text ~= '' then
   record[#record + 1] = 'first_customer_at'
   record[#record + 1] = now
@@ -119,10 +128,11 @@ else
   record[#record + 1] = reason
 end
 redis.call('HSET', ck(id), unpack(record))
+touch(id)
 redis.call('ZADD', vconvs, now, id)
 redis.call('ZADD', P .. 'convs', now, id)
 keep_visitor(visitor)
-if text ~= '' then
+if text ~= '' and not SPLIT then
   redis.call('XADD', ck(id) .. ':msgs', '0-1', 'ts', now, 'role', 'customer', 'uid', visitor,
     'name', vname, 'text', text, 'cmid', '')
 end
@@ -134,8 +144,10 @@ end
 local ticket = ARGV[13]
 create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
 ticket_sla_start(ticket, ARGV[18], ARGV[19], ARGV[20], ARGV[21], ARGV[22], now, text ~= '', at)
-local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
-local notice = reason == 'after_hours' and ARGV[16] or ARGV[15]
-redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', 'system', 'name', 'Exceed',
-  'text', notice, 'cmid', '')
+if not SPLIT then  -- SPLIT: the caller appends the notice on the talk side (append.lua)
+  local seq = redis.call('HINCRBY', ck(id), 'seq', 1)
+  local notice = reason == 'after_hours' and ARGV[16] or ARGV[15]
+  redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', 'system', 'name', 'Exceed',
+    'text', notice, 'cmid', '')
+end
 return {id, 'ticket', 0, team, 1, ticket, reason}

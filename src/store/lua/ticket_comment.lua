@@ -7,7 +7,9 @@
 -- reply reopens a pending or solved ticket; a closed ticket takes nothing
 -- (the caller opens a follow-up ticket). An author_name '' is looked up: a
 -- customer's in their visitor record, anyone else's in their user record.
--- Returns {comment_id, seq (0: not mirrored), visitor, status, previous_status, conversation, author_name}.
+-- Returns {comment_id, seq (0: not mirrored; -1: to be mirrored by the
+-- caller on the conversation's talk side, SPLIT, see append.lua), visitor,
+-- status, previous_status, conversation, author_name}.
 local id, role, author, aname, public, text, now, mirror =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local tk = P .. 'ticket:' .. id
@@ -24,7 +26,9 @@ redis.call('XADD', tk .. ':events', '*', 'ts', now, 'actor', role .. ':' .. auth
   public == '1' and 'public_reply' or 'private_note', 'from', '', 'to', cid)
 local seq = 0
 local conv = t[2] or ''
-if public == '1' and mirror == '1' and conv ~= '' and redis.call('EXISTS', ck(conv)) == 1 then
+if public == '1' and mirror == '1' and conv ~= '' and redis.call('EXISTS', ck(conv)) == 1 and SPLIT then
+  seq = -1
+elseif public == '1' and mirror == '1' and conv ~= '' and redis.call('EXISTS', ck(conv)) == 1 then
   seq = redis.call('HINCRBY', ck(conv), 'seq', 1)
   redis.call('XADD', ck(conv) .. ':msgs', '0-' .. seq, 'ts', now, 'role', role, 'uid', author, 'name', aname,
     'text', text, 'cmid', 'ticket:' .. cid, 'att', att)
