@@ -600,8 +600,25 @@ std::vector<std::string> redis_command(std::uint16_t redis_port, std::vector<std
 
 std::vector<StoredMessage> stored_messages(std::uint16_t redis_port, std::string const& conv,
                                            std::string const& prefix) {
-  Ctx ctx(redis_port);
-  auto* r = ctx.run({"XRANGE", prefix + "conv:" + conv + ":msgs", "-", "+"});
+  // The stream's key as store::Keys::messages spells it: on a cluster (a
+  // prefix with a hash tag) tagged by the conversation, on the primary of
+  // its slot, which a MOVED answer names.
+  std::string key = prefix + "conv:" + conv + ":msgs";
+  if (auto open = prefix.find('{'); open != std::string::npos && prefix.find('}', open + 2) != std::string::npos) {
+    std::string bare;
+    for (char ch : prefix)
+      if (ch != '{' && ch != '}') bare += ch;
+    key = bare + "{conv:" + conv + "}:msgs";
+  }
+  std::vector<std::string> const query{"XRANGE", key, "-", "+"};
+  auto ctx = std::make_unique<Ctx>(redis_port);
+  auto* r = ctx->run(query);
+  if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("MOVED ")) {
+    std::string moved(r->str, r->len);
+    freeReplyObject(r);
+    ctx = std::make_unique<Ctx>(static_cast<std::uint16_t>(std::stoi(moved.substr(moved.rfind(':') + 1))));
+    r = ctx->run(query);
+  }
   std::vector<StoredMessage> out;
   if (r->type == REDIS_REPLY_ARRAY) {
     for (std::size_t i = 0; i < r->elements; ++i) {

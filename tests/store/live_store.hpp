@@ -20,9 +20,11 @@ namespace exceed::test {
 
 class LiveStore {
  public:
-  LiveStore()
+  // `prefix` with a hash tag ("{exceed}:") lays the keys out as on a Redis
+  // Cluster (store::Keys::split), here all on one server.
+  explicit LiveStore(std::string prefix = "exceed:")
       : conn_(store::Connection::create(io_.get_executor(), *store::Endpoint::parse(redis_.url()))),
-        db_(conn_, "exceed:") {
+        db_(conn_, std::move(prefix)) {
     conn_->on_up([this] { db_.load_scripts(); });
     conn_->start();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
