@@ -92,7 +92,7 @@ TEST_CASE("split: a new chat's record stays in the routing slot, its words and t
   REQUIRE(store::key_slot(talk + ":msgs") == store::key_slot(talk));
 }
 
-TEST_CASE("split: an assignment reaches the talk side by its copy; an older copy changes nothing") {
+TEST_CASE("split: an assignment reaches the talk side by its copy, and an older copy changes nothing") {
   Split x;
   REQUIRE(x.s.wait(x.conversations.start(chat())));
   // Not copied yet: the agent is refused, as the talk side still says queued.
