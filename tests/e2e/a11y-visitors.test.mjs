@@ -117,6 +117,9 @@ test('axe: the console’s visitors, saved replies and suggestions, at 1280 and 
   await input.fill('My refund?');
   await input.press('Enter');
   await agent.locator('.offer button:has-text("Accept")').click();
+  // The chat is open (its first message shown) before the agent types: keys
+  // pressed while it opens would go nowhere.
+  await agent.locator('.msg.customer:has-text("My refund?")').waitFor();
   await agent.locator('#input').pressSequentially('/re');
   await agent.locator('#reply-suggest [role=option]').first().waitFor();
   await assertFocus(agent, agent.locator('#input'), 'the reply box (suggestions keep focus there)');
