@@ -11,6 +11,8 @@ namespace exceed::store {
 namespace asio = boost::asio;
 namespace {
 
+constexpr std::chrono::microseconds clock_linger{1000};
+
 core::ConversationStatus status_or(std::string_view s, core::ConversationStatus fallback, bool* ok) {
   auto st = core::parse_conversation_status(s);
   if (!st) *ok = false;
@@ -199,7 +201,10 @@ asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
     std::vector<std::string> step{a.conversation_id, std::to_string(out.seq), std::string(a.by.role_name()),
                                   a.by.user_id, team, std::to_string(out.ts), first_customer, clock_wait,
                                   std::to_string(warn), std::to_string(due), clock_metric, std::to_string(first)};
-    auto breached = co_await db_.grouped(db_.scripts().clock, std::move(step));
+    // Lingering a millisecond: the steps of every primary's replies of that
+    // time in one call (each call costs the routing primary an event-loop
+    // round with its AOF write; docs/PERFORMANCE.md).
+    auto breached = co_await db_.grouped(db_.scripts().clock, std::move(step), std::string(), clock_linger);
     // The message is stored: a clock that could not be told is logged, not
     // the sender's error (a retry would find the message as a duplicate).
     if (!breached || breached->kind != Reply::Kind::string)
