@@ -91,3 +91,26 @@ test('customer and agent chat from offer to CSAT "met"', async () => {
   await customerCtx.close();
   await agentCtx.close();
 });
+
+test('signing out does not hang on a link that stopped answering', async () => {
+  const ctx = await suite.browser.newContext();
+  const agent = await ctx.newPage();
+  watchPage(agent, 'console silent link', suite.errors);
+  // Every frame goes through untouched until `silent`: then the server's
+  // frames no longer reach the page (the link is open but says nothing).
+  let silent = false;
+  await agent.routeWebSocket(/\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => { if (!silent) ws.send(m); });
+  });
+  await agentLogin(agent, suite.stack, 'ann');
+  await goOnline(agent);
+  silent = true;
+  const started = Date.now();
+  await agent.click('#logout');
+  // The offline request gets no answer; the console signs out anyway.
+  await agent.locator('#login-form input[name=username]').waitFor({ timeout: 10000 });
+  assert.ok(Date.now() - started < 8000, 'signed out within the 3 s it waits, and then some');
+  await ctx.close();
+});

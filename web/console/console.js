@@ -91,7 +91,12 @@ $('login-form').addEventListener('submit', async (e) => {
 
 $('logout').addEventListener('click', async () => {
   if (conn && conn.state === 'online') {
-    try { await conn.request({ type: 'agent.status', status: 'offline' }); } catch { /* signing out anyway */ }
+    // Offline first, so no offer waits for someone who left; but signing
+    // out never hangs on a link that stopped answering: 3 s at most.
+    const gaveUp = new Promise((resolve) => setTimeout(resolve, 3000));
+    try {
+      await Promise.race([conn.request({ type: 'agent.status', status: 'offline' }), gaveUp]);
+    } catch { /* signing out anyway */ }
   }
   signOut();
 });
