@@ -211,20 +211,20 @@ void Db::flush(Group& g) {
 }
 
 asio::awaitable<Result<Reply>> Db::run(Script const& script, std::vector<std::string> args) {
-  flush_group();
-  args.insert(args.begin(), keys_.prefix());
-  auto started = std::chrono::steady_clock::now();
-  auto [ec, reply] = co_await script.run(*conn_, route_, args);
-  record(started);
-  auto out = to_result(ec, std::move(reply));
+  auto out = co_await run_routed(route_, script, std::move(args));
   if (out && keys_.split() && scripts_->changes_conversations(script)) co_await sync_copies();
   co_return out;
 }
 
 asio::awaitable<Result<Reply>> Db::run_at(std::string key, Script const& script, std::vector<std::string> args) {
+  std::vector<std::string> route(1, std::move(key));
+  co_return co_await run_routed(route, script, std::move(args));
+}
+
+asio::awaitable<Result<Reply>> Db::run_routed(std::vector<std::string> const& route, Script const& script,
+                                              std::vector<std::string> args) {
   flush_group();
   args.insert(args.begin(), keys_.prefix());
-  std::vector<std::string> route(1, std::move(key));
   auto started = std::chrono::steady_clock::now();
   auto [ec, reply] = co_await script.run(*conn_, route, args);
   record(started);

@@ -140,6 +140,9 @@ class Db {
   void flush_group();
   void flush(Group& g);
   boost::asio::awaitable<void> copy_pass();
+  // run() and run_at(): KEYS = route, ARGV = {prefix, args...}.
+  boost::asio::awaitable<Result<Reply>> run_routed(std::vector<std::string> const& route, Script const& script,
+                                                   std::vector<std::string> args);
 
   std::shared_ptr<Connection> conn_;
   std::shared_ptr<Cluster> cluster_;

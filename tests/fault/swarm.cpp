@@ -1,5 +1,7 @@
 #include "fault/swarm.hpp"
 
+#include "store/keys.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -600,17 +602,9 @@ std::vector<std::string> redis_command(std::uint16_t redis_port, std::vector<std
 
 std::vector<StoredMessage> stored_messages(std::uint16_t redis_port, std::string const& conv,
                                            std::string const& prefix) {
-  // The stream's key as store::Keys::messages spells it: on a cluster (a
-  // prefix with a hash tag) tagged by the conversation, on the primary of
-  // its slot, which a MOVED answer names.
-  std::string key = prefix + "conv:" + conv + ":msgs";
-  if (auto open = prefix.find('{'); open != std::string::npos && prefix.find('}', open + 2) != std::string::npos) {
-    std::string bare;
-    for (char ch : prefix)
-      if (ch != '{' && ch != '}') bare += ch;
-    key = bare + "{conv:" + conv + "}:msgs";
-  }
-  std::vector<std::string> const query{"XRANGE", key, "-", "+"};
+  // The stream where the server keeps it: on a cluster tagged by the
+  // conversation, on the primary of its slot, which a MOVED answer names.
+  std::vector<std::string> const query{"XRANGE", exceed::store::Keys(prefix).messages(conv), "-", "+"};
   auto ctx = std::make_unique<Ctx>(redis_port);
   auto* r = ctx->run(query);
   if (r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("MOVED ")) {

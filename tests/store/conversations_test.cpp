@@ -5,6 +5,7 @@
 // scripts: prelude.lua (can_see, through access.lua: a stranger is refused, the customer sees)
 #include "core/schedule.hpp"
 #include "live_store.hpp"
+#include "sample_chat.hpp"
 #include "store/conversations.hpp"
 
 #include <catch2/catch.hpp>
@@ -33,24 +34,7 @@ void team(test::LiveStore& s, bool online = true) {
 }
 
 store::StartChat chat(std::string id, std::string text = "Where is my parcel?", core::Millis now = t0) {
-  store::StartChat c;
-  c.id = std::move(id);
-  c.visitor = "v_casey";
-  c.visitor_name = "Casey";
-  c.team = "support";
-  c.priority = "normal";
-  c.context_json = "{}";
-  c.now = now;
-  c.score = static_cast<double>(now);
-  c.text = std::move(text);
-  c.ticket_id = "t_" + c.id;
-  c.subject = "Where is my parcel?";
-  c.offline_notice = "Nobody is online";
-  c.after_hours_notice = "We are closed";
-  c.sla.first_response = 60'000;
-  c.sla.next_response = 120'000;
-  c.sla.resolution = 3'600'000;
-  return c;
+  return test::sample_chat(std::move(id), std::move(text), now);
 }
 
 // Assigns a queued chat to ann directly, as an accepted offer leaves it.

@@ -5,6 +5,7 @@
 // scripts: append.lua clock.lua copy_done.lua copy_put.lua copy_take.lua
 // scripts: send.lua start.lua (their SPLIT halves)
 #include "live_store.hpp"
+#include "sample_chat.hpp"
 #include "store/conversations.hpp"
 #include "store/scripts.hpp"
 
@@ -22,26 +23,7 @@ std::string const talk = "exceed:{conv:c1}";
 core::Actor customer() { return {core::Role::customer, "v_casey", ""}; }
 core::Actor ann() { return {core::Role::agent, "a_ann", "support"}; }
 
-store::StartChat chat(std::string text = "Where is my parcel?") {
-  store::StartChat c;
-  c.id = "c1";
-  c.visitor = "v_casey";
-  c.visitor_name = "Casey";
-  c.team = "support";
-  c.priority = "normal";
-  c.context_json = "{}";
-  c.now = t0;
-  c.score = static_cast<double>(t0);
-  c.text = std::move(text);
-  c.ticket_id = "t_c1";
-  c.subject = "Where is my parcel?";
-  c.offline_notice = "Nobody is online";
-  c.after_hours_notice = "We are closed";
-  c.sla.first_response = 60'000;
-  c.sla.next_response = 120'000;
-  c.sla.resolution = 3'600'000;
-  return c;
-}
+store::StartChat chat(std::string text = "Where is my parcel?") { return test::sample_chat("c1", std::move(text), t0); }
 
 struct Split {
   test::LiveStore s{"{exceed}:"};

@@ -9,7 +9,7 @@
 --  breached (the metric this reply was late for, or ''),
 --  the wait this customer message started, or '' team 0 '0': its metric
 --  (first_response|next_response), the team, the target and warning ratio,
---  then the response clock's step for clock.lua when SPLIT, else '':
+--  then the response clock's step for clock.lua (used when SPLIT):
 --  first customer message ('1'|''), wait ('1' started, '0' ended, ''),
 --  its warn and due times (0 when no target), the metric}.
 -- The wait is armed here on the wall clock (now + target); the caller
@@ -71,23 +71,23 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
   local wait = {'', c[5] or '', 0, '0'}  -- the team is answered either way (clock.lua's)
   local metric = c[7] and 'next_response' or 'first_response'
   local waiting = c[9] and c[9] ~= ''
-  -- clock.lua's step: first customer message, wait, warn, due, metric
-  local step = {'', '', 0, 0, metric}
+  -- clock.lua's step (SPLIT): first customer message, wait, warn, due
+  local first, started, warn_at, due_at = '', '', 0, 0
   if role == 'customer' then
     if not c[6] then
       set[#set + 1] = 'first_customer_at'; set[#set + 1] = now
-      step[1] = '1'
+      first = '1'
     end
     -- The first unanswered message starts the response clock.
     if not waiting and c[1] ~= 'ticket' then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = now
-      step[2] = '1'
+      started = '1'
       local target = c[7] and c[12] or c[11]
       local warn, due = sla_plan(target, c[13], t)
       if warn then
         if SPLIT then
-          step[3], step[4] = warn, due
+          warn_at, due_at = warn, due
         else
           redis.call('ZADD', P .. 'sla', sla_timers(conv, metric, warn, due))
           set[#set + 1] = 'sla_due_' .. metric
@@ -106,7 +106,7 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
     if waiting then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = ''
-      step[2] = '0'
+      started = '0'
       if not SPLIT then
         local due = c[7] and c[15] or c[14]
         if sla_settle(conv, metric, t, c[5], user, due) == 'breached' then breached = metric end
@@ -114,9 +114,8 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
     end
   end
   redis.call('HSET', k, unpack(set))
-  if not SPLIT then step = {'', '', 0, 0, ''} end
   return {seq, t, 0, c[2], c[3], c[8] or '', c[1], first_response, breached, wait[1], wait[2], wait[3],
-    wait[4], step[1], step[2], step[3], step[4], step[5]}
+    wait[4], first, started, warn_at, due_at, metric}
 end
 
 local out = {}
