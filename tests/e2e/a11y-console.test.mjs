@@ -244,6 +244,7 @@ test('on the Tickets tab an agent sees the offer (badge and strip) and gets a de
   assert.equal(await agent.isChecked('#notify'), true, 'Ann keeps desktop alerts');
   await setStatus(agent, 'offline');
   await agent.click('#logout');
+  await agent.locator('#login-form input[name=username]').waitFor();
   await agentLogin(agent, stack, 'bob');
   assert.equal(await agent.isChecked('#notify'), false, 'Bob has his own choice');
   await ctx.close();

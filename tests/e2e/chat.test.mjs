@@ -92,7 +92,7 @@ test('customer and agent chat from offer to CSAT "met"', async () => {
   await agentCtx.close();
 });
 
-test('signing out does not hang on a link that stopped answering', async () => {
+test('signing out does not hang on a link that stopped answering, and a reload meanwhile does not sign back in', async () => {
   const ctx = await suite.browser.newContext();
   const agent = await ctx.newPage();
   watchPage(agent, 'console silent link', suite.errors);
@@ -112,5 +112,16 @@ test('signing out does not hang on a link that stopped answering', async () => {
   // The offline request gets no answer; the console signs out anyway.
   await agent.locator('#login-form input[name=username]').waitFor({ timeout: 10000 });
   assert.ok(Date.now() - started < 8000, 'signed out within the 3 s it waits, and then some');
+
+  // Signing out forgets the session at once: a reload while the offline
+  // request is still out shows the login form, not the agent's console.
+  silent = false;
+  await agentLogin(agent, suite.stack, 'ann');
+  await goOnline(agent);
+  silent = true;
+  await agent.click('#logout');
+  await agent.reload();
+  await agent.locator('#login-form input[name=username]').waitFor({ timeout: 10000 });
+  assert.equal(await agent.locator('#app').isVisible(), false, 'not signed back in by the reload');
   await ctx.close();
 });

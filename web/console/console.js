@@ -90,6 +90,9 @@ $('login-form').addEventListener('submit', async (e) => {
 });
 
 $('logout').addEventListener('click', async () => {
+  // Forgotten at once: a reload while the offline request is out must not
+  // sign the agent back in.
+  sessionStorage.removeItem(SESSION_KEY);
   if (conn && conn.state === 'online') {
     // Offline first, so no offer waits for someone who left; but signing
     // out never hangs on a link that stopped answering: 3 s at most.
