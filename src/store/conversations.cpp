@@ -11,7 +11,13 @@ namespace exceed::store {
 namespace asio = boost::asio;
 namespace {
 
-constexpr std::chrono::microseconds clock_linger{1000};
+// The first response's deadline core computed in the team's hours, for
+// the talk side's wait that a chat's first words start (append.lua).
+void first_wait_deadline(Db::TalkMessage& words, StartChat const& s) {
+  if (!s.deadlines || !s.deadlines->first_response) return;
+  words.warn_at = s.deadlines->first_response->warn_at;
+  words.due_at = s.deadlines->first_response->due_at;
+}
 
 core::ConversationStatus status_or(std::string_view s, core::ConversationStatus fallback, bool* ok) {
   auto st = core::parse_conversation_status(s);
@@ -128,21 +134,24 @@ asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
     if (*seq == 0) {
       Db::TalkMessage words{out.conversation_id, "start", "customer", s.visitor, s.visitor_name, s.text, "", "", s.now,
                             out.status == core::ConversationStatus::ticket ? "first" : "wait"};
+      first_wait_deadline(words, s);
       auto appended = co_await db_.append_talk(std::move(words));
       if (!appended) co_return appended.failure();
     }
   }
   if (db_.keys().split() && out.created) {
-    // Split (a Redis Cluster): start.lua wrote the record and the clock in
-    // the routing slot, and Db::run copied the record to the talk side; the
-    // customer's words and the notice of a chat kept as a ticket are
-    // appended there now, keyed so that a repeat does not double them (a
-    // chat kept as a ticket that goes live again: keyed by this start).
+    // Split (a Redis Cluster): start.lua wrote the record in the routing
+    // slot, and Db::run copied it to the talk side; the customer's words
+    // (which start the first response's wait there) and the notice of a
+    // chat kept as a ticket are appended there now, keyed so that a repeat
+    // does not double them (a chat kept as a ticket that goes live again:
+    // keyed by this start).
     bool live = out.status != core::ConversationStatus::ticket;
     std::string key = out.ticket_id.empty() || !out.reason.empty() ? "start" : "start:" + std::to_string(s.now);
     if (!s.text.empty()) {
       Db::TalkMessage words{out.conversation_id, key, "customer", s.visitor, s.visitor_name, s.text, "", "", s.now,
                             live ? "wait" : "first"};
+      first_wait_deadline(words, s);
       auto seq = co_await db_.append_talk(std::move(words));
       if (!seq) co_return seq.failure();
     }
@@ -160,7 +169,8 @@ asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
   // Grouped with the other messages of this turn of the event loop: one
   // script call appends them all (see Db::grouped and lua/send.lua).
   // Split (a Redis Cluster): grouped per primary of the conversations' talk
-  // sides, and the clock's half follows in a second group (clock.lua).
+  // sides, the response clock with them; the record hears what happens
+  // once (clock.lua, below).
   auto const split = db_.keys().split();
   std::vector<std::string> args{a.conversation_id, std::string(a.by.role_name()), a.by.user_id, a.name,
                                 a.by.teams_csv, a.client_msg_id, a.text, std::to_string(a.now), a.attachment};
@@ -190,28 +200,19 @@ asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
   wait.target = row.integer();
   wait.warning_ratio = row.real();
   auto first_customer = row.text();
-  auto clock_wait = row.text();
-  auto warn = row.integer();
-  auto due = row.integer();
-  auto clock_metric = row.text();
+  auto late = row.integer();
   if (!row.ok()) co_return row.failure();
-  auto const team = wait.team;
   if (first >= 0) out.first_response = first;
-  if (split && !out.duplicate && (!first_customer.empty() || !clock_wait.empty() || first >= 0)) {
-    std::vector<std::string> step{a.conversation_id, std::to_string(out.seq), std::string(a.by.role_name()),
-                                  a.by.user_id, team, std::to_string(out.ts), first_customer, clock_wait,
-                                  std::to_string(warn), std::to_string(due), clock_metric, std::to_string(first)};
-    // Lingering a millisecond: the steps of every primary's replies of that
-    // time in one call (each call costs the routing primary an event-loop
-    // round with its AOF write; docs/PERFORMANCE.md).
-    auto breached = co_await db_.grouped(db_.scripts().clock, std::move(step), std::string(), clock_linger);
-    // The message is stored: a clock that could not be told is logged, not
-    // the sender's error (a retry would find the message as a duplicate).
-    if (!breached || breached->kind != Reply::Kind::string)
-      spdlog::warn("store: the response clock of {} missed seq {}: {}", a.conversation_id, out.seq,
-                   breached ? std::string("unexpected reply") : breached.failure().message);
-    else
-      out.breached = breached->str;
+  if (split && !out.duplicate && (!first_customer.empty() || first >= 0 || !out.breached.empty())) {
+    // What happens once to the clock, told to the record (clock.lua): the
+    // conversation's first two messages and its late replies.
+    std::vector<std::string> facts{a.conversation_id, wait.team, a.by.user_id, std::to_string(out.ts), first_customer,
+                                   std::to_string(first), out.breached, std::to_string(late)};
+    auto told = co_await db_.grouped(db_.scripts().clock, std::move(facts));
+    // The message is stored: a record that could not be told is logged,
+    // not the sender's error (a retry would find the message a duplicate).
+    if (!told) spdlog::warn("store: the record of {} missed its clock at seq {}: {}", a.conversation_id, out.seq,
+                            told.failure().message);
   }
   if (!wait_metric.empty()) {
     if (wait_metric == "first_response") wait.metric = core::SlaMetric::first_response;
@@ -227,9 +228,14 @@ asio::awaitable<Result<Appended>> ConversationStore::append(Append const& a) {
 
 asio::awaitable<Result<bool>> ConversationStore::rearm_wait(std::string const& id, Appended::Wait const& wait,
                                                              core::Millis from, core::SlaDeadline at) {
-  auto r = co_await db_.call(db_.scripts().sla_rearm, id, std::string(core::to_string(wait.metric)),
-                             std::to_string(from), std::to_string(wait.target), std::to_string(at.warn_at),
-                             std::to_string(at.due_at));
+  std::vector<std::string> args{id, std::string(core::to_string(wait.metric)), std::to_string(from),
+                                std::to_string(wait.target), std::to_string(at.warn_at), std::to_string(at.due_at)};
+  // Split: a conversation's waits are on its talk side (sla_rearm.lua).
+  Result<Reply> r = Failure::unavailable("not asked");
+  if (db_.keys().split())
+    r = co_await db_.run_at(db_.keys().talk_route(id), db_.scripts().sla_rearm, std::move(args));
+  else
+    r = co_await db_.run(db_.scripts().sla_rearm, std::move(args));
   if (!r) co_return r.failure();
   if (r->kind != Reply::Kind::integer) co_return Failure::protocol("sla_rearm: expected an integer");
   co_return r->integer == 1;

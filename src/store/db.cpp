@@ -26,12 +26,26 @@ struct Batch {
   asio::steady_timer done;
 };
 
-asio::awaitable<void> run_one(Db& db, Script const& script, std::vector<std::string> args,
+asio::awaitable<void> run_one(Db& db, Script const& script, std::vector<std::string> args, std::string route,
                               std::shared_ptr<Batch> batch, std::size_t i) {
   try {
-    batch->out[i] = co_await db.run(script, std::move(args));
+    if (route.empty())
+      batch->out[i] = co_await db.run(script, std::move(args));
+    else
+      batch->out[i] = co_await db.run_at(std::move(route), script, std::move(args));
   } catch (std::exception const& e) {
     spdlog::error("store: a batched call failed: {}", e.what());
+    batch->out[i] = Failure::protocol(e.what());
+  }
+  if (--batch->left == 0) batch->done.cancel();
+}
+
+asio::awaitable<void> exec_one(Db& db, Args args, std::shared_ptr<Batch> batch, std::size_t i) {
+  try {
+    std::string key = args.size() > 1 ? args[1] : std::string();
+    batch->out[i] = co_await db.exec_at(std::move(key), std::move(args));
+  } catch (std::exception const& e) {
+    spdlog::error("store: a batched command failed: {}", e.what());
     batch->out[i] = Failure::protocol(e.what());
   }
   if (--batch->left == 0) batch->done.cancel();
@@ -261,7 +275,8 @@ asio::awaitable<Result<std::int64_t>> Db::append_talk(TalkMessage m) {
   auto key = keys_.talk_route(m.conversation);
   std::vector<std::string> args{std::move(m.conversation), std::move(m.key), std::move(m.role), std::move(m.uid),
                                 std::move(m.name), std::move(m.text), std::move(m.client_msg_id),
-                                std::to_string(m.now), std::move(m.attachment), std::move(m.clock)};
+                                std::to_string(m.now), std::move(m.attachment), std::move(m.clock),
+                                std::to_string(m.warn_at), std::to_string(m.due_at)};
   auto r = co_await run_at(std::move(key), scripts_->append, std::move(args));
   if (!r) co_return r.failure();
   if (r->kind != Reply::Kind::integer) co_return Failure::protocol("append: expected a seq");
@@ -309,12 +324,27 @@ asio::awaitable<Result<Reply>> Db::run_keys(Script const& script, std::vector<st
 }
 
 asio::awaitable<std::vector<Result<Reply>>> Db::run_all(Script const& script,
-                                                        std::vector<std::vector<std::string>> calls) {
+                                                        std::vector<std::vector<std::string>> calls,
+                                                        std::vector<std::string> routes) {
   auto ex = co_await asio::this_coro::executor;
   auto batch = std::make_shared<Batch>(ex, calls.size());
   // co_spawn dispatches: each call runs up to its write before the next starts.
-  for (std::size_t i = 0; i < calls.size(); ++i)
-    asio::co_spawn(ex, run_one(*this, script, std::move(calls[i]), batch, i), asio::detached);
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    std::string route = i < routes.size() ? std::move(routes[i]) : std::string();
+    asio::co_spawn(ex, run_one(*this, script, std::move(calls[i]), std::move(route), batch, i), asio::detached);
+  }
+  while (batch->left > 0) {
+    batch->done.expires_at(asio::steady_timer::time_point::max());
+    co_await batch->done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return std::move(batch->out);
+}
+
+asio::awaitable<std::vector<Result<Reply>>> Db::exec_all(std::vector<Args> commands) {
+  auto ex = co_await asio::this_coro::executor;
+  auto batch = std::make_shared<Batch>(ex, commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    asio::co_spawn(ex, exec_one(*this, std::move(commands[i]), batch, i), asio::detached);
   while (batch->left > 0) {
     batch->done.expires_at(asio::steady_timer::time_point::max());
     co_await batch->done.async_wait(asio::as_tuple(asio::use_awaitable));

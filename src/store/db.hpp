@@ -68,6 +68,9 @@ class Db {
     std::string conversation, key, role, uid, name, text, client_msg_id, attachment;
     std::int64_t now = 0;
     std::string clock;  // "wait", "first" or ""
+    // "wait": the first response's deadline in the team's hours (0: the
+    // wall clock from the conversation's target).
+    std::int64_t warn_at = 0, due_at = 0;
   };
   boost::asio::awaitable<Result<std::int64_t>> append_talk(TalkMessage m);
   // Runs a script that names its keys (KEYS) and takes no prefix.
@@ -75,9 +78,11 @@ class Db {
                                                  std::vector<std::string> args);
   // Runs `script` once per argument list, every call written before the
   // first reply is awaited (one round trip for the lot, executed by Redis in
-  // list order); the results come back in the same order.
+  // list order); the results come back in the same order. `routes[i]`, when
+  // given and not empty, routes call i as run_at does.
   boost::asio::awaitable<std::vector<Result<Reply>>> run_all(Script const& script,
-                                                             std::vector<std::vector<std::string>> calls);
+                                                             std::vector<std::vector<std::string>> calls,
+                                                             std::vector<std::string> routes = {});
   // Group commit: the calls of `script` made in one turn of the event loop
   // (from every connection) go to Redis as ONE call of it, whose ARGV is
   // the prefix and then each call's arguments one after another; the script
@@ -105,6 +110,9 @@ class Db {
   void set_grouping(bool on) noexcept { grouping_ = on; }
   // One plain command.
   boost::asio::awaitable<Result<Reply>> exec(Args args);
+  // Plain commands, each routed by its first key, all written before the
+  // first reply is awaited; the results in the same order.
+  boost::asio::awaitable<std::vector<Result<Reply>>> exec_all(std::vector<Args> commands);
   // The same with the arguments listed (g++ 12 cannot compile a braced list
   // inside a co_await expression, so call sites use these instead).
   template <class... A>

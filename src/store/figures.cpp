@@ -154,27 +154,58 @@ asio::awaitable<Result<FactsPage>> FigureStore::report_facts(FactsQuery const& q
   auto r = co_await db_.call(db_.scripts().report_facts, std::to_string(q.from), std::to_string(q.to),
                              std::to_string(q.offset), std::to_string(q.count), q.team, q.agent, q.stage);
   if (!r) co_return r.failure();
-  co_return facts_page_of(*r);
+  auto page = facts_page_of(*r);
+  if (!page || !db_.keys().split() || page->facts.empty()) co_return page;
+  // On a Redis Cluster a conversation's response waits met are counted on
+  // its talk side (lua/send.lua); its breaches are on the record.
+  std::vector<Args> reads;
+  for (auto const& f : page->facts)
+    reads.push_back(Args{"HMGET", db_.keys().talk(f.id), "out_first_response_met", "out_next_response_met"});
+  auto replies = co_await db_.exec_all(std::move(reads));
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (!replies[i]) co_return replies[i].failure();
+    auto const& e = replies[i]->elements;
+    if (e.size() != 2) co_return Failure::protocol("report facts: HMGET of the talk side");
+    auto& f = page->facts[i];
+    char const* metrics[] = {"first_response", "next_response"};
+    for (std::size_t j = 0; j < 2; ++j) {
+      auto met = parse_integer(e[j].str).value_or(0);
+      if (met > 0) f.sla[metrics[j]].met += static_cast<int>(met);
+    }
+  }
+  co_return page;
 }
 
 asio::awaitable<Result<SlaCounts>> FigureStore::sla_of_team(std::string const& team) {
-  co_return co_await sla(db_.keys().sla_team(team));
+  std::vector<std::string> keys{db_.keys().sla_team(team)};
+  if (db_.keys().split())
+    for (int k = 0; k < Keys::talk_buckets; ++k) keys.push_back(db_.keys().bucket_sla_team(k, team));
+  co_return co_await sla(std::move(keys));
 }
 
 asio::awaitable<Result<SlaCounts>> FigureStore::sla_of_agent(std::string const& agent) {
-  co_return co_await sla(db_.keys().sla_agent(agent));
+  std::vector<std::string> keys{db_.keys().sla_agent(agent)};
+  if (db_.keys().split())
+    for (int k = 0; k < Keys::talk_buckets; ++k) keys.push_back(db_.keys().bucket_sla_agent(k, agent));
+  co_return co_await sla(std::move(keys));
 }
 
-asio::awaitable<Result<SlaCounts>> FigureStore::sla(std::string key) {
-  auto r = co_await db_.cmd("HGETALL", key);
-  if (!r) co_return r.failure();
-  auto fields = Fields::read(*r, "sla counts");
-  if (!fields) co_return fields.failure();
+asio::awaitable<Result<SlaCounts>> FigureStore::sla(std::vector<std::string> keys) {
+  std::vector<Args> reads;
+  reads.reserve(keys.size());
+  for (auto& key : keys) reads.push_back(Args{"HGETALL", std::move(key)});
+  auto replies = co_await db_.exec_all(std::move(reads));
   SlaCounts out;
-  for (char const* metric : sla_metrics) {
-    std::string m(metric);
-    out[m] = SlaCount{std::max<std::int64_t>(0, fields->integer(m + ".met")),
-                      std::max<std::int64_t>(0, fields->integer(m + ".breached"))};
+  for (char const* metric : sla_metrics) out[metric] = SlaCount{0, 0};
+  for (auto const& r : replies) {
+    if (!r) co_return r.failure();
+    auto fields = Fields::read(*r, "sla counts");
+    if (!fields) co_return fields.failure();
+    for (char const* metric : sla_metrics) {
+      std::string m(metric);
+      out[m].met += std::max<std::int64_t>(0, fields->integer(m + ".met"));
+      out[m].breached += std::max<std::int64_t>(0, fields->integer(m + ".breached"));
+    }
   }
   co_return out;
 }

@@ -85,11 +85,14 @@ class FigureStore {
   boost::asio::awaitable<Result<SamplePage>> samples(std::string const& after_id, core::Millis since, int max);
   // One page of conversations started in [from, to] (lua/report_facts.lua).
   boost::asio::awaitable<Result<FactsPage>> report_facts(FactsQuery const& q);
+  // A team's or agent's SLA counts; on a Redis Cluster (Keys::split) the
+  // routing slot's (breaches, resolutions) and the talk buckets' (response
+  // waits met) summed.
   boost::asio::awaitable<Result<SlaCounts>> sla_of_team(std::string const& team);
   boost::asio::awaitable<Result<SlaCounts>> sla_of_agent(std::string const& agent);
 
  private:
-  boost::asio::awaitable<Result<SlaCounts>> sla(std::string key);
+  boost::asio::awaitable<Result<SlaCounts>> sla(std::vector<std::string> keys);
 
   Db& db_;
 };

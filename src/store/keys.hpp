@@ -27,11 +27,29 @@ class Keys {
   // The conversation's talk side: the hash send.lua reads, its messages and
   // the client_msg_ids seen (":cmid"). The record's own keys on one
   // primary; with a prefix that has a hash tag (a Redis Cluster) they are
-  // tagged by the conversation, "exceed:{conv:<id>}", so that conversations
-  // spread over the primaries (split(); lua/prelude.lua, docs/CLUSTER.md).
+  // in one of `talk_buckets` slots, "exceed:{t<k>}:conv:<id>", so that
+  // conversations spread over the primaries, and each bucket keeps the
+  // response clock of its conversations beside their messages: the timers
+  // ("exceed:{t<k>}:sla") and the met counts (split(); lua/prelude.lua,
+  // docs/CLUSTER.md).
+  static constexpr int talk_buckets = 256;
   bool split() const noexcept { return split_; }
+  // A conversation's bucket: its id's last two hex digits (ids end in
+  // random hex), else the sum of its bytes; as tb_ in lua/prelude.lua.
+  static int bucket_of(std::string_view id) noexcept {
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+    if (id.size() >= 2) {
+      int hi = hex(id[id.size() - 2]), lo = hex(id[id.size() - 1]);
+      if (hi >= 0 && lo >= 0) return hi * 16 + lo;
+    }
+    unsigned sum = 0;
+    for (char c : id) sum += static_cast<unsigned char>(c);
+    return static_cast<int>(sum % talk_buckets);
+  }
+  // The keys of bucket k share its slot: "exceed:{t<k>}:".
+  std::string bucket(int k) const { return talk_ + "{t" + std::to_string(k) + "}:"; }
   std::string talk(std::string_view id) const {
-    return split_ ? talk_ + "{conv:" + std::string(id) + "}" : conversation(id);
+    return split_ ? bucket(bucket_of(id)) + "conv:" + std::string(id) : conversation(id);
   }
   std::string messages(std::string_view id) const { return talk(id) + ":msgs"; }
   // What the talk side's scripts declare as KEYS: a key of its slot that
@@ -39,6 +57,12 @@ class Keys {
   // that while the slot moves Redis answers ASK before the script runs
   // instead of running it on a half-moved conversation.
   std::string talk_route(std::string_view id) const { return talk(id) + ":route"; }
+  std::string bucket_route(int k) const { return bucket(k) + "route"; }
+  // A bucket's response-clock timers and met counts (split only).
+  std::string bucket_sla_team(int k, std::string_view team) const { return bucket(k) + "sla:team:" + std::string(team); }
+  std::string bucket_sla_agent(int k, std::string_view agent) const {
+    return bucket(k) + "sla:agent:" + std::string(agent);
+  }
   std::string copies() const { return p_ + "copies"; }  // conversations whose talk side is behind
   std::string conversations() const { return p_ + "convs"; }  // every conversation by creation time
 

@@ -3,6 +3,8 @@
 #include "store/decode.hpp"
 #include "store/scripts.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -295,11 +297,9 @@ asio::awaitable<Result<std::vector<Waiting>>> RoutingStore::waiting(std::string 
   co_return out;
 }
 
-asio::awaitable<Result<std::vector<SlaDue>>> RoutingStore::sla_due(core::Millis now, int max) {
-  auto r = co_await db_.call(db_.scripts().sla_due, std::to_string(now), std::to_string(max));
-  if (!r) co_return r.failure();
-  Row row(*r, "sla_due");
-  std::vector<SlaDue> out;
+namespace {
+Result<Done> read_due(Reply const& reply, std::vector<SlaDue>& out) {
+  Row row(reply, "sla_due");
   while (row.ok() && !row.at_end()) {
     SlaDue d;
     d.id = row.text();
@@ -311,7 +311,49 @@ asio::awaitable<Result<std::vector<SlaDue>>> RoutingStore::sla_due(core::Millis 
     d.team = row.text();
     out.push_back(std::move(d));
   }
-  if (!row.ok()) co_return row.failure();
+  if (!row.ok()) return row.failure();
+  return Done{};
+}
+}  // namespace
+
+asio::awaitable<Result<std::vector<SlaDue>>> RoutingStore::sla_due(core::Millis now, int max) {
+  auto r = co_await db_.call(db_.scripts().sla_due, std::to_string(now), std::to_string(max), std::string());
+  if (!r) co_return r.failure();
+  std::vector<SlaDue> out;
+  auto read = read_due(*r, out);
+  if (!read) co_return read.failure();
+  if (!db_.keys().split()) co_return out;
+  // The talk buckets' timers (conversations' response waits), a quarter
+  // per call, all of them pipelined.
+  constexpr int share = Keys::talk_buckets / 4;
+  std::vector<std::vector<std::string>> calls;
+  std::vector<std::string> routes;
+  for (int i = 0; i < share; ++i) {
+    int k = next_bucket_;
+    next_bucket_ = (next_bucket_ + 1) % Keys::talk_buckets;
+    calls.push_back({std::to_string(now), std::to_string(max), std::to_string(k)});
+    routes.push_back(db_.keys().bucket_route(k));
+  }
+  auto replies = co_await db_.run_all(db_.scripts().sla_due, std::move(calls), std::move(routes));
+  auto const first_of_buckets = out.size();
+  for (auto const& reply : replies) {
+    if (!reply) {
+      spdlog::debug("store: sla_due in a talk bucket: {}", reply.failure().message);
+      continue;  // that bucket's timers stay for the next sweep
+    }
+    auto more = read_due(*reply, out);
+    if (!more) spdlog::warn("store: sla_due in a talk bucket: {}", more.failure().message);
+  }
+  // Their breaches, on the conversations' records (the team's and agent's
+  // breach counts, the record's, the live sample).
+  for (std::size_t i = first_of_buckets; i < out.size(); ++i) {
+    auto const& d = out[i];
+    if (!d.breach) continue;
+    std::vector<std::string> facts{d.id, d.team, d.agent, std::to_string(now), "", "-1", d.metric,
+                                   std::to_string(now - d.due_at)};
+    auto told = co_await db_.grouped(db_.scripts().clock, std::move(facts));
+    if (!told) spdlog::warn("store: the breach of {} was not recorded: {}", d.id, told.failure().message);
+  }
   co_return out;
 }
 

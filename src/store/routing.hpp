@@ -149,7 +149,10 @@ class RoutingStore {
   boost::asio::awaitable<Result<AgentStatusSet>> set_status(std::string const& agent, core::AgentStatus status,
                                                             std::optional<int> capacity);
   boost::asio::awaitable<Result<std::vector<Waiting>>> waiting(std::string const& team, int max);
-  // Fires the SLA timers due by `now` (each once), at most `max`.
+  // Fires the SLA timers due by `now` (each once), at most `max` per place:
+  // the routing slot's, and on a Redis Cluster (Keys::split) a quarter of
+  // the talk buckets in turn (each bucket about every fourth call), whose
+  // breaches this tells the conversations' records (lua/clock.lua).
   boost::asio::awaitable<Result<std::vector<SlaDue>>> sla_due(core::Millis now, int max);
   boost::asio::awaitable<Result<std::vector<std::string>>> teams();
 
@@ -175,6 +178,7 @@ class RoutingStore {
 
  private:
   Db& db_;
+  int next_bucket_ = 0;  // the talk bucket sla_due sweeps next
 };
 
 // A PUBSUB NUMSUB reply for one channel ([channel, count]) read: the count;

@@ -4,6 +4,7 @@
 #include "fault/scene.hpp"
 #include "fault/sentinel_env.hpp"
 #include "integration/cluster_harness.hpp"
+#include "store/keys.hpp"
 
 using namespace exceed::fault;
 using namespace std::chrono_literals;
@@ -184,7 +185,7 @@ TEST_CASE("fault: Redis Cluster resharding under load: a conversation's slot mov
   REQUIRE(s.swarm.wait_figures([](SwarmFigures const& f) { return f.acked >= 300; }, 20s));
 
   auto const conv = s.swarm.acked_by_conv().begin()->first;
-  auto const talk = "exceed:{conv:" + conv + "}";
+  auto const talk = exceed::store::Keys("{exceed}:").talk(conv);
   auto const slot = static_cast<std::uint16_t>(
       d.cluster.command(d.cluster.ports().front(), {"CLUSTER", "KEYSLOT", talk}).integer);
   auto const from = d.cluster.owner(slot);

@@ -1,6 +1,7 @@
 // A real local Redis Cluster (tests/support/redis_cluster.hpp) and exceed
-// processes configured for it: redis.cluster names three seeds, and the
-// prefix's hash tag puts every key in one slot (docs/CLUSTER.md). Shared by
+// processes configured for it: redis.cluster names three seeds, the
+// prefix's hash tag puts routing in one slot and the conversations' talk
+// sides in 256 bucket slots (docs/CLUSTER.md). Shared by
 // the integration tests (cluster_test.cpp) and the fault tests.
 #pragma once
 
@@ -29,7 +30,7 @@ struct ClusterDeployment {
             int capacity = 3) {
     REQUIRE(add_user(unused_url, name, role, teams, capacity, "password123", "", env) == 0);
   }
-  // The slot of every Exceed key, and the primary serving it now, as the cluster itself says.
+  // The routing slot (the prefix's), and the primary serving it now, as the cluster itself says.
   std::uint16_t slot() const {
     return static_cast<std::uint16_t>(cluster.command(cluster.ports().front(), {"CLUSTER", "KEYSLOT", prefix()}).integer);
   }
@@ -38,7 +39,7 @@ struct ClusterDeployment {
   RedisCluster cluster;
   Env env;
   std::vector<std::unique_ptr<ExceedServer>> servers;
-  // What the fault scenes read the store from: the primary holding the data now.
+  // What the fault scenes read the store from: the primary holding the routing slot now.
   struct Home {
     ClusterDeployment const* d;
     std::uint16_t port() const { return d->home(); }

@@ -1,21 +1,25 @@
 // The real server on a real Redis Cluster (3 primaries, 3 replicas, made by
 // redis-cli --cluster create; tests/support/redis_cluster.hpp): redis.cluster
 // names the seeds; the prefix's hash tag puts routing in one slot, and each
-// conversation's talk side (its messages, client_msg_ids and the copy of
-// what a send checks) is tagged by the conversation (docs/CLUSTER.md).
+// conversation's talk side (its messages, client_msg_ids, the copy of what
+// a send checks and its response clock) is in one of 256 bucket slots
+// (store::Keys::talk, docs/CLUSTER.md).
 #include "cluster_harness.hpp"
+#include "store/keys.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
 using namespace exceed::test;
+using namespace std::chrono_literals;
 
 namespace {
 
-std::string talk_key(std::string const& conv) { return "exceed:{conv:" + conv + "}"; }
-std::string messages_key(std::string const& conv) { return talk_key(conv) + ":msgs"; }
+std::string talk_key(std::string const& conv) { return exceed::store::Keys("{exceed}:").talk(conv); }
+std::string messages_key(std::string const& conv) { return exceed::store::Keys("{exceed}:").messages(conv); }
 // The primary serving a key's slot now, as the cluster itself says.
 std::uint16_t owner_of(ClusterDeployment const& d, std::string const& key) {
   auto slot = d.cluster.command(d.cluster.ports().front(), {"CLUSTER", "KEYSLOT", key}).integer;
@@ -233,4 +237,48 @@ TEST_CASE("on a Redis Cluster: a chat nobody can take becomes a ticket, a follow
       [&conv](Frame const& f) { return is_type(f, "assessment") && str(f, "conversation_id") == conv; },
       std::chrono::seconds(5), "the assessment");
   REQUIRE(!str(assessed, "level").empty());
+}
+
+TEST_CASE("on a Redis Cluster: the response clock runs beside the messages: a warning and a breach fire once, a late "
+          "and a timely answer are reported",
+          "[cluster]") {
+  auto dir = make_temp_dir("exceed-cluster-sla-");
+  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 2\nnext_response_s = 60\nwarning_ratio = 0.5\n";
+  ClusterDeployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
+  d.user("ann");
+  d.user("boss", "supervisor");
+  auto boss = agent(d.port(), "boss", false);
+  auto ann = agent(d.port(), "ann");
+  auto casey = customer(d.port());
+  auto conv = start_chat(casey, "Hello, anyone?");
+  accept(ann, conv);
+  auto sla = [&conv](bool breached) {
+    return [&conv, breached](Frame const& f) {
+      return is_type(f, "sla.warning") && str(f, "conversation_id") == conv &&
+             str(f, "metric") == "first_response" && f.at("breached").as_bool() == breached;
+    };
+  };
+  // The first response's wait runs in the conversation's bucket, on
+  // whichever primary holds it; the sweep finds it there.
+  ann->expect(sla(false), 5s, "the warning");
+  ann->expect(sla(true), 5s, "the breach");
+  boss->expect(sla(true), 5s, "the breach, for the supervisors");
+  REQUIRE(ok(send(ann, conv, "Sorry, here now", "a-1")));
+  REQUIRE(ann->none(sla(true), 600ms));  // once
+  // A next response in time.
+  REQUIRE(ok(send(casey, conv, "Where is my parcel?", "c-2")));
+  REQUIRE(ok(send(ann, conv, "On its way", "a-2")));
+
+  auto token = login(d.port(), "boss", "password123");
+  auto report = http(d.port(), "GET", "/api/v1/reports/sla?team=support", "", {{"Authorization", "Bearer " + token}});
+  REQUIRE(report.status == 200);
+  auto counts = report.json();
+  REQUIRE(counts.at("first_response").at("breached").as_int64() == 1);
+  REQUIRE(counts.at("first_response").at("met").as_int64() == 0);
+  REQUIRE(counts.at("next_response").at("met").as_int64() == 1);
+  REQUIRE(counts.at("next_response").at("breached").as_int64() == 0);
+  // The conversation's record heard its first response (the views' times).
+  auto got = http(d.port(), "GET", "/api/v1/conversations/" + conv, "", {{"Authorization", "Bearer " + token}});
+  REQUIRE(got.status == 200);
+  REQUIRE(got.json().at("response_times").at("first_response_s").is_number());
 }

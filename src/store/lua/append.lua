@@ -3,7 +3,9 @@
 --       text, cmid, now, attachment (JSON or ''), clock ('wait': the
 --       customer's first words, which start the first response clock;
 --       'first': the customer wrote but no wait starts (kept as a ticket);
---       '': neither)
+--       '': neither), then for 'wait' the first response's warn and due
+--       times as core computed them in the team's hours ('' or 0: on the
+--       wall clock from the talk side's target)
 -- Appends one message the server writes on someone's behalf on a Redis
 -- Cluster (SPLIT, see prelude.lua): the customer's words that start a chat
 -- (start.lua), the chat's system notice, a ticket reply mirrored into its
@@ -27,6 +29,18 @@ end
 redis.call(unpack(entry))
 if clock == 'wait' or clock == 'first' then
   redis.call('HSETNX', k, 'first_customer_at', now)
-  if clock == 'wait' then redis.call('HSET', k, 'waiting_since', now) end
+  if clock == 'wait' then
+    -- The wait and its timers, in the bucket beside the messages (send.lua).
+    local f = redis.call('HMGET', k, 'sla_first_response', 'sla_ratio')
+    local at_warn, at_due = tonumber(ARGV[12]), tonumber(ARGV[13])
+    local at = (at_warn and at_due and at_due > 0) and {at_warn, at_due, num(f[1])} or nil
+    local warn, due = sla_plan(f[1], f[2], tonumber(now), at)
+    local set = {'waiting_since', now}
+    if warn then
+      redis.call('ZADD', tb_(conv) .. 'sla', sla_timers(conv, 'first_response', warn, due))
+      set[3], set[4] = 'sla_due_first_response', due
+    end
+    redis.call('HSET', k, unpack(set))
+  end
 end
 return seq

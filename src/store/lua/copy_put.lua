@@ -3,7 +3,8 @@
 -- Writes the routing record's fields into the talk side unless it already
 -- has that revision or a later one (revisions only grow, so a late or
 -- repeated copy changes nothing). A conversation that left the chat
--- (resolved, or kept as a ticket) waits for no reply: its wait is cleared.
+-- (resolved, or kept as a ticket) waits for no reply: its wait and its
+-- response timers in the bucket are cleared.
 -- Returns 1 when written, 0 when the talk side was as new.
 local conv, rev = ARGV[2], tonumber(ARGV[3])
 local k = tk_(conv)
@@ -16,6 +17,9 @@ end
 if ARGV[4] == 'resolved' or ARGV[4] == 'ticket' then
   set[#set + 1] = 'waiting_since'
   set[#set + 1] = ''
+  for _, m in ipairs({'first_response', 'next_response'}) do
+    redis.call('ZREM', tb_(conv) .. 'sla', conv .. '|' .. m .. '|warn', conv .. '|' .. m .. '|breach')
+  end
 end
 redis.call('HSET', k, unpack(set))
 return 1

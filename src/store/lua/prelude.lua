@@ -6,9 +6,12 @@
 -- routing (queues, agents, offers, the SLA timers), and its talk `tk_(id)`:
 -- the messages (`:msgs`), the client_msg_ids seen (`:cmid`) and the hash
 -- send.lua reads. On one primary they are the same keys. On a Redis Cluster
--- (a prefix with a hash tag, "{exceed}:") the talk is tagged by the
--- conversation, "exceed:{conv:<id>}", so conversations spread over the
--- primaries: SPLIT. The talk hash then holds a copy of what send.lua checks
+-- (a prefix with a hash tag, "{exceed}:") the talk is in one of 256
+-- bucket slots, "exceed:{t<k>}:conv:<id>", so conversations spread over the
+-- primaries: SPLIT. Each bucket keeps its conversations' response clock
+-- beside their messages: the waits' timers (`tb_(id) .. 'sla'`) and the met
+-- counts; the record keeps what happens once (first customer message,
+-- first response, breaches: clock.lua). The talk hash then holds a copy of what send.lua checks
 -- (status, visitor, agent, offered_to, team, ticket, the SLA targets) with
 -- the record's revision `rev`; the record is the truth, and every step that
 -- changes those fields calls touch(), which bumps `rev` and lists the
@@ -23,8 +26,19 @@ local function has_tag(s)  -- Redis Cluster's rule, as store::hash_tag
 end
 local SPLIT = has_tag(P)
 local TALK = SPLIT and (string.gsub(P, '[{}]', '')) or nil
+-- A conversation's bucket base (SPLIT): its id's last two hex digits,
+-- else the sum of its bytes, mod 256 (store::Keys::bucket_of).
+local function tb_(id)
+  local k = tonumber(string.sub(id, -2), 16)
+  if not k or #id < 2 or string.find(string.sub(id, -2), '[^0-9a-f]') then
+    k = 0
+    for i = 1, #id do k = k + string.byte(id, i) end
+    k = k % 256
+  end
+  return TALK .. '{t' .. k .. '}:'
+end
 local function tk_(id)
-  if SPLIT then return TALK .. '{conv:' .. id .. '}' end
+  if SPLIT then return tb_(id) .. 'conv:' .. id end
   return ck(id)
 end
 -- The fields copied into the talk hash (copy_take.lua, copy_put.lua).
@@ -228,7 +242,31 @@ local function sla_settle(id, metric, now, team, agent, due)
   return 'met'
 end
 
--- Ends the response targets of a record (answered or closed without it).
+-- SPLIT: ends a conversation's response wait in its bucket, beside its
+-- messages (send.lua). Met: counted on the talk side and in the bucket's
+-- counts. Late: 'breached' and how late (ms); the record and the team's and
+-- agent's breach counts learn of it from clock.lua. nil: nothing pending.
+local function talk_settle(conv, metric, now, team, agent, due)
+  local b = tb_(conv)
+  local pending = redis.call('ZREM', b .. 'sla', conv .. '|' .. metric .. '|warn', conv .. '|' .. metric .. '|breach')
+  if pending == 0 then return nil end
+  due = num(due)
+  if now > due then return 'breached', now - due end
+  redis.call('HINCRBY', tk_(conv), 'out_' .. metric .. '_met', 1)
+  redis.call('HINCRBY', b .. 'sla:team:' .. team, metric .. '.met', 1)
+  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', b .. 'sla:agent:' .. agent, metric .. '.met', 1) end
+  return 'met'
+end
+
+-- Where a record's response waits are kept: its hash and the timers' set.
+-- A conversation's on a Redis Cluster are on its talk side (SPLIT).
+local function clock_home(id)
+  if SPLIT and string.sub(id, 1, 2) ~= 't_' then return tk_(id), tb_(id) .. 'sla' end
+  return record_key(id), P .. 'sla'
+end
+
+-- Ends the response targets of a record (answered or closed without it);
+-- a conversation's on a Redis Cluster end on its talk side (copy_put.lua).
 local function sla_clear_responses(id)
   for _, m in ipairs({'first_response', 'next_response'}) do
     redis.call('ZREM', P .. 'sla', id .. '|' .. m .. '|warn', id .. '|' .. m .. '|breach')

@@ -9,9 +9,8 @@
 --  breached (the metric this reply was late for, or ''),
 --  the wait this customer message started, or '' team 0 '0': its metric
 --  (first_response|next_response), the team, the target and warning ratio,
---  then the response clock's step for clock.lua (used when SPLIT):
---  first customer message ('1'|''), wait ('1' started, '0' ended, ''),
---  its warn and due times (0 when no target), the metric}.
+--  then for clock.lua (used when SPLIT): first customer message ('1'|''),
+--  and how late (ms) the breached reply was}.
 -- The wait is armed here on the wall clock (now + target); the caller
 -- re-arms it with core's deadline when the team keeps business hours
 -- (sla_rearm.lua), so the hot path needs no read of the team's hours.
@@ -26,10 +25,12 @@
 -- waiting") rather than with an HDEL (docs/PERFORMANCE.md, round 3).
 --
 -- SPLIT (a Redis Cluster, see prelude.lua): everything here is on the
--- conversation's talk side, in its own slot; the clock's timers and
--- counters are the routing slot's, so this script only says what the
--- message did to the clock and store::ConversationStore::append passes it
--- to clock.lua in a second, grouped call.
+-- conversation's talk side, in its bucket's slot, the response clock too
+-- (the timers in the bucket's set, a wait met counted in the bucket); what
+-- happens once to the record (its first customer message, its first
+-- response, a breach) store::ConversationStore::append tells clock.lua in
+-- the routing slot, a call for a conversation's first two messages and its
+-- late replies only.
 local FIELDS = {'status', 'visitor', 'agent', 'offered_to', 'team', 'first_customer_at', 'first_response_at',
   'ticket', 'waiting_since', 'seq', 'sla_first_response', 'sla_next_response', 'sla_ratio',
   'sla_due_first_response', 'sla_due_next_response'}
@@ -39,7 +40,7 @@ local function earlier(c, dedup, key)
   if not prev then return nil end
   local sep = string.find(prev, ':', 1, true)
   return {tonumber(string.sub(prev, 1, sep - 1)), tonumber(string.sub(prev, sep + 1)), 1, c[2], c[3], c[8] or '',
-    c[1], -1, '', '', '', 0, '0', '', '', 0, 0, ''}
+    c[1], -1, '', '', '', 0, '0', '', 0}
 end
 
 local function send(conv, role, user, name, teams, cmid, text, now, att)
@@ -71,8 +72,7 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
   local wait = {'', c[5] or '', 0, '0'}  -- the team is answered either way (clock.lua's)
   local metric = c[7] and 'next_response' or 'first_response'
   local waiting = c[9] and c[9] ~= ''
-  -- clock.lua's step (SPLIT): first customer message, wait, warn, due
-  local first, started, warn_at, due_at = '', '', 0, 0
+  local first, late = '', 0  -- for clock.lua (SPLIT)
   if role == 'customer' then
     if not c[6] then
       set[#set + 1] = 'first_customer_at'; set[#set + 1] = now
@@ -82,17 +82,12 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
     if not waiting and c[1] ~= 'ticket' then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = now
-      started = '1'
       local target = c[7] and c[12] or c[11]
       local warn, due = sla_plan(target, c[13], t)
       if warn then
-        if SPLIT then
-          warn_at, due_at = warn, due
-        else
-          redis.call('ZADD', P .. 'sla', sla_timers(conv, metric, warn, due))
-          set[#set + 1] = 'sla_due_' .. metric
-          set[#set + 1] = due
-        end
+        redis.call('ZADD', SPLIT and tb_(conv) .. 'sla' or P .. 'sla', sla_timers(conv, metric, warn, due))
+        set[#set + 1] = 'sla_due_' .. metric
+        set[#set + 1] = due
         wait = {metric, c[5] or '', num(target), c[13] or '0.8'}
       end
     end
@@ -106,16 +101,18 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
     if waiting then
       set[#set + 1] = 'waiting_since'
       set[#set + 1] = ''
-      started = '0'
-      if not SPLIT then
-        local due = c[7] and c[15] or c[14]
-        if sla_settle(conv, metric, t, c[5], user, due) == 'breached' then breached = metric end
+      local due = c[7] and c[15] or c[14]
+      if SPLIT then
+        local outcome, by = talk_settle(conv, metric, t, c[5] or '', user, due)
+        if outcome == 'breached' then breached, late = metric, by end
+      elseif sla_settle(conv, metric, t, c[5], user, due) == 'breached' then
+        breached = metric
       end
     end
   end
   redis.call('HSET', k, unpack(set))
   return {seq, t, 0, c[2], c[3], c[8] or '', c[1], first_response, breached, wait[1], wait[2], wait[3],
-    wait[4], first, started, warn_at, due_at, metric}
+    wait[4], first, late}
 end
 
 local out = {}

@@ -8,14 +8,14 @@
 -- armed again. Returns 1 when moved, 0 when the wait was not that one.
 local id, metric, from, target = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local warn, due = tonumber(ARGV[6]), tonumber(ARGV[7])
-local key = record_key(id)
+local key, timers = clock_home(id)  -- SPLIT: a conversation's talk side (KEYS routes it there)
 local c = redis.call('HMGET', key, 'waiting_since', 'sla_' .. metric)
 if c[1] ~= from or num(c[2]) ~= tonumber(target) then return 0 end
 local member = id .. '|' .. metric .. '|'
-if not redis.call('ZSCORE', P .. 'sla', member .. 'breach') then return 0 end
-if redis.call('ZSCORE', P .. 'sla', member .. 'warn') then
-  redis.call('ZADD', P .. 'sla', 'XX', warn, member .. 'warn')
+if not redis.call('ZSCORE', timers, member .. 'breach') then return 0 end
+if redis.call('ZSCORE', timers, member .. 'warn') then
+  redis.call('ZADD', timers, 'XX', warn, member .. 'warn')
 end
-redis.call('ZADD', P .. 'sla', 'XX', due, member .. 'breach')
+redis.call('ZADD', timers, 'XX', due, member .. 'breach')
 redis.call('HSET', key, 'sla_due_' .. metric, due)
 return 1

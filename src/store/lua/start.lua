@@ -46,15 +46,14 @@ local function not_live(t)
 end
 
 -- Appends the customer's text to a conversation and starts its response
--- clock. SPLIT: the message is appended on the talk side by the caller
--- (append.lua), the clock is started here.
+-- clock. SPLIT: the message is appended and its wait started on the talk
+-- side by the caller (append.lua).
 local function customer_text(cid)
-  if not SPLIT then
-    local seq = redis.call('HINCRBY', ck(cid), 'seq', 1)
-    redis.call('XADD', ck(cid) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'customer', 'uid', visitor,
-      'name', vname, 'text', text, 'cmid', '')
-  end
   if not redis.call('HGET', ck(cid), 'first_customer_at') then redis.call('HSET', ck(cid), 'first_customer_at', now) end
+  if SPLIT then return end
+  local seq = redis.call('HINCRBY', ck(cid), 'seq', 1)
+  redis.call('XADD', ck(cid) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'customer', 'uid', visitor,
+    'name', vname, 'text', text, 'cmid', '')
   redis.call('HSET', ck(cid), 'waiting_since', now)
   sla_arm(cid, 'first_response', tonumber(now), at.first_response)
 end
@@ -106,9 +105,10 @@ if reason == '' then
   record[#record + 1] = 'score'
   record[#record + 1] = place
   -- The chat's resolution target, and its first response when the customer
-  -- has written (what sla_arm does for a record already stored).
+  -- has written (what sla_arm does for a record already stored; SPLIT: the
+  -- first response's wait is the talk side's, append.lua).
   local waits = {{'resolution', ARGV[21]}}
-  if text ~= '' then
+  if text ~= '' and not SPLIT then
     record[#record + 1] = 'waiting_since'
     record[#record + 1] = now
     waits[2] = {'first_response', ARGV[19]}
