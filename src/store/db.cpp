@@ -73,7 +73,6 @@ struct Db::Group {
   std::vector<std::string> args;  // the prefix, then every call's arguments
   std::vector<std::shared_ptr<Waiter>> waiters;
   bool flush_posted = false;
-  bool lingering = false;  // written by its own timer only (see grouped's `linger`)
 };
 
 namespace {
@@ -148,7 +147,7 @@ Result<Reply> to_result(std::error_code ec, Reply reply) {
 }
 
 asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std::string> args,
-                                           std::string route_key, std::chrono::microseconds linger) {
+                                           std::string route_key) {
   auto ex = co_await asio::this_coro::executor;
   // The group this call joins: the one of the primary that runs it.
   std::string lane;
@@ -156,12 +155,8 @@ asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std
     auto node = cluster_->owner(key_slot(route_key));
     lane = node ? node->describe() : route_key;  // slot not mapped yet: alone
   }
-  if (linger.count() > 0) lane = "linger " + lane;  // apart from the groups other commands flush
   auto& slot = groups_[lane];
-  if (!slot) {
-    slot = std::make_shared<Group>(ex);
-    slot->lingering = linger.count() > 0;
-  }
+  if (!slot) slot = std::make_shared<Group>(ex);
   if (slot->script && slot->script != &script) flush_group();  // another script's groups go first
   auto group = slot;
   Group& g = *group;
@@ -178,16 +173,6 @@ asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std
   g.waiters.push_back(waiter);
   if (!grouping_ || g.waiters.size() >= max_group) {
     flush(g);
-  } else if (!g.flush_posted && g.lingering) {
-    // Written `linger` after its first call, whatever else is written.
-    g.flush_posted = true;
-    auto timer = std::make_shared<asio::steady_timer>(g.ex, linger);
-    timer->async_wait([weak = std::weak_ptr<Group>(group), this, timer](boost::system::error_code) {
-      auto alive = weak.lock();
-      if (!alive) return;
-      alive->flush_posted = false;
-      flush(*alive);
-    });
   } else if (!g.flush_posted) {
     // Runs after the handlers already queued: the rest of this turn's reads.
     g.flush_posted = true;
@@ -206,8 +191,7 @@ asio::awaitable<Result<Reply>> Db::grouped(Script const& script, std::vector<std
 }
 
 void Db::flush_group() {
-  for (auto& [lane, g] : groups_)
-    if (!g->lingering) flush(*g);
+  for (auto& [lane, g] : groups_) flush(*g);
 }
 
 void Db::flush(Group& g) {

@@ -97,14 +97,8 @@ class Db {
   // cluster) makes one group per primary instead, each routed by its first
   // call's key: the calls of one group then touch keys of several slots,
   // all on the primary that runs it (allowed for scripts without flags).
-  //
-  // `linger` > 0: the group is written that long after its first call (or
-  // at max_group), not at the end of the turn nor before other commands:
-  // for calls that nothing else waits to follow (the response clock's
-  // steps on a cluster), so that fewer, larger calls reach Redis.
   boost::asio::awaitable<Result<Reply>> grouped(Script const& script, std::vector<std::string> args,
-                                                std::string route_key = {},
-                                                std::chrono::microseconds linger = {});
+                                                std::string route_key = {});
   static constexpr std::size_t max_group = 256;
   // Off: every grouped call is written at once, as a group of one.
   void set_grouping(bool on) noexcept { grouping_ = on; }
