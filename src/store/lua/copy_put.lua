@@ -17,9 +17,7 @@ end
 if ARGV[4] == 'resolved' or ARGV[4] == 'ticket' then
   set[#set + 1] = 'waiting_since'
   set[#set + 1] = ''
-  for _, m in ipairs({'first_response', 'next_response'}) do
-    redis.call('ZREM', tb_(conv) .. 'sla', conv .. '|' .. m .. '|warn', conv .. '|' .. m .. '|breach')
-  end
+  sla_clear_responses(conv, tb_(conv) .. 'sla')
 end
 redis.call('HSET', k, unpack(set))
 return 1

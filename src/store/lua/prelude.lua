@@ -220,42 +220,39 @@ local function sla_arm(id, metric, from, at)
   redis.call('HSET', key, 'sla_due_' .. metric, due)
 end
 
--- Stops a running target and counts it once: met when answered in time,
--- breached when late (unless the sweep already counted the breach).
--- Returns 'met', 'breached', or nil when nothing was pending. `due` is the
--- record's sla_due_<metric> when the caller has read it already.
+-- Stops a running target whose timers are in `base` .. 'sla' (the routing
+-- slot's, P, or a talk bucket's) and counts it met there when answered in
+-- time: on the record `key` and for the team and agent. Returns 'met', or
+-- 'breached' and how late (ms), or nil when nothing was pending. `due` is
+-- the record's sla_due_<metric> when the caller has read it already.
 -- A warning never outlives its breach entry (warning_ratio <= 1, and the
 -- sweep drops the warning with the breach), so removing both and finding
 -- either means the breach was still pending.
-local function sla_settle(id, metric, now, team, agent, due)
-  local pending = redis.call('ZREM', P .. 'sla', id .. '|' .. metric .. '|warn', id .. '|' .. metric .. '|breach')
+local function sla_stop(id, metric, now, team, agent, due, key, base)
+  local pending = redis.call('ZREM', base .. 'sla', id .. '|' .. metric .. '|warn', id .. '|' .. metric .. '|breach')
   if pending == 0 then return nil end
-  local key = record_key(id)
   due = num(due or redis.call('HGET', key, 'sla_due_' .. metric))
-  if now > due then
-    sla_breached(id, key, metric, now - due, now, team, agent)
-    return 'breached'
-  end
+  if now > due then return 'breached', now - due end
   redis.call('HINCRBY', key, 'out_' .. metric .. '_met', 1)
-  redis.call('HINCRBY', P .. 'sla:team:' .. team, metric .. '.met', 1)
-  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', P .. 'sla:agent:' .. agent, metric .. '.met', 1) end
+  redis.call('HINCRBY', base .. 'sla:team:' .. team, metric .. '.met', 1)
+  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', base .. 'sla:agent:' .. agent, metric .. '.met', 1) end
   return 'met'
 end
 
+-- Stops a running target of a record in the routing slot and counts it
+-- once, a breach too (unless the sweep already counted it).
+local function sla_settle(id, metric, now, team, agent, due)
+  local key = record_key(id)
+  local outcome, late = sla_stop(id, metric, now, team, agent, due, key, P)
+  if outcome == 'breached' then sla_breached(id, key, metric, late, now, team, agent) end
+  return outcome
+end
+
 -- SPLIT: ends a conversation's response wait in its bucket, beside its
--- messages (send.lua). Met: counted on the talk side and in the bucket's
--- counts. Late: 'breached' and how late (ms); the record and the team's and
--- agent's breach counts learn of it from clock.lua. nil: nothing pending.
+-- messages (send.lua): met counted there; a breach the record and the
+-- team's and agent's breach counts learn of from clock.lua.
 local function talk_settle(conv, metric, now, team, agent, due)
-  local b = tb_(conv)
-  local pending = redis.call('ZREM', b .. 'sla', conv .. '|' .. metric .. '|warn', conv .. '|' .. metric .. '|breach')
-  if pending == 0 then return nil end
-  due = num(due)
-  if now > due then return 'breached', now - due end
-  redis.call('HINCRBY', tk_(conv), 'out_' .. metric .. '_met', 1)
-  redis.call('HINCRBY', b .. 'sla:team:' .. team, metric .. '.met', 1)
-  if agent ~= nil and agent ~= '' then redis.call('HINCRBY', b .. 'sla:agent:' .. agent, metric .. '.met', 1) end
-  return 'met'
+  return sla_stop(conv, metric, now, team, agent, due, tk_(conv), tb_(conv))
 end
 
 -- Where a record's response waits are kept: its hash and the timers' set.
@@ -265,11 +262,13 @@ local function clock_home(id)
   return record_key(id), P .. 'sla'
 end
 
--- Ends the response targets of a record (answered or closed without it);
--- a conversation's on a Redis Cluster end on its talk side (copy_put.lua).
-local function sla_clear_responses(id)
+-- Ends the response targets of a record (answered or closed without it),
+-- whose timers are in `timers` (the routing slot's by default; a
+-- conversation's on a Redis Cluster are its bucket's: copy_put.lua).
+local function sla_clear_responses(id, timers)
+  timers = timers or P .. 'sla'
   for _, m in ipairs({'first_response', 'next_response'}) do
-    redis.call('ZREM', P .. 'sla', id .. '|' .. m .. '|warn', id .. '|' .. m .. '|breach')
+    redis.call('ZREM', timers, id .. '|' .. m .. '|warn', id .. '|' .. m .. '|breach')
   end
 end
 
