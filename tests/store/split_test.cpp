@@ -171,6 +171,17 @@ TEST_CASE("split: the response clock runs in the conversation's bucket, beside i
   REQUIRE(counts);
   REQUIRE(counts->at("first_response").met == 1);
   REQUIRE(counts->at("next_response").breached == 1);
+  // And per conversation for the reports: met from the talk side, the
+  // breach from the record.
+  store::FactsQuery q;
+  q.from = t0 - 1;
+  q.to = t0 + 1;
+  auto page = x.s.wait(figures.report_facts(q));
+  REQUIRE(page);
+  REQUIRE(page->facts.size() == 1);
+  REQUIRE(page->facts[0].sla.at("first_response").met == 1);
+  REQUIRE(page->facts[0].sla.at("next_response").breached == 1);
+  REQUIRE(page->facts[0].sla.at("next_response").met == 0);
 }
 
 TEST_CASE("split: a wait nobody answers is swept in its bucket, and ends when the chat does") {
