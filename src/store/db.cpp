@@ -51,6 +51,14 @@ asio::awaitable<void> exec_one(Db& db, Args args, std::shared_ptr<Batch> batch, 
   if (--batch->left == 0) batch->done.cancel();
 }
 
+// Until every call of a run_all or exec_all has its answer.
+asio::awaitable<void> all_answered(Batch& batch) {
+  while (batch.left > 0) {
+    batch.done.expires_at(asio::steady_timer::time_point::max());
+    co_await batch.done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
 // One caller of a grouped call: its answer, and the timer it waits on.
 struct Waiter {
   explicit Waiter(asio::any_io_executor ex) : done(std::move(ex)) {}
@@ -317,10 +325,7 @@ asio::awaitable<std::vector<Result<Reply>>> Db::run_all(Script const& script,
     std::string route = i < routes.size() ? std::move(routes[i]) : std::string();
     asio::co_spawn(ex, run_one(*this, script, std::move(calls[i]), std::move(route), batch, i), asio::detached);
   }
-  while (batch->left > 0) {
-    batch->done.expires_at(asio::steady_timer::time_point::max());
-    co_await batch->done.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  co_await all_answered(*batch);
   co_return std::move(batch->out);
 }
 
@@ -329,10 +334,7 @@ asio::awaitable<std::vector<Result<Reply>>> Db::exec_all(std::vector<Args> comma
   auto batch = std::make_shared<Batch>(ex, commands.size());
   for (std::size_t i = 0; i < commands.size(); ++i)
     asio::co_spawn(ex, exec_one(*this, std::move(commands[i]), batch, i), asio::detached);
-  while (batch->left > 0) {
-    batch->done.expires_at(asio::steady_timer::time_point::max());
-    co_await batch->done.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  co_await all_answered(*batch);
   co_return std::move(batch->out);
 }
 
