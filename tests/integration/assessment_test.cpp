@@ -12,10 +12,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string config_with_fast_sla() {
-  auto dir = make_temp_dir("exceed-sla-");
-  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 1\nnext_response_s = 60\nresolution_s = 3600\n";
-  return dir + "/exceed.toml";
+Env config_with_fast_sla() {
+  return config_env("[sla.default]\nfirst_response_s = 1\nnext_response_s = 60\nresolution_s = 3600\n");
 }
 
 auto assessment_of(std::string const& conv) {
@@ -55,7 +53,7 @@ void answer_and_resolve(Floor& f, std::string const& answer) {
 }  // namespace
 
 TEST_CASE("a chat answered after the first-response target only met the need, with that reason, and is reviewed") {
-  Deployment d(Env{{"EXCEED_CONFIG", config_with_fast_sla()}});
+  Deployment d(config_with_fast_sla());
   auto floor = floor_with_chat(d, "Is the blue one in stock?");
   auto& [ann, boss, casey] = floor.people;
   auto conv = floor.conv;
@@ -145,9 +143,7 @@ TEST_CASE("the customer's own verdict decides, also when it comes late, and leav
 }
 
 TEST_CASE("an SLA warning reaches the agent before the breach, and attainment is reported") {
-  auto dir = make_temp_dir("exceed-sla-");
-  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 2\nwarning_ratio = 0.5\n";
-  Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
+  Deployment d(config_env("[sla.default]\nfirst_response_s = 2\nwarning_ratio = 0.5\n"));
   auto floor = floor_with_chat(d, "Hello, anyone?");
   auto& [ann, boss, casey] = floor.people;
   auto conv = floor.conv;

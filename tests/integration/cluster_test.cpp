@@ -8,7 +8,6 @@
 #include "store/keys.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -242,9 +241,7 @@ TEST_CASE("on a Redis Cluster: a chat nobody can take becomes a ticket, a follow
 TEST_CASE("on a Redis Cluster: the response clock runs beside the messages: a warning and a breach fire once, a late "
           "and a timely answer are reported",
           "[cluster]") {
-  auto dir = make_temp_dir("exceed-cluster-sla-");
-  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 2\nnext_response_s = 60\nwarning_ratio = 0.5\n";
-  ClusterDeployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
+  ClusterDeployment d(config_env("[sla.default]\nfirst_response_s = 2\nnext_response_s = 60\nwarning_ratio = 0.5\n"));
   d.user("ann");
   d.user("boss", "supervisor");
   auto boss = agent(d.port(), "boss", false);

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <thread>
 #include <memory>
 #include <string>
@@ -31,6 +32,14 @@ inline std::string redis_cli(std::uint16_t port, std::string const& args) {
   }
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+// A configuration of a test's own: `toml` written to a new file, named by
+// EXCEED_CONFIG in the environment this returns.
+inline Env config_env(std::string const& toml) {
+  auto dir = make_temp_dir("exceed-config-");
+  std::ofstream(dir + "/exceed.toml") << toml;
+  return Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}};
 }
 
 // Today's date in UTC, `plus_days` from now, as YYYY-MM-DD (for days off in

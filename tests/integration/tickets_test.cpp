@@ -352,9 +352,7 @@ TEST_CASE("solved tickets close by themselves after the configured time") {
 }
 
 TEST_CASE("a ticket runs its own SLA clock: warnings to supervisors, answers counted, solved in time") {
-  auto dir = make_temp_dir("exceed-sla-");
-  std::ofstream(dir + "/exceed.toml") << "[sla.default]\nfirst_response_s = 1\nwarning_ratio = 0.5\nresolution_s = 3600\n";
-  Deployment d(Env{{"EXCEED_CONFIG", dir + "/exceed.toml"}});
+  Deployment d(config_env("[sla.default]\nfirst_response_s = 1\nwarning_ratio = 0.5\nresolution_s = 3600\n"));
   d.user("ann");
   d.user("boss", "supervisor");
   auto boss = agent(d.port(), "boss", false);
