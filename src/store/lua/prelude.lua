@@ -37,22 +37,22 @@ local function tb_(id)
   end
   return TALK .. '{t' .. k .. '}:'
 end
-local function tk_(id)
-  if SPLIT then return tb_(id) .. 'conv:' .. id end
+local function tk_(id, base)  -- base: tb_(id) when the caller has it
+  if SPLIT then return (base or tb_(id)) .. 'conv:' .. id end
   return ck(id)
 end
 -- The fields copied into the talk hash (copy_take.lua, copy_put.lua).
 local COPIED = {'status', 'visitor', 'agent', 'offered_to', 'team', 'ticket', 'sla_first_response',
   'sla_next_response', 'sla_ratio'}
--- Whether the talk side's keys are all served here now (SPLIT). While a
--- Redis Cluster moves a conversation's slot its keys go one by one, and a
--- script that met a moved key midway would stop with its writes until then
--- kept (a client_msg_id claimed, its message not appended): a step that
--- touches a conversation it did not declare asks first, and answers
--- TRYAGAIN (store::Db: unavailable, the client retries) if not.
-local function talk_here(conv)
-  local k = tk_(conv)
-  return type(redis.pcall('EXISTS', k, k .. ':cmid', k .. ':msgs')) == 'number'
+-- Whether the keys named (a talk side's, its bucket's) are all served here
+-- now (SPLIT). While a Redis Cluster moves a bucket's slot its keys go one
+-- by one, and a script that met a moved key midway would stop with its
+-- writes until then kept (a client_msg_id claimed, its message appended,
+-- the seq not counted): a step that touches a conversation it did not
+-- declare asks first for every key it may write, and answers TRYAGAIN
+-- (store::Db: unavailable, the client retries) if one is not here.
+local function talk_here(...)
+  return type(redis.pcall('EXISTS', ...)) == 'number'
 end
 local function moving() return redis.error_reply('TRYAGAIN the conversation is moving') end
 local function touch(conv)
@@ -246,13 +246,6 @@ local function sla_settle(id, metric, now, team, agent, due)
   local outcome, late = sla_stop(id, metric, now, team, agent, due, key, P)
   if outcome == 'breached' then sla_breached(id, key, metric, late, now, team, agent) end
   return outcome
-end
-
--- SPLIT: ends a conversation's response wait in its bucket, beside its
--- messages (send.lua): met counted there; a breach the record and the
--- team's and agent's breach counts learn of from clock.lua.
-local function talk_settle(conv, metric, now, team, agent, due)
-  return sla_stop(conv, metric, now, team, agent, due, tk_(conv), tb_(conv))
 end
 
 -- Where a record's response waits are kept: its hash and the timers' set.

@@ -4,9 +4,9 @@
 -- tell: {visitor, agent, seq} (seq capped at the last message), or its
 -- refusal.
 local function read(conv, role, user, teams, seq)
-  if SPLIT and not talk_here(conv) then return moving() end
-  local field = role == 'customer' and 'read_customer' or 'read_agent'
   local k = tk_(conv)
+  if SPLIT and not talk_here(k, k .. ':cmid', k .. ':msgs') then return moving() end
+  local field = role == 'customer' and 'read_customer' or 'read_agent'
   local c = redis.call('HMGET', k, 'status', 'visitor', 'agent', 'offered_to', 'team', 'seq', field)
   if not c[1] then return err('not_found', 'no such conversation') end
   if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then return err('forbidden', 'not your conversation') end

@@ -44,10 +44,16 @@ local function earlier(c, dedup, key)
 end
 
 local function send(conv, role, user, name, teams, cmid, text, now, att)
-  if SPLIT and not talk_here(conv) then return moving() end
-  local k = tk_(conv)
+  -- The talk side and where its waits' timers and counts are (SPLIT: its
+  -- bucket's): every key this may write, asked for first (talk_here).
+  local base = SPLIT and tb_(conv) or P
+  local k = tk_(conv, base)
+  if SPLIT and not talk_here(k, k .. ':cmid', k .. ':msgs', base .. 'sla', base .. 'sla:agent:' .. user) then
+    return moving()
+  end
   local c = redis.call('HMGET', k, unpack(FIELDS))
   if not c[1] then return err('not_found', 'no such conversation') end
+  if SPLIT and not talk_here(base .. 'sla:team:' .. (c[5] or '')) then return moving() end
   if not can_see(role, user, teams, c[2], c[3], c[4], c[5]) then
     return err('forbidden', 'not your conversation')
   end
@@ -85,7 +91,7 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
       local target = c[7] and c[12] or c[11]
       local warn, due = sla_plan(target, c[13], t)
       if warn then
-        redis.call('ZADD', SPLIT and tb_(conv) .. 'sla' or P .. 'sla', sla_timers(conv, metric, warn, due))
+        redis.call('ZADD', base .. 'sla', sla_timers(conv, metric, warn, due))
         set[#set + 1] = 'sla_due_' .. metric
         set[#set + 1] = due
         wait = {metric, c[5] or '', num(target), c[13] or '0.8'}
@@ -103,7 +109,7 @@ local function send(conv, role, user, name, teams, cmid, text, now, att)
       set[#set + 1] = ''
       local due = c[7] and c[15] or c[14]
       if SPLIT then
-        local outcome, by = talk_settle(conv, metric, t, c[5] or '', user, due)
+        local outcome, by = sla_stop(conv, metric, t, c[5] or '', user, due, k, base)
         if outcome == 'breached' then breached, late = metric, by end
       elseif sla_settle(conv, metric, t, c[5], user, due) == 'breached' then
         breached = metric
