@@ -133,6 +133,7 @@ void App::start() {
   else redis_ = store::Connection::create(io_.get_executor(), *ep, opt);
   db_ = std::make_unique<Db>(redis_, config_.redis.prefix);
   db_->store().set_grouping(config_.redis.group_commit);
+  db_->store().set_functions(config_.redis.functions);
   make_features();
   db_->time_commands(metrics_->redis_latency());
   redis_->on_up([this] { on_store_up(); });

@@ -138,6 +138,7 @@ std::map<std::string, Setter> const& setters() {
        [](Config& c, Value const& v) { c.server.shutdown_grace_s = static_cast<int>(as_int(v, 1, 300)); }},
       {"redis.url", [](Config& c, Value const& v) { c.redis.url = as_string(v); }},
       {"redis.group_commit", [](Config& c, Value const& v) { c.redis.group_commit = as_bool(v); }},
+      {"redis.functions", [](Config& c, Value const& v) { c.redis.functions = as_bool(v); }},
       {"redis.prefix",
        [](Config& c, Value const& v) {
          c.redis.prefix = as_string(v);

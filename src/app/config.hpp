@@ -56,6 +56,9 @@ struct Config {
     // Group commit: the messages of one turn of the event loop stored by one
     // script call (store::Db::grouped). Off: one call per message.
     bool group_commit = true;
+    // The scripts as one Redis Functions library (FCALL), the prelude
+    // evaluated once; off: EVALSHA, the prelude evaluated on every call.
+    bool functions = true;
   } redis;
   struct Auth {
     std::string token_secret;

@@ -109,11 +109,11 @@ class ClusterImpl final : public Cluster, public ClusterView {
     issue(args, key_slot(key), make_completion(std::move(done)));
   }
 
-  void preload(std::string source) override {
-    if (std::find(scripts_.begin(), scripts_.end(), source) != scripts_.end()) return;
-    scripts_.push_back(std::move(source));
+  void preload(Args load) override {
+    if (std::find(loads_.begin(), loads_.end(), load) != loads_.end()) return;
+    loads_.push_back(std::move(load));
     for (auto const& [addr, node] : nodes_)
-      if (node->conn->connected()) load_script(*node, scripts_.back());
+      if (node->conn->connected()) load_script(*node, loads_.back());
   }
 
   std::shared_ptr<Subscriber> subscriber(Subscriber::Handler on_message) override {
@@ -327,11 +327,11 @@ class ClusterImpl final : public Cluster, public ClusterView {
     return running_ && it != nodes_.end() && it->second == node;
   }
 
-  // The scripts go first on a new link: Redis runs them before anything
-  // routed to it, so no EVALSHA there meets NOSCRIPT.
+  // The scripts go first on a new link: Redis loads them before anything
+  // routed to it runs, so no FCALL or EVALSHA there misses its script.
   void node_up(NodePtr const& node) {
     if (!current(node)) return;
-    for (auto const& source : scripts_) load_script(*node, source);
+    for (auto const& load : loads_) load_script(*node, load);
     node->first_connect = false;
     node->first_deadline.cancel();
     auto waiting = std::move(node->waiting);
@@ -356,10 +356,10 @@ class ClusterImpl final : public Cluster, public ClusterView {
     refresh_soon();
   }
 
-  void load_script(Node& node, std::string const& source) {
-    node.conn->exec_cb(Args{"SCRIPT", "LOAD", source}, [where = node.addr.describe()](std::error_code ec, Reply r) {
-      if (ec || r.is_error())
-        spdlog::warn("redis cluster {}: SCRIPT LOAD failed: {}", where, ec ? ec.message() : r.str);
+  void load_script(Node& node, Args const& load) {
+    node.conn->exec_cb(load, [where = node.addr.describe(), what = load[0] + " " + load[1]](std::error_code ec, Reply r) {
+      if (ec || (r.is_error() && r.str.find("already exists") == std::string::npos))
+        spdlog::warn("redis cluster {}: {} failed: {}", where, what, ec ? ec.message() : r.str);
     });
   }
 
@@ -582,7 +582,7 @@ class ClusterImpl final : public Cluster, public ClusterView {
   std::vector<NodeAddress> known_;      // every node a map named
   std::map<NodeAddress, NodePtr> nodes_;
   std::size_t next_primary_ = 0;
-  std::vector<std::string> scripts_;
+  std::vector<Args> loads_;  // preload()
 
   SlotFence fence_;
   std::map<std::uint16_t, std::deque<CommandPtr>> held_;  // behind a closed fence

@@ -83,12 +83,14 @@ class Cluster : public Connection {
   virtual void exec_at_cb(std::string_view key, Args const& args,
                           std::function<void(std::error_code, Reply)> done) = 0;
 
-  // A Lua script every primary must have cached: SCRIPT LOAD is written on
-  // every primary link now and first thing on each link that comes up
-  // later (a new primary after a failover has an empty script cache), so
-  // pipelined EVALSHA never meets NOSCRIPT and is never re-sent out of
-  // order. Script::run still falls back to EVAL on the slot's node.
-  virtual void preload(std::string source) = 0;
+  // What every primary must have loaded (FUNCTION LOAD of store::Scripts'
+  // library, or SCRIPT LOAD of a script): written on every primary link now
+  // and first thing on each link that comes up later (a new primary after
+  // a failover may lack it), so pipelined FCALL or EVALSHA never meets a
+  // missing script and is never re-sent out of order. A library the node
+  // already has ("already exists") is not an error. Script::run still
+  // falls back to EVAL on the slot's node.
+  virtual void preload(Args load) = 0;
 
   // A Subscriber on Redis 7's sharded pub/sub: each channel is subscribed
   // (SSUBSCRIBE) on the primary of its slot, and moved when the slot moves

@@ -106,6 +106,14 @@ asio::awaitable<void> deliver(std::shared_ptr<Connection> conn, Script const& sc
   for (std::size_t i = 0; i < waiters.size(); ++i) waiters[i]->give(to_result({}, std::move(reply.elements[i])));
 }
 
+// SCRIPT LOAD of every script, for a Redis without functions.
+void load_each(Connection& conn, Scripts const& scripts) {
+  for (auto const* script : scripts.all())
+    conn.exec_cb({"SCRIPT", "LOAD", script->source()}, [](std::error_code ec, Reply const& r) {
+      if (!ec && r.is_error()) spdlog::warn("store: SCRIPT LOAD failed: {}", r.str);
+    });
+}
+
 }  // namespace
 
 Db::Db(std::shared_ptr<Connection> conn, std::string prefix)
@@ -113,22 +121,45 @@ Db::Db(std::shared_ptr<Connection> conn, std::string prefix)
       cluster_(std::dynamic_pointer_cast<Cluster>(conn_)),
       keys_(std::move(prefix)),
       route_{keys_.prefix()},
-      scripts_(std::make_unique<Scripts>()) {}
+      scripts_(std::make_shared<Scripts const>()) {}
 Db::~Db() = default;
 
 // Called as the link comes up, before anything else is written on it: Redis
-// executes these first, so no EVALSHA after them meets NOSCRIPT. That
-// matters for pipelined requests: one that met NOSCRIPT would be sent again
-// (EVAL) after later ones of the same client had already run, and a burst
-// of messages would get seqs out of typing order.
-// On a cluster, every primary needs them, and a primary that appears later
-// (a failover, a new shard) too: the cluster client loads them on each link
-// as it comes up (Cluster::preload, which ignores a script it already has).
+// executes it first, so no FCALL (or EVALSHA) after it misses its script.
+// That matters for pipelined requests: one that missed it would be sent
+// again (EVAL) after later ones of the same client had already run, and a
+// burst of messages would get seqs out of typing order.
+// The scripts go as one Functions library (Scripts::library); a Redis that
+// has it already answers "already exists". A Redis without functions
+// (before 7.0) refuses it: the connection's functions go off, the scripts
+// are loaded for EVALSHA, and on every later link-up they go first too.
+// On a cluster, every primary needs the library, and a primary that appears
+// later (a failover, a new shard) too: the cluster client loads it on each
+// link as it comes up (Cluster::preload).
 void Db::load_scripts() {
-  for (auto const* script : scripts_->all()) {
-    if (cluster_) cluster_->preload(script->source());
-    else post({"SCRIPT", "LOAD", script->source()});
+  if (cluster_) {
+    if (functions_) cluster_->preload({"FUNCTION", "LOAD", scripts_->library()});
+    else
+      for (auto const* script : scripts_->all()) cluster_->preload({"SCRIPT", "LOAD", script->source()});
+    return;
   }
+  flush_group();
+  if (functions_)
+    conn_->exec_cb({"FUNCTION", "LOAD", scripts_->library()},
+                   [weak = std::weak_ptr<Connection>(conn_), scripts = scripts_](std::error_code ec, Reply r) {
+                     auto conn = weak.lock();
+                     if (ec || !conn) return;
+                     if (!r.is_error() || r.str.find("already exists") != std::string::npos) {
+                       conn->functions(true);
+                       return;
+                     }
+                     if (conn->functions()) {
+                       spdlog::warn("store: Redis did not load the scripts' library ({}): they run by EVALSHA", r.str);
+                       conn->functions(false);
+                       load_each(*conn, *scripts);
+                     }
+                   });
+  if (!conn_->functions()) load_each(*conn_, *scripts_);
 }
 
 Result<Reply> to_result(std::error_code ec, Reply reply) {

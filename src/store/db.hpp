@@ -102,6 +102,12 @@ class Db {
   static constexpr std::size_t max_group = 256;
   // Off: every grouped call is written at once, as a group of one.
   void set_grouping(bool on) noexcept { grouping_ = on; }
+  // Whether the scripts are loaded and called as Redis Functions (on by
+  // default; see load_scripts). Set before the link first comes up.
+  void set_functions(bool on) noexcept {
+    functions_ = on;
+    conn_->functions(on);
+  }
   // One plain command.
   boost::asio::awaitable<Result<Reply>> exec(Args args);
   // Plain commands, each routed by its first key, all written before the
@@ -130,7 +136,8 @@ class Db {
   Args publish_command(std::string channel, std::string payload) const;
   void publish(std::string channel, std::string payload) { post(publish_command(std::move(channel), std::move(payload))); }
   boost::asio::awaitable<Result<Reply>> subscribers(std::string channel);
-  // Writes SCRIPT LOAD for every script: call as the link comes up.
+  // Loads the scripts (their Functions library, or each for EVALSHA where
+  // Redis has no functions): call as the link comes up.
   void load_scripts();
   // Told how long each round trip of run() and exec() took.
   void on_round_trip(std::function<void(std::chrono::steady_clock::duration)> f) { round_trip_ = std::move(f); }
@@ -150,10 +157,11 @@ class Db {
   std::shared_ptr<Cluster> cluster_;
   Keys keys_;
   std::vector<std::string> route_;  // KEYS of run() and grouped(): the prefix
-  std::unique_ptr<Scripts> scripts_;
+  std::shared_ptr<Scripts const> scripts_;
   std::function<void(std::chrono::steady_clock::duration)> round_trip_;
   std::map<std::string, std::shared_ptr<Group>> groups_;  // by primary ("" without a cluster)
   bool grouping_ = true;  // shared with the end-of-turn flush posted for it
+  bool functions_ = true;  // set_functions
   // sync_copies(): passes asked for and finished, one running, its waiters.
   std::uint64_t copies_asked_ = 0, copies_done_ = 0;
   bool copying_ = false;

@@ -15,6 +15,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -120,15 +121,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Why the last connect, AUTH or SELECT failed (e.g. a WRONGPASS reply);
   // empty while none has. Never holds the password.
   virtual std::string last_error() const { return {}; }
+
+  // Whether scripts are tried as Redis Functions (FCALL; see Script): on
+  // until Redis answers that it has no FCALL or no such function, on again
+  // when the library loads (store::Db::load_scripts).
+  bool functions() const noexcept { return functions_.load(std::memory_order_relaxed); }
+  void functions(bool on) noexcept { functions_.store(on, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> functions_{true};
 };
 
-// A Lua script run by EVALSHA, loaded again by EVAL transparently when Redis
-// answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+// A Lua script. One with a function name (store::Scripts gives its scripts
+// one) is run as that function of a Redis Functions library by FCALL while
+// the connection's Redis has functions (Connection::functions); otherwise,
+// or when Redis answers that it has no such function, by EVALSHA, loaded
+// again by EVAL transparently when Redis answers NOSCRIPT (after a restart
+// or SCRIPT FLUSH).
 class Script {
  public:
-  explicit Script(std::string source);
+  explicit Script(std::string source, std::string name = {});
   std::string const& source() const noexcept { return source_; }
   std::string const& sha1() const noexcept { return sha1_; }  // hex, computed locally
+  std::string const& name() const noexcept { return name_; }  // a short name, for its function's
+  std::string const& function() const noexcept { return function_; }  // empty: EVALSHA only
+  void set_function(std::string function) { function_ = std::move(function); }
 
   boost::asio::awaitable<std::pair<std::error_code, Reply>>
   run(Connection& conn, std::vector<std::string> const& keys, std::vector<std::string> const& args) const;
@@ -136,6 +153,8 @@ class Script {
  private:
   std::string source_;
   std::string sha1_;
+  std::string name_;
+  std::string function_;
 };
 
 // A pub/sub connection: SUBSCRIBE mode only (hiredis 0.14 allows no other

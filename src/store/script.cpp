@@ -36,13 +36,32 @@ Args script_command(std::string const& verb, std::string const& body, std::vecto
 
 }  // namespace
 
-Script::Script(std::string source) : source_(std::move(source)), sha1_(sha1_hex(source_)) {}
+Script::Script(std::string source, std::string name)
+    : source_(std::move(source)), sha1_(sha1_hex(source_)), name_(std::move(name)) {}
 
-// EVALSHA first: the script body crosses the wire only when Redis lost it
-// (restart, SCRIPT FLUSH); EVAL also caches it again for the next EVALSHA.
+namespace {
+
+// Redis's answers that say FCALL cannot run the function: a Redis without
+// functions (before 7.0), or one that lost the library (FUNCTION FLUSH).
+bool no_function(Reply const& r) {
+  return r.is_error() && (r.str.starts_with("ERR Function not found") || r.str.starts_with("ERR unknown command"));
+}
+
+}  // namespace
+
+// FCALL while the connection has functions; then EVALSHA first: the script
+// body crosses the wire only when Redis lost it (restart, SCRIPT FLUSH);
+// EVAL also caches it again for the next EVALSHA. A call that finds no
+// function turns the connection's functions off, so the calls after it go
+// by EVALSHA until the library is loaded again (the next link-up).
 // `conn`, `keys`, `args` and this Script must outlive the returned awaitable.
 boost::asio::awaitable<std::pair<std::error_code, Reply>>
 Script::run(Connection& conn, std::vector<std::string> const& keys, std::vector<std::string> const& args) const {
+  if (!function_.empty() && conn.functions()) {
+    auto result = co_await conn.exec(script_command("FCALL", function_, keys, args));
+    if (result.first || !no_function(result.second)) co_return result;
+    conn.functions(false);
+  }
   Args cmd = script_command("EVALSHA", sha1_, keys, args);
   auto result = co_await conn.exec(cmd);
   if (!result.first && result.second.is_error() && result.second.str.starts_with("NOSCRIPT")) {

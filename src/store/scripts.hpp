@@ -2,7 +2,9 @@
 // step that must be atomic; the typed functions of the store modules
 // (conversations.hpp, routing.hpp, ...) are their only callers outside tests.
 // Every script but the small ones that take KEYS gets lua/prelude.lua
-// prepended and ARGV[1] = the key prefix.
+// and ARGV[1] = the key prefix. They run as Redis Functions, one library
+// loaded as each link comes up (store::Db::load_scripts), or by EVALSHA
+// where Redis has no functions.
 #pragma once
 
 #include "store/redis.hpp"
@@ -13,8 +15,12 @@ namespace exceed::store {
 
 struct Scripts {
   Scripts();
-  // Every script, for loading them all into Redis at once.
+  // Every script, for loading them all into Redis at once (SCRIPT LOAD,
+  // where Redis has no functions).
   std::vector<Script const*> all() const;
+  // Every script as one Redis Functions library (FUNCTION LOAD): the
+  // prelude is evaluated once when it loads, not on every call.
+  std::string const& library() const noexcept { return library_; }
   Script start, send, history, access, snapshot, offer, accept, decline, expire_offers, resolve, requeue, assign,
       presence, reap_procs, grace_due, grace_done, agent_status, csat, positions, note, read, followup_create,
       followup_update, followup_finish, followup_fire, ticket_create, ticket_update, ticket_comment,
@@ -37,6 +43,11 @@ struct Scripts {
       if (c == &s) return true;
     return false;
   }
+
+ private:
+  std::vector<Script*> each();
+  void build_library();
+  std::string library_;
 };
 
 }  // namespace exceed::store

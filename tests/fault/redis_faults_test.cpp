@@ -76,7 +76,7 @@ struct SentinelDeployment {
 }  // namespace
 
 TEST_CASE("fault: Redis killed and restarted under load (AOF, fsync always): the server stays up, answers unavailable, recovers by itself") {
-  Deployment d(fault_env(), RedisServer::Options{true, true, ""});
+  Deployment d(fault_env(), RedisServer::Options{true, true, "", {}});
   Scene s(d, 2, 8);
   auto const n = static_cast<std::int64_t>(s.swarm.size());
   s.swarm.start_sending();

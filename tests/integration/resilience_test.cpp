@@ -46,7 +46,7 @@ TEST_CASE("kill -9 of the server mid-chat: after a restart every acked message, 
 }
 
 TEST_CASE("Redis stopped and restarted under a running server: unavailable meanwhile, then everything works again") {
-  Deployment d(Env{}, RedisServer::Options{true, true, ""});
+  Deployment d(Env{}, RedisServer::Options{true, true, "", {}});
   d.user("ann");
   auto ann = agent(d.port(), "ann");
   auto casey = customer(d.port());

@@ -239,11 +239,11 @@ asio::awaitable<void> scripts(RedisCluster& rc) {
   auto cluster = store::Cluster::create(ex, *seeds);
   Flag up(ex);
   cluster->on_up([&] { up.set(); });
-  cluster->preload(before.source());  // loaded as each primary's link comes up
+  cluster->preload({"SCRIPT", "LOAD", before.source()});  // loaded as each primary's link comes up
   cluster->start();
   bool const came_up = co_await up.wait(15s);
   REQUIRE(came_up);
-  cluster->preload(after.source());  // loaded now on every primary
+  cluster->preload({"SCRIPT", "LOAD", after.source()});  // loaded now on every primary
 
   auto const ports = rc.primaries();
   std::vector<std::string> const args{"5"}, no_args;
@@ -261,6 +261,22 @@ asio::awaitable<void> scripts(RedisCluster& rc) {
     }
     CHECK(rc.command(p, {"INFO", "commandstats"}).str.find("cmdstat_eval:") == std::string::npos);
   }
+
+  // A Functions library, as store::Db loads the server's scripts: written
+  // on every primary, a Script named after its function runs by FCALL.
+  cluster->preload({"FUNCTION", "LOAD",
+                    "#!lua name=exceed_test\nredis.register_function('exceed_test_incr', function(keys, argv) "
+                    "return redis.call('INCRBY', keys[1], argv[1]) end)"});
+  store::Script incr("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  incr.set_function("exceed_test_incr");
+  for (auto p : ports) {
+    std::vector<std::string> const keys{key_on(rc, p, "functions:")};
+    Result r = co_await incr.run(*cluster, keys, args);
+    REQUIRE_FALSE(r.first);
+    CHECK(r.second.integer == 5);
+    CHECK(rc.command(p, {"INFO", "commandstats"}).str.find("cmdstat_fcall:calls=1,") != std::string::npos);
+  }
+  CHECK(cluster->functions());
 
   // A primary that lost its cache: EVALSHA meets NOSCRIPT there, EVAL follows.
   auto const flushed = ports.front();

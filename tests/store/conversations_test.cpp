@@ -58,6 +58,32 @@ boost::asio::awaitable<std::string> last_text(ConversationStore& c, std::string 
   co_return (m && *m) ? (*m)->text : std::string();
 }
 
+// A chat started, taken by ann, a customer message, its retry and the
+// answer: what every way of running the scripts must store alike.
+void converse(test::LiveStore& s) {
+  team(s);
+  ConversationStore c(s.db());
+  REQUIRE(s.wait(c.start(chat("c1"))));
+  assign_to_ann(s, "c1");
+  REQUIRE(s.wait(c.append(write("c1", customer(), "m-2", "Any news?", t0 + 1'000)))->seq == 2);
+  REQUIRE(s.wait(c.append(write("c1", customer(), "m-2", "Any news?", t0 + 2'000)))->duplicate);
+  auto answer = s.wait(c.append(write("c1", agent(), "a-1", "It ships today.", t0 + 30'000)));
+  REQUIRE(answer->seq == 3);
+  REQUIRE(answer->first_response == 30'000);
+  auto page = s.wait(c.history("c1", customer(), 0, 10));
+  REQUIRE(page->size() == 3);
+  REQUIRE(page->at(2).text == "It ships today.");
+}
+
+// The libraries Redis holds (FUNCTION LIST), by name.
+std::vector<std::string> libraries(test::LiveStore& s) {
+  std::vector<std::string> names;
+  for (auto const& lib : s.raw("FUNCTION", "LIST").elements)
+    for (std::size_t i = 0; i + 1 < lib.elements.size(); i += 2)
+      if (lib.elements[i].str == "library_name") names.push_back(lib.elements[i + 1].str);
+  return names;
+}
+
 }  // namespace
 
 TEST_CASE("a chat starts queued with its first message, and starting again answers the open one") {
@@ -183,13 +209,48 @@ TEST_CASE("messages get gapless seqs, a retried client_msg_id its first seq, and
   REQUIRE(page->at(1).sender_id == "a_ann");
 }
 
+TEST_CASE("the scripts run as one Redis Functions library, and by EVALSHA where Redis has none") {
+  SECTION("functions: one library, every call an FCALL") {
+    test::LiveStore s;
+    converse(s);
+    auto const libs = libraries(s);
+    REQUIRE(libs.size() == 1);
+    REQUIRE(libs[0].rfind("exceed_", 0) == 0);
+    REQUIRE(s.calls_of("fcall") >= 5);
+    REQUIRE(s.calls_of("evalsha") == 0);
+    REQUIRE(s.calls_of("eval") == 0);
+  }
+  SECTION("a Redis that lost the library (FUNCTION FLUSH): the calls go on by EVAL and EVALSHA") {
+    test::LiveStore s;
+    s.raw("FUNCTION", "FLUSH");
+    converse(s);
+    REQUIRE(s.calls_of("eval") >= 1);
+    REQUIRE(s.calls_of("evalsha") >= 1);
+  }
+  SECTION("a Redis without functions (before 7.0): every script by EVALSHA") {
+    test::RedisServerOptions no_functions;
+    no_functions.more = {"--rename-command", "FCALL", "fcall_hidden", "--rename-command", "FUNCTION", "function_hidden"};
+    test::LiveStore s("exceed:", no_functions);
+    converse(s);
+    REQUIRE(s.calls_of("evalsha") >= 5);
+  }
+  SECTION("redis.functions = false: no library, every script by EVALSHA") {
+    test::LiveStore s("exceed:", {}, false);
+    converse(s);
+    REQUIRE(libraries(s).empty());
+    REQUIRE(s.calls_of("fcall") == 0);
+    REQUIRE(s.calls_of("evalsha") >= 5);
+    REQUIRE(s.calls_of("eval") == 0);  // loaded as the link came up, none missed
+  }
+}
+
 TEST_CASE("the messages of one turn are stored by one script call, each checked and numbered on its own") {
   test::LiveStore s;
   team(s);
   ConversationStore c(s.db());
   REQUIRE(s.wait(c.start(chat("c1"))));
   assign_to_ann(s, "c1");
-  auto before = s.calls_of("evalsha");
+  auto before = s.calls_of("fcall");
   // append() keeps a reference to its argument: they outlive the calls.
   std::vector<store::Append> const writes{
       write("c1", customer(), "m-2", "one", t0 + 1'000),
@@ -200,7 +261,7 @@ TEST_CASE("the messages of one turn are stored by one script call, each checked 
   std::vector<boost::asio::awaitable<store::Result<store::Appended>>> sends;
   for (auto const& w : writes) sends.push_back(c.append(w));
   auto out = s.wait_all(std::move(sends));
-  REQUIRE(s.calls_of("evalsha") == before + 1);
+  REQUIRE(s.calls_of("fcall") == before + 1);
   REQUIRE(out[0]->seq == 2);
   REQUIRE_FALSE(out[0]->duplicate);
   REQUIRE(out[1].failure().refusal == core::Refusal::forbidden);
@@ -231,7 +292,7 @@ TEST_CASE("the read receipts of one turn are recorded by one script call, each c
   REQUIRE(s.wait(c.start(chat("c1"))));
   assign_to_ann(s, "c1");
   REQUIRE(s.wait(c.append(write("c1", agent(), "a-1", "two", t0 + 1'000))));
-  auto before = s.calls_of("evalsha");
+  auto before = s.calls_of("fcall");
   // read() keeps references to its arguments: they outlive the calls.
   struct Receipt {
     std::string conv;
@@ -246,7 +307,7 @@ TEST_CASE("the read receipts of one turn are recorded by one script call, each c
   std::vector<boost::asio::awaitable<store::Result<ConversationStore::ReadMark>>> reads;
   for (auto const& r : receipts) reads.push_back(c.read(r.conv, r.by, r.seq));
   auto out = s.wait_all(std::move(reads));
-  REQUIRE(s.calls_of("evalsha") == before + 1);
+  REQUIRE(s.calls_of("fcall") == before + 1);
   REQUIRE(out[0]->seq == 2);
   REQUIRE(out[0]->visitor == "v_casey");
   REQUIRE(out[0]->agent == "a_ann");

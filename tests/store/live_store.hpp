@@ -22,9 +22,12 @@ class LiveStore {
  public:
   // `prefix` with a hash tag ("{exceed}:") lays the keys out as on a Redis
   // Cluster (store::Keys::split), here all on one server.
-  explicit LiveStore(std::string prefix = "exceed:")
-      : conn_(store::Connection::create(io_.get_executor(), *store::Endpoint::parse(redis_.url()))),
+  // `redis`: the server's options; `functions`: Db::set_functions.
+  explicit LiveStore(std::string prefix = "exceed:", RedisServerOptions redis = {}, bool functions = true)
+      : redis_(std::move(redis)),
+        conn_(store::Connection::create(io_.get_executor(), *store::Endpoint::parse(redis_.url()))),
         db_(conn_, std::move(prefix)) {
+    db_.set_functions(functions);
     conn_->on_up([this] { db_.load_scripts(); });
     conn_->start();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

@@ -85,6 +85,7 @@ bool RedisServer::spawn_and_wait(std::chrono::milliseconds limit) {
     argv.emplace_back("--requirepass");
     argv.push_back(opt_.password);
   }
+  argv.insert(argv.end(), opt_.more.begin(), opt_.more.end());
   proc_.emplace(std::move(argv), std::vector<std::pair<std::string, std::string>>{}, dir_ + "/redis.log");
   auto const deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {

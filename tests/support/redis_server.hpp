@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace exceed::test {
 
@@ -16,6 +17,7 @@ struct RedisServerOptions {
   bool appendonly = true;
   bool fsync_always = false;  // appendfsync always (else everysec)
   std::string password;       // requirepass when non-empty
+  std::vector<std::string> more;  // further arguments, e.g. {"--rename-command", "FCALL", "hidden"}
 };
 
 class RedisServer {

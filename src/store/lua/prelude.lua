@@ -1,6 +1,12 @@
--- Shared by every script (prepended). ARGV[1] is the key prefix. Keys are
--- built here rather than passed as KEYS because a step touches records it
--- discovers (the conversation's agent, its team's queue).
+-- Shared by every script. ARGV[1] is the key prefix. Keys are built here
+-- rather than passed as KEYS because a step touches records it discovers
+-- (the conversation's agent, its team's queue).
+--
+-- Loaded once as the top of the Redis Functions library that holds every
+-- script (store::Scripts): the definitions below are made when the library
+-- loads, not on every call, and each call begins with prefix_(ARGV[1]).
+-- Where Redis has no functions, each script is this text, then
+-- prefix_(ARGV[1]), then its body, run by EVALSHA.
 --
 -- Two sides of a conversation (docs/CLUSTER.md): its record `ck(id)`, with
 -- routing (queues, agents, offers, the SLA timers), and its talk `tk_(id)`:
@@ -16,7 +22,7 @@
 -- the record's revision `rev`; the record is the truth, and every step that
 -- changes those fields calls touch(), which bumps `rev` and lists the
 -- conversation in `copies` for store::Db to copy (copy_put.lua).
-local P = ARGV[1]
+local P, SPLIT, TALK
 local function ck(id) return P .. 'conv:' .. id end
 local function has_tag(s)  -- Redis Cluster's rule, as store::hash_tag
   local open = string.find(s, '{', 1, true)
@@ -24,8 +30,14 @@ local function has_tag(s)  -- Redis Cluster's rule, as store::hash_tag
   local close = string.find(s, '}', open + 1, true)
   return close ~= nil and close > open + 1
 end
-local SPLIT = has_tag(P)
-local TALK = SPLIT and (string.gsub(P, '[{}]', '')) or nil
+-- The prefix of this call, and what follows from it (worked out again only
+-- when it changes: one deployment has one prefix).
+local function prefix_(p)
+  if p == P then return end
+  P = p
+  SPLIT = has_tag(p)
+  TALK = SPLIT and (string.gsub(p, '[{}]', '')) or nil
+end
 -- A conversation's bucket base (SPLIT): its id's last two hex digits,
 -- else the sum of its bytes, mod 256 (store::Keys::bucket_of).
 local function tb_(id)
