@@ -153,6 +153,10 @@ void Db::load_scripts() {
                        conn->functions(true);
                        return;
                      }
+                     // Redis still loading its data (after a restart) or busy: the calls
+                     // tell (Script::run turns functions off if the library is missing).
+                     for (std::string_view transient : {"LOADING", "BUSY", "MASTERDOWN"})
+                       if (r.str.starts_with(transient)) return;
                      if (conn->functions()) {
                        spdlog::warn("store: Redis did not load the scripts' library ({}): they run by EVALSHA", r.str);
                        conn->functions(false);
