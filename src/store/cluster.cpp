@@ -356,10 +356,15 @@ class ClusterImpl final : public Cluster, public ClusterView {
     refresh_soon();
   }
 
+  // A library loaded (or already there) turns the cluster's functions on
+  // again after a call that found none had turned them off.
   void load_script(Node& node, Args const& load) {
-    node.conn->exec_cb(load, [where = node.addr.describe(), what = load[0] + " " + load[1]](std::error_code ec, Reply r) {
-      if (ec || (r.is_error() && r.str.find("already exists") == std::string::npos))
-        spdlog::warn("redis cluster {}: {} failed: {}", where, what, ec ? ec.message() : r.str);
+    node.conn->exec_cb(load, [self = weak_from_this(), where = node.addr.describe(), what = load[0] + " " + load[1]](
+                                 std::error_code ec, Reply r) {
+      bool const loaded = !ec && (!r.is_error() || r.str.find("already exists") != std::string::npos);
+      if (!loaded) spdlog::warn("redis cluster {}: {} failed: {}", where, what, ec ? ec.message() : r.str);
+      else if (what == "FUNCTION LOAD")
+        if (auto cluster = self.lock()) cluster->functions(true);
     });
   }
 

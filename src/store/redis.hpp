@@ -143,7 +143,7 @@ class Script {
   explicit Script(std::string source, std::string name = {});
   std::string const& source() const noexcept { return source_; }
   std::string const& sha1() const noexcept { return sha1_; }  // hex, computed locally
-  std::string const& name() const noexcept { return name_; }  // a short name, for its function's
+  std::string const& name() const noexcept { return name_; }  // short; its function's name is built from it
   std::string const& function() const noexcept { return function_; }  // empty: EVALSHA only
   void set_function(std::string function) { function_ = std::move(function); }
 

@@ -226,6 +226,12 @@ TEST_CASE("the scripts run as one Redis Functions library, and by EVALSHA where 
     converse(s);
     REQUIRE(s.calls_of("eval") >= 1);
     REQUIRE(s.calls_of("evalsha") >= 1);
+    // The library loaded again, as at the next link-up: FCALL again.
+    s.db().load_scripts();
+    auto const before = s.calls_of("fcall");
+    ConversationStore c(s.db());
+    REQUIRE(s.wait(c.append(write("c1", customer(), "m-4", "Still there?", t0 + 40'000)))->seq == 4);
+    REQUIRE(s.calls_of("fcall") == before + 1);
   }
   SECTION("a Redis without functions (before 7.0): every script by EVALSHA") {
     test::RedisServerOptions no_functions;
