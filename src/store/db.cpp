@@ -174,6 +174,9 @@ Result<Reply> to_result(std::error_code ec, Reply reply) {
   // Nothing ran, so the request may be sent again.
   for (std::string_view code : {"ASK ", "MOVED ", "TRYAGAIN ", "CLUSTERDOWN ", "LOADING "})
     if (reply.str.starts_with(code)) return Failure::unavailable("the message store is moving, try again");
+  // Redis at its maxmemory: a step that may write is refused before it
+  // starts (nothing written); reads go on.
+  if (reply.str.starts_with("OOM ")) return Failure::unavailable("the message store is full, try again later");
   // A group of messages for one primary (Db::grouped) that met a
   // conversation whose slot is no longer there: the script stopped at it.
   // The messages before it are stored; a retry finds them by their

@@ -72,9 +72,11 @@ void Scripts::build_library() {
     s->set_function("exceed_" + s->name() + "_" + tag);
     // allow-cross-slot-keys: on a Redis Cluster a script may touch keys of
     // several slots of its primary (the talk side and the record), as
-    // scripts run by EVAL may.
-    library_ += "redis.register_function{function_name='" + s->function() +
-                "', flags={'allow-cross-slot-keys'}, callback=function(keys, argv)\nKEYS, ARGV = keys, argv\n";
+    // scripts run by EVAL may. no-writes: a script that only reads still
+    // runs when Redis is full (maxmemory), where one that may write is
+    // refused before it starts.
+    library_ += "redis.register_function{function_name='" + s->function() + "', flags={'allow-cross-slot-keys'" +
+                (reads_only(*s) ? ", 'no-writes'" : "") + "}, callback=function(keys, argv)\nKEYS, ARGV = keys, argv\n";
     if (prelude) library_ += "prefix_(argv[1])\n";
     library_ += body;
     library_ += "\nend}\n";

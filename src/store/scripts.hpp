@@ -35,6 +35,15 @@ struct Scripts {
   // clock's half of a message, the copies of the record into the talk side,
   // and the messages the server appends there.
   Script clock, copy_take, copy_put, copy_done, append;
+  // Whether `s` only reads (it writes no key, nor does any prelude function
+  // it calls): such a script runs while Redis is full, the others are
+  // refused there before they start. A script that wrote would fail.
+  bool reads_only(Script const& s) const noexcept {
+    for (auto const* r : {&access, &history, &positions, &replies_list, &report_facts, &snapshot, &team_online,
+                          &visits_live})
+      if (r == &s) return true;
+    return false;
+  }
   // Whether `s` may change a conversation record's COPIED fields (it calls
   // touch()): on a cluster the copies are brought up to date after it.
   bool changes_conversations(Script const& s) const noexcept {

@@ -250,6 +250,33 @@ TEST_CASE("the scripts run as one Redis Functions library, and by EVALSHA where 
   }
 }
 
+TEST_CASE("a Redis at its maxmemory: reads go on, a message is refused as unavailable with nothing written") {
+  auto check = [](test::LiveStore& s) {
+    team(s);
+    ConversationStore c(s.db());
+    REQUIRE(s.wait(c.start(chat("c1"))));
+    assign_to_ann(s, "c1");
+    s.raw("CONFIG", "SET", "maxmemory", "1");  // whatever it holds is over the limit
+    auto refused = s.wait(c.append(write("c1", customer(), "m-2", "Anyone?", t0 + 1'000)));
+    REQUIRE_FALSE(refused);
+    REQUIRE(refused.failure().kind == store::Failure::Kind::unavailable);
+    auto page = s.wait(c.history("c1", customer(), 0, 10));  // a script that only reads
+    REQUIRE(page);
+    REQUIRE(page->size() == 1);
+    REQUIRE(s.raw("HEXISTS", "exceed:conv:c1:cmid", "v_casey:m-2").integer == 0);
+    s.raw("CONFIG", "SET", "maxmemory", "0");
+    REQUIRE(s.wait(c.append(write("c1", customer(), "m-2", "Anyone?", t0 + 2'000)))->seq == 2);
+  };
+  SECTION("as Redis Functions") {
+    test::LiveStore s;
+    check(s);
+  }
+  SECTION("by EVALSHA") {
+    test::LiveStore s("exceed:", {}, false);
+    check(s);
+  }
+}
+
 TEST_CASE("the messages of one turn are stored by one script call, each checked and numbered on its own") {
   test::LiveStore s;
   team(s);
