@@ -380,8 +380,8 @@ Conversations::Hooks App::conversation_hooks() {
   h.assess = [this](std::string conversation, std::string trigger) {
     return assessments_->assess(std::move(conversation), std::move(trigger));
   };
-  h.customer_returned = [this](std::string visitor, std::string conversation) {
-    return assessments_->customer_returned(std::move(visitor), std::move(conversation));
+  h.customer_returned = [this](std::string conversation, std::string previous) {
+    return assessments_->customer_returned(std::move(conversation), std::move(previous));
   };
   h.after_resolve = [this](std::string conversation, std::string agent, std::string stage) {
     return followups_->after_resolve(std::move(conversation), std::move(agent), std::move(stage));

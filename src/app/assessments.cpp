@@ -388,24 +388,17 @@ json::object Assessments::csat_json(std::string const& conversation_id, store::C
   return out;
 }
 
-asio::awaitable<void> Assessments::customer_returned(std::string visitor, std::string new_conversation) {
-  auto recent = co_await d_.conversations.of_visitor(visitor, 5);
-  if (!recent) co_return;
+asio::awaitable<void> Assessments::customer_returned(std::string new_conversation, std::string previous) {
+  // The latest earlier conversation is the one that did not hold.
+  auto rec = co_await d_.store.record(previous);
+  if (!rec || !*rec) co_return;
+  auto const& c = (*rec)->conversation;
+  if (c.status != core::ConversationStatus::resolved || (*rec)->returned) co_return;
+  auto now = d_.clock.now();
   auto window = d_.config.assessment.reopen_days * 86'400'000LL;
-  for (std::size_t i = 0; i < recent->size(); ++i) {
-    auto const& id = (*recent)[i];
-    if (id == new_conversation) continue;
-    // The latest resolved conversation is the one that did not hold.
-    auto rec = co_await d_.store.record(id);
-    if (!rec || !*rec) break;
-    auto const& c = (*rec)->conversation;
-    if (c.status != core::ConversationStatus::resolved || (*rec)->returned) break;
-    auto now = d_.clock.now();
-    if (now - c.resolved_at.value_or(0) > window) break;
-    auto marked = co_await d_.store.mark_returned(id, new_conversation, now);
-    if (marked) co_await assess(id, "reopened");
-    break;
-  }
+  if (now - c.resolved_at.value_or(0) > window) co_return;
+  auto marked = co_await d_.store.mark_returned(previous, new_conversation, now);
+  if (marked) co_await assess(previous, "reopened");
 }
 
 asio::awaitable<store::Result<json::array>> Assessments::items(Query const& q, bool reviewed, std::size_t limit) {

@@ -61,9 +61,10 @@ class Assessments {
   // {conversation_id, rating, expectation, comment, solved}: the ack of an answer.
   static boost::json::object csat_json(std::string const& conversation_id, store::CsatParts const& stored);
 
-  // A customer started a new chat: if their last conversation was resolved
-  // within assessment.reopen_days, it did not help in one contact.
-  boost::asio::awaitable<void> customer_returned(std::string visitor_id, std::string new_conversation_id);
+  // A customer started a new chat: if their last conversation (previous,
+  // the latest other one, which the start names) was resolved within
+  // assessment.reopen_days, it did not help in one contact.
+  boost::asio::awaitable<void> customer_returned(std::string new_conversation_id, std::string previous_id);
 
   // (Re)assesses a solved ticket; does nothing for one not solved.
   boost::asio::awaitable<void> assess_ticket(std::string ticket_id, std::string trigger);

@@ -115,7 +115,7 @@ asio::awaitable<Answer> Conversations::start(Sender const& s, protocol::Conversa
     // New, or a conversation kept as a ticket that is live again.
     spdlog::debug("conversation {} queued in {}", r.conversation_id, r.team);
     d_.hooks.dispatch(r.team);
-    co_await d_.hooks.customer_returned(s.actor.user_id, r.conversation_id);
+    if (!r.previous.empty()) co_await d_.hooks.customer_returned(r.conversation_id, r.previous);
     if (d_.hooks.visit_started) co_await d_.hooks.visit_started(s.actor.user_id, r.conversation_id, st.invitation_id);
   }
   d_.hooks.positions(r.team);

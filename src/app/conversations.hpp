@@ -31,7 +31,8 @@ class Conversations {
     std::function<void(std::string const& team)> dispatch;   // offer a team's waiting chats
     std::function<void(std::string const& team)> positions;  // tell a team's queue its places
     std::function<boost::asio::awaitable<void>(std::string conversation, std::string trigger)> assess;
-    std::function<boost::asio::awaitable<void>(std::string visitor, std::string conversation)> customer_returned;
+    // A customer started a new chat; previous: their latest other conversation.
+    std::function<boost::asio::awaitable<void>(std::string conversation, std::string previous)> customer_returned;
     std::function<boost::asio::awaitable<void>(std::string conversation, std::string agent, std::string stage)>
         after_resolve;
     // The customer wrote in a conversation kept as a ticket: a reply on it.

@@ -122,6 +122,7 @@ asio::awaitable<Result<Started>> ConversationStore::start(StartChat const& s) {
   out.created = row.integer() == 1;
   out.ticket_id = row.text();
   out.reason = row.text();
+  out.previous = row.text();
   if (!row.ok()) co_return row.failure();
   bool ok = true;
   out.status = status_or(status, core::ConversationStatus::queued, &ok);

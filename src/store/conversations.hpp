@@ -92,6 +92,7 @@ struct Started {
   bool created = false;  // new, or live again (false: the open one, unchanged)
   std::string ticket_id;
   std::string reason;    // after_hours | offline when kept as a ticket now
+  std::string previous;  // when created: the customer's latest other conversation, or ''
 };
 
 struct Append {

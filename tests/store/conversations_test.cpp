@@ -96,6 +96,7 @@ TEST_CASE("a chat starts queued with its first message, and starting again answe
   REQUIRE(started->status == Status::queued);
   REQUIRE(started->queue_position == 1);
   REQUIRE(started->created);
+  REQUIRE(started->previous.empty());  // the customer's first conversation
   auto again = s.wait(c.start(chat("c2", "Hello?")));
   REQUIRE(again->conversation_id == "c1");
   REQUIRE_FALSE(again->created);
@@ -103,6 +104,18 @@ TEST_CASE("a chat starts queued with its first message, and starting again answe
   REQUIRE(first->value().text == "Where is my parcel?");
   REQUIRE(first->value().role == "customer");
   REQUIRE_FALSE(*s.wait(c.message("c1", 2)));
+
+  // Once it is resolved a new chat starts, naming the one before it (the
+  // assessment asks whether that one held), and the next names the newest.
+  assign_to_ann(s, "c1");
+  REQUIRE(s.wait(c.resolve("c1", agent(), t0 + 60'000)));
+  auto second = s.wait(c.start(chat("c2", "Me again", t0 + 120'000)));
+  REQUIRE(second->conversation_id == "c2");
+  REQUIRE(second->created);
+  REQUIRE(second->previous == "c1");
+  assign_to_ann(s, "c2");
+  REQUIRE(s.wait(c.resolve("c2", agent(), t0 + 180'000)));
+  REQUIRE(s.wait(c.start(chat("c3", "And again", t0 + 240'000)))->previous == "c2");
 }
 
 TEST_CASE("a chat nobody can take is kept as a ticket with a notice, and stays the open one") {

@@ -104,6 +104,9 @@ TEST_CASE("an offer holds only while the chat waits and the agent has room, and 
   REQUIRE(made[1]->lost_on == "chat");
   REQUIRE_FALSE(made[2]->made);  // ann is full
   REQUIRE(made[2]->lost_on == "agent");
+  REQUIRE(field(s, "exceed:agent:a_ann", "offered") == "1");
+  REQUIRE(field(s, "exceed:agent:a_ann", "last_assigned_at") == std::to_string(t0 + 10));
+  REQUIRE(field(s, "exceed:conv:c2", "status") == "queued");
 
   auto open = s.wait(r.open_offers("a_ann"));
   REQUIRE(open->size() == 1);
@@ -117,10 +120,33 @@ TEST_CASE("an offer holds only while the chat waits and the agent has room, and 
   REQUIRE(accepted->visitor == "v_c1");
   REQUIRE(accepted->queue_wait == 5'000);
   REQUIRE(field(s, "exceed:conv:c1", "status") == "active");
+  REQUIRE(field(s, "exceed:conv:c1", "agent") == "a_ann");
+  REQUIRE(field(s, "exceed:conv:c1", "assigned_at") == std::to_string(t0 + 5'000));
   REQUIRE(field(s, "exceed:agent:a_ann", "active") == "1");
+  REQUIRE(field(s, "exceed:agent:a_ann", "offered") == "0");
   REQUIRE(s.wait(r.open_offers("a_ann"))->empty());
   REQUIRE(s.wait(r.accept("c1", "a_ann", "Ann", t0 + 6'000)).failure().refusal == core::Refusal::conflict);
   REQUIRE(s.wait(r.accept("c_none", "a_ann", "Ann", t0)).failure().refusal == core::Refusal::not_found);
+}
+
+TEST_CASE("an offer of a chat another request took out of its queue writes nothing") {
+  // The record still says queued, but the chat is no longer in its queue
+  // (taken by another process's request between its read and its write):
+  // taking it out of the queue is the offer's last check.
+  test::LiveStore s;
+  agent(s, "a_ann", "Ann", 2);
+  waiting_chat(s, "c1", t0);
+  s.raw("ZREM", "exceed:queue:support", "c1");
+  RoutingStore r(s.db());
+  auto made = s.wait(r.offer({{"c1", "a_ann", t0 + 30'000}}, t0 + 10));
+  REQUIRE(made.size() == 1);
+  REQUIRE_FALSE(made[0]->made);
+  REQUIRE(made[0]->lost_on == "chat");
+  REQUIRE(field(s, "exceed:conv:c1", "status") == "queued");
+  REQUIRE(field(s, "exceed:conv:c1", "offered_to").empty());
+  REQUIRE(field(s, "exceed:agent:a_ann", "offered") == "0");
+  REQUIRE(field(s, "exceed:agent:a_ann", "last_assigned_at") == "0");
+  REQUIRE(s.wait(r.open_offers("a_ann"))->empty());
 }
 
 TEST_CASE("a declined offer and a lapsed one hand the chat back, each once") {

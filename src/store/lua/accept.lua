@@ -5,14 +5,18 @@ local c = redis.call('HMGET', ck(conv), 'status', 'offered_to', 'team', 'visitor
 if not c[1] then return err('not_found', 'no such conversation') end
 if c[1] ~= 'offered' or c[2] ~= agent then return err('conflict', 'the offer is no longer open') end
 drop_offer(conv, agent)
-redis.call('HSET', ck(conv), 'status', 'active', 'agent', agent, 'agent_name', name, 'offered_to', '')
-touch(conv)
-local wait = -1
-if not c[5] then
-  redis.call('HSET', ck(conv), 'assigned_at', now)
+-- The record's changes in one HSET (a burst of chats is where Redis
+-- spends the most per chat; docs/PERFORMANCE.md, storm).
+local set = {'status', 'active', 'agent', agent, 'agent_name', name, 'offered_to', ''}
+local wait, first = -1, not c[5]
+if first then
+  set[#set + 1] = 'assigned_at'
+  set[#set + 1] = now
   wait = tonumber(now) - num(c[7])
-  metric_sample('qw', conv, c[3], agent, wait, now)
 end
+redis.call('HSET', ck(conv), unpack(set))
+touch(conv)
+if first then metric_sample('qw', conv, c[3], agent, wait, now) end
 redis.call('HINCRBY', ak(agent), 'active', 1)
 redis.call('SADD', ak(agent) .. ':convs', conv)
 redis.call('SADD', P .. 'active:' .. c[3], conv)

@@ -121,11 +121,11 @@ end
 -- verified user's link to it) loses the expiry a new visitor gets.
 local function keep_visitor(visitor)
   local vk = P .. 'visitor:' .. visitor
-  if redis.call('HGET', vk, 'kept') == '1' then return end
+  local v = redis.call('HMGET', vk, 'kept', 'user_id')
+  if v[1] == '1' then return end
   redis.call('HSET', vk, 'id', visitor, 'kept', '1')
   redis.call('PERSIST', vk)
-  local uid = redis.call('HGET', vk, 'user_id')
-  if uid and uid ~= '' then redis.call('PERSIST', P .. 'visitor_by_user:' .. uid) end
+  if v[2] and v[2] ~= '' then redis.call('PERSIST', P .. 'visitor_by_user:' .. v[2]) end
 end
 
 local function create_ticket(id, subject, requester, rname, status, priority, team, assignee, aname, tags, via, conv,

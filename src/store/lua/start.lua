@@ -7,7 +7,9 @@
 -- open until its ticket is solved). When the team is outside its hours, or
 -- none of its agents is online, the chat is kept as a ticket instead of
 -- waiting in a queue, and the customer is told so in a system message.
--- Returns {conv_id, status, queue_position, team, created(0|1), ticket_id, reason}.
+-- Returns {conv_id, status, queue_position, team, created(0|1), ticket_id, reason,
+--          previous}: previous, when created, is the customer's latest other
+--          conversation ('' if none; the assessment asks whether it held).
 local id, visitor, vname, team = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, score, text = ARGV[8], ARGV[9], ARGV[10]
 local vconvs = P .. 'visitor:' .. visitor .. ':convs'
@@ -58,7 +60,15 @@ local function customer_text(cid)
   sla_arm(cid, 'first_response', tonumber(now), at.first_response)
 end
 
-for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
+local earlier = redis.call('ZREVRANGE', vconvs, 0, 9)
+local function previous(cid)
+  for _, other in ipairs(earlier) do
+    if other ~= cid then return other end
+  end
+  return ''
+end
+
+for _, cid in ipairs(earlier) do
   local c = redis.call('HMGET', ck(cid), 'status', 'team', 'ticket')
   if c[1] == 'ticket' then
     -- Kept as a ticket: it stays the customer's one open conversation until
@@ -66,18 +76,18 @@ for _, cid in ipairs(redis.call('ZREVRANGE', vconvs, 0, 9)) do
     -- live again (the ticket stays linked); otherwise it is answered as is.
     local ts = c[3] and c[3] ~= '' and redis.call('HGET', P .. 'ticket:' .. c[3], 'status')
     if ts and ts ~= 'solved' and ts ~= 'closed' then
-      if not_live(c[2]) ~= '' then return {cid, 'ticket', 0, c[2], 0, c[3], ''} end
+      if not_live(c[2]) ~= '' then return {cid, 'ticket', 0, c[2], 0, c[3], '', ''} end
       local s = arrival_score(qk(c[2]))
       redis.call('HSET', ck(cid), 'status', 'queued', 'score', s, 'offered_to', '')
       touch(cid)
       redis.call('ZADD', qk(c[2]), s, cid)
       sla_arm(cid, 'resolution', tonumber(now), at.resolution)
       if text ~= '' then customer_text(cid) end
-      return {cid, 'queued', redis.call('ZRANK', qk(c[2]), cid) + 1, c[2], 1, c[3], ''}
+      return {cid, 'queued', redis.call('ZRANK', qk(c[2]), cid) + 1, c[2], 1, c[3], '', previous(cid)}
     end
   elseif c[1] and c[1] ~= 'resolved' then
     local pos = redis.call('ZRANK', qk(c[2]), cid)
-    return {cid, c[1], pos and (pos + 1) or 0, c[2], 0, c[3] or '', ''}
+    return {cid, c[1], pos and (pos + 1) or 0, c[2], 0, c[3] or '', '', ''}
   end
 end
 if redis.call('SISMEMBER', P .. 'teams', team) == 0 then return err('bad_request', 'unknown team') end
@@ -139,7 +149,7 @@ end
 if reason == '' then
   if #timers > 0 then redis.call('ZADD', P .. 'sla', unpack(timers)) end
   redis.call('ZADD', qk(team), place, id)
-  return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1, '', ''}
+  return {id, 'queued', redis.call('ZRANK', qk(team), id) + 1, team, 1, '', '', previous(id)}
 end
 local ticket = ARGV[13]
 create_ticket(ticket, ARGV[14], visitor, vname, 'new', ARGV[6], team, '', '', '', 'chat', id, '', 'customer:' .. visitor, now)
@@ -150,4 +160,4 @@ if not SPLIT then  -- SPLIT: the caller appends the notice on the talk side (app
   redis.call('XADD', ck(id) .. ':msgs', '0-' .. seq, 'ts', now, 'role', 'system', 'uid', 'system', 'name', 'Exceed',
     'text', notice, 'cmid', '')
 end
-return {id, 'ticket', 0, team, 1, ticket, reason}
+return {id, 'ticket', 0, team, 1, ticket, reason, previous(id)}
