@@ -2,6 +2,7 @@
 // Handler (echo WebSocket, a few HTTP routes) on a background io_context,
 // driven by synchronous Beast clients. Every wait is for an event with a
 // deadline; a watchdog ends the process if a broken server would hang a test.
+#include "net/client_frame.hpp"
 #include "net/server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -28,7 +29,9 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -470,22 +473,15 @@ TEST_CASE("WebSocket messages reach the handler with their kind", "[net][ws]") {
       CHECK(read_text(*ws) == text);
     }
     // 40 masked frames of 100 bytes written at once: 4,240 bytes in one read.
+    std::vector<std::string> texts;
     std::string burst;
-    unsigned char const mask[4] = {0x12, 0x34, 0x56, 0x78};
     for (int n = 0; n < 40; ++n) {
-      std::string text = "frame " + std::to_string(n) + " ";
-      text.resize(100, static_cast<char>('A' + n % 26));
-      burst += '\x81';
-      burst += static_cast<char>(0x80 | text.size());
-      burst.append(reinterpret_cast<char const*>(mask), 4);
-      for (std::size_t i = 0; i < text.size(); ++i) burst += static_cast<char>(text[i] ^ mask[i % 4]);
+      texts.push_back("frame " + std::to_string(n) + " ");
+      texts.back().resize(100, static_cast<char>('A' + n % 26));
+      burst += exceed::test::client_frame(0x1, texts.back());
     }
     asio::write(beast::get_lowest_layer(*ws), asio::buffer(burst));
-    for (int n = 0; n < 40; ++n) {
-      std::string text = "frame " + std::to_string(n) + " ";
-      text.resize(100, static_cast<char>('A' + n % 26));
-      CHECK(read_text(*ws) == text);
-    }
+    for (auto const& text : texts) CHECK(read_text(*ws) == text);
   }
   SECTION("a binary message arrives with text=false") {
     ws->binary(true);
